@@ -1,0 +1,44 @@
+# Flags and helpers shared by every target of the build.
+
+if(CASCADE_SANITIZE)
+  list(JOIN CASCADE_SANITIZE "," _cascade_sanitizers)
+  add_compile_options(-fsanitize=${_cascade_sanitizers} -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=${_cascade_sanitizers})
+endif()
+
+# Our own code builds clean with -Wall -Wextra; generated code does not get these flags.
+function(cascade_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra)
+endfunction()
+
+# A library of ours: cascade_library(NAME SOURCES ... DEPS ...).
+function(cascade_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  cascade_warnings(${name})
+endfunction()
+
+# A binary of ours, landing in ${CASCADE_BIN_DIR}.
+function(cascade_binary name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  cascade_warnings(${name})
+endfunction()
+
+# A GoogleTest binary registered with CTest, one test per TEST():
+# cascade_test(NAME SOURCES ... DEPS ... [LABELS ...] [ENV ...]).
+function(cascade_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS;ENV" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE CASCADE_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+                                             CASCADE_BIN_DIR="${CASCADE_BIN_DIR}")
+  cascade_warnings(${name})
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
+                       PROPERTIES LABELS "${ARG_LABELS}" ENVIRONMENT "${ARG_ENV}")
+endfunction()

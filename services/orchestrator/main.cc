@@ -1,0 +1,27 @@
+// cascade-orchestrator: the front door. Routes a request, calls tier workers cheapest
+// first and climbs while confidence is too low.
+
+#include "cascade/v1/cascade.grpc.pb.h"
+#include "common/runtime/service_main.h"
+#include "services/orchestrator/http_front_door.h"
+
+int main(int argc, char** argv) {
+  return cascade::ServiceMain<cascade::v1::OrchestratorConfig>(
+      argc, argv, "orchestrator",
+      {.binary = "cascade-orchestrator",
+       .summary = "Cascade orchestrator: routes each request, calls tier workers cheapest first "
+                  "and\nclimbs while the answer's confidence is too low. Serves cascade.v1.Cascade "
+                  "over gRPC\nand an OpenAI-compatible HTTP front door.",
+       .has_http_listen = true,
+       .config_type = ""},
+      [](const cascade::v1::OrchestratorConfig&, const cascade::ServiceEnvironment& env)
+          -> absl::StatusOr<cascade::ServiceParts> {
+        cascade::ServiceParts parts;
+        // Not built yet: every method answers UNIMPLEMENTED.
+        parts.services.push_back(std::make_unique<cascade::v1::Cascade::CallbackService>());
+        auto front_door = cascade::HttpFrontDoor::Start(env.http_address);
+        if (!front_door.ok()) return front_door.status();
+        parts.http = *std::move(front_door);
+        return parts;
+      });
+}
