@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "cascade/v1/options.pb.h"
 #include "common/config/yaml_to_json.h"
 
@@ -49,7 +51,7 @@ class Validator {
  public:
   Validator(absl::string_view source, const YamlDocument& doc) : source_(source), doc_(doc) {}
 
-  void Message(const nlohmann::json& value, const Descriptor* descriptor,
+  void Message(nlohmann::json& value, const Descriptor* descriptor,
                const std::string& pointer, const std::string& path) {
     if (!value.is_object()) {
       Fail(pointer, path, absl::StrCat("expected a mapping (", descriptor->name(), "), got ",
@@ -58,7 +60,7 @@ class Validator {
     }
     std::vector<const google::protobuf::OneofDescriptor*> oneofs_seen;
     std::vector<std::string> oneof_members;
-    for (const auto& [key, child] : value.items()) {
+    for (auto& [key, child] : value.items()) {
       std::string child_pointer = absl::StrCat(pointer, "/", key);
       std::string child_path = path.empty() ? key : absl::StrCat(path, ".", key);
       const FieldDescriptor* field = descriptor->FindFieldByName(key);
@@ -95,7 +97,7 @@ class Validator {
   std::vector<std::string> errors() const { return errors_; }
 
  private:
-  void Field(const nlohmann::json& value, const FieldDescriptor* field, const std::string& pointer,
+  void Field(nlohmann::json& value, const FieldDescriptor* field, const std::string& pointer,
              const std::string& path) {
     if (field->is_map()) {
       if (!value.is_object()) {
@@ -103,7 +105,7 @@ class Validator {
         return;
       }
       const FieldDescriptor* value_field = field->message_type()->map_value();
-      for (const auto& [key, item] : value.items()) {
+      for (auto& [key, item] : value.items()) {
         Single(item, value_field, absl::StrCat(pointer, "/", key), absl::StrCat(path, ".", key));
       }
       return;
@@ -121,17 +123,13 @@ class Validator {
     Single(value, field, pointer, path);
   }
 
-  void Single(const nlohmann::json& value, const FieldDescriptor* field,
+  void Single(nlohmann::json& value, const FieldDescriptor* field,
               const std::string& pointer, const std::string& path) {
     switch (field->cpp_type()) {
       case FieldDescriptor::CPPTYPE_MESSAGE: {
         const Descriptor* type = field->message_type();
         if (type->full_name() == "google.protobuf.Duration") {
-          if (!value.is_string()) {
-            Fail(pointer, path,
-                 absl::StrCat("expected a duration such as \"5s\" or \"0.25s\", got ",
-                              JsonTypeName(value)));
-          }
+          Duration(value, pointer, path);
           return;
         }
         Message(value, type, pointer, path);
@@ -170,6 +168,20 @@ class Validator {
         if (!value.is_number_integer()) Expect(pointer, path, "an integer", value);
         return;
     }
+  }
+
+  // Accepts what people write ("250ms", "5s", "1m30s") and rewrites it into the form the
+  // proto JSON parser takes ("0.250000000s").
+  void Duration(nlohmann::json& value, const std::string& pointer, const std::string& path) {
+    absl::Duration duration;
+    if (!value.is_string() || !absl::ParseDuration(value.get<std::string>(), &duration) ||
+        duration == absl::InfiniteDuration() || duration == -absl::InfiniteDuration()) {
+      Fail(pointer, path,
+           absl::StrCat("expected a duration such as \"5s\", \"250ms\" or \"1m\", got ",
+                        value.is_string() ? value.dump() : JsonTypeName(value)));
+      return;
+    }
+    value = absl::StrFormat("%.9fs", absl::ToDoubleSeconds(duration));
   }
 
   void Expect(const std::string& pointer, const std::string& path, absl::string_view expected,
