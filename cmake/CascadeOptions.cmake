@@ -37,7 +37,8 @@ function(cascade_test name)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE CASCADE_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
-                                             CASCADE_BIN_DIR="${CASCADE_BIN_DIR}")
+                                             CASCADE_BIN_DIR="${CASCADE_BIN_DIR}"
+                                             CASCADE_TEST_BIN_DIR="${CMAKE_BINARY_DIR}/tests")
   cascade_warnings(${name})
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
                        PROPERTIES LABELS "${ARG_LABELS}" ENVIRONMENT "${ARG_ENV}")
