@@ -1,0 +1,45 @@
+// The inner loops: matrix-vector products per weight type, plus the two vector operations
+// attention needs. One portable scalar set, and an AVX2/FMA/F16C set picked at run time when the
+// CPU has those instructions (the rest of the build stays generic x86-64).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/strings/string_view.h"
+#include "services/inference/engine/tensor_type.h"
+
+namespace cascade::engine {
+
+// A 2-D weight tensor: `rows` rows of `cols` elements, row-major, used in place (usually in the
+// memory-mapped file).
+struct Matrix {
+  TensorType type = TensorType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const uint8_t* data = nullptr;
+  size_t row_bytes = 0;
+
+  const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
+};
+
+struct Kernels {
+  absl::string_view name;
+  // For each of n_tokens inputs x[t] (rows of w.cols floats, back to back) and each weight row
+  // r in [row_begin, row_end): out[t * out_stride + r] = w.row(r) . x[t]. The token loop is
+  // inside the row loop, so a batch reads each weight row from memory once. Each dot product
+  // is computed the same way whatever the batch size, so batched and one-at-a-time results
+  // are bit-identical.
+  void (*matmul)(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x, int n_tokens,
+                 float* out, int64_t out_stride);
+  float (*dot)(const float* a, const float* b, int64_t n);
+  void (*add_scaled)(float* y, const float* x, float scale, int64_t n);  // y += scale * x
+};
+
+const Kernels& ScalarKernels();
+// nullptr when this CPU lacks AVX2, FMA or F16C.
+const Kernels* Avx2Kernels();
+// The fastest set this CPU supports; CASCADE_KERNELS=scalar in the environment forces scalar.
+const Kernels& BestKernels();
+
+}  // namespace cascade::engine

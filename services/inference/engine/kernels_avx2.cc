@@ -1,0 +1,159 @@
+// AVX2 + FMA + F16C kernels. Every function carries a target attribute instead of the file
+// being built with -mavx2, so the binary still runs (on the scalar kernels) on older CPUs.
+#include <immintrin.h>
+
+#include "services/inference/engine/kernels.h"
+
+#define CASCADE_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+namespace cascade::engine {
+namespace {
+
+CASCADE_AVX2 inline float HorizontalSum(__m256 v) {
+  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+  return _mm_cvtss_f32(sum);
+}
+
+// Eight weights as floats, for the unquantized types.
+CASCADE_AVX2 inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
+CASCADE_AVX2 inline __m256 Load8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline float LoadOne(const float* p) { return *p; }
+inline float LoadOne(const uint16_t* p) { return HalfToFloat(*p); }
+
+// Dot products of `kRows` consecutive rows with one input. One accumulator per row, so a row
+// gives the same bits whichever group it is computed in.
+template <int kRows, typename T>
+CASCADE_AVX2 inline void DotRowsPlain(const Matrix& w, int64_t r, const float* x, float* out) {
+  const T* rows[kRows];
+  __m256 acc[kRows];
+  for (int i = 0; i < kRows; ++i) {
+    rows[i] = reinterpret_cast<const T*>(w.row(r + i));
+    acc[i] = _mm256_setzero_ps();
+  }
+  const int64_t vector_end = w.cols / 8 * 8;
+  for (int64_t c = 0; c < vector_end; c += 8) {
+    const __m256 xv = _mm256_loadu_ps(x + c);
+    for (int i = 0; i < kRows; ++i) acc[i] = _mm256_fmadd_ps(Load8(rows[i] + c), xv, acc[i]);
+  }
+  for (int i = 0; i < kRows; ++i) {
+    float sum = HorizontalSum(acc[i]);
+    for (int64_t c = vector_end; c < w.cols; ++c) sum += LoadOne(rows[i] + c) * x[c];
+    out[r + i] = sum;
+  }
+}
+
+// 32 int8 weights times 32 floats, without the block scale.
+CASCADE_AVX2 inline __m256 BlockDotInt8(const int8_t* q, const float* x) {
+  __m256 sum = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+                                 _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q)))),
+                             _mm256_loadu_ps(x));
+  for (int g = 1; g < 4; ++g) {
+    const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + 8 * g));
+    sum = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes)),
+                          _mm256_loadu_ps(x + 8 * g), sum);
+  }
+  return sum;
+}
+
+CASCADE_AVX2 inline __m256 BlockDot(const BlockQ8_0& block, const float* x) {
+  return BlockDotInt8(block.q, x);
+}
+
+// The low eight int8 lanes of `bytes` as eight floats.
+CASCADE_AVX2 inline __m256 Widen(__m128i bytes) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
+}
+
+CASCADE_AVX2 inline __m256 BlockDot(const BlockQ4_0& block, const float* x) {
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.q));
+  const __m128i low_nibbles = _mm_set1_epi8(0x0f);
+  const __m128i eight = _mm_set1_epi8(8);
+  const __m128i first = _mm_sub_epi8(_mm_and_si128(packed, low_nibbles), eight);
+  const __m128i second = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(packed, 4), low_nibbles), eight);
+  __m256 sum = _mm256_mul_ps(Widen(first), _mm256_loadu_ps(x));
+  sum = _mm256_fmadd_ps(Widen(_mm_srli_si128(first, 8)), _mm256_loadu_ps(x + 8), sum);
+  sum = _mm256_fmadd_ps(Widen(second), _mm256_loadu_ps(x + 16), sum);
+  sum = _mm256_fmadd_ps(Widen(_mm_srli_si128(second, 8)), _mm256_loadu_ps(x + 24), sum);
+  return sum;
+}
+
+template <int kRows, typename Block>
+CASCADE_AVX2 inline void DotRowsQuantized(const Matrix& w, int64_t r, const float* x, float* out) {
+  const Block* rows[kRows];
+  __m256 acc[kRows];
+  for (int i = 0; i < kRows; ++i) {
+    rows[i] = reinterpret_cast<const Block*>(w.row(r + i));
+    acc[i] = _mm256_setzero_ps();
+  }
+  const int64_t blocks = w.cols / kQuantBlock;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float* xb = x + b * kQuantBlock;
+    for (int i = 0; i < kRows; ++i) {
+      const __m256 scale = _mm256_set1_ps(_cvtsh_ss(rows[i][b].scale));
+      acc[i] = _mm256_fmadd_ps(BlockDot(rows[i][b], xb), scale, acc[i]);
+    }
+  }
+  for (int i = 0; i < kRows; ++i) out[r + i] = HorizontalSum(acc[i]);
+}
+
+template <int kRows>
+CASCADE_AVX2 inline void DotRows(const Matrix& w, int64_t r, const float* x, float* out) {
+  switch (w.type) {
+    case TensorType::kF32:
+      return DotRowsPlain<kRows, float>(w, r, x, out);
+    case TensorType::kF16:
+      return DotRowsPlain<kRows, uint16_t>(w, r, x, out);
+    case TensorType::kQ8_0:
+      return DotRowsQuantized<kRows, BlockQ8_0>(w, r, x, out);
+    case TensorType::kQ4_0:
+      return DotRowsQuantized<kRows, BlockQ4_0>(w, r, x, out);
+  }
+}
+
+CASCADE_AVX2 void Matmul(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
+                         int n_tokens, float* out, int64_t out_stride) {
+  constexpr int kGroup = 4;
+  int64_t r = row_begin;
+  for (; r + kGroup <= row_end; r += kGroup) {
+    for (int t = 0; t < n_tokens; ++t) {
+      DotRows<kGroup>(w, r, x + t * w.cols, out + t * out_stride);
+    }
+  }
+  for (; r < row_end; ++r) {
+    for (int t = 0; t < n_tokens; ++t) DotRows<1>(w, r, x + t * w.cols, out + t * out_stride);
+  }
+}
+
+CASCADE_AVX2 float Dot(const float* a, const float* b, int64_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+  float sum = HorizontalSum(acc);
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+CASCADE_AVX2 void AddScaled(float* y, const float* x, float scale, int64_t n) {
+  const __m256 s = _mm256_set1_ps(scale);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(s, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  }
+  for (; i < n; ++i) y[i] += scale * x[i];
+}
+
+}  // namespace
+
+const Kernels* Avx2Kernels() {
+  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                                __builtin_cpu_supports("f16c");
+  static const Kernels kernels{"avx2", Matmul, Dot, AddScaled};
+  return supported ? &kernels : nullptr;
+}
+
+}  // namespace cascade::engine

@@ -1,0 +1,90 @@
+// Portable reference kernels: plain loops the compiler may vectorise for the baseline ISA.
+#include <cstdlib>
+#include <cstring>
+
+#include "services/inference/engine/kernels.h"
+
+namespace cascade::engine {
+namespace {
+
+float DotF32(const float* a, const float* b, int64_t n) {
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+float DotF16(const uint16_t* w, const float* x, int64_t n) {
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += HalfToFloat(w[i]) * x[i];
+  return sum;
+}
+
+float DotQ8_0(const BlockQ8_0* blocks, const float* x, int64_t n) {
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQuantBlock; ++b) {
+    float block_sum = 0;
+    for (int j = 0; j < kQuantBlock; ++j) block_sum += blocks[b].q[j] * x[b * kQuantBlock + j];
+    sum += HalfToFloat(blocks[b].scale) * block_sum;
+  }
+  return sum;
+}
+
+float DotQ4_0(const BlockQ4_0* blocks, const float* x, int64_t n) {
+  constexpr int kHalf = kQuantBlock / 2;
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQuantBlock; ++b) {
+    const float* xb = x + b * kQuantBlock;
+    float block_sum = 0;
+    for (int j = 0; j < kHalf; ++j) {
+      block_sum += static_cast<float>((blocks[b].q[j] & 0x0f) - 8) * xb[j];
+      block_sum += static_cast<float>((blocks[b].q[j] >> 4) - 8) * xb[j + kHalf];
+    }
+    sum += HalfToFloat(blocks[b].scale) * block_sum;
+  }
+  return sum;
+}
+
+float DotRow(const Matrix& w, int64_t r, const float* x) {
+  const uint8_t* row = w.row(r);
+  switch (w.type) {
+    case TensorType::kF32:
+      return DotF32(reinterpret_cast<const float*>(row), x, w.cols);
+    case TensorType::kF16:
+      return DotF16(reinterpret_cast<const uint16_t*>(row), x, w.cols);
+    case TensorType::kQ8_0:
+      return DotQ8_0(reinterpret_cast<const BlockQ8_0*>(row), x, w.cols);
+    case TensorType::kQ4_0:
+      return DotQ4_0(reinterpret_cast<const BlockQ4_0*>(row), x, w.cols);
+  }
+  return 0;
+}
+
+void Matmul(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x, int n_tokens,
+            float* out, int64_t out_stride) {
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    for (int t = 0; t < n_tokens; ++t) out[t * out_stride + r] = DotRow(w, r, x + t * w.cols);
+  }
+}
+
+void AddScaled(float* y, const float* x, float scale, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += scale * x[i];
+}
+
+}  // namespace
+
+const Kernels& ScalarKernels() {
+  static const Kernels kernels{"scalar", Matmul, DotF32, AddScaled};
+  return kernels;
+}
+
+const Kernels& BestKernels() {
+  static const Kernels* best = [] {
+    const char* forced = std::getenv("CASCADE_KERNELS");
+    if (forced != nullptr && std::strcmp(forced, "scalar") == 0) return &ScalarKernels();
+    const Kernels* avx2 = Avx2Kernels();
+    return avx2 != nullptr ? avx2 : &ScalarKernels();
+  }();
+  return *best;
+}
+
+}  // namespace cascade::engine

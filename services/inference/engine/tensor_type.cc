@@ -1,0 +1,174 @@
+#include "services/inference/engine/tensor_type.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace cascade::engine {
+
+std::string GgmlTypeName(uint32_t type_id) {
+  static constexpr const char* kNames[] = {
+      "F32",     "F16",    "Q4_0",    "Q4_1",  "Q4_2(removed)", "Q4_3(removed)", "Q5_0",  "Q5_1",
+      "Q8_0",    "Q8_1",   "Q2_K",    "Q3_K",  "Q4_K",          "Q5_K",          "Q6_K",  "Q8_K",
+      "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL",        "IQ3_S",         "IQ2_S", "IQ4_XS",
+      "I8",      "I16",    "I32",     "I64",   "F64",           "IQ1_M",         "BF16"};
+  if (type_id < std::size(kNames)) return kNames[type_id];
+  return absl::StrCat("unknown type ", type_id);
+}
+
+absl::Status CheckSupportedTensorType(uint32_t type_id, const std::string& tensor_name) {
+  switch (static_cast<TensorType>(type_id)) {
+    case TensorType::kF32:
+    case TensorType::kF16:
+    case TensorType::kQ4_0:
+    case TensorType::kQ8_0:
+      return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("tensor '", tensor_name, "' has type ", GgmlTypeName(type_id),
+                   ", which this engine does not support (supported: F32, F16, Q8_0, Q4_0)"));
+}
+
+size_t RowBytes(TensorType type, int64_t cols) {
+  switch (type) {
+    case TensorType::kF32:
+      return static_cast<size_t>(cols) * 4;
+    case TensorType::kF16:
+      return static_cast<size_t>(cols) * 2;
+    case TensorType::kQ8_0:
+      return static_cast<size_t>(cols / kQuantBlock) * sizeof(BlockQ8_0);
+    case TensorType::kQ4_0:
+      return static_cast<size_t>(cols / kQuantBlock) * sizeof(BlockQ4_0);
+  }
+  return 0;
+}
+
+float HalfToFloat(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1f;
+  const uint32_t mantissa = h & 0x3ff;
+  if (exponent == 0x1f) {  // inf or nan
+    return std::bit_cast<float>(sign | 0x7f800000u | (mantissa << 13));
+  }
+  if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24
+    const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (mantissa << 13));
+}
+
+uint16_t FloatToHalf(float f) {
+  const uint32_t bits = std::bit_cast<uint32_t>(f);
+  const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000);
+  const uint32_t abs_bits = bits & 0x7fffffff;
+  if (abs_bits >= 0x7f800000u) {  // inf stays inf, nan stays a (quiet) nan
+    return sign | 0x7c00 | (abs_bits > 0x7f800000u ? 0x200 : 0);
+  }
+  if (abs_bits >= 0x477ff000u) return sign | 0x7c00;  // rounds past 65504: overflow to inf
+  if (abs_bits < 0x38800000u) {
+    // Below the smallest normal half (2^-14): a subnormal, a multiple of 2^-24. Adding 0.5 in
+    // float arithmetic makes the FPU round to nearest even for us.
+    const float magnitude = std::bit_cast<float>(abs_bits);
+    const float scaled = magnitude * 16777216.0f;  // in units of 2^-24, exact
+    return sign | static_cast<uint16_t>(std::nearbyint(scaled));
+  }
+  // Normal: drop 13 mantissa bits with round to nearest even, then rebias the exponent.
+  const uint32_t rounding = 0xfff + ((abs_bits >> 13) & 1);
+  const uint32_t rounded = abs_bits + rounding;
+  return sign | static_cast<uint16_t>((rounded - 0x38000000u) >> 13);
+}
+
+void DequantizeRow(TensorType type, const void* row, int64_t cols, float* out) {
+  switch (type) {
+    case TensorType::kF32:
+      std::memcpy(out, row, static_cast<size_t>(cols) * 4);
+      return;
+    case TensorType::kF16: {
+      const auto* h = static_cast<const uint16_t*>(row);
+      for (int64_t i = 0; i < cols; ++i) out[i] = HalfToFloat(h[i]);
+      return;
+    }
+    case TensorType::kQ8_0: {
+      const auto* blocks = static_cast<const BlockQ8_0*>(row);
+      for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+        const float scale = HalfToFloat(blocks[b].scale);
+        for (int j = 0; j < kQuantBlock; ++j) out[b * kQuantBlock + j] = scale * blocks[b].q[j];
+      }
+      return;
+    }
+    case TensorType::kQ4_0: {
+      const auto* blocks = static_cast<const BlockQ4_0*>(row);
+      for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+        const float scale = HalfToFloat(blocks[b].scale);
+        float* dst = out + b * kQuantBlock;
+        for (int j = 0; j < kQuantBlock / 2; ++j) {
+          dst[j] = scale * static_cast<float>((blocks[b].q[j] & 0x0f) - 8);
+          dst[j + kQuantBlock / 2] = scale * static_cast<float>((blocks[b].q[j] >> 4) - 8);
+        }
+      }
+      return;
+    }
+  }
+}
+
+namespace {
+
+void QuantizeRowQ8_0(const float* row, int64_t cols, BlockQ8_0* blocks) {
+  for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+    const float* x = row + b * kQuantBlock;
+    float max_abs = 0;
+    for (int j = 0; j < kQuantBlock; ++j) max_abs = std::max(max_abs, std::fabs(x[j]));
+    const float scale = max_abs / 127.0f;
+    const float inverse = scale != 0 ? 1.0f / scale : 0.0f;
+    blocks[b].scale = FloatToHalf(scale);
+    for (int j = 0; j < kQuantBlock; ++j) {
+      blocks[b].q[j] = static_cast<int8_t>(std::lround(x[j] * inverse));
+    }
+  }
+}
+
+void QuantizeRowQ4_0(const float* row, int64_t cols, BlockQ4_0* blocks) {
+  for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+    const float* x = row + b * kQuantBlock;
+    // The value with the largest magnitude maps to -8 exactly, using the full 4-bit range.
+    float extreme = 0;
+    for (int j = 0; j < kQuantBlock; ++j) {
+      if (std::fabs(x[j]) > std::fabs(extreme)) extreme = x[j];
+    }
+    const float scale = extreme / -8.0f;
+    const float inverse = scale != 0 ? 1.0f / scale : 0.0f;
+    blocks[b].scale = FloatToHalf(scale);
+    auto level = [&](float v) {
+      return static_cast<uint8_t>(std::clamp(static_cast<int>(v * inverse + 8.5f), 0, 15));
+    };
+    for (int j = 0; j < kQuantBlock / 2; ++j) {
+      blocks[b].q[j] = static_cast<uint8_t>(level(x[j]) | (level(x[j + kQuantBlock / 2]) << 4));
+    }
+  }
+}
+
+}  // namespace
+
+void QuantizeRow(TensorType type, const float* row, int64_t cols, void* out) {
+  switch (type) {
+    case TensorType::kF32:
+      std::memcpy(out, row, static_cast<size_t>(cols) * 4);
+      return;
+    case TensorType::kF16: {
+      auto* h = static_cast<uint16_t*>(out);
+      for (int64_t i = 0; i < cols; ++i) h[i] = FloatToHalf(row[i]);
+      return;
+    }
+    case TensorType::kQ8_0:
+      QuantizeRowQ8_0(row, cols, static_cast<BlockQ8_0*>(out));
+      return;
+    case TensorType::kQ4_0:
+      QuantizeRowQ4_0(row, cols, static_cast<BlockQ4_0*>(out));
+      return;
+  }
+}
+
+}  // namespace cascade::engine

@@ -1,0 +1,56 @@
+// Element types a weight tensor can have, and the conversions between them.
+//
+// GGUF stores quantized tensors as rows of fixed-size blocks. Q8_0 and Q4_0 both group 32 weights
+// behind one float16 scale, so a row of `cols` weights is cols / 32 blocks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace cascade::engine {
+
+// Values are the GGML type ids used on disk.
+enum class TensorType : uint32_t {
+  kF32 = 0,
+  kF16 = 1,
+  kQ4_0 = 2,
+  kQ8_0 = 8,
+};
+
+inline constexpr int kQuantBlock = 32;  // weights per Q8_0 / Q4_0 block
+
+struct BlockQ8_0 {
+  uint16_t scale;  // float16
+  int8_t q[kQuantBlock];
+};
+static_assert(sizeof(BlockQ8_0) == 34);
+
+struct BlockQ4_0 {
+  uint16_t scale;              // float16
+  uint8_t q[kQuantBlock / 2];  // element j in low nibble of q[j], element j+16 in high nibble
+};
+static_assert(sizeof(BlockQ4_0) == 18);
+
+// The name of any GGML type id ("F32", "Q4_K", ...), supported or not, for error messages.
+std::string GgmlTypeName(uint32_t type_id);
+
+// OK when `type_id` is one of ours; otherwise an error that lists what is supported.
+absl::Status CheckSupportedTensorType(uint32_t type_id, const std::string& tensor_name);
+
+// Bytes a row of `cols` elements takes. Quantized types need cols % 32 == 0 (checked on load).
+size_t RowBytes(TensorType type, int64_t cols);
+
+float HalfToFloat(uint16_t h);
+uint16_t FloatToHalf(float f);  // round to nearest even, like F16C
+
+// Converts one row to float32 (for embedding lookups and for tests).
+void DequantizeRow(TensorType type, const void* row, int64_t cols, float* out);
+
+// Encodes a float32 row as `type` into `out` (RowBytes(type, cols) bytes). Quantized types
+// use the scale max|x| / 127 (Q8_0) or the signed extreme / -8 (Q4_0), as GGML does.
+void QuantizeRow(TensorType type, const float* row, int64_t cols, void* out);
+
+}  // namespace cascade::engine
