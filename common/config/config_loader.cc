@@ -51,11 +51,12 @@ class Validator {
  public:
   Validator(absl::string_view source, const YamlDocument& doc) : source_(source), doc_(doc) {}
 
-  void Message(nlohmann::json& value, const Descriptor* descriptor,
-               const std::string& pointer, const std::string& path) {
+  void Message(nlohmann::json& value, const Descriptor* descriptor, const std::string& pointer,
+               const std::string& path) {
     if (!value.is_object()) {
-      Fail(pointer, path, absl::StrCat("expected a mapping (", descriptor->name(), "), got ",
-                                       JsonTypeName(value)));
+      Fail(
+          pointer, path,
+          absl::StrCat("expected a mapping (", descriptor->name(), "), got ", JsonTypeName(value)));
       return;
     }
     std::vector<const google::protobuf::OneofDescriptor*> oneofs_seen;
@@ -123,8 +124,8 @@ class Validator {
     Single(value, field, pointer, path);
   }
 
-  void Single(nlohmann::json& value, const FieldDescriptor* field,
-              const std::string& pointer, const std::string& path) {
+  void Single(nlohmann::json& value, const FieldDescriptor* field, const std::string& pointer,
+              const std::string& path) {
     switch (field->cpp_type()) {
       case FieldDescriptor::CPPTYPE_MESSAGE: {
         const Descriptor* type = field->message_type();
@@ -149,14 +150,15 @@ class Validator {
         }
         return;
       case FieldDescriptor::CPPTYPE_ENUM: {
-        if (!value.is_string() || field->enum_type()->FindValueByName(value.get<std::string>()) ==
-                                      nullptr) {
+        if (!value.is_string() ||
+            field->enum_type()->FindValueByName(value.get<std::string>()) == nullptr) {
           std::vector<std::string> names;
           for (int i = 0; i < field->enum_type()->value_count(); ++i) {
             names.push_back(field->enum_type()->value(i)->name());
           }
-          Fail(pointer, path, absl::StrCat("expected one of ", absl::StrJoin(names, ", "),
-                                           ", got ", value.dump()));
+          Fail(
+              pointer, path,
+              absl::StrCat("expected one of ", absl::StrJoin(names, ", "), ", got ", value.dump()));
         }
         return;
       }

@@ -8,10 +8,9 @@
 // members of one oneof, and secrets: a field marked (cascade.v1.secret_env) names an
 // environment variable that must be set and non-empty.
 
-#include <string>
-#include <string>
-
 #include <google/protobuf/message.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -121,9 +121,8 @@ absl::StatusOr<YamlDocument> YamlToJson(absl::string_view yaml, absl::string_vie
   try {
     root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(source_name, ":", e.mark.line + 1, ":", e.mark.column + 1,
-                     ": YAML syntax error: ", e.msg));
+    return absl::FailedPreconditionError(absl::StrCat(
+        source_name, ":", e.mark.line + 1, ":", e.mark.column + 1, ": YAML syntax error: ", e.msg));
   }
   try {
     Converter converter(source_name, &doc);

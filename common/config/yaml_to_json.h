@@ -3,10 +3,8 @@
 // YAML -> JSON with the source line of every value, so that config errors can name it.
 
 #include <map>
-#include <string>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

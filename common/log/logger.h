@@ -4,9 +4,8 @@
 // {"ts":"2026-11-27T23:31:36.123Z","level":"info","service":"router","event":"listening",...}
 // Writes are serialised so lines never interleave.
 
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 namespace cascade {
 

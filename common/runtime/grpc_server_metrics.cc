@@ -18,12 +18,23 @@ std::pair<std::string, std::string> SplitMethod(const char* full_method) {
 }
 
 std::string CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {
-      "OK",        "CANCELLED",          "UNKNOWN",        "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND",  "ALREADY_EXISTS", "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",       "UNAVAILABLE",    "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   int index = static_cast<int>(code);
   if (index < 0 || index > 16) return "UNKNOWN";
   return kNames[index];
@@ -50,9 +61,12 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
       grpc::Status status = methods->GetSendStatus();
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-      requests_.Add({{"service", service_}, {"method", method_}, {"code", CodeName(status.error_code())}})
+      requests_
+          .Add(
+              {{"service", service_}, {"method", method_}, {"code", CodeName(status.error_code())}})
           .Increment();
-      duration_.Add({{"service", service_}, {"method", method_}}, LatencyBuckets()).Observe(seconds);
+      duration_.Add({{"service", service_}, {"method", method_}}, LatencyBuckets())
+          .Observe(seconds);
     }
     methods->Proceed();
   }

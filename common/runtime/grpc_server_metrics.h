@@ -5,13 +5,13 @@
 //   cascade_grpc_server_request_duration_seconds{service, method}
 // recorded by a gRPC server interceptor, so no handler has to remember to.
 
-#include <memory>
-
 #include <grpcpp/support/server_interceptor.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+
+#include <memory>
 
 namespace cascade {
 

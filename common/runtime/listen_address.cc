@@ -16,8 +16,8 @@ std::string ListenAddress::ToGrpcTarget() const {
 
 absl::StatusOr<ListenAddress> ParseListenAddress(absl::string_view text, absl::string_view what) {
   auto invalid = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": '", text, "' is not an address (", why, "); use HOST:PORT or unix:PATH"));
+    return absl::InvalidArgumentError(absl::StrCat(what, ": '", text, "' is not an address (", why,
+                                                   "); use HOST:PORT or unix:PATH"));
   };
   ListenAddress address;
   if (absl::StartsWith(text, "unix:")) {

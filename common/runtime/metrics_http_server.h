@@ -4,13 +4,13 @@
 // GET /healthz (live: the process answers) and GET /readyz (ready: 503 while draining),
 // so Kubernetes probes work even when gRPC uses TLS.
 
+#include <prometheus/registry.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
-
-#include <prometheus/registry.h>
 
 #include "absl/status/statusor.h"
 #include "common/runtime/listen_address.h"

@@ -4,11 +4,11 @@
 // request id rides in `x-request-id` metadata; a downstream call gets the caller's
 // deadline minus a margin and is cancelled when the caller's call is.
 
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 namespace cascade {
 

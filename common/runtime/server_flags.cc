@@ -48,9 +48,9 @@ absl::StatusOr<ServerFlags> ParseServerFlags(const std::vector<std::string>& arg
       }
     }
     if (!matched) {
-      return absl::InvalidArgumentError(
-          absl::StartsWith(arg, "-") ? absl::StrCat("unknown flag ", name)
-                                     : absl::StrCat("unexpected argument '", arg, "'"));
+      return absl::InvalidArgumentError(absl::StartsWith(arg, "-")
+                                            ? absl::StrCat("unknown flag ", name)
+                                            : absl::StrCat("unexpected argument '", arg, "'"));
     }
   }
   return flags;

@@ -39,8 +39,8 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(ServiceHostOptio
 
   host->server_ = builder.BuildAndStart();
   if (!host->server_ || selected_port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot bind the gRPC address ",
-                                               opts.grpc_address.ToGrpcTarget()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot bind the gRPC address ", opts.grpc_address.ToGrpcTarget()));
   }
   if (opts.grpc_address.is_unix) {
     host->grpc_address_ = opts.grpc_address.ToGrpcTarget();

@@ -6,14 +6,14 @@
 //   BeginDrain()  readiness fails and health reports NOT_SERVING, calls still served;
 //   Shutdown()    no new calls; in-flight calls get until the deadline, then are cancelled.
 
+#include <grpcpp/grpcpp.h>
+#include <prometheus/registry.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <prometheus/registry.h>
 
 #include "absl/status/statusor.h"
 #include "common/runtime/listen_address.h"

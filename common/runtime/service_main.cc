@@ -1,11 +1,10 @@
 #include "common/runtime/service_main.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <iostream>
-
-#include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/config/config_loader.h"
@@ -19,7 +18,7 @@ namespace {
 using google::protobuf::util::TimeUtil;
 
 constexpr int kExitUsage = 2;
-constexpr int kExitConfig = 78;  // EX_CONFIG.
+constexpr int kExitConfig = 78;       // EX_CONFIG.
 constexpr int kExitUnavailable = 69;  // EX_UNAVAILABLE: an address could not be bound.
 
 std::chrono::milliseconds DurationOr(const google::protobuf::Duration& value, bool present,
@@ -105,10 +104,10 @@ int RunServerProgram(int argc, char** argv, const ServerProgram& program,
        {grpc_address.status(), metrics_address.status(), http_address.status()}) {
     if (!status.ok()) return Fail(kExitConfig, "config_invalid", std::string(status.message()));
   }
-  auto drain_delay = DurationOr(server->drain_delay(), server->has_drain_delay(),
-                                std::chrono::seconds(5));
-  auto drain_grace = DurationOr(server->drain_grace(), server->has_drain_grace(),
-                                std::chrono::seconds(10));
+  auto drain_delay =
+      DurationOr(server->drain_delay(), server->has_drain_delay(), std::chrono::seconds(5));
+  auto drain_grace =
+      DurationOr(server->drain_grace(), server->has_drain_grace(), std::chrono::seconds(10));
   if (drain_delay.count() < 0 || drain_grace.count() < 0) {
     return Fail(kExitConfig, "config_invalid", "server.drain_delay and drain_grace must be >= 0");
   }
@@ -116,19 +115,22 @@ int RunServerProgram(int argc, char** argv, const ServerProgram& program,
   ServiceEnvironment env{std::make_shared<prometheus::Registry>(), *http_address};
   auto parts = program.build(*config, env);
   if (!parts.ok()) {
-    return Fail(parts.status().code() == absl::StatusCode::kUnavailable ? kExitUnavailable
-                                                                        : kExitConfig,
-                "startup_failed", std::string(parts.status().message()));
+    return Fail(
+        parts.status().code() == absl::StatusCode::kUnavailable ? kExitUnavailable : kExitConfig,
+        "startup_failed", std::string(parts.status().message()));
   }
 
-  ServiceHostOptions host_options{program.service_name, *grpc_address, *metrics_address,
-                                  server->max_receive_message_bytes() > 0
-                                      ? server->max_receive_message_bytes()
-                                      : 4 << 20,
-                                  {}, env.registry};
+  ServiceHostOptions host_options{
+      program.service_name,
+      *grpc_address,
+      *metrics_address,
+      server->max_receive_message_bytes() > 0 ? server->max_receive_message_bytes() : 4 << 20,
+      {},
+      env.registry};
   for (auto& service : parts->services) host_options.services.push_back(service.get());
   auto host = ServiceHost::Start(std::move(host_options));
-  if (!host.ok()) return Fail(kExitUnavailable, "startup_failed", std::string(host.status().message()));
+  if (!host.ok())
+    return Fail(kExitUnavailable, "startup_failed", std::string(host.status().message()));
 
   nlohmann::json listening = {{"grpc", (*host)->grpc_address()},
                               {"metrics", (*host)->metrics_address()}};

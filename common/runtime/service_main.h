@@ -4,16 +4,16 @@
 // flags -> config (file, then flags) -> build the services -> serve -> drain on SIGTERM or
 // SIGINT -> exit 0. A binary's main() only names its config type and builds its services.
 
+#include <google/protobuf/message.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/service_type.h>
+#include <prometheus/registry.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <google/protobuf/message.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/codegen/service_type.h>
-#include <prometheus/registry.h>
 
 #include "absl/status/statusor.h"
 #include "cascade/v1/config.pb.h"
@@ -69,11 +69,11 @@ int ServiceMain(
     std::function<absl::StatusOr<ServiceParts>(const ConfigT&, const ServiceEnvironment&)> build) {
   ConfigT config;
   flags.config_type = ConfigT::descriptor()->full_name();
-  ServerProgram program{std::move(service_name), std::move(flags),
-                        [build](const google::protobuf::Message& message,
-                                const ServiceEnvironment& env) {
-                          return build(static_cast<const ConfigT&>(message), env);
-                        }};
+  ServerProgram program{
+      std::move(service_name), std::move(flags),
+      [build](const google::protobuf::Message& message, const ServiceEnvironment& env) {
+        return build(static_cast<const ConfigT&>(message), env);
+      }};
   return RunServerProgram(argc, argv, program, &config);
 }
 

@@ -37,12 +37,12 @@ absl::StatusOr<std::unique_ptr<HttpFrontDoor>> HttpFrontDoor::Start(const Listen
                   absl::StrCat("no route ", request.method, " ", request.path));
     }
   });
-  int port = address.port == 0 ? server.bind_to_any_port(address.host)
-                               : (server.bind_to_port(address.host, address.port) ? address.port
-                                                                                  : -1);
+  int port = address.port == 0
+                 ? server.bind_to_any_port(address.host)
+                 : (server.bind_to_port(address.host, address.port) ? address.port : -1);
   if (port <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot bind the HTTP address ",
-                                               address.ToGrpcTarget()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot bind the HTTP address ", address.ToGrpcTarget()));
   }
   self->bound_address_ = ListenAddress{false, address.host, port, ""}.ToGrpcTarget();
   self->thread_ = std::thread([&server] { server.listen_after_bind(); });

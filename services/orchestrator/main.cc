@@ -14,8 +14,8 @@ int main(int argc, char** argv) {
                   "over gRPC\nand an OpenAI-compatible HTTP front door.",
        .has_http_listen = true,
        .config_type = ""},
-      [](const cascade::v1::OrchestratorConfig&, const cascade::ServiceEnvironment& env)
-          -> absl::StatusOr<cascade::ServiceParts> {
+      [](const cascade::v1::OrchestratorConfig&,
+         const cascade::ServiceEnvironment& env) -> absl::StatusOr<cascade::ServiceParts> {
         cascade::ServiceParts parts;
         // Not built yet: every method answers UNIMPLEMENTED.
         parts.services.push_back(std::make_unique<cascade::v1::Cascade::CallbackService>());

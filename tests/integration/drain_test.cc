@@ -2,14 +2,13 @@
 // runtime: on SIGTERM readiness fails at once, calls are still served for drain_delay,
 // in-flight calls finish within drain_grace, and the process exits 0.
 
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <fstream>
 #include <future>
-
-#include <gmock/gmock.h>
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
 
 #include "cascade/test/v1/test_service.grpc.pb.h"
 #include "tests/support/grpc_probe.h"
@@ -41,7 +40,8 @@ std::unique_ptr<ServerProcess> StartTestServer(const std::string& drain_delay,
 
 std::future<grpc::Status> SleepAsync(const std::string& address, int milliseconds) {
   return std::async(std::launch::async, [address, milliseconds] {
-    auto stub = TestService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    auto stub =
+        TestService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + 60s);
     SleepRequest request;

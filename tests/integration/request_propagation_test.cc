@@ -1,11 +1,11 @@
 // A call made while serving another carries the caller's request id, a deadline shorter
 // than the caller's, and is cancelled when the caller cancels.
 
-#include <future>
-
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+
+#include <future>
 
 #include "cascade/test/v1/test_service.grpc.pb.h"
 #include "tests/support/grpc_probe.h"

@@ -2,14 +2,13 @@
 // exports metrics, answers UNIMPLEMENTED for what is not built yet, drains on SIGTERM and
 // refuses a misspelled config.
 
-#include <signal.h>
-
-#include <fstream>
-
 #include <gmock/gmock.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
 
 #include "tests/support/grpc_probe.h"
 #include "tests/support/server_process.h"
@@ -17,19 +16,21 @@
 namespace cascade {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::CheckGrpcHealth;
+using ::testing::HasSubstr;
 using testing::HealthStatus;
 using testing::HttpGet;
 using testing::ServerProcess;
 
 struct Binary {
-  std::string name;           // cascade-router
-  std::string service;        // router (the build_info label)
-  std::string probe_method;   // A method that is not built yet: UNIMPLEMENTED.
+  std::string name;          // cascade-router
+  std::string service;       // router (the build_info label)
+  std::string probe_method;  // A method that is not built yet: UNIMPLEMENTED.
 };
 
-std::string BinaryPath(const std::string& name) { return std::string(CASCADE_BIN_DIR) + "/" + name; }
+std::string BinaryPath(const std::string& name) {
+  return std::string(CASCADE_BIN_DIR) + "/" + name;
+}
 
 std::string WriteConfig(const std::string& name, const std::string& yaml) {
   std::string path = ::testing::TempDir() + "/" + name;
@@ -127,7 +128,8 @@ TEST_P(ServerBinaryTest, MisspelledConfigKeyExitsNonZeroNamingTheKey) {
   std::string config = WriteConfig(GetParam().service + "_typo.yaml",
                                    "server:\n  grpc_listen: 127.0.0.1:0\n  drain_dealy: 1s\n");
   std::string output;
-  auto result = ServerProcess::RunToExit(BinaryPath(GetParam().name), {"--config", config}, &output);
+  auto result =
+      ServerProcess::RunToExit(BinaryPath(GetParam().name), {"--config", config}, &output);
   EXPECT_TRUE(result.exited);
   EXPECT_NE(result.code, 0);
   EXPECT_THAT(output, HasSubstr("server.drain_dealy"));
@@ -149,13 +151,12 @@ TEST_P(ServerBinaryTest, UnknownFlagAndBadAddressAreUsageErrors) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllServers, ServerBinaryTest,
-    ::testing::Values(Binary{"cascade-router", "router", "/cascade.v1.Router/Route"},
-                      Binary{"cascade-orchestrator", "orchestrator", "/cascade.v1.Cascade/Complete"},
-                      Binary{"cascade-tier-worker", "tier-worker",
-                             "/cascade.v1.TierWorker/Describe"},
-                      Binary{"cascade-judge", "judge", "/cascade.v1.Judge/Score"},
-                      Binary{"cascade-inference", "inference",
-                             "/cascade.v1.InferenceService/ListModels"}),
+    ::testing::Values(
+        Binary{"cascade-router", "router", "/cascade.v1.Router/Route"},
+        Binary{"cascade-orchestrator", "orchestrator", "/cascade.v1.Cascade/Complete"},
+        Binary{"cascade-tier-worker", "tier-worker", "/cascade.v1.TierWorker/Describe"},
+        Binary{"cascade-judge", "judge", "/cascade.v1.Judge/Score"},
+        Binary{"cascade-inference", "inference", "/cascade.v1.InferenceService/ListModels"}),
     [](const ::testing::TestParamInfo<Binary>& info) {
       std::string name = info.param.service;
       for (char& c : name) {
@@ -165,8 +166,8 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(OrchestratorFrontDoorTest, AnswersWithAnOpenAIShapedErrorUntilBuilt) {
-  auto process = ServerProcess::Start(BinaryPath("cascade-orchestrator"),
-                                      {"--http-listen", "127.0.0.1:0"});
+  auto process =
+      ServerProcess::Start(BinaryPath("cascade-orchestrator"), {"--http-listen", "127.0.0.1:0"});
   ASSERT_TRUE(process.ok()) << process.status();
   ASSERT_FALSE((*process)->http_address().empty());
   auto models = HttpGet((*process)->http_address(), "/v1/models");
@@ -183,8 +184,8 @@ TEST(SecretConfigTest, MissingSecretVariableExitsNonZeroNamingTheVariable) {
                                    "openai:\n  base_url: http://127.0.0.1:9/v1\n  model: m\n"
                                    "  api_key_env: CASCADE_TEST_UNSET_KEY\n");
   std::string output;
-  auto result = ServerProcess::RunToExit(BinaryPath("cascade-tier-worker"), {"--config", config},
-                                         &output);
+  auto result =
+      ServerProcess::RunToExit(BinaryPath("cascade-tier-worker"), {"--config", config}, &output);
   EXPECT_NE(result.code, 0);
   EXPECT_THAT(output, HasSubstr("CASCADE_TEST_UNSET_KEY"));
 }

@@ -10,8 +10,7 @@
 
 namespace cascade::testing {
 
-absl::StatusOr<HealthStatus> CheckGrpcHealth(const std::string& address,
-                                             const std::string& service,
+absl::StatusOr<HealthStatus> CheckGrpcHealth(const std::string& address, const std::string& service,
                                              std::chrono::milliseconds timeout) {
   auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
@@ -28,8 +27,8 @@ absl::StatusOr<HealthStatus> CheckGrpcHealth(const std::string& address,
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + timeout);
   grpc::CompletionQueue queue;
-  auto call = stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check", request_buffer,
-                                    &queue);
+  auto call =
+      stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check", request_buffer, &queue);
   call->StartCall();
   grpc::Status status;
   call->Finish(&response_buffer, &status, reinterpret_cast<void*>(1));
@@ -58,8 +57,8 @@ absl::StatusOr<HttpReply> HttpGet(const std::string& address, const std::string&
   client.set_read_timeout(5);
   auto result = client.Get(path);
   if (!result) {
-    return absl::UnavailableError(absl::StrCat("GET ", address, path, ": ",
-                                               httplib::to_string(result.error())));
+    return absl::UnavailableError(
+        absl::StrCat("GET ", address, path, ": ", httplib::to_string(result.error())));
   }
   return HttpReply{result->status, result->body};
 }

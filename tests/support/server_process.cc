@@ -102,9 +102,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   process->reader_ = std::thread([p = process.get(), read_fd] { p->ReadStderr(read_fd); });
 
   std::unique_lock<std::mutex> lock(process->mu_);
-  bool ready = process->changed_.wait_for(lock, timeout, [&] {
-    return !process->listening_.is_null() || process->stderr_closed_;
-  });
+  bool ready = process->changed_.wait_for(
+      lock, timeout, [&] { return !process->listening_.is_null() || process->stderr_closed_; });
   if (!ready || process->listening_.is_null()) {
     std::string output = process->stderr_;
     lock.unlock();

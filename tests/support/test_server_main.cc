@@ -11,8 +11,8 @@ int main(int argc, char** argv) {
        .summary = "A test-only server (cascade.test.v1.TestService).",
        .has_http_listen = false,
        .config_type = ""},
-      [](const cascade::test::v1::TestServerConfig&, const cascade::ServiceEnvironment&)
-          -> absl::StatusOr<cascade::ServiceParts> {
+      [](const cascade::test::v1::TestServerConfig&,
+         const cascade::ServiceEnvironment&) -> absl::StatusOr<cascade::ServiceParts> {
         cascade::ServiceParts parts;
         parts.services.push_back(std::make_unique<cascade::testing::TestServiceImpl>());
         return parts;

@@ -15,8 +15,19 @@ inline void CpuRelax() {
 }
 
 // About a few hundred microseconds of spinning: long enough to cover the gaps between the
-// pieces of one token's work, short enough that idle workers soon go to sleep.
+// pieces of one token's work, short enough that idle workers soon go to sleep. Past the first
+// stretch a spinner also yields its core, which matters when there are more runnable threads
+// than cores (a busy machine): the thread we wait for may need it.
 constexpr int kSpinsBeforeSleep = 20000;
+constexpr int kSpinsBeforeYield = 2000;
+
+inline void Backoff(int spin) {
+  if (spin < kSpinsBeforeYield) {
+    CpuRelax();
+  } else {
+    std::this_thread::yield();
+  }
+}
 
 }  // namespace
 
@@ -36,7 +47,7 @@ void ThreadPool::WorkerLoop(int index) {
   while (true) {
     uint32_t current = generation_.load(std::memory_order_acquire);
     for (int spin = 0; current == seen && spin < kSpinsBeforeSleep; ++spin) {
-      CpuRelax();
+      Backoff(spin);
       current = generation_.load(std::memory_order_acquire);
     }
     if (current == seen) {
@@ -60,7 +71,7 @@ void ThreadPool::Run(absl::FunctionRef<void(int, int)> job) {
   generation_.fetch_add(1, std::memory_order_release);
   generation_.notify_all();
   job(0, size_);
-  while (pending_.load(std::memory_order_acquire) != 0) CpuRelax();
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) Backoff(spin);
   job_ = nullptr;
 }
 

@@ -1,10 +1,10 @@
 #include "common/config/config_loader.h"
 
-#include <cstdlib>
-#include <fstream>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
 
 #include "cascade/v1/config.pb.h"
 
@@ -140,9 +140,9 @@ TEST(ConfigLoaderTest, MalformedDurationIsRejected) {
 
 TEST(ConfigLoaderTest, ListItemErrorsNameTheIndex) {
   v1::InferenceConfig config;
-  absl::Status status = ParseConfigYaml(
-      "models:\n  - name: a\n    path: a.gguf\n  - name: b\n    threads: two\n", "inf.yaml",
-      &config);
+  absl::Status status =
+      ParseConfigYaml("models:\n  - name: a\n    path: a.gguf\n  - name: b\n    threads: two\n",
+                      "inf.yaml", &config);
   ASSERT_FALSE(status.ok());
   EXPECT_THAT(status.message(), AllOf(HasSubstr("models[1].threads"), HasSubstr("inf.yaml:5"),
                                       HasSubstr("models[1].path")));

@@ -29,8 +29,8 @@ TEST(ListenAddressTest, ParsesUnixSocket) {
 }
 
 TEST(ListenAddressTest, RejectsMalformedWithTheFlagNamed) {
-  for (const char* bad : {"localhost", ":80", "host:", "host:99999", "host:-1", "::1:80", "unix:",
-                          "host:8o"}) {
+  for (const char* bad :
+       {"localhost", ":80", "host:", "host:99999", "host:-1", "::1:80", "unix:", "host:8o"}) {
     auto address = ParseListenAddress(bad, "--metrics-listen");
     ASSERT_FALSE(address.ok()) << bad;
     EXPECT_EQ(address.status().code(), absl::StatusCode::kInvalidArgument);

@@ -47,9 +47,9 @@ TEST(ServerFlagsTest, HelpAndVersion) {
 
 TEST(ServerFlagsTest, UsageNamesEveryFlagAndTheConfigType) {
   std::string usage = ServerUsage(kOrchestrator);
-  for (const char* text : {"--config FILE", "--grpc-listen ADDR", "--metrics-listen ADDR",
-                           "--http-listen ADDR", "--log-level", "cascade.v1.OrchestratorConfig",
-                           "SIGTERM"}) {
+  for (const char* text :
+       {"--config FILE", "--grpc-listen ADDR", "--metrics-listen ADDR", "--http-listen ADDR",
+        "--log-level", "cascade.v1.OrchestratorConfig", "SIGTERM"}) {
     EXPECT_THAT(usage, HasSubstr(text));
   }
   EXPECT_THAT(ServerUsage(kRouter), ::testing::Not(HasSubstr("--http-listen")));

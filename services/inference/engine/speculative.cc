@@ -1,0 +1,90 @@
+#include "services/inference/engine/speculative.h"
+
+#include <algorithm>
+
+namespace cascade::engine {
+
+double AcceptProbability(std::span<const double> p, std::span<const double> q, int draft) {
+  const double q_draft = q.empty() ? 1.0 : q[draft];
+  if (q_draft <= 0) return 1.0;  // cannot happen for a token drawn from q; accept to be safe
+  return std::min(1.0, p[draft] / q_draft);
+}
+
+void ResidualDistribution(std::span<const double> p, std::span<const double> q, int draft,
+                          std::span<double> out) {
+  double total = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const double q_i = q.empty() ? (static_cast<int>(i) == draft ? 1.0 : 0.0) : q[i];
+    out[i] = std::max(0.0, p[i] - q_i);
+    total += out[i];
+  }
+  if (total <= 0) {
+    std::copy(p.begin(), p.end(), out.begin());
+    return;
+  }
+  for (double& value : out) value /= total;
+}
+
+absl::Status DecodeStep(Session& target, Drafter* drafter, int max_draft, Sampler& sampler,
+                        std::span<const int> sequence, DecodeScratch& scratch,
+                        std::vector<int>& emitted, SpeculationStats& stats) {
+  // 1. Draft.
+  DraftProposal& draft = scratch.draft;
+  draft.Clear();
+  if (drafter != nullptr && max_draft > 0) {
+    if (auto s = drafter->Propose(sequence, max_draft, sampler, draft); !s.ok()) return s;
+  }
+  const int k = static_cast<int>(draft.tokens.size());
+
+  // 2. Verify: the last token and the drafts in one pass. Logits row i is the target's
+  //    prediction for the position of draft i; row k predicts the token after all of them.
+  const int base = target.position();
+  scratch.batch.assign(1, sequence.back());
+  scratch.batch.insert(scratch.batch.end(), draft.tokens.begin(), draft.tokens.end());
+  if (auto s = target.Forward(scratch.batch, k + 1); !s.ok()) return s;
+
+  // 3. Accept drafts left to right; the first rejection is replaced by a target token.
+  const int vocab = static_cast<int>(target.logits(0).size());
+  scratch.p.resize(vocab);
+  scratch.residual.resize(vocab);
+  int accepted = 0;
+  bool rejected = false;
+  for (; accepted < k && !rejected; ++accepted) {
+    const int token = draft.tokens[accepted];
+    const auto logits = target.logits(accepted);
+    if (sampler.greedy()) {
+      // p is all mass on the argmax: accept iff the draft is the argmax, else emit the argmax.
+      const int best = Argmax(logits);
+      rejected = token != best;
+      emitted.push_back(best);
+    } else {
+      const auto q = draft.deterministic() ? std::span<const double>() : draft.q_row(accepted);
+      sampler.Distribution(logits, scratch.p);
+      rejected = !(sampler.rng().Uniform() < AcceptProbability(scratch.p, q, token));
+      if (rejected) {
+        ResidualDistribution(scratch.p, q, token, scratch.residual);
+        emitted.push_back(sampler.SampleFrom(scratch.residual));
+      } else {
+        emitted.push_back(token);
+      }
+    }
+  }
+  if (rejected) --accepted;
+  if (!rejected) emitted.push_back(sampler.Sample(target.logits(k)));  // the bonus token
+
+  // 4. Roll the target's cache back past the rejected drafts: keep the last token and the
+  //    accepted drafts; the token emitted last is not in the cache yet.
+  target.Truncate(base + 1 + accepted);
+  if (k > 0) {
+    ++stats.rounds;
+    stats.draft_tokens += k;
+    stats.accepted_tokens += accepted;
+    if (static_cast<int>(stats.accepted_at_position.size()) < k) {
+      stats.accepted_at_position.resize(k);
+    }
+    for (int i = 0; i < accepted; ++i) ++stats.accepted_at_position[i];
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cascade::engine

@@ -1,0 +1,64 @@
+// Speculative decoding: a drafter proposes k tokens, the target model checks all of them in one
+// batched pass, and the output follows exactly the target's distribution.
+//
+// The rule (Leviathan et al. 2023; Chen et al. 2023): draft token d, drawn from the drafter's
+// q, is accepted with probability min(1, p(d) / q(d)), where p is the target's distribution at
+// that position. On rejection the token is drawn from max(0, p - q), normalised, and the round
+// ends. If all k are accepted, a bonus token is drawn from the target's next distribution.
+// Summed over both paths, every token comes out with probability exactly p: the test
+// tests/unit/inference/speculative_rule_test.cc enumerates it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "services/inference/engine/drafter.h"
+#include "services/inference/engine/sampler.h"
+#include "services/inference/engine/session.h"
+
+namespace cascade::engine {
+
+struct SpeculationStats {
+  int64_t rounds = 0;           // verification passes that checked at least one draft token
+  int64_t draft_tokens = 0;     // tokens proposed
+  int64_t accepted_tokens = 0;  // proposed tokens the target accepted
+  // accepted_at_position[i]: rounds whose draft token i + 1 was accepted.
+  std::vector<int64_t> accepted_at_position;
+
+  double acceptance_rate() const {
+    return draft_tokens == 0 ? 0.0 : static_cast<double>(accepted_tokens) / draft_tokens;
+  }
+  // Tokens produced per target pass: the accepted drafts plus the target's own token.
+  double mean_accepted_length() const {
+    return rounds == 0 ? 0.0 : static_cast<double>(accepted_tokens) / rounds + 1.0;
+  }
+};
+
+// min(1, p(draft) / q(draft)). An empty q means a deterministic drafter: q(draft) = 1.
+double AcceptProbability(std::span<const double> p, std::span<const double> q, int draft);
+
+// max(0, p - q), normalised to sum to one (an empty q is all mass on `draft`). If p and q agree
+// exactly there is nothing left over, rejection cannot happen, and p itself is returned.
+void ResidualDistribution(std::span<const double> p, std::span<const double> q, int draft,
+                          std::span<double> out);
+
+// Scratch space for DecodeStep, kept between steps so decoding allocates nothing.
+struct DecodeScratch {
+  DraftProposal draft;
+  std::vector<int> batch;
+  std::vector<double> p;         // target distribution at one position
+  std::vector<double> residual;  // where a rejected position samples from
+};
+
+// One decoding step. `sequence` is the text so far; the target's cache holds all of it but the
+// last token. Drafts up to `max_draft` tokens (none without a drafter), runs the last token and
+// the drafts through the target in one pass, and appends the tokens it settles on (1 to
+// max_draft + 1) to `emitted`. Target logits row i of `target` belongs to emitted token i.
+// Afterwards the cache again holds all but the last emitted token.
+absl::Status DecodeStep(Session& target, Drafter* drafter, int max_draft, Sampler& sampler,
+                        std::span<const int> sequence, DecodeScratch& scratch,
+                        std::vector<int>& emitted, SpeculationStats& stats);
+
+}  // namespace cascade::engine
