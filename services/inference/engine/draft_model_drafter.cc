@@ -10,13 +10,13 @@ absl::Status CheckSameVocabulary(const Model& draft, const Model& target) {
   const Tokenizer& a = draft.tokenizer();
   const Tokenizer& b = target.tokenizer();
   auto mismatch = [&](const std::string& detail) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "draft model '", draft.name(), "' cannot draft for '", target.name(),
-        "': speculative decoding needs the same vocabulary, but ", detail));
+    return absl::InvalidArgumentError(
+        absl::StrCat("draft model '", draft.name(), "' cannot draft for '", target.name(),
+                     "': speculative decoding needs the same vocabulary, but ", detail));
   };
   if (a.vocab_size() != b.vocab_size()) {
-    return mismatch(absl::StrCat("the draft has ", a.vocab_size(), " tokens and the target ",
-                                 b.vocab_size()));
+    return mismatch(
+        absl::StrCat("the draft has ", a.vocab_size(), " tokens and the target ", b.vocab_size()));
   }
   for (int id = 0; id < a.vocab_size(); ++id) {
     if (a.token_text(id) != b.token_text(id)) {
@@ -44,8 +44,8 @@ absl::Status DraftModelDrafter::Propose(std::span<const int> context, int max_to
   const int length = static_cast<int>(context.size());
   // Keep the cached prefix that still matches (it may end in drafts the target rejected), but
   // always feed at least the last token: its logits are what the first draft comes from.
-  const auto mismatch = std::mismatch(cached_.begin(), cached_.end(), context.begin(),
-                                      context.end());
+  const auto mismatch =
+      std::mismatch(cached_.begin(), cached_.end(), context.begin(), context.end());
   const int keep = std::min<int>(static_cast<int>(mismatch.first - cached_.begin()), length - 1);
   session_.Truncate(keep);
   cached_.resize(keep);

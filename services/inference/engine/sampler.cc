@@ -37,7 +37,9 @@ void Sampler::Distribution(std::span<const float> logits, std::span<double> prob
   // Candidates, most likely first when a cut needs the order.
   int candidates = vocab;
   std::iota(order_.begin(), order_.end(), 0);
-  auto by_logit = [&](int a, int b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+  auto by_logit = [&](int a, int b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  };
   if (options_.top_k > 0 && options_.top_k < vocab) {
     candidates = options_.top_k;
     std::partial_sort(order_.begin(), order_.begin() + candidates, order_.end(), by_logit);

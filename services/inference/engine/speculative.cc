@@ -48,29 +48,27 @@ absl::Status DecodeStep(Session& target, Drafter* drafter, int max_draft, Sample
   scratch.p.resize(vocab);
   scratch.residual.resize(vocab);
   int accepted = 0;
-  bool rejected = false;
-  for (; accepted < k && !rejected; ++accepted) {
+  while (accepted < k) {
     const int token = draft.tokens[accepted];
     const auto logits = target.logits(accepted);
     if (sampler.greedy()) {
       // p is all mass on the argmax: accept iff the draft is the argmax, else emit the argmax.
       const int best = Argmax(logits);
-      rejected = token != best;
       emitted.push_back(best);
+      if (token != best) break;
     } else {
       const auto q = draft.deterministic() ? std::span<const double>() : draft.q_row(accepted);
       sampler.Distribution(logits, scratch.p);
-      rejected = !(sampler.rng().Uniform() < AcceptProbability(scratch.p, q, token));
-      if (rejected) {
+      if (!(sampler.rng().Uniform() < AcceptProbability(scratch.p, q, token))) {
         ResidualDistribution(scratch.p, q, token, scratch.residual);
         emitted.push_back(sampler.SampleFrom(scratch.residual));
-      } else {
-        emitted.push_back(token);
+        break;
       }
+      emitted.push_back(token);
     }
+    ++accepted;
   }
-  if (rejected) --accepted;
-  if (!rejected) emitted.push_back(sampler.Sample(target.logits(k)));  // the bonus token
+  if (accepted == k) emitted.push_back(sampler.Sample(target.logits(k)));  // the bonus token
 
   // 4. Roll the target's cache back past the rejected drafts: keep the last token and the
   //    accepted drafts; the token emitted last is not in the cache yet.
