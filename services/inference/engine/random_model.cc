@@ -1,0 +1,124 @@
+#include "services/inference/engine/random_model.h"
+
+#include <cmath>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/inference/engine/quantize.h"
+#include "services/inference/engine/rng.h"
+
+namespace cascade::engine {
+namespace {
+
+TokenizerVocab SyntheticVocab(int size) {
+  TokenizerVocab vocab;
+  vocab.tokens = {"<unk>", "<s>", "</s>"};
+  vocab.kinds = {TokenKind::kUnknown, TokenKind::kControl, TokenKind::kControl};
+  for (int byte = 0; byte < 256; ++byte) {
+    vocab.tokens.push_back(absl::StrFormat("<0x%02X>", byte));
+    vocab.kinds.push_back(TokenKind::kByte);
+  }
+  for (int i = 0; static_cast<int>(vocab.tokens.size()) < size; ++i) {
+    vocab.tokens.push_back(absl::StrCat("\xE2\x96\x81t", i));  // "▁t0", "▁t1", ...
+    vocab.kinds.push_back(TokenKind::kNormal);
+  }
+  vocab.tokens.resize(size);
+  vocab.kinds.resize(size);
+  vocab.scores.assign(size, 0.0f);
+  for (int i = 0; i < size; ++i) vocab.scores[i] = -static_cast<float>(i);
+  return vocab;
+}
+
+// A standard normal sample from two uniforms (Box-Muller).
+float Gaussian(Rng& rng) {
+  const double u1 = 1.0 - rng.Uniform();  // in (0, 1], safe for log
+  const double u2 = rng.Uniform();
+  return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
+}
+
+}  // namespace
+
+absl::Status WriteRandomModel(const RandomModelSpec& spec, GgufWriter& out) {
+  ModelConfig c = spec.config;
+  const TokenizerVocab vocab = spec.vocab != nullptr ? *spec.vocab : SyntheticVocab(c.vocab_size);
+  c.vocab_size = static_cast<int>(vocab.tokens.size());
+  if (c.head_dim == 0 && c.heads > 0) c.head_dim = c.dim / c.heads;
+  if (c.rope_dims == 0) c.rope_dims = c.head_dim;
+  if (auto status = c.Validate(); !status.ok()) return status;
+
+  out.SetMetadata("general.architecture", GgufString("llama"));
+  out.SetMetadata("general.name", GgufString(spec.name));
+  out.SetAlignment(32);
+  out.SetMetadata("general.file_type", GgufUint32(FileTypeFor(spec.type)));
+  out.SetMetadata("llama.context_length", GgufUint32(c.context_length));
+  out.SetMetadata("llama.embedding_length", GgufUint32(c.dim));
+  out.SetMetadata("llama.block_count", GgufUint32(c.layers));
+  out.SetMetadata("llama.feed_forward_length", GgufUint32(c.ffn_dim));
+  out.SetMetadata("llama.rope.dimension_count", GgufUint32(c.rope_dims));
+  out.SetMetadata("llama.attention.head_count", GgufUint32(c.heads));
+  out.SetMetadata("llama.attention.head_count_kv", GgufUint32(c.kv_heads));
+  out.SetMetadata("llama.attention.layer_norm_rms_epsilon", GgufFloat32(c.norm_eps));
+  out.SetMetadata("llama.rope.freq_base", GgufFloat32(c.rope_theta));
+  out.SetMetadata("tokenizer.ggml.model", GgufString("llama"));
+  out.SetMetadata("tokenizer.ggml.tokens", GgufStringArray(vocab.tokens));
+  std::vector<float> scores = vocab.scores;
+  scores.resize(vocab.tokens.size(), 0.0f);
+  out.SetMetadata("tokenizer.ggml.scores", GgufFloat32Array(scores));
+  std::vector<int32_t> kinds;
+  for (size_t i = 0; i < vocab.tokens.size(); ++i) {
+    kinds.push_back(
+        static_cast<int32_t>(i < vocab.kinds.size() ? vocab.kinds[i] : TokenKind::kNormal));
+  }
+  out.SetMetadata("tokenizer.ggml.token_type", GgufInt32Array(kinds));
+  out.SetMetadata("tokenizer.ggml.unknown_token_id", GgufUint32(vocab.unknown_id));
+  out.SetMetadata("tokenizer.ggml.bos_token_id", GgufUint32(vocab.bos_id));
+  out.SetMetadata("tokenizer.ggml.eos_token_id", GgufUint32(vocab.eos_id));
+  out.SetMetadata("tokenizer.ggml.add_bos_token", GgufBool(vocab.add_bos));
+
+  Rng rng(spec.seed);
+  std::vector<float> row;
+  // GGUF dims are {row length, rows}.
+  auto add = [&](const std::string& name, int rows, int cols, bool is_norm) -> absl::Status {
+    const TensorType type = is_norm ? TensorType::kF32 : spec.type;
+    const size_t row_bytes = RowBytes(type, cols);
+    std::vector<uint8_t> data(row_bytes * rows);
+    row.resize(cols);
+    for (int r = 0; r < rows; ++r) {
+      for (float& value : row) value = is_norm ? 1.0f : 0.02f * Gaussian(rng);
+      QuantizeRow(type, row.data(), cols, data.data() + r * row_bytes);
+    }
+    std::vector<int64_t> dims = {cols};
+    if (!is_norm) dims.push_back(rows);
+    return out.AddTensor(name, dims, type, std::move(data));
+  };
+  if (auto s = add("token_embd.weight", c.vocab_size, c.dim, false); !s.ok()) return s;
+  if (auto s = add("output_norm.weight", 1, c.dim, true); !s.ok()) return s;
+  if (!spec.tied_classifier) {
+    if (auto s = add("output.weight", c.vocab_size, c.dim, false); !s.ok()) return s;
+  }
+  for (int l = 0; l < c.layers; ++l) {
+    const std::string p = absl::StrCat("blk.", l, ".");
+    const struct {
+      const char* name;
+      int rows, cols;
+      bool norm;
+    } tensors[] = {
+        {"attn_norm.weight", 1, c.dim, true},
+        {"attn_q.weight", c.q_dim(), c.dim, false},
+        {"attn_k.weight", c.kv_dim(), c.dim, false},
+        {"attn_v.weight", c.kv_dim(), c.dim, false},
+        {"attn_output.weight", c.dim, c.q_dim(), false},
+        {"ffn_norm.weight", 1, c.dim, true},
+        {"ffn_gate.weight", c.ffn_dim, c.dim, false},
+        {"ffn_down.weight", c.dim, c.ffn_dim, false},
+        {"ffn_up.weight", c.ffn_dim, c.dim, false},
+    };
+    for (const auto& t : tensors) {
+      if (auto s = add(p + t.name, t.rows, t.cols, t.norm); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cascade::engine
