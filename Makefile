@@ -11,6 +11,7 @@ all: build
 
 deps:
 	@scripts/install-deps.sh
+	@scripts/install-npm-tools.sh >/dev/null
 
 # Release build: binaries in build/bin/ (demo, end-to-end tests, benchmarks).
 build: deps
