@@ -65,14 +65,16 @@ class GgufParser {
     // Each metadata entry takes at least 12 bytes and each tensor description at least 24, so
     // larger counts are corrupt; checking now avoids reserving absurd amounts of memory.
     if (metadata_count > Remaining() / 12) {
-      return Error(absl::StrCat("claims ", metadata_count, " metadata entries, more than fit"));
+      return Error(absl::StrCat("is truncated or corrupt: it claims ", metadata_count,
+                                " metadata entries, more than its size allows"));
     }
     for (uint64_t i = 0; i < metadata_count; ++i) {
       if (auto s = ReadMetadataEntry(i); !s.ok()) return s;
     }
     if (auto s = ReadAlignment(); !s.ok()) return s;
     if (tensor_count > Remaining() / 24) {
-      return Error(absl::StrCat("claims ", tensor_count, " tensors, more than fit"));
+      return Error(absl::StrCat("is truncated or corrupt: it claims ", tensor_count,
+                                " tensors, more than its size allows"));
     }
     file_.tensors_.reserve(tensor_count);
     for (uint64_t i = 0; i < tensor_count; ++i) {

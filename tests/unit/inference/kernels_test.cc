@@ -1,0 +1,162 @@
+// Kernels: every weight type, SIMD against scalar against a double-precision reference; float16
+// conversion; the thread pool's work split.
+#include "services/inference/engine/kernels.h"
+
+#include <atomic>
+#include <cmath>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "services/inference/engine/rng.h"
+#include "services/inference/engine/tensor_type.h"
+#include "services/inference/engine/thread_pool.h"
+
+namespace cascade::engine {
+namespace {
+
+TEST(Float16, KnownValues) {
+  EXPECT_EQ(FloatToHalf(1.0f), 0x3C00);
+  EXPECT_EQ(FloatToHalf(-2.0f), 0xC000);
+  EXPECT_EQ(FloatToHalf(65504.0f), 0x7BFF);
+  EXPECT_EQ(FloatToHalf(65520.0f), 0x7C00);               // rounds past the largest half: inf
+  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -24)), 0x0001);  // smallest subnormal
+  EXPECT_EQ(FloatToHalf(1.0f + std::ldexp(1.0f, -11)), 0x3C00);  // tie: to even
+  EXPECT_EQ(FloatToHalf(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3C02);
+  EXPECT_EQ(HalfToFloat(0x3555), 0.333251953125f);
+}
+
+TEST(Float16, EveryHalfRoundTrips) {
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const float f = HalfToFloat(static_cast<uint16_t>(h));
+    if (std::isnan(f)) continue;
+    EXPECT_EQ(FloatToHalf(f), h) << std::hex << h;
+  }
+}
+
+std::vector<float> RandomValues(size_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> values(n);
+  for (float& v : values) v = static_cast<float>(rng.Uniform() * 2 - 1);
+  return values;
+}
+
+struct Quantized {
+  Matrix matrix;
+  std::vector<uint8_t> bytes;
+  std::vector<float> dequantized;  // what the kernels should multiply with
+};
+
+Quantized MakeMatrix(TensorType type, int rows, int cols) {
+  Quantized q;
+  const auto values = RandomValues(static_cast<size_t>(rows) * cols, 42);
+  const size_t row_bytes = RowBytes(type, cols);
+  q.bytes.resize(row_bytes * rows);
+  q.dequantized.resize(values.size());
+  for (int r = 0; r < rows; ++r) {
+    QuantizeRow(type, &values[r * cols], cols, &q.bytes[r * row_bytes]);
+    DequantizeRow(type, &q.bytes[r * row_bytes], cols, &q.dequantized[r * cols]);
+  }
+  q.matrix = {type, rows, cols, q.bytes.data(), row_bytes};
+  return q;
+}
+
+class MatmulTest : public ::testing::TestWithParam<TensorType> {};
+
+TEST_P(MatmulTest, KernelsAgreeWithReference) {
+  const TensorType type = GetParam();
+  const bool quantized = type == TensorType::kQ8_0 || type == TensorType::kQ4_0;
+  const int rows = 37;                   // not a multiple of the 4-row groups
+  const int cols = quantized ? 96 : 70;  // 70: not a multiple of 8 either
+  const int tokens = 3;
+  const Quantized w = MakeMatrix(type, rows, cols);
+  const auto x = RandomValues(static_cast<size_t>(tokens) * cols, 7);
+
+  std::vector<const Kernels*> all = {&ScalarKernels()};
+  if (Avx2Kernels() != nullptr) all.push_back(Avx2Kernels());
+  for (const Kernels* kernels : all) {
+    std::vector<float> out(static_cast<size_t>(tokens) * rows);
+    kernels->matmul(w.matrix, 0, rows, x.data(), tokens, out.data(), rows);
+    for (int t = 0; t < tokens; ++t) {
+      for (int r = 0; r < rows; ++r) {
+        double expected = 0;
+        for (int c = 0; c < cols; ++c) {
+          expected += double{w.dequantized[r * cols + c]} * x[t * cols + c];
+        }
+        EXPECT_NEAR(out[t * rows + r], expected, 1e-4) << kernels->name << " t" << t << " r" << r;
+      }
+    }
+    // One token at a time, and split row ranges, give the same bits as the batch.
+    for (int t = 0; t < tokens; ++t) {
+      std::vector<float> single(rows);
+      kernels->matmul(w.matrix, 0, 5, &x[t * cols], 1, single.data(), rows);
+      kernels->matmul(w.matrix, 5, rows, &x[t * cols], 1, single.data(), rows);
+      for (int r = 0; r < rows; ++r) EXPECT_EQ(single[r], out[t * rows + r]) << kernels->name;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulTest,
+                         ::testing::Values(TensorType::kF32, TensorType::kF16, TensorType::kQ8_0,
+                                           TensorType::kQ4_0));
+
+TEST(Kernels, DotAndAddScaled) {
+  const auto a = RandomValues(45, 1);
+  const auto b = RandomValues(45, 2);
+  double expected = 0;
+  for (int i = 0; i < 45; ++i) expected += double{a[i]} * b[i];
+  for (const Kernels* kernels : {&ScalarKernels(), Avx2Kernels()}) {
+    if (kernels == nullptr) continue;
+    EXPECT_NEAR(kernels->dot(a.data(), b.data(), 45), expected, 1e-5);
+    std::vector<float> y(b);
+    kernels->add_scaled(y.data(), a.data(), 0.5f, 45);
+    for (int i = 0; i < 45; ++i) EXPECT_FLOAT_EQ(y[i], b[i] + 0.5f * a[i]);
+  }
+}
+
+TEST(Quantization, ErrorsAreWithinTheFormatsResolution) {
+  const auto values = RandomValues(64, 3);
+  for (TensorType type : {TensorType::kF16, TensorType::kQ8_0, TensorType::kQ4_0}) {
+    std::vector<uint8_t> bytes(RowBytes(type, 64));
+    std::vector<float> back(64);
+    QuantizeRow(type, values.data(), 64, bytes.data());
+    DequantizeRow(type, bytes.data(), 64, back.data());
+    // Half a quantization step for Q8_0 (max|x| / 127), plus slack for the float16 scale. Q4_0
+    // maps the extreme to -8 steps, so values of the other sign clip at +7: up to a full step.
+    const double tolerance = type == TensorType::kF16    ? 1e-3
+                             : type == TensorType::kQ8_0 ? 5e-3
+                                                         : 0.13;
+    for (int i = 0; i < 64; ++i) {
+      EXPECT_NEAR(back[i], values[i], tolerance) << GgmlTypeName(static_cast<uint32_t>(type));
+    }
+  }
+}
+
+TEST(ThreadPool, ParallelForCoversEveryIndexOnce) {
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {1, 5, 16, 17, 100, 1000}) {
+      for (int64_t grain : {1, 4, 16}) {
+        std::vector<std::atomic<int>> hits(n);
+        pool.ParallelFor(n, grain, [&](int64_t begin, int64_t end, int thread) {
+          EXPECT_LT(thread, threads);
+          for (int64_t i = begin; i < end; ++i) hits[i]++;
+        });
+        for (int64_t i = 0; i < n; ++i) EXPECT_EQ(hits[i].load(), 1) << n << " " << grain;
+      }
+    }
+  }
+}
+
+TEST(ThreadPool, RunsEveryThreadAndSurvivesManyJobs) {
+  ThreadPool pool(2);
+  std::atomic<int> calls{0};
+  for (int job = 0; job < 2000; ++job)
+    pool.Run([&](int, int threads) {
+      EXPECT_EQ(threads, 2);
+      calls++;
+    });
+  EXPECT_EQ(calls.load(), 4000);
+}
+
+}  // namespace
+}  // namespace cascade::engine
