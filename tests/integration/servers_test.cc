@@ -28,6 +28,8 @@ struct Binary {
   std::string probe_method;  // A method that is not built yet: UNIMPLEMENTED.
 };
 
+void PrintTo(const Binary& binary, std::ostream* out) { *out << binary.name; }
+
 std::string BinaryPath(const std::string& name) {
   return std::string(CASCADE_BIN_DIR) + "/" + name;
 }
