@@ -145,6 +145,14 @@ absl::StatusOr<Decision> RouteIndex::Route(absl::string_view query) const {
 
   start = Clock::now();
   const float* vector = embedded->row(0);
+  if (std::all_of(vector, vector + index_->dimension(), [](float x) { return x == 0.0f; })) {
+    // No features (e.g. only punctuation): no evidence for any route.
+    decision.route = routes_.default_route.name;
+    decision.target = routes_.default_route.target;
+    decision.below_threshold = true;
+    decision.search_seconds = SecondsSince(start);
+    return decision;
+  }
   const std::vector<Neighbor> neighbors = index_->Search(vector, options_.top_k);
   std::vector<float> scores(routes_.routes.size());
   ScoringQuery scoring{absl::MakeConstSpan(vector, index_->dimension()),

@@ -27,9 +27,10 @@ struct RouteIndexOptions {
   ScorerOptions scorer;
   // Neighbours searched per query (for voting and the matched exemplar).
   int top_k = 10;
-  // Threshold of routes that set none (threshold 0). Tuned on CLINC150's validation split
-  // for the default scorer; refit with FitThresholds for your own routes.
-  double default_threshold = 0.3;
+  // Threshold of routes that set none (threshold 0). About what FitThresholds finds on
+  // CLINC150's validation split for the default scorer; fit your own routes' thresholds
+  // (`cascadectl routes fit`): the best value depends on the number of routes.
+  double default_threshold = 0.1;
   size_t max_alternatives = 3;
 };
 

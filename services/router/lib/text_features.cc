@@ -74,7 +74,10 @@ std::vector<FeatureCount> ExtractFeatures(absl::string_view text,
       hashes.push_back(FeatureHasher(kBigram).Add(words[i]).Add(" ").Add(words[i + 1]).Finish());
     }
     if (options.char_ngram_min <= 0) continue;
-    marked.assign("<").append(words[i]).append(">");
+    marked.clear();
+    marked.push_back('<');
+    marked += words[i];
+    marked.push_back('>');
     const absl::string_view view(marked);
     for (int n = options.char_ngram_min; n <= options.char_ngram_max; ++n) {
       if (static_cast<size_t>(n) > view.size()) break;

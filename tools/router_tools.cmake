@@ -1,0 +1,14 @@
+# Router tools: CLINC150 loading shared by the tools and the accuracy test, the accuracy
+# report (tune on val, report on test) and the in-process latency benchmark.
+cascade_library(cascade_router_clinc150
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/router/clinc150.cc
+  DEPS cascade_router_lib nlohmann_json::nlohmann_json absl::statusor)
+target_compile_definitions(cascade_router_clinc150 PRIVATE CASCADE_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+
+cascade_binary(cascade-router-accuracy
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/router/router_accuracy.cc
+  DEPS cascade_router_lib cascade_router_clinc150)
+
+cascade_binary(cascade-router-latency
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/router/route_latency.cc
+  DEPS cascade_router_lib cascade_router_clinc150 Threads::Threads)
