@@ -1,8 +1,45 @@
-// cascade-tier-worker: Tier worker: one rung of the cascade, one model and its price, fronting an
+// cascade-tier-worker: one rung of the cascade, one model and its price, fronting an
 // OpenAI-compatible API or the inference service.
 
 #include "cascade/v1/tier.grpc.pb.h"
+#include "common/log/logger.h"
 #include "common/runtime/service_main.h"
+#include "services/tier_worker/tier_worker_config.h"
+#include "services/tier_worker/tier_worker_service.h"
+
+namespace {
+
+absl::StatusOr<cascade::ServiceParts> BuildParts(const cascade::v1::TierWorkerConfig& config,
+                                                 const cascade::ServiceEnvironment& env) {
+  cascade::ServiceParts parts;
+  if (config.backend_case() == cascade::v1::TierWorkerConfig::BACKEND_NOT_SET) {
+    // A bare server (health, metrics, drain) for probes and deployment checks: every
+    // method answers UNIMPLEMENTED until a backend is configured.
+    cascade::LogWarn("no_backend", {{"detail",
+                                     "no 'openai' or 'inference' in the config: "
+                                     "methods answer UNIMPLEMENTED"}});
+    parts.services.push_back(std::make_unique<cascade::v1::TierWorker::CallbackService>());
+    return parts;
+  }
+  auto worker = cascade::tier_worker::BuildTierWorker(config, env.registry.get());
+  if (!worker.ok()) return worker.status();
+  cascade::tier_worker::TierWorkerServiceOptions options;
+  options.default_timeout = cascade::tier_worker::DefaultTimeout(config);
+  const auto description = (*worker)->Describe();
+  cascade::LogInfo("tier_ready",
+                   {{"tier", description.tier()},
+                    {"model", description.model()},
+                    {"backend", description.backend()},
+                    {"input_price_uusd_per_mtok", description.input_price_uusd_per_mtok()},
+                    {"output_price_uusd_per_mtok", description.output_price_uusd_per_mtok()}});
+  parts.services.push_back(std::make_unique<cascade::tier_worker::TierWorkerService>(
+      std::shared_ptr<cascade::tier_worker::TierWorker>(*std::move(worker)), options));
+  // The registry holds the tier's metrics; the worker records into it until the end.
+  parts.keep_alive.push_back(env.registry);
+  return parts;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   return cascade::ServiceMain<cascade::v1::TierWorkerConfig>(
@@ -12,11 +49,5 @@ int main(int argc, char** argv) {
                   "OpenAI-compatible API or the inference service.",
        .has_http_listen = false,
        .config_type = ""},
-      [](const cascade::v1::TierWorkerConfig&,
-         const cascade::ServiceEnvironment&) -> absl::StatusOr<cascade::ServiceParts> {
-        cascade::ServiceParts parts;
-        // Not built yet: every method answers UNIMPLEMENTED.
-        parts.services.push_back(std::make_unique<cascade::v1::TierWorker::CallbackService>());
-        return parts;
-      });
+      BuildParts);
 }

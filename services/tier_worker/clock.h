@@ -1,0 +1,22 @@
+#pragma once
+
+// Time as the retry loop sees it, behind an interface so tests run backoff schedules
+// without waiting (testing/fake_clock.h).
+
+#include "absl/time/time.h"
+#include "services/tier_worker/cancellation.h"
+
+namespace cascade::tier_worker {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual absl::Time Now() = 0;
+  // Waits `duration` unless `cancel` (may be null) fires first; false when cancelled.
+  virtual bool SleepFor(absl::Duration duration, const CancellationToken* cancel) = 0;
+};
+
+// The wall clock; sleeps end early on cancellation.
+Clock* RealClock();
+
+}  // namespace cascade::tier_worker

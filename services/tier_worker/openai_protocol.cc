@@ -1,0 +1,234 @@
+#include "services/tier_worker/openai_protocol.h"
+
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace cascade::tier_worker {
+namespace {
+
+using cascade::v1::CompleteChunk;
+using cascade::v1::CompleteResponse;
+using cascade::v1::FinishReason;
+using cascade::v1::ResponseFormat;
+using cascade::v1::TokenLogprob;
+using nlohmann::json;
+
+double LogprobOf(const json& value) {
+  if (value.is_number()) return value.get<double>();
+  return -std::numeric_limits<double>::infinity();
+}
+
+std::string StringOr(const json& object, const char* key, std::string fallback = "") {
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return fallback;
+  return it->get<std::string>();
+}
+
+int32_t TokenIdOf(const json& entry) {
+  auto it = entry.find("id");
+  if (it != entry.end() && it->is_number_integer()) return it->get<int32_t>();
+  return -1;
+}
+
+void AppendChatShape(const json& content, google::protobuf::RepeatedPtrField<TokenLogprob>* out) {
+  for (const json& entry : content) {
+    if (!entry.is_object()) continue;
+    TokenLogprob* token = out->Add();
+    token->set_token(StringOr(entry, "token"));
+    token->set_logprob(LogprobOf(entry.value("logprob", json())));
+    token->set_token_id(TokenIdOf(entry));
+    auto top = entry.find("top_logprobs");
+    if (top == entry.end() || !top->is_array()) continue;
+    for (const json& alternative : *top) {
+      if (!alternative.is_object()) continue;
+      auto* added = token->add_top();
+      added->set_token(StringOr(alternative, "token"));
+      added->set_logprob(LogprobOf(alternative.value("logprob", json())));
+      added->set_token_id(TokenIdOf(alternative));
+    }
+  }
+}
+
+void AppendLegacyShape(const json& logprobs,
+                       google::protobuf::RepeatedPtrField<TokenLogprob>* out) {
+  const json& tokens = logprobs["tokens"];
+  auto values = logprobs.find("token_logprobs");
+  auto tops = logprobs.find("top_logprobs");
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    TokenLogprob* token = out->Add();
+    token->set_token(tokens[i].is_string() ? tokens[i].get<std::string>() : "");
+    token->set_token_id(-1);
+    token->set_logprob(values != logprobs.end() && values->is_array() && i < values->size()
+                           ? LogprobOf((*values)[i])
+                           : -std::numeric_limits<double>::infinity());
+    if (tops == logprobs.end() || !tops->is_array() || i >= tops->size()) continue;
+    const json& top = (*tops)[i];
+    if (!top.is_object()) continue;
+    for (const auto& [text, value] : top.items()) {
+      auto* added = token->add_top();
+      added->set_token(text);
+      added->set_logprob(LogprobOf(value));
+      added->set_token_id(-1);
+    }
+  }
+}
+
+absl::Status Malformed(absl::string_view what) {
+  return absl::InternalError(
+      absl::StrCat("upstream answer is not a valid chat completion: ", what));
+}
+
+// The part of a response or chunk common to both: model id and usage.
+void TakeModelAndUsage(const json& root, CompleteResponse* response, bool* saw_usage) {
+  std::string model = StringOr(root, "model");
+  if (!model.empty()) response->set_upstream_model(model);
+  auto usage = root.find("usage");
+  if (usage != root.end() && usage->is_object()) {
+    response->mutable_usage()->set_prompt_tokens(usage->value("prompt_tokens", int64_t{0}));
+    response->mutable_usage()->set_completion_tokens(usage->value("completion_tokens", int64_t{0}));
+    if (saw_usage != nullptr) *saw_usage = true;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> BuildChatCompletionBody(const cascade::v1::CompleteRequest& request,
+                                                    const ChatRequestOptions& options) {
+  const auto& params = request.params();
+  json body = json::object();
+  body["model"] = options.model;
+  json messages = json::array();
+  for (const auto& message : request.messages()) {
+    messages.push_back({{"role", message.role()}, {"content", message.content()}});
+  }
+  body["messages"] = std::move(messages);
+  if (options.stream) {
+    body["stream"] = true;
+    body["stream_options"] = {{"include_usage", true}};
+  }
+  if (params.max_tokens() > 0) body["max_tokens"] = params.max_tokens();
+  // Our 0 means greedy, and so does the upstreams'; always sent so their defaults (often
+  // 1.0) do not silently apply.
+  body["temperature"] = params.temperature();
+  if (params.top_p() > 0 && params.top_p() < 1) body["top_p"] = params.top_p();
+  // Not part of OpenAI's API (it refuses it); vLLM and llama.cpp take it. Sent only when
+  // the caller asked for it.
+  if (params.top_k() > 0) body["top_k"] = params.top_k();
+  if (params.has_seed()) body["seed"] = params.seed();
+  if (params.stop_size() > 0) {
+    body["stop"] = json(std::vector<std::string>(params.stop().begin(), params.stop().end()));
+  }
+  if (options.upstream_supports_logprobs && (params.logprobs() || params.top_logprobs() > 0)) {
+    body["logprobs"] = true;
+    if (params.top_logprobs() > 0) body["top_logprobs"] = params.top_logprobs();
+  }
+  switch (params.response_format().type()) {
+    case ResponseFormat::JSON_OBJECT:
+      body["response_format"] = {{"type", "json_object"}};
+      break;
+    case ResponseFormat::JSON_SCHEMA: {
+      const std::string& text = params.response_format().json_schema();
+      json schema = json::parse(text, nullptr, /*allow_exceptions=*/false);
+      if (schema.is_discarded() || !schema.is_object()) {
+        return absl::InvalidArgumentError(
+            "params.response_format.json_schema is not a JSON object");
+      }
+      body["response_format"] = {{"type", "json_schema"},
+                                 {"json_schema", {{"name", "response"}, {"schema", schema}}}};
+      break;
+    }
+    default:
+      break;
+  }
+  // Invalid UTF-8 was refused before we got here; replace rather than throw regardless.
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+FinishReason ParseFinishReason(absl::string_view reason) {
+  if (reason == "stop" || reason == "eos" || reason == "stop_sequence" || reason == "end_turn") {
+    return cascade::v1::FINISH_REASON_STOP;
+  }
+  if (reason == "length" || reason == "max_tokens" || reason == "model_length") {
+    return cascade::v1::FINISH_REASON_LENGTH;
+  }
+  return cascade::v1::FINISH_REASON_UNSPECIFIED;
+}
+
+void AppendNormalizedLogprobs(const json& logprobs,
+                              google::protobuf::RepeatedPtrField<TokenLogprob>* out) {
+  if (!logprobs.is_object()) return;
+  auto content = logprobs.find("content");
+  if (content != logprobs.end()) {
+    if (content->is_array()) AppendChatShape(*content, out);
+    return;
+  }
+  auto tokens = logprobs.find("tokens");
+  if (tokens != logprobs.end() && tokens->is_array()) AppendLegacyShape(logprobs, out);
+}
+
+absl::StatusOr<CompleteResponse> ParseChatCompletion(absl::string_view body) {
+  json root = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded()) return Malformed("the body is not JSON");
+  if (!root.is_object()) return Malformed("the body is not a JSON object");
+  auto choices = root.find("choices");
+  if (choices == root.end() || !choices->is_array() || choices->empty() ||
+      !(*choices)[0].is_object()) {
+    return Malformed("no choices");
+  }
+  const json& choice = (*choices)[0];
+  auto message = choice.find("message");
+  if (message == choice.end() || !message->is_object())
+    return Malformed("choices[0] has no message");
+  CompleteResponse response;
+  response.set_text(StringOr(*message, "content"));
+  response.set_finish_reason(ParseFinishReason(StringOr(choice, "finish_reason")));
+  auto logprobs = choice.find("logprobs");
+  if (logprobs != choice.end()) AppendNormalizedLogprobs(*logprobs, response.mutable_logprobs());
+  TakeModelAndUsage(root, &response, nullptr);
+  return response;
+}
+
+absl::StatusOr<CompleteChunk> ChatStreamAssembler::AddEvent(absl::string_view data) {
+  CompleteChunk delta;
+  if (data == "[DONE]") {
+    saw_done_ = true;
+    return delta;
+  }
+  json root = json::parse(data.begin(), data.end(), nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded() || !root.is_object()) return Malformed("a stream chunk is not JSON");
+  auto error = root.find("error");
+  if (error != root.end() && !error->is_null()) {
+    std::string message =
+        error->is_object() ? StringOr(*error, "message", error->dump()) : error->dump();
+    return absl::UnavailableError(absl::StrCat("upstream error in the stream: ", message));
+  }
+  TakeModelAndUsage(root, &response_, &saw_usage_);
+  auto choices = root.find("choices");
+  if (choices == root.end() || !choices->is_array() || choices->empty()) return delta;
+  const json& choice = (*choices)[0];
+  if (!choice.is_object()) return Malformed("a stream chunk's choice is not an object");
+  auto content_delta = choice.find("delta");
+  if (content_delta != choice.end() && content_delta->is_object()) {
+    std::string text = StringOr(*content_delta, "content");
+    if (!text.empty()) {
+      ++content_chunks_;
+      delta.set_text(text);
+      response_.mutable_text()->append(text);
+    }
+  }
+  auto logprobs = choice.find("logprobs");
+  if (logprobs != choice.end()) {
+    AppendNormalizedLogprobs(*logprobs, delta.mutable_logprobs());
+    for (const auto& token : delta.logprobs()) *response_.add_logprobs() = token;
+  }
+  auto finish = choice.find("finish_reason");
+  if (finish != choice.end() && finish->is_string()) {
+    saw_finish_reason_ = true;
+    response_.set_finish_reason(ParseFinishReason(finish->get<std::string>()));
+  }
+  return delta;
+}
+
+}  // namespace cascade::tier_worker

@@ -1,0 +1,23 @@
+#include "services/tier_worker/random_source.h"
+
+#include <random>
+
+namespace cascade::tier_worker {
+namespace {
+
+class ThreadLocalRandom final : public RandomSource {
+ public:
+  double Uniform01() override {
+    thread_local std::mt19937_64 engine{std::random_device{}()};
+    return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+  }
+};
+
+}  // namespace
+
+RandomSource* SystemRandom() {
+  static auto* random = new ThreadLocalRandom();
+  return random;
+}
+
+}  // namespace cascade::tier_worker

@@ -1,0 +1,103 @@
+#include "services/tier_worker/tier_worker.h"
+
+#include <utility>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/log/logger.h"
+#include "services/tier_worker/cost.h"
+
+namespace cascade::tier_worker {
+
+using cascade::v1::CompleteRequest;
+using cascade::v1::CompleteResponse;
+
+TierWorker::TierWorker(TierWorkerOptions options, std::unique_ptr<Backend> backend,
+                       prometheus::Registry* registry)
+    : options_(std::move(options)),
+      backend_(std::move(backend)),
+      limiter_(options_.max_concurrency),
+      metrics_(registry, options_.tier, backend_->info().model) {}
+
+absl::StatusOr<CompleteResponse> TierWorker::Complete(const CompleteRequest& request,
+                                                      const CallContext& context, DeltaSink* sink) {
+  absl::Time start = absl::Now();
+  absl::StatusOr<CompleteResponse> result = CallBackend(request, context, sink);
+  metrics_.RecordOutcome(result.status());
+  nlohmann::json fields = {{"request_id", context.request_id},
+                           {"tier", options_.tier},
+                           {"model", backend_->info().model},
+                           {"stream", sink != nullptr},
+                           {"outcome", TierMetrics::OutcomeLabel(result.status())},
+                           {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - start)}};
+  if (!result.ok()) {
+    fields["error"] = std::string(result.status().message());
+    LogWarn("tier_call_failed", fields);
+    return result;
+  }
+  fields["prompt_tokens"] = result->usage().prompt_tokens();
+  fields["completion_tokens"] = result->usage().completion_tokens();
+  fields["cost_pusd"] = result->cost_pusd();
+  fields["upstream_model"] = result->upstream_model();
+  LogInfo("tier_call", fields);
+  return result;
+}
+
+absl::StatusOr<CompleteResponse> TierWorker::CallBackend(const CompleteRequest& request,
+                                                         const CallContext& context,
+                                                         DeltaSink* sink) {
+  absl::Status valid = ValidateCompleteRequest(request, options_.limits);
+  if (!valid.ok()) return valid;
+  auto permit = limiter_.TryAcquire();
+  if (!permit.has_value()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("tier '", options_.tier, "' is at its limit of ", limiter_.max_in_flight(),
+                     " calls at once (max_concurrency)"));
+  }
+  metrics_.in_flight().Increment();
+  absl::Cleanup leave = [this] { metrics_.in_flight().Decrement(); };
+
+  CallContext call = context;
+  call.on_retry = [this, &context](RetryReason reason, absl::Duration backoff,
+                                   const absl::Status& cause) {
+    metrics_.RecordRetry(reason);
+    LogInfo("upstream_retry", {{"request_id", context.request_id},
+                               {"tier", options_.tier},
+                               {"reason", std::string(RetryReasonLabel(reason))},
+                               {"backoff_ms", absl::ToDoubleMilliseconds(backoff)},
+                               {"cause", std::string(cause.message())}});
+    if (context.on_retry) context.on_retry(reason, backoff, cause);
+  };
+  absl::Time start = absl::Now();
+  absl::StatusOr<CompleteResponse> response = backend_->Complete(request, call, sink);
+  double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  metrics_.RecordUpstreamSeconds(seconds);
+  if (!response.ok()) return response.status();
+
+  auto cost = CostPicoUsd(response->usage(), options_.price);
+  if (!cost.ok()) {
+    return absl::InternalError(
+        absl::StrCat("cannot price the upstream's usage: ", cost.status().message()));
+  }
+  response->set_cost_pusd(*cost);
+  response->set_latency_seconds(seconds);
+  response->set_tier(options_.tier);
+  if (response->upstream_model().empty()) response->set_upstream_model(backend_->info().model);
+  metrics_.RecordUsage(response->usage());
+  metrics_.RecordCost(*cost);
+  return response;
+}
+
+cascade::v1::DescribeResponse TierWorker::Describe() const {
+  cascade::v1::DescribeResponse description;
+  description.set_tier(options_.tier);
+  description.set_model(backend_->info().model);
+  description.set_input_price_uusd_per_mtok(options_.price.input_uusd_per_mtok);
+  description.set_output_price_uusd_per_mtok(options_.price.output_uusd_per_mtok);
+  description.set_supports_logprobs(backend_->info().supports_logprobs);
+  description.set_backend(backend_->info().backend);
+  return description;
+}
+
+}  // namespace cascade::tier_worker
