@@ -2,3 +2,4 @@
 cascade_binary(cascade-run SOURCES run/main.cc DEPS cascade_engine nlohmann_json::nlohmann_json)
 cascade_binary(cascade-quantize SOURCES quantize/main.cc DEPS cascade_engine)
 cascade_binary(make-random-model SOURCES make_random_model/main.cc DEPS cascade_engine)
+cascade_binary(cascade-bench-engine SOURCES bench/engine/main.cc DEPS cascade_engine)

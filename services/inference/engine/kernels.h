@@ -1,6 +1,6 @@
 // The inner loops: matrix-vector products per weight type, plus the two vector operations
-// attention needs. One portable scalar set, and an AVX2/FMA/F16C set picked at run time when the
-// CPU has those instructions (the rest of the build stays generic x86-64).
+// attention needs. One portable scalar set, and AVX2 and AVX-512 sets picked at run time when
+// the CPU has those instructions (the rest of the build stays generic x86-64).
 #pragma once
 
 #include <cstddef>
@@ -39,7 +39,10 @@ struct Kernels {
 const Kernels& ScalarKernels();
 // nullptr when this CPU lacks AVX2, FMA or F16C.
 const Kernels* Avx2Kernels();
-// The fastest set this CPU supports; CASCADE_KERNELS=scalar in the environment forces scalar.
+// nullptr when this CPU lacks AVX-512 F/BW/VL/DQ (or FMA, F16C).
+const Kernels* Avx512Kernels();
+// The fastest set this CPU supports. CASCADE_KERNELS=avx2 or =scalar in the environment caps
+// the choice (for comparisons and tests).
 const Kernels& BestKernels();
 
 }  // namespace cascade::engine

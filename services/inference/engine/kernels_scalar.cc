@@ -79,10 +79,12 @@ const Kernels& ScalarKernels() {
 
 const Kernels& BestKernels() {
   static const Kernels* best = [] {
-    const char* forced = std::getenv("CASCADE_KERNELS");
-    if (forced != nullptr && std::strcmp(forced, "scalar") == 0) return &ScalarKernels();
-    const Kernels* avx2 = Avx2Kernels();
-    return avx2 != nullptr ? avx2 : &ScalarKernels();
+    const char* cap = std::getenv("CASCADE_KERNELS");
+    const bool scalar_only = cap != nullptr && std::strcmp(cap, "scalar") == 0;
+    const bool no_avx512 = scalar_only || (cap != nullptr && std::strcmp(cap, "avx2") == 0);
+    if (!no_avx512 && Avx512Kernels() != nullptr) return Avx512Kernels();
+    if (!scalar_only && Avx2Kernels() != nullptr) return Avx2Kernels();
+    return &ScalarKernels();
   }();
   return *best;
 }

@@ -53,17 +53,19 @@ TEST(Forward, BatchedStepEqualsSequentialSteps) {
 }
 
 TEST(Forward, ScalarAndSimdKernelsAgree) {
-  if (Avx2Kernels() == nullptr) GTEST_SKIP() << "no AVX2 on this CPU";
   ThreadPool pool(1);
   const auto prompt = RomeoPrompt();
-  Session simd(Target(), pool);
-  simd.set_kernels(*Avx2Kernels());
   Session scalar(Target(), pool);
   scalar.set_kernels(ScalarKernels());
-  ASSERT_TRUE(simd.Forward(prompt, 1).ok());
   ASSERT_TRUE(scalar.Forward(prompt, 1).ok());
-  for (size_t v = 0; v < simd.logits(0).size(); ++v) {
-    EXPECT_NEAR(simd.logits(0)[v], scalar.logits(0)[v], 1e-3);
+  for (const Kernels* kernels : {Avx2Kernels(), Avx512Kernels()}) {
+    if (kernels == nullptr) continue;  // not on this CPU
+    Session simd(Target(), pool);
+    simd.set_kernels(*kernels);
+    ASSERT_TRUE(simd.Forward(prompt, 1).ok());
+    for (size_t v = 0; v < simd.logits(0).size(); ++v) {
+      EXPECT_NEAR(simd.logits(0)[v], scalar.logits(0)[v], 1e-3) << kernels->name;
+    }
   }
 }
 

@@ -60,20 +60,26 @@ Quantized MakeMatrix(TensorType type, int rows, int cols) {
   return q;
 }
 
+// Every kernel set this CPU can run.
+std::vector<const Kernels*> AllKernels() {
+  std::vector<const Kernels*> all = {&ScalarKernels()};
+  if (Avx2Kernels() != nullptr) all.push_back(Avx2Kernels());
+  if (Avx512Kernels() != nullptr) all.push_back(Avx512Kernels());
+  return all;
+}
+
 class MatmulTest : public ::testing::TestWithParam<TensorType> {};
 
 TEST_P(MatmulTest, KernelsAgreeWithReference) {
   const TensorType type = GetParam();
   const bool quantized = type == TensorType::kQ8_0 || type == TensorType::kQ4_0;
   const int rows = 37;                   // not a multiple of the 4-row groups
-  const int cols = quantized ? 96 : 70;  // 70: not a multiple of 8 either
-  const int tokens = 3;
+  const int cols = quantized ? 96 : 70;  // 70: not a multiple of the vector width
+  const int tokens = 6;                  // a 4-token tile and two single tokens
   const Quantized w = MakeMatrix(type, rows, cols);
   const auto x = RandomValues(static_cast<size_t>(tokens) * cols, 7);
 
-  std::vector<const Kernels*> all = {&ScalarKernels()};
-  if (Avx2Kernels() != nullptr) all.push_back(Avx2Kernels());
-  for (const Kernels* kernels : all) {
+  for (const Kernels* kernels : AllKernels()) {
     std::vector<float> out(static_cast<size_t>(tokens) * rows);
     kernels->matmul(w.matrix, 0, rows, x.data(), tokens, out.data(), rows);
     for (int t = 0; t < tokens; ++t) {
@@ -104,8 +110,7 @@ TEST(Kernels, DotAndAddScaled) {
   const auto b = RandomValues(45, 2);
   double expected = 0;
   for (int i = 0; i < 45; ++i) expected += double{a[i]} * b[i];
-  for (const Kernels* kernels : {&ScalarKernels(), Avx2Kernels()}) {
-    if (kernels == nullptr) continue;
+  for (const Kernels* kernels : AllKernels()) {
     EXPECT_NEAR(kernels->dot(a.data(), b.data(), 45), expected, 1e-5);
     std::vector<float> y(b);
     kernels->add_scaled(y.data(), a.data(), 0.5f, 45);

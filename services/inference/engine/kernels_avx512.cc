@@ -1,0 +1,203 @@
+// AVX-512 kernels (F/BW/VL/DQ + F16C + FMA), picked at run time like the AVX2 ones.
+//
+// A matrix product is cut into tiles of 4 weight rows by 4 tokens: each weight vector loaded
+// feeds four tokens and each input vector four rows, so a batch (prefill, draft verification)
+// costs far less per token than one-token decoding. Every (row, token) pair still has its own
+// accumulator updated in the same order whatever the tile shape, so a batch gives bit-for-bit
+// the logits that one-at-a-time decoding gives.
+// GCC 12 reports its own AVX-512 headers (_mm512_undefined_ps in the masked loads and
+// reductions) as using uninitialized values; a known false positive.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <immintrin.h>
+
+#include "services/inference/engine/kernels.h"
+
+#define CASCADE_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
+
+namespace cascade::engine {
+namespace {
+
+constexpr int kLanes = 16;
+
+// Sixteen weights as floats (fewer under `mask`, the rest zero).
+CASCADE_AVX512 inline __m512 Load16(const float* p, __mmask16 mask) {
+  return _mm512_maskz_loadu_ps(mask, p);
+}
+CASCADE_AVX512 inline __m512 Load16(const uint16_t* p, __mmask16 mask) {
+  return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, p));
+}
+
+// out[t][r + i] = row(r + i) . x[t] for a kRows x kTokens tile, unquantized weights.
+template <int kRows, int kTokens, typename T>
+CASCADE_AVX512 inline void TilePlain(const Matrix& w, int64_t r, const float* x, float* out,
+                                     int64_t out_stride) {
+  const T* rows[kRows];
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; ++i) rows[i] = reinterpret_cast<const T*>(w.row(r + i));
+  __m512 acc[kRows][kTokens];
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; ++i) {
+#pragma GCC unroll 16
+    for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_setzero_ps();
+  }
+  // Whole vectors first, then one masked step for a ragged end: the same operation, with the
+  // missing lanes read as zero. (Written out twice: GCC keeps the accumulators in registers
+  // only when the loop body has no branches and nothing takes their address.)
+  const int64_t whole = w.cols / kLanes * kLanes;
+  for (int64_t c = 0; c < whole; c += kLanes) {
+    __m512 xv[kTokens];
+#pragma GCC unroll 16
+    for (int t = 0; t < kTokens; ++t) xv[t] = _mm512_loadu_ps(x + t * w.cols + c);
+#pragma GCC unroll 16
+    for (int i = 0; i < kRows; ++i) {
+      const __m512 wv = Load16(rows[i] + c, 0xFFFF);
+#pragma GCC unroll 16
+      for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_fmadd_ps(wv, xv[t], acc[i][t]);
+    }
+  }
+  if (whole < w.cols) {
+    const auto mask = static_cast<__mmask16>((1u << (w.cols - whole)) - 1);
+    __m512 xv[kTokens];
+#pragma GCC unroll 16
+    for (int t = 0; t < kTokens; ++t) xv[t] = _mm512_maskz_loadu_ps(mask, x + t * w.cols + whole);
+#pragma GCC unroll 16
+    for (int i = 0; i < kRows; ++i) {
+      const __m512 wv = Load16(rows[i] + whole, mask);
+#pragma GCC unroll 16
+      for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_fmadd_ps(wv, xv[t], acc[i][t]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; ++i) {
+#pragma GCC unroll 16
+    for (int t = 0; t < kTokens; ++t) out[t * out_stride + r + i] = _mm512_reduce_add_ps(acc[i][t]);
+  }
+}
+
+// The 32 weights of a block as two vectors of floats: scale * q, exactly as DequantizeRow.
+CASCADE_AVX512 inline void Dequantize(const BlockQ8_0& block, __m512& low, __m512& high) {
+  const __m512 scale = _mm512_set1_ps(_cvtsh_ss(block.scale));
+  const __m128i* q = reinterpret_cast<const __m128i*>(block.q);
+  low = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q))), scale);
+  high = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q + 1))), scale);
+}
+
+CASCADE_AVX512 inline void Dequantize(const BlockQ4_0& block, __m512& low, __m512& high) {
+  const __m512 scale = _mm512_set1_ps(_cvtsh_ss(block.scale));
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.q));
+  const __m128i nibble = _mm_set1_epi8(0x0f);
+  const __m128i eight = _mm_set1_epi8(8);
+  const __m128i first = _mm_sub_epi8(_mm_and_si128(packed, nibble), eight);  // elements 0..15
+  const __m128i second = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(packed, 4), nibble), eight);
+  low = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(first)), scale);
+  high = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(second)), scale);
+}
+
+// The same tile for block-quantized weights: dequantize a block of each row once, use it for
+// every token of the tile.
+template <int kRows, int kTokens, typename Block>
+CASCADE_AVX512 inline void TileQuantized(const Matrix& w, int64_t r, const float* x, float* out,
+                                         int64_t out_stride) {
+  const Block* rows[kRows];
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; ++i) rows[i] = reinterpret_cast<const Block*>(w.row(r + i));
+  __m512 acc[kRows][kTokens];
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; ++i) {
+#pragma GCC unroll 16
+    for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_setzero_ps();
+  }
+  for (int64_t b = 0; b < w.cols / kQuantBlock; ++b) {
+    __m512 x_low[kTokens], x_high[kTokens];
+#pragma GCC unroll 16
+    for (int t = 0; t < kTokens; ++t) {
+      x_low[t] = _mm512_loadu_ps(x + t * w.cols + b * kQuantBlock);
+      x_high[t] = _mm512_loadu_ps(x + t * w.cols + b * kQuantBlock + kLanes);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < kRows; ++i) {
+      __m512 low, high;
+      Dequantize(rows[i][b], low, high);
+#pragma GCC unroll 16
+      for (int t = 0; t < kTokens; ++t) {
+        acc[i][t] = _mm512_fmadd_ps(low, x_low[t], acc[i][t]);
+        acc[i][t] = _mm512_fmadd_ps(high, x_high[t], acc[i][t]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; ++i) {
+#pragma GCC unroll 16
+    for (int t = 0; t < kTokens; ++t) out[t * out_stride + r + i] = _mm512_reduce_add_ps(acc[i][t]);
+  }
+}
+
+template <int kRows, int kTokens>
+CASCADE_AVX512 inline void Tile(const Matrix& w, int64_t r, const float* x, float* out,
+                                int64_t out_stride) {
+  switch (w.type) {
+    case TensorType::kF32:
+      return TilePlain<kRows, kTokens, float>(w, r, x, out, out_stride);
+    case TensorType::kF16:
+      return TilePlain<kRows, kTokens, uint16_t>(w, r, x, out, out_stride);
+    case TensorType::kQ8_0:
+      return TileQuantized<kRows, kTokens, BlockQ8_0>(w, r, x, out, out_stride);
+    case TensorType::kQ4_0:
+      return TileQuantized<kRows, kTokens, BlockQ4_0>(w, r, x, out, out_stride);
+  }
+}
+
+// All tokens of a group of kRows rows: tiles of four tokens, then one at a time.
+template <int kRows>
+CASCADE_AVX512 inline void RowGroup(const Matrix& w, int64_t r, const float* x, int n_tokens,
+                                    float* out, int64_t out_stride) {
+  int t = 0;
+  for (; t + 4 <= n_tokens; t += 4) {
+    Tile<kRows, 4>(w, r, x + t * w.cols, out + t * out_stride, out_stride);
+  }
+  for (; t < n_tokens; ++t) Tile<kRows, 1>(w, r, x + t * w.cols, out + t * out_stride, out_stride);
+}
+
+CASCADE_AVX512 void Matmul(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
+                           int n_tokens, float* out, int64_t out_stride) {
+  int64_t r = row_begin;
+  for (; r + 4 <= row_end; r += 4) RowGroup<4>(w, r, x, n_tokens, out, out_stride);
+  for (; r < row_end; ++r) RowGroup<1>(w, r, x, n_tokens, out, out_stride);
+}
+
+CASCADE_AVX512 float Dot(const float* a, const float* b, int64_t n) {
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += kLanes) {
+    const int64_t left = n - i;
+    const __mmask16 mask = left >= kLanes ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
+    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, a + i), _mm512_maskz_loadu_ps(mask, b + i),
+                          acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+CASCADE_AVX512 void AddScaled(float* y, const float* x, float scale, int64_t n) {
+  const __m512 s = _mm512_set1_ps(scale);
+  for (int64_t i = 0; i < n; i += kLanes) {
+    const int64_t left = n - i;
+    const __mmask16 mask = left >= kLanes ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
+    const __m512 updated =
+        _mm512_fmadd_ps(s, _mm512_maskz_loadu_ps(mask, x + i), _mm512_maskz_loadu_ps(mask, y + i));
+    _mm512_mask_storeu_ps(y + i, mask, updated);
+  }
+}
+
+}  // namespace
+
+const Kernels* Avx512Kernels() {
+  static const bool supported =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  static const Kernels kernels{"avx512", Matmul, Dot, AddScaled};
+  return supported ? &kernels : nullptr;
+}
+
+}  // namespace cascade::engine
