@@ -100,6 +100,9 @@ FakeOpenAIServer::~FakeOpenAIServer() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
+  // httplib's stop() only stops a server already in its accept loop; one stopped before
+  // would then listen forever. The thread gets there at once, so this loop is short.
+  while (thread_.joinable() && !server_->is_running()) std::this_thread::yield();
   server_->stop();
   if (thread_.joinable()) thread_.join();
 }

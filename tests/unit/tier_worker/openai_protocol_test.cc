@@ -1,0 +1,168 @@
+#include "services/tier_worker/openai_protocol.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "services/tier_worker/testing/fake_openai_server.h"
+
+namespace cascade::tier_worker {
+namespace {
+
+using cascade::v1::CompleteRequest;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+CompleteRequest Request() {
+  CompleteRequest request;
+  auto* message = request.add_messages();
+  message->set_role("user");
+  message->set_content("hi");
+  return request;
+}
+
+TEST(BuildChatCompletionBodyTest, MapsParamsAndAsksForLogprobsAndUsage) {
+  CompleteRequest request = Request();
+  auto* params = request.mutable_params();
+  params->set_max_tokens(32);
+  params->set_temperature(0.25f);
+  params->set_top_p(0.5f);
+  params->set_seed(7);
+  params->add_stop("\n\n");
+  params->set_logprobs(true);
+  params->set_top_logprobs(3);
+  params->mutable_response_format()->set_type(cascade::v1::ResponseFormat::JSON_OBJECT);
+  auto body = BuildChatCompletionBody(request, {"m", true, true});
+  ASSERT_TRUE(body.ok());
+  json parsed = json::parse(*body);
+  EXPECT_EQ(parsed["model"], "m");
+  EXPECT_EQ(parsed["messages"], json::parse(R"([{"role":"user","content":"hi"}])"));
+  EXPECT_EQ(parsed["stream"], true);
+  EXPECT_EQ(parsed["stream_options"]["include_usage"], true);
+  EXPECT_EQ(parsed["max_tokens"], 32);
+  EXPECT_DOUBLE_EQ(parsed["temperature"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(parsed["top_p"].get<double>(), 0.5);
+  EXPECT_EQ(parsed["seed"], 7);
+  EXPECT_EQ(parsed["stop"], json::parse(R"(["\n\n"])"));
+  EXPECT_EQ(parsed["logprobs"], true);
+  EXPECT_EQ(parsed["top_logprobs"], 3);
+  EXPECT_EQ(parsed["response_format"]["type"], "json_object");
+  EXPECT_FALSE(parsed.contains("top_k"));
+}
+
+TEST(BuildChatCompletionBodyTest, NoLogprobsForAnUpstreamWithoutThemAndNoStreamFields) {
+  CompleteRequest request = Request();
+  request.mutable_params()->set_logprobs(true);
+  json parsed = json::parse(*BuildChatCompletionBody(request, {"m", false, false}));
+  EXPECT_FALSE(parsed.contains("logprobs"));
+  EXPECT_FALSE(parsed.contains("stream"));
+  EXPECT_FALSE(parsed.contains("stream_options"));
+  EXPECT_FALSE(parsed.contains("max_tokens"));
+}
+
+TEST(BuildChatCompletionBodyTest, JsonSchemaMustBeJson) {
+  CompleteRequest request = Request();
+  auto* format = request.mutable_params()->mutable_response_format();
+  format->set_type(cascade::v1::ResponseFormat::JSON_SCHEMA);
+  format->set_json_schema(R"({"type":"object"})");
+  json parsed = json::parse(*BuildChatCompletionBody(request, {"m", false, true}));
+  EXPECT_EQ(parsed["response_format"]["json_schema"]["schema"]["type"], "object");
+  format->set_json_schema("{not json");
+  EXPECT_EQ(BuildChatCompletionBody(request, {"m", false, true}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ParseChatCompletionTest, TextFinishUsageModelAndLogprobs) {
+  auto response = ParseChatCompletion(
+      testing::ChatCompletionJson({"Hel", "lo"}, 11, 2, true, "gpt-x-2025").dump());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->text(), "Hello");
+  EXPECT_EQ(response->finish_reason(), cascade::v1::FINISH_REASON_STOP);
+  EXPECT_EQ(response->usage().prompt_tokens(), 11);
+  EXPECT_EQ(response->usage().completion_tokens(), 2);
+  EXPECT_EQ(response->upstream_model(), "gpt-x-2025");
+  ASSERT_EQ(response->logprobs_size(), 2);
+  EXPECT_EQ(response->logprobs(0).token(), "Hel");
+  EXPECT_DOUBLE_EQ(response->logprobs(0).logprob(), -0.5);
+  EXPECT_EQ(response->logprobs(0).token_id(), -1);
+  ASSERT_EQ(response->logprobs(1).top_size(), 2);
+  EXPECT_EQ(response->logprobs(1).top(1).token(), "alt");
+  EXPECT_DOUBLE_EQ(response->logprobs(1).top(1).logprob(), -2.0);
+}
+
+TEST(ParseChatCompletionTest, WithoutLogprobsAndWithNullContent) {
+  auto response = ParseChatCompletion(
+      R"({"model":"m","choices":[{"message":{"role":"assistant","content":null},
+          "finish_reason":"length","logprobs":null}],"usage":{"prompt_tokens":3,
+          "completion_tokens":0}})");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->text(), "");
+  EXPECT_EQ(response->finish_reason(), cascade::v1::FINISH_REASON_LENGTH);
+  EXPECT_EQ(response->logprobs_size(), 0);
+}
+
+TEST(ParseChatCompletionTest, MalformedIsInternalSayingWhy) {
+  for (const char* body :
+       {"{\"choices\": [", "[]", "{}", R"({"choices":[]})", R"({"choices":[{"text":"legacy"}]})"}) {
+    auto response = ParseChatCompletion(body);
+    ASSERT_EQ(response.status().code(), absl::StatusCode::kInternal) << body;
+    EXPECT_THAT(response.status().message(), HasSubstr("not a valid chat completion")) << body;
+  }
+}
+
+TEST(NormalizedLogprobsTest, LegacyShapeTokenIdsAndNullLogprobs) {
+  google::protobuf::RepeatedPtrField<cascade::v1::TokenLogprob> out;
+  AppendNormalizedLogprobs(json::parse(R"({"tokens":["a","b"],"token_logprobs":[-0.1,null],
+      "top_logprobs":[{"a":-0.1,"c":-3.0},null]})"),
+                           &out);
+  ASSERT_EQ(out.size(), 2);
+  EXPECT_EQ(out[0].token(), "a");
+  EXPECT_DOUBLE_EQ(out[0].logprob(), -0.1);
+  EXPECT_EQ(out[0].top_size(), 2);
+  EXPECT_TRUE(std::isinf(out[1].logprob()));
+  out.Clear();
+  AppendNormalizedLogprobs(
+      json::parse(R"({"content":[{"id":42,"token":"x","logprob":-1,"top_logprobs":[]}]})"), &out);
+  ASSERT_EQ(out.size(), 1);
+  EXPECT_EQ(out[0].token_id(), 42);
+  out.Clear();
+  AppendNormalizedLogprobs(json(), &out);
+  AppendNormalizedLogprobs(json::parse(R"({"content":null})"), &out);
+  EXPECT_EQ(out.size(), 0);
+}
+
+TEST(ChatStreamAssemblerTest, AssemblesDeltasUsageAndDone) {
+  ChatStreamAssembler assembler;
+  std::string text;
+  int with_logprobs = 0;
+  for (const auto& event : testing::ChatCompletionChunks({"a", "b", "c"}, 5, 3, true, true)) {
+    auto delta = assembler.AddEvent(event);
+    ASSERT_TRUE(delta.ok()) << delta.status();
+    text += delta->text();
+    with_logprobs += delta->logprobs_size();
+  }
+  EXPECT_FALSE(assembler.saw_done());
+  ASSERT_TRUE(assembler.AddEvent("[DONE]").ok());
+  EXPECT_TRUE(assembler.saw_done());
+  EXPECT_TRUE(assembler.saw_finish_reason());
+  EXPECT_TRUE(assembler.saw_usage());
+  EXPECT_EQ(text, "abc");
+  EXPECT_EQ(with_logprobs, 3);
+  EXPECT_EQ(assembler.content_chunks(), 3);
+  EXPECT_EQ(assembler.response().text(), "abc");
+  EXPECT_EQ(assembler.response().logprobs_size(), 3);
+  EXPECT_EQ(assembler.response().usage().prompt_tokens(), 5);
+  EXPECT_EQ(assembler.response().finish_reason(), cascade::v1::FINISH_REASON_STOP);
+}
+
+TEST(ChatStreamAssemblerTest, GarbageAndInStreamErrors) {
+  ChatStreamAssembler assembler;
+  EXPECT_EQ(assembler.AddEvent("{oops").status().code(), absl::StatusCode::kInternal);
+  auto error = assembler.AddEvent(R"({"error":{"message":"overloaded"}})");
+  EXPECT_EQ(error.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(error.status().message(), HasSubstr("overloaded"));
+}
+
+}  // namespace
+}  // namespace cascade::tier_worker

@@ -1,0 +1,72 @@
+#include "services/tier_worker/request_validation.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace cascade::tier_worker {
+namespace {
+
+using cascade::v1::CompleteRequest;
+using ::testing::HasSubstr;
+
+CompleteRequest WithMessages(int count, const std::string& content = "hello") {
+  CompleteRequest request;
+  for (int i = 0; i < count; ++i) {
+    auto* message = request.add_messages();
+    message->set_role(i % 2 == 0 ? "user" : "assistant");
+    message->set_content(content);
+  }
+  return request;
+}
+
+void ExpectInvalid(const CompleteRequest& request, const RequestLimits& limits,
+                   const std::string& mention) {
+  absl::Status status = ValidateCompleteRequest(request, limits);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << mention;
+  EXPECT_THAT(status.message(), HasSubstr(mention));
+}
+
+TEST(RequestValidationTest, AcceptsAnOrdinaryRequest) {
+  EXPECT_TRUE(ValidateCompleteRequest(WithMessages(3), {}).ok());
+}
+
+TEST(RequestValidationTest, LimitsAreNamed) {
+  RequestLimits limits;
+  limits.max_messages = 2;
+  limits.max_content_bytes = 8;
+  ExpectInvalid(WithMessages(3, "a"), limits, "limits.max_messages");
+  ExpectInvalid(WithMessages(2, "hello"), limits, "limits.max_content_bytes");
+  ExpectInvalid(CompleteRequest(), limits, "at least one message");
+}
+
+TEST(RequestValidationTest, RolesUtf8AndParams) {
+  CompleteRequest request = WithMessages(1);
+  request.mutable_messages(0)->set_role("wizard");
+  ExpectInvalid(request, {}, "messages[0].role");
+  request = WithMessages(1, std::string("bad \xC3\x28 byte"));
+  ExpectInvalid(request, {}, "not valid UTF-8");
+  request = WithMessages(1);
+  request.mutable_params()->set_top_logprobs(21);
+  ExpectInvalid(request, {}, "top_logprobs");
+  request = WithMessages(1);
+  request.mutable_params()->set_temperature(-1);
+  ExpectInvalid(request, {}, "temperature");
+  request = WithMessages(1);
+  request.mutable_params()->set_top_p(1.5f);
+  ExpectInvalid(request, {}, "top_p");
+  request = WithMessages(1);
+  for (int i = 0; i < 5; ++i) request.mutable_params()->add_stop("x");
+  ExpectInvalid(request, {}, "params.stop");
+}
+
+TEST(Utf8Test, WellFormedOnly) {
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // Overlong.
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // Surrogate.
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // Past U+10FFFF.
+  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));          // Truncated.
+}
+
+}  // namespace
+}  // namespace cascade::tier_worker

@@ -1,0 +1,167 @@
+#include "services/tier_worker/tier_worker.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "services/tier_worker/testing/fake_backend.h"
+
+namespace cascade::tier_worker {
+namespace {
+
+using cascade::v1::CompleteRequest;
+using cascade::v1::CompleteResponse;
+using testing::FakeBackend;
+using ::testing::HasSubstr;
+
+CompleteRequest Hello() {
+  CompleteRequest request;
+  auto* message = request.add_messages();
+  message->set_role("user");
+  message->set_content("hello");
+  return request;
+}
+
+// The value of a counter or gauge series with exactly these labels; -1 when absent.
+double Value(prometheus::Registry& registry, const std::string& name,
+             const std::map<std::string, std::string>& labels) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const auto& metric : family.metric) {
+      std::map<std::string, std::string> have;
+      for (const auto& label : metric.label) have[label.name] = label.value;
+      if (have != labels) continue;
+      if (family.type == prometheus::MetricType::Counter) return metric.counter.value;
+      if (family.type == prometheus::MetricType::Gauge) return metric.gauge.value;
+      if (family.type == prometheus::MetricType::Histogram) {
+        return static_cast<double>(metric.histogram.sample_count);
+      }
+    }
+  }
+  return -1;
+}
+
+CallContext RequestContext(const std::string& id) {
+  CallContext context;
+  context.request_id = id;
+  return context;
+}
+
+TierWorkerOptions Concurrency(int max_concurrency) {
+  TierWorkerOptions options;
+  options.max_concurrency = max_concurrency;
+  return options;
+}
+
+TierWorkerOptions Priced(ModelPrice price) {
+  TierWorkerOptions options;
+  options.price = price;
+  return options;
+}
+
+class TierWorkerTest : public ::testing::Test {
+ protected:
+  TierWorker& Make(TierWorkerOptions options = {}) {
+    auto backend = std::make_unique<FakeBackend>();
+    backend_ = backend.get();
+    backend_->response.set_text("hi there");
+    backend_->response.mutable_usage()->set_prompt_tokens(1000);
+    backend_->response.mutable_usage()->set_completion_tokens(200);
+    backend_->response.set_upstream_model("fake-model-0613");
+    if (options.price == ModelPrice{}) options.price = ModelPrice{150000, 600000};
+    options.tier = "small";
+    worker_ = std::make_unique<TierWorker>(options, std::move(backend), &registry_);
+    return *worker_;
+  }
+
+  prometheus::Registry registry_;
+  FakeBackend* backend_ = nullptr;
+  std::unique_ptr<TierWorker> worker_;
+};
+
+TEST_F(TierWorkerTest, PricesTheAnswerAndRecordsMetrics) {
+  TierWorker& worker = Make();
+  auto response = worker.Complete(Hello(), RequestContext("r1"));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->cost_pusd(), 1000 * 150000 + 200 * 600000);
+  EXPECT_EQ(response->tier(), "small");
+  EXPECT_EQ(response->upstream_model(), "fake-model-0613");
+  EXPECT_GE(response->latency_seconds(), 0);
+
+  std::map<std::string, std::string> series = {{"tier", "small"}, {"model", "fake-model"}};
+  auto with = [&series](const std::string& name, const std::string& value) {
+    auto labels = series;
+    labels[name] = value;
+    return labels;
+  };
+  EXPECT_EQ(Value(registry_, "cascade_tier_requests_total", with("outcome", "ok")), 1);
+  EXPECT_EQ(Value(registry_, "cascade_tier_tokens_total", with("direction", "input")), 1000);
+  EXPECT_EQ(Value(registry_, "cascade_tier_tokens_total", with("direction", "output")), 200);
+  EXPECT_DOUBLE_EQ(Value(registry_, "cascade_tier_cost_usd_total", series), 0.00027);
+  EXPECT_EQ(Value(registry_, "cascade_tier_upstream_duration_seconds", series), 1);
+  EXPECT_EQ(Value(registry_, "cascade_tier_in_flight", series), 0);
+}
+
+TEST_F(TierWorkerTest, InvalidRequestNeverReachesTheBackend) {
+  TierWorker& worker = Make();
+  auto response = worker.Complete(CompleteRequest(), CallContext{});
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(backend_->calls(), 0);
+  EXPECT_EQ(Value(registry_, "cascade_tier_requests_total",
+                  {{"tier", "small"}, {"model", "fake-model"}, {"outcome", "invalid_argument"}}),
+            1);
+}
+
+TEST_F(TierWorkerTest, OverMaxConcurrencyIsResourceExhausted) {
+  TierWorker& worker = Make(Concurrency(1));
+  absl::Notification entered;
+  absl::Notification release;
+  backend_->handler = [&](const CompleteRequest&, const CallContext&,
+                          DeltaSink*) -> absl::StatusOr<CompleteResponse> {
+    entered.Notify();
+    release.WaitForNotification();
+    return CompleteResponse();
+  };
+  std::thread first([&worker] { EXPECT_TRUE(worker.Complete(Hello(), CallContext{}).ok()); });
+  entered.WaitForNotification();
+  EXPECT_EQ(
+      Value(registry_, "cascade_tier_in_flight", {{"tier", "small"}, {"model", "fake-model"}}), 1);
+  auto second = worker.Complete(Hello(), CallContext{});
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(second.status().message(), HasSubstr("max_concurrency"));
+  release.Notify();
+  first.join();
+  backend_->handler = nullptr;
+  EXPECT_TRUE(worker.Complete(Hello(), CallContext{}).ok());
+}
+
+TEST_F(TierWorkerTest, BackendErrorsPassThroughAndRetriesAreCounted) {
+  TierWorker& worker = Make();
+  backend_->handler = [](const CompleteRequest&, const CallContext& context,
+                         DeltaSink*) -> absl::StatusOr<CompleteResponse> {
+    context.on_retry(RetryReason::kRateLimited, absl::Milliseconds(5),
+                     absl::ResourceExhaustedError("429"));
+    return absl::UnauthenticatedError("upstream HTTP 401: bad key");
+  };
+  auto response = worker.Complete(Hello(), CallContext{});
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(Value(registry_, "cascade_tier_retries_total",
+                  {{"tier", "small"}, {"model", "fake-model"}, {"reason", "rate_limited"}}),
+            1);
+}
+
+TEST_F(TierWorkerTest, DescribeReportsTierModelPricesAndBackend) {
+  TierWorker& worker = Make(Priced(ModelPrice{1, 2}));
+  auto description = worker.Describe();
+  EXPECT_EQ(description.tier(), "small");
+  EXPECT_EQ(description.model(), "fake-model");
+  EXPECT_EQ(description.input_price_uusd_per_mtok(), 1);
+  EXPECT_EQ(description.output_price_uusd_per_mtok(), 2);
+  EXPECT_TRUE(description.supports_logprobs());
+  EXPECT_EQ(description.backend(), "openai");
+}
+
+}  // namespace
+}  // namespace cascade::tier_worker
