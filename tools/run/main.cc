@@ -24,9 +24,11 @@ using cascade::engine::SpeculationOptions;
 
 constexpr const char* kUsage = R"(usage: cascade-run MODEL.gguf [options]
 
-Generates text from MODEL (a llama-architecture GGUF file) and streams it to stdout.
+Generates text from MODEL (a llama-architecture GGUF file, or a llama2.c checkpoint together
+with --tokenizer) and streams it to stdout.
 
 options:
+  --tokenizer FILE      MODEL is a llama2.c checkpoint and FILE its tokenizer.bin
   --prompt TEXT         text to continue (default: empty, i.e. just BOS)
   --max-tokens N        tokens to generate (default: 128, capped by the context length)
   --temperature T       0 is greedy (default: 0)
@@ -36,7 +38,9 @@ options:
   --threads N           worker threads (default: 1)
   --draft DRAFT.gguf    speculative decoding with this draft model (same tokenizer)
   --ngram N             speculative decoding by prompt lookup with n-grams up to N tokens
-  --draft-tokens K      tokens drafted per round (default: 4)
+  --draft-tokens K      tokens drafted per round, at most (default: 4)
+  --draft-min-prob P    stop a draft where the draft model's best token has probability < P
+                        (adaptive draft length; default: 0, always draft K)
   --top-logprobs N      report the N most likely tokens at each step (with --json)
   --ignore-eos          keep generating past the end-of-sequence token
   --json                print one JSON object: token ids, text, logprobs, stats, tokens/s
@@ -53,8 +57,10 @@ struct Flags {
   uint64_t seed = 0;
   int threads = 1;
   std::string draft_path;
+  std::string tokenizer_path;
   int ngram = 0;
   int draft_tokens = 4;
+  float draft_min_prob = 0;
   int top_logprobs = 0;
   bool ignore_eos = false;
   bool json = false;
@@ -107,12 +113,16 @@ std::optional<std::string> ParseFlags(int argc, char** argv, Flags& flags, bool&
       ok = ParseNumber(value, flags.seed);
     } else if (arg == "--threads") {
       ok = ParseNumber(value, flags.threads) && flags.threads >= 1 && flags.threads <= 256;
+    } else if (arg == "--tokenizer") {
+      flags.tokenizer_path = value;
     } else if (arg == "--draft") {
       flags.draft_path = value;
     } else if (arg == "--ngram") {
       ok = ParseNumber(value, flags.ngram);
     } else if (arg == "--draft-tokens") {
       ok = ParseNumber(value, flags.draft_tokens);
+    } else if (arg == "--draft-min-prob") {
+      ok = ParseNumber(value, flags.draft_min_prob);
     } else if (arg == "--top-logprobs") {
       ok = ParseNumber(value, flags.top_logprobs);
     } else {
@@ -185,7 +195,9 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
-  auto model = Model::Load(flags.model_path);
+  auto model = flags.tokenizer_path.empty()
+                   ? Model::Load(flags.model_path)
+                   : Model::LoadLlama2c(flags.model_path, flags.tokenizer_path);
   if (!model.ok()) return Fail(std::string(model.status().message()));
 
   GenerateOptions request;
@@ -210,6 +222,7 @@ int main(int argc, char** argv) {
     request.speculation.ngram_size = flags.ngram;
   }
   request.speculation.max_draft_tokens = flags.draft_tokens;
+  request.speculation.min_draft_probability = flags.draft_min_prob;
 
   if (!flags.json) std::cout << flags.prompt << std::flush;
   auto result = engine.Generate(request, [&](const GeneratedToken& token) {

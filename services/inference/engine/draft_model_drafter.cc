@@ -1,6 +1,7 @@
 #include "services/inference/engine/draft_model_drafter.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 
@@ -58,6 +59,15 @@ absl::Status DraftModelDrafter::Propose(std::span<const int> context, int max_to
 
   for (int i = 0; i < max_tokens; ++i) {
     std::span<const float> logits = session_.logits(0);
+    // Adaptive length: stop where the draft model is unsure of even its best token. The test
+    // looks only at the draft's state, never at the token it then draws, so a shortened
+    // proposal is still an honest one and the output distribution stays the target's.
+    if (min_probability_ > 0) {
+      const float best = logits[Argmax(logits)];
+      double sum = 0;
+      for (float logit : logits) sum += std::exp(logit - best);
+      if (1.0 / sum < min_probability_) break;
+    }
     int token;
     if (sampler.greedy()) {
       token = Argmax(logits);  // deterministic: no q rows needed

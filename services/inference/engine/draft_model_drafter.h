@@ -18,6 +18,8 @@ class DraftModelDrafter : public Drafter {
       std::shared_ptr<const Model> draft, const Model& target, ThreadPool& pool);
 
   absl::string_view name() const override { return "draft_model"; }
+  // Stop drafting at a token the draft model itself gives less than this probability.
+  void set_min_probability(float p) { min_probability_ = p; }
   const Model& model() const { return session_.model(); }
   absl::Status Propose(std::span<const int> context, int max_tokens, Sampler& sampler,
                        DraftProposal& out) override;
@@ -27,6 +29,7 @@ class DraftModelDrafter : public Drafter {
       : session_(std::move(draft), pool) {}
 
   Session session_;
+  float min_probability_ = 0.0f;
   std::vector<int> cached_;  // the tokens in session_'s KV cache
 };
 

@@ -77,6 +77,10 @@ absl::Status Engine::Validate(const GenerateOptions& options) const {
     return absl::InvalidArgumentError(
         absl::StrCat("ngram_size must be between 1 and 16, got ", speculation.ngram_size));
   }
+  if (!(speculation.min_draft_probability >= 0 && speculation.min_draft_probability <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("min_draft_probability must be in [0, 1], got ",
+                                                   speculation.min_draft_probability));
+  }
   if (speculation.mode == SpeculationOptions::Mode::kDraftModel &&
       speculation.draft_model == nullptr) {
     return absl::InvalidArgumentError("speculation by draft model needs a draft model");
@@ -99,6 +103,7 @@ absl::StatusOr<Drafter*> Engine::PrepareDrafter(const SpeculationOptions& specul
         if (!drafter.ok()) return drafter.status();
         draft_model_drafter_ = std::move(*drafter);
       }
+      draft_model_drafter_->set_min_probability(speculation.min_draft_probability);
       return draft_model_drafter_.get();
   }
   return nullptr;

@@ -39,6 +39,10 @@ struct SpeculationOptions {
   std::shared_ptr<const Model> draft_model;  // for kDraftModel
   int max_draft_tokens = 4;                  // k, 1 to kMaxDraftTokens
   int ngram_size = 3;                        // for kNgram, 1 to 16
+  // Adaptive draft length for kDraftModel: drafting stops at the first token the draft model
+  // gives less than this probability (0 drafts all max_draft_tokens). A doubtful draft token
+  // is likely rejected, and checking it is not free.
+  float min_draft_probability = 0.0f;
 };
 
 inline constexpr int kMaxDraftTokens = 16;

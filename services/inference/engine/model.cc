@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -120,7 +121,14 @@ class ModelBuilder {
 
 absl::StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path) {
   auto file = GgufFile::Open(path);
-  if (!file.ok()) return file.status();
+  if (!file.ok()) {
+    if (absl::StrContains(file.status().message(), "not a GGUF file")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file.status().message(),
+          "; a llama2.c checkpoint loads with its tokenizer.bin (cascade-run --tokenizer FILE)"));
+    }
+    return file.status();
+  }
   std::shared_ptr<Model> model(new Model());
   model->path_ = path;
   model->mapping_ = (*file)->mapping();

@@ -101,6 +101,11 @@ TEST(SpeculativeGreedy, MatchesTargetAloneForEveryDraftLength) {
       EXPECT_EQ(drafted_result.tokens, alone) << text << " draft model k=" << k;
       const auto ngram_result = Generate(engine, prompt, kTokens, WithNgram(k));
       EXPECT_EQ(ngram_result.tokens, alone) << text << " ngram k=" << k;
+      if (k % 3 == 0) {  // adaptive draft length: stop at doubtful draft tokens
+        SpeculationOptions adaptive = by_model;
+        adaptive.min_draft_probability = 0.5f;
+        EXPECT_EQ(Generate(engine, prompt, kTokens, adaptive).tokens, alone) << "adaptive k=" << k;
+      }
       for (const auto* r : {&drafted_result, &ngram_result}) {
         accepted += r->speculation.accepted_tokens;
         drafted += r->speculation.draft_tokens;
@@ -181,6 +186,7 @@ TEST(SpeculativeSampling, FirstTokenFollowsTargetDistribution) {
   std::vector<double> p(target->config().vocab_size);
   sampler.Distribution(session.logits(0), p);
 
+  // A poor drafter (a random model: frequent rejections) and n-gram lookup (point proposals).
   const std::vector<SpeculationOptions> drafters = {
       {SpeculationOptions::Mode::kDraftModel, drafter_model, 3, 3}, WithNgram(3, 2)};
   for (const auto& speculation : drafters) {

@@ -27,6 +27,7 @@ using namespace cascade::engine;
 struct Flags {
   std::string model, draft, prompt = "ROMEO:";
   int tokens = 200, repeats = 5, draft_tokens = 4, ngram = 3;
+  float min_prob = 0;
   std::vector<int> threads = {1, 2};
 };
 
@@ -95,21 +96,25 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       return error == std::errc() && ptr == value.data() + value.size() && out > 0;
     };
     bool ok = true;
-    if (arg == "--model")
+    if (arg == "--model") {
       flags.model = value;
-    else if (arg == "--draft")
+    } else if (arg == "--draft") {
       flags.draft = value;
-    else if (arg == "--prompt")
+    } else if (arg == "--prompt") {
       flags.prompt = value;
-    else if (arg == "--tokens")
+    } else if (arg == "--tokens") {
       ok = number(flags.tokens);
-    else if (arg == "--repeats")
+    } else if (arg == "--repeats") {
       ok = number(flags.repeats);
-    else if (arg == "--draft-tokens")
+    } else if (arg == "--draft-tokens") {
       ok = number(flags.draft_tokens);
-    else if (arg == "--ngram")
+    } else if (arg == "--ngram") {
       ok = number(flags.ngram);
-    else if (arg == "--threads") {
+    } else if (arg == "--draft-min-prob") {
+      auto [ptr, error] =
+          std::from_chars(value.data(), value.data() + value.size(), flags.min_prob);
+      ok = error == std::errc() && ptr == value.data() + value.size();
+    } else if (arg == "--threads") {
       flags.threads.clear();
       for (absl::string_view part : absl::StrSplit(value, ',')) {
         int n = 0;
@@ -131,7 +136,8 @@ int main(int argc, char** argv) {
   Flags flags;
   if (!ParseFlags(argc, argv, flags)) {
     std::cerr << "usage: cascade-bench-engine --model M.gguf [--draft D.gguf] [--prompt TEXT] "
-                 "[--tokens 200] [--threads 1,2] [--repeats 5] [--draft-tokens 4] [--ngram 3]\n";
+                 "[--tokens 200] [--threads 1,2] [--repeats 5] [--draft-tokens 4] [--ngram 3] "
+                 "[--draft-min-prob P]\n";
     return 2;
   }
   auto model = Model::Load(flags.model);
@@ -168,7 +174,8 @@ int main(int argc, char** argv) {
 
     if (draft == nullptr) continue;
     GenerateOptions drafted = request;
-    drafted.speculation = {SpeculationOptions::Mode::kDraftModel, draft, flags.draft_tokens, 3};
+    drafted.speculation = {SpeculationOptions::Mode::kDraftModel, draft, flags.draft_tokens, 3,
+                           flags.min_prob};
     const Measurement with_draft = Measure(engine, drafted, flags.repeats);
     Report("draft-model", threads, with_draft, alone.median());
 
