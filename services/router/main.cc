@@ -1,8 +1,84 @@
 // cascade-router: Semantic router: embeds a query and picks a route and a starting tier from a
 // FAISS index of route exemplars.
+//
+// Without a routes file the router starts with no routes: every query takes the default
+// route (the first tier) until routes are added with UpsertRoutes. That keeps a bare
+// server useful for probes and deployment checks, and it says so in a warning.
+
+#include <memory>
 
 #include "cascade/v1/router.grpc.pb.h"
+#include "common/log/logger.h"
 #include "common/runtime/service_main.h"
+#include "services/router/lib/route_set_yaml.h"
+#include "services/router/route_updater.h"
+#include "services/router/router_metrics.h"
+#include "services/router/router_options.h"
+#include "services/router/router_service.h"
+#include "services/router/routes_file_watcher.h"
+
+namespace {
+
+using cascade::router::FileSignature;
+
+absl::StatusOr<cascade::ServiceParts> BuildParts(const cascade::v1::RouterConfig& config,
+                                                 const cascade::ServiceEnvironment& env) {
+  absl::StatusOr<cascade::router::RouterOptions> options =
+      cascade::router::RouterOptionsFromConfig(config);
+  if (!options.ok()) return options.status();
+  absl::StatusOr<std::chrono::milliseconds> poll_interval =
+      cascade::router::RoutesPollInterval(config);
+  if (!poll_interval.ok()) return poll_interval.status();
+
+  const std::string& routes_file = config.routes_file();
+  cascade::router::RouteSet routes;
+  FileSignature loaded_signature;
+  if (routes_file.empty()) {
+    cascade::LogWarn("no_routes_file",
+                     {{"detail",
+                       "no routes_file in the config: every query takes the default route "
+                       "until routes are added with UpsertRoutes"}});
+  } else {
+    // Before reading, so that a change made while we load is seen by the watcher.
+    loaded_signature = cascade::router::ReadFileSignature(routes_file);
+    absl::StatusOr<cascade::router::RouteSet> loaded =
+        cascade::router::LoadRouteSetFile(routes_file);
+    if (!loaded.ok()) return loaded.status();
+    routes = *std::move(loaded);
+  }
+
+  absl::StatusOr<std::unique_ptr<cascade::router::Router>> router =
+      cascade::router::Router::Create(std::move(routes), *options);
+  if (!router.ok()) return router.status();
+  std::shared_ptr<cascade::router::Router> shared_router = *std::move(router);
+  const auto snapshot = shared_router->Snapshot();
+  const cascade::router::RouteIndexBuildStats& stats = snapshot->build_stats();
+  cascade::LogInfo("routes_loaded", {{"file", routes_file},
+                                     {"routes", snapshot->routes().routes.size()},
+                                     {"exemplars", snapshot->exemplars()},
+                                     {"default_route", snapshot->routes().default_route.name},
+                                     {"index", snapshot->uses_hnsw() ? "hnsw" : "flat"},
+                                     {"scorer", snapshot->scorer_name()},
+                                     {"embedder", snapshot->embedder_name()},
+                                     {"build_seconds", stats.embed_seconds + stats.index_seconds +
+                                                           stats.scorer_seconds}});
+
+  auto metrics = std::make_shared<cascade::router::RouterMetrics>(env.registry);
+  auto updater = std::make_shared<cascade::router::RouteUpdater>(shared_router, metrics,
+                                                                 config.writable_routes_file());
+  cascade::ServiceParts parts;
+  parts.services.push_back(
+      std::make_unique<cascade::router::RouterService>(shared_router, updater, metrics));
+  if (!routes_file.empty()) {
+    // Errors are logged and counted by ReloadFile; the routes in service stay.
+    parts.keep_alive.push_back(std::make_shared<cascade::router::RoutesFileWatcher>(
+        routes_file, *poll_interval, loaded_signature,
+        [updater, routes_file] { (void)updater->ReloadFile(routes_file); }));
+  }
+  return parts;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   return cascade::ServiceMain<cascade::v1::RouterConfig>(
@@ -12,11 +88,5 @@ int main(int argc, char** argv) {
                   "FAISS index of route exemplars.",
        .has_http_listen = false,
        .config_type = ""},
-      [](const cascade::v1::RouterConfig&,
-         const cascade::ServiceEnvironment&) -> absl::StatusOr<cascade::ServiceParts> {
-        cascade::ServiceParts parts;
-        // Not built yet: every method answers UNIMPLEMENTED.
-        parts.services.push_back(std::make_unique<cascade::v1::Router::CallbackService>());
-        return parts;
-      });
+      BuildParts);
 }

@@ -1,0 +1,23 @@
+#pragma once
+
+// Turns the router's config message into the routing library's options, so that the
+// server and `cascadectl routes fit` build the same index (thresholds fitted with another
+// scorer would not fit the server's).
+
+#include <chrono>
+
+#include "absl/status/statusor.h"
+#include "cascade/v1/config.pb.h"
+#include "services/router/lib/router.h"
+
+namespace cascade::router {
+
+// InvalidArgument naming the field for an unknown embedder, scorer or voting name, or a
+// value out of range.
+absl::StatusOr<RouterOptions> RouterOptionsFromConfig(const cascade::v1::RouterConfig& config);
+
+// routes_poll_interval, or its default (1 s); InvalidArgument unless positive.
+absl::StatusOr<std::chrono::milliseconds> RoutesPollInterval(
+    const cascade::v1::RouterConfig& config);
+
+}  // namespace cascade::router
