@@ -2,10 +2,10 @@
 // OpenAI-compatible API or the inference service.
 
 #include "cascade/v1/tier.grpc.pb.h"
-#include "common/log/logger.h"
 #include "common/runtime/service_main.h"
 #include "services/tier_worker/tier_worker_config.h"
 #include "services/tier_worker/tier_worker_service.h"
+#include "services/tier_worker/unconfigured_service.h"
 
 namespace {
 
@@ -14,24 +14,16 @@ absl::StatusOr<cascade::ServiceParts> BuildParts(const cascade::v1::TierWorkerCo
   cascade::ServiceParts parts;
   if (config.backend_case() == cascade::v1::TierWorkerConfig::BACKEND_NOT_SET) {
     // A bare server (health, metrics, drain) for probes and deployment checks: every
-    // method answers UNIMPLEMENTED until a backend is configured.
-    cascade::LogWarn("no_backend", {{"detail",
-                                     "no 'openai' or 'inference' in the config: "
-                                     "methods answer UNIMPLEMENTED"}});
-    parts.services.push_back(std::make_unique<cascade::v1::TierWorker::CallbackService>());
+    // method answers UNIMPLEMENTED, saying what is missing. Nothing is logged here: the
+    // first line a server logs is "listening".
+    parts.services.push_back(
+        std::make_unique<cascade::tier_worker::UnconfiguredTierWorkerService>());
     return parts;
   }
   auto worker = cascade::tier_worker::BuildTierWorker(config, env.registry.get());
   if (!worker.ok()) return worker.status();
   cascade::tier_worker::TierWorkerServiceOptions options;
   options.default_timeout = cascade::tier_worker::DefaultTimeout(config);
-  const auto description = (*worker)->Describe();
-  cascade::LogInfo("tier_ready",
-                   {{"tier", description.tier()},
-                    {"model", description.model()},
-                    {"backend", description.backend()},
-                    {"input_price_uusd_per_mtok", description.input_price_uusd_per_mtok()},
-                    {"output_price_uusd_per_mtok", description.output_price_uusd_per_mtok()}});
   parts.services.push_back(std::make_unique<cascade::tier_worker::TierWorkerService>(
       std::shared_ptr<cascade::tier_worker::TierWorker>(*std::move(worker)), options));
   // The registry holds the tier's metrics; the worker records into it until the end.
