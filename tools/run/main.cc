@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "services/inference/engine/engine.h"
 
@@ -30,6 +31,7 @@ with --tokenizer) and streams it to stdout.
 options:
   --tokenizer FILE      MODEL is a llama2.c checkpoint and FILE its tokenizer.bin
   --prompt TEXT         text to continue (default: empty, i.e. just BOS)
+  --prompt-ids IDS      token ids to continue instead, comma-separated (e.g. 1,826,983)
   --max-tokens N        tokens to generate (default: 128, capped by the context length)
   --temperature T       0 is greedy (default: 0)
   --top-k K             sample from the K most likely tokens (default: 0 = all)
@@ -50,6 +52,7 @@ options:
 struct Flags {
   std::string model_path;
   std::string prompt;
+  std::vector<int> prompt_ids;
   std::optional<int> max_tokens;
   float temperature = 0;
   int top_k = 0;
@@ -99,6 +102,12 @@ std::optional<std::string> ParseFlags(int argc, char** argv, Flags& flags, bool&
     bool ok = true;
     if (arg == "--prompt") {
       flags.prompt = value;
+    } else if (arg == "--prompt-ids") {
+      for (absl::string_view part : absl::StrSplit(value, ',')) {
+        int id = 0;
+        ok = ok && ParseNumber(std::string(part), id);
+        flags.prompt_ids.push_back(id);
+      }
     } else if (arg == "--max-tokens") {
       int n = 0;
       ok = ParseNumber(value, n);
@@ -203,7 +212,7 @@ int main(int argc, char** argv) {
   GenerateOptions request;
   auto prompt = (*model)->tokenizer().Encode(flags.prompt);
   if (!prompt.ok()) return Fail(std::string(prompt.status().message()));
-  request.prompt = *prompt;
+  request.prompt = flags.prompt_ids.empty() ? *prompt : flags.prompt_ids;
   if (request.prompt.empty()) request.prompt.push_back((*model)->tokenizer().bos_id());
   Engine engine(*model, {.threads = flags.threads});
   const int room = engine.context_length() - static_cast<int>(request.prompt.size());

@@ -191,7 +191,7 @@ TEST(SpeculativeSampling, FirstTokenFollowsTargetDistribution) {
       {SpeculationOptions::Mode::kDraftModel, drafter_model, 3, 3}, WithNgram(3, 2)};
   for (const auto& speculation : drafters) {
     Engine engine(target, {});
-    const int kSamples = 1000;
+    const int kSamples = 700;
     std::vector<int> counts(p.size(), 0);
     int64_t drafted = 0, accepted = 0;
     for (int i = 0; i < kSamples; ++i) {

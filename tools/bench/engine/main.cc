@@ -26,6 +26,7 @@ using namespace cascade::engine;
 
 struct Flags {
   std::string model, draft, prompt = "ROMEO:";
+  std::vector<int> prompt_ids;  // overrides --prompt when given
   int tokens = 200, repeats = 5, draft_tokens = 4, ngram = 3;
   float min_prob = 0;
   std::vector<int> threads = {1, 2};
@@ -114,6 +115,13 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       auto [ptr, error] =
           std::from_chars(value.data(), value.data() + value.size(), flags.min_prob);
       ok = error == std::errc() && ptr == value.data() + value.size();
+    } else if (arg == "--prompt-ids") {
+      for (absl::string_view part : absl::StrSplit(value, ',')) {
+        int id = 0;
+        auto [ptr, error] = std::from_chars(part.data(), part.data() + part.size(), id);
+        if (error != std::errc() || id < 0) return false;
+        flags.prompt_ids.push_back(id);
+      }
     } else if (arg == "--threads") {
       flags.threads.clear();
       for (absl::string_view part : absl::StrSplit(value, ',')) {
@@ -137,7 +145,7 @@ int main(int argc, char** argv) {
   if (!ParseFlags(argc, argv, flags)) {
     std::cerr << "usage: cascade-bench-engine --model M.gguf [--draft D.gguf] [--prompt TEXT] "
                  "[--tokens 200] [--threads 1,2] [--repeats 5] [--draft-tokens 4] [--ngram 3] "
-                 "[--draft-min-prob P]\n";
+                 "[--draft-min-prob P] [--prompt-ids 1,826,983]\n";
     return 2;
   }
   auto model = Model::Load(flags.model);
@@ -155,7 +163,8 @@ int main(int argc, char** argv) {
     draft = *loaded;
   }
   GenerateOptions request;
-  request.prompt = *(*model)->tokenizer().Encode(flags.prompt);
+  request.prompt =
+      flags.prompt_ids.empty() ? *(*model)->tokenizer().Encode(flags.prompt) : flags.prompt_ids;
   request.max_tokens = flags.tokens;
   request.stop_at_eos = false;
   std::cout << absl::StrFormat(
