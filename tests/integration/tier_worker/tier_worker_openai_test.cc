@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -33,8 +34,10 @@ constexpr int64_t kOutputPrice = 5000000;  // 5.00 USD per million tokens.
 
 std::string BinaryPath() { return std::string(CASCADE_BIN_DIR) + "/cascade-tier-worker"; }
 
+// Named after the process: ctest runs tests of this binary in parallel, and each test's
+// config points at its own upstream.
 std::string WriteConfig(const std::string& name, const std::string& yaml) {
-  std::string path = ::testing::TempDir() + "/" + name;
+  std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "_" + name;
   std::ofstream(path) << yaml;
   return path;
 }
