@@ -1,0 +1,12 @@
+# cascadectl, the command-line tool (included from tools/CMakeLists.txt).
+cascade_library(cascadectl_commands
+  SOURCES
+    ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/command_args.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/router_client_commands.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/routes_fit_command.cc
+  DEPS cascade_router_lib cascade_router_options cascade_config cascade_proto gRPC::grpc++
+       nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings absl::str_format)
+
+cascade_binary(cascadectl
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/main.cc
+  DEPS cascadectl_commands)

@@ -1,0 +1,54 @@
+// cascadectl: the Cascade command-line tool.
+//
+//   cascadectl routes fit --data labeled.jsonl --routes routes.yaml [--out FILE] [--json]
+//   cascadectl route "TEXT" --router ADDR [--json]
+//   cascadectl routes list --router ADDR [--json]
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "tools/cascadectl/router_client_commands.h"
+#include "tools/cascadectl/routes_fit_command.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: cascadectl COMMAND [ARGS] [--json]
+
+commands:
+  routes fit --data LABELED.jsonl --routes ROUTES.yaml [--out FILE]
+                               fit route thresholds on labeled queries and write them into
+                               the routes file
+  routes list --router ADDR    the routes a running cascade-router serves
+  route "TEXT" --router ADDR   what a running cascade-router decides for TEXT
+
+`cascadectl COMMAND --help` describes a command's options. --json prints JSON.
+Exit codes: 0 success, 1 the command failed, 2 a usage error.
+)";
+
+int UsageError(const std::string& message) {
+  std::cerr << "cascadectl: " << message << "\n\n" << kUsage;
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return UsageError("no command given");
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (args[0] == "route") {
+    return cascade::cli::RunRoute({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  }
+  if (args[0] == "routes") {
+    if (args.size() < 2) return UsageError("'routes' needs a subcommand: fit or list");
+    const std::vector<std::string> rest(args.begin() + 2, args.end());
+    if (args[1] == "fit") return cascade::cli::RunRoutesFit(rest, std::cout, std::cerr);
+    if (args[1] == "list") return cascade::cli::RunRoutesList(rest, std::cout, std::cerr);
+    return UsageError("unknown subcommand 'routes " + args[1] + "'");
+  }
+  return UsageError("unknown command '" + args[0] + "'");
+}

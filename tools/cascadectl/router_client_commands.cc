@@ -1,0 +1,148 @@
+#include "tools/cascadectl/router_client_commands.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "cascade/v1/router.grpc.pb.h"
+#include "tools/cascadectl/command_args.h"
+
+namespace cascade::cli {
+namespace {
+
+struct Connection {
+  std::unique_ptr<cascade::v1::Router::Stub> stub;
+  std::chrono::milliseconds timeout{5000};
+};
+
+int UsageError(std::ostream& err, const std::string& command, absl::string_view message,
+               const char* usage) {
+  err << "cascadectl " << command << ": " << message << "\n\n" << usage;
+  return 2;
+}
+
+// Parses the flags every router command shares; nullopt after printing a usage error.
+std::optional<Connection> Connect(const CommandArgs& args, const std::string& command,
+                                  const char* usage, std::ostream& err) {
+  absl::StatusOr<std::string> address = args.Required("router");
+  if (!address.ok()) {
+    UsageError(err, command, address.status().message(), usage);
+    return std::nullopt;
+  }
+  Connection connection;
+  if (std::optional<std::string> timeout = args.Value("timeout-ms")) {
+    int milliseconds = 0;
+    if (!absl::SimpleAtoi(*timeout, &milliseconds) || milliseconds <= 0) {
+      UsageError(err, command, "--timeout-ms must be a positive integer", usage);
+      return std::nullopt;
+    }
+    connection.timeout = std::chrono::milliseconds(milliseconds);
+  }
+  connection.stub = cascade::v1::Router::NewStub(
+      grpc::CreateChannel(*address, grpc::InsecureChannelCredentials()));
+  return connection;
+}
+
+int CallFailed(std::ostream& err, const std::string& command, const grpc::Status& status) {
+  err << "cascadectl " << command << ": " << status.error_code() << " " << status.error_message()
+      << "\n";
+  return 1;
+}
+
+std::string Json(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
+
+template <typename Message>
+std::string TargetText(const Message& message) {
+  if (!message.start_tier().empty()) return "start_tier " + message.start_tier();
+  if (!message.fixed_tier().empty()) return "fixed_tier " + message.fixed_tier();
+  return "(first tier)";
+}
+
+}  // namespace
+
+int RunRoute(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
+  absl::StatusOr<CommandArgs> args =
+      CommandArgs::Parse(raw_args, {"router", "timeout-ms"}, {"json", "help"});
+  if (!args.ok()) return UsageError(err, "route", args.status().message(), kRouteUsage);
+  if (args->Has("help")) {
+    out << kRouteUsage;
+    return 0;
+  }
+  if (args->positionals().size() != 1) {
+    return UsageError(err, "route", "give exactly one TEXT to route (quote it)", kRouteUsage);
+  }
+  std::optional<Connection> connection = Connect(*args, "route", kRouteUsage, err);
+  if (!connection) return 2;
+
+  cascade::v1::RouteRequest request;
+  request.set_query(args->positionals().front());
+  cascade::v1::RouteDecision decision;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + connection->timeout);
+  grpc::Status status = connection->stub->Route(&context, request, &decision);
+  if (!status.ok()) return CallFailed(err, "route", status);
+
+  if (args->Has("json")) {
+    out << Json(decision);
+    return 0;
+  }
+  out << absl::StrFormat(
+      "route:    %s%s\n", decision.route(),
+      decision.below_threshold() ? "  (default: no route reached its threshold)" : "");
+  out << absl::StrFormat("target:   %s\n", TargetText(decision));
+  out << absl::StrFormat("score:    %.4f\n", decision.score());
+  out << absl::StrFormat("matched:  %s\n", decision.matched_example());
+  for (const cascade::v1::RouteAlternative& alternative : decision.alternatives()) {
+    out << absl::StrFormat("  runner-up %-30s %.4f\n", alternative.route(), alternative.score());
+  }
+  return 0;
+}
+
+int RunRoutesList(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
+  absl::StatusOr<CommandArgs> args =
+      CommandArgs::Parse(raw_args, {"router", "timeout-ms"}, {"json", "help"});
+  if (!args.ok()) return UsageError(err, "routes list", args.status().message(), kRoutesListUsage);
+  if (args->Has("help")) {
+    out << kRoutesListUsage;
+    return 0;
+  }
+  if (!args->positionals().empty()) {
+    return UsageError(err, "routes list", "takes no arguments", kRoutesListUsage);
+  }
+  std::optional<Connection> connection = Connect(*args, "routes list", kRoutesListUsage, err);
+  if (!connection) return 2;
+
+  cascade::v1::ListRoutesResponse listed;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + connection->timeout);
+  grpc::Status status = connection->stub->ListRoutes(&context, {}, &listed);
+  if (!status.ok()) return CallFailed(err, "routes list", status);
+
+  if (args->Has("json")) {
+    out << Json(listed);
+    return 0;
+  }
+  out << absl::StrFormat("%-30s %-22s %10s %10s\n", "ROUTE", "TARGET", "THRESHOLD", "EXEMPLARS");
+  for (const cascade::v1::RouteSpec& route : listed.routes()) {
+    out << absl::StrFormat(
+        "%-30s %-22s %10s %10d\n", route.name(), TargetText(route),
+        route.threshold() == 0.0 ? "default" : absl::StrFormat("%.4f", route.threshold()),
+        route.utterances_size());
+  }
+  out << absl::StrFormat("default route: %s\n", listed.default_route());
+  return 0;
+}
+
+}  // namespace cascade::cli
