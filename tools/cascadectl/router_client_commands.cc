@@ -48,8 +48,9 @@ std::optional<Connection> Connect(const CommandArgs& args, const std::string& co
 }
 
 int CallFailed(std::ostream& err, const std::string& command, const grpc::Status& status) {
-  err << "cascadectl " << command << ": " << status.error_code() << " " << status.error_message()
-      << "\n";
+  err << "cascadectl " << command << ": "
+      << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) << ": "
+      << status.error_message() << "\n";
   return 1;
 }
 
