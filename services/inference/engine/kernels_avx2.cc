@@ -16,6 +16,13 @@ CASCADE_AVX2 inline float HorizontalSum(__m256 v) {
   return _mm_cvtss_f32(sum);
 }
 
+// Asks for the same place four rows further on, the rows the next group reads: the hardware
+// prefetcher alone falls behind when four rows stream at once.
+template <typename T>
+CASCADE_AVX2 inline void Prefetch(const T* p, const Matrix& w) {
+  _mm_prefetch(reinterpret_cast<const char*>(p) + 4 * w.row_bytes, _MM_HINT_T0);
+}
+
 // Eight weights as floats, for the unquantized types.
 CASCADE_AVX2 inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
 CASCADE_AVX2 inline __m256 Load8(const uint16_t* p) {
@@ -37,7 +44,10 @@ CASCADE_AVX2 inline void DotRowsPlain(const Matrix& w, int64_t r, const float* x
   const int64_t vector_end = w.cols / 8 * 8;
   for (int64_t c = 0; c < vector_end; c += 8) {
     const __m256 xv = _mm256_loadu_ps(x + c);
-    for (int i = 0; i < kRows; ++i) acc[i] = _mm256_fmadd_ps(Load8(rows[i] + c), xv, acc[i]);
+    for (int i = 0; i < kRows; ++i) {
+      Prefetch(rows[i] + c, w);
+      acc[i] = _mm256_fmadd_ps(Load8(rows[i] + c), xv, acc[i]);
+    }
   }
   for (int i = 0; i < kRows; ++i) {
     float sum = HorizontalSum(acc[i]);
@@ -93,6 +103,7 @@ CASCADE_AVX2 inline void DotRowsQuantized(const Matrix& w, int64_t r, const floa
   for (int64_t b = 0; b < blocks; ++b) {
     const float* xb = x + b * kQuantBlock;
     for (int i = 0; i < kRows; ++i) {
+      Prefetch(rows[i] + b, w);
       const __m256 scale = _mm256_set1_ps(_cvtsh_ss(rows[i][b].scale));
       acc[i] = _mm256_fmadd_ps(BlockDot(rows[i][b], xb), scale, acc[i]);
     }
