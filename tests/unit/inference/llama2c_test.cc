@@ -2,6 +2,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/inference/engine/session.h"
@@ -44,10 +45,8 @@ void WriteLlama2c(const std::string& gguf_path, const Model& model, const std::s
   const int32_t max_length = 64;
   Append(tok, &max_length, 4);
   for (int id = 0; id < c.vocab_size; ++id) {
-    std::string piece = model.tokenizer().token_text(id);
-    for (size_t at; (at = piece.find("\xE2\x96\x81")) != std::string::npos;) {
-      piece.replace(at, 3, " ");
-    }
+    const std::string piece =
+        absl::StrReplaceAll(model.tokenizer().token_text(id), {{"\xE2\x96\x81", " "}});
     const float score = model.tokenizer().vocab().scores[id];
     const int32_t length = static_cast<int32_t>(piece.size());
     Append(tok, &score, 4);
