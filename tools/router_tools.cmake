@@ -12,3 +12,10 @@ cascade_binary(cascade-router-accuracy
 cascade_binary(cascade-router-latency
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/router/route_latency.cc
   DEPS cascade_router_lib cascade_router_clinc150 Threads::Threads)
+
+# Route() over gRPC on loopback, open loop at steady rates, through the router's real
+# adapter on the common service host.
+cascade_binary(cascade-router-grpc-latency
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/router/grpc_route_latency.cc
+  DEPS cascade_router_service cascade_router_options cascade_router_lib cascade_router_clinc150
+       cascade_runtime gRPC::grpc++ absl::synchronization Threads::Threads)
