@@ -14,7 +14,14 @@ struct LoggerState {
   std::mutex mu;
   std::string service = "cascade";
   std::atomic<int> min_level{static_cast<int>(LogLevel::kInfo)};
+  bool holding = false;
+  std::string held;  // Lines kept back until the listening line.
 };
+
+void WriteLocked(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
 
 LoggerState& State() {
   static auto* state = new LoggerState();  // Never destroyed: logging works during exit.
@@ -87,8 +94,29 @@ void Logger::Log(LogLevel level, std::string_view event, const nlohmann::json& f
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text.push_back('\n');
   std::lock_guard<std::mutex> lock(state.mu);
-  std::fwrite(text.data(), 1, text.size(), stderr);
-  std::fflush(stderr);
+  if (!state.holding) {
+    WriteLocked(text);
+  } else if (event == "listening") {
+    state.holding = false;
+    WriteLocked(text + state.held);
+    state.held.clear();
+  } else {
+    state.held += text;
+  }
+}
+
+void Logger::HoldUntilListening() {
+  LoggerState& state = State();
+  std::lock_guard<std::mutex> lock(state.mu);
+  state.holding = true;
+}
+
+void Logger::ReleaseHeldLines() {
+  LoggerState& state = State();
+  std::lock_guard<std::mutex> lock(state.mu);
+  state.holding = false;
+  WriteLocked(state.held);
+  state.held.clear();
 }
 
 }  // namespace cascade

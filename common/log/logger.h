@@ -19,6 +19,12 @@ class Logger {
   // Process-wide settings: the service name stamped on every line and the minimum level.
   static void Configure(std::string_view service, LogLevel min_level);
 
+  // Servers promise that their first line is {"event":"listening",...}. While held, lines
+  // are kept back; the "listening" line is written at once and releases them after it.
+  static void HoldUntilListening();
+  // Writes held lines now (a server that fails before it listens).
+  static void ReleaseHeldLines();
+
   // Writes {"ts", "level", "service", "event", ...fields}. `fields` must be an object
   // (or null).
   static void Log(LogLevel level, std::string_view event,

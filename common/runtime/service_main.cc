@@ -41,6 +41,7 @@ std::string* HttpListenOf(google::protobuf::Message* config, std::string* scratc
 }
 
 int Fail(int code, const std::string& event, const std::string& message) {
+  Logger::ReleaseHeldLines();
   LogError(event, {{"error", message}});
   return code;
 }
@@ -90,6 +91,7 @@ int RunServerProgram(int argc, char** argv, const ServerProgram& program,
                              "' is not one of debug, info, warn, error"));
   }
   Logger::Configure(program.service_name, level);
+  Logger::HoldUntilListening();  // What the build step logs comes after the listening line.
 
   auto grpc_address = ParseListenAddress(
       server->grpc_listen().empty() ? "127.0.0.1:0" : server->grpc_listen(), "grpc_listen");

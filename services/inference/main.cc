@@ -1,23 +1,40 @@
-// cascade-inference: Inference: Llama-architecture GGUF models on CPU or CUDA with speculative
-// decoding.
+// cascade-inference: our engine for Llama-architecture GGUF models behind
+// cascade.v1.InferenceService, with speculative decoding.
 
-#include "cascade/v1/inference.grpc.pb.h"
 #include "common/runtime/service_main.h"
+#include "services/inference/inference_service.h"
+
+namespace {
+
+absl::StatusOr<cascade::ServiceParts> Build(const cascade::v1::InferenceConfig& config,
+                                            const cascade::ServiceEnvironment& env) {
+  auto metrics = std::make_shared<cascade::inference::InferenceMetrics>(*env.registry);
+  auto registry = cascade::inference::ModelRegistry::Load(
+      config,
+      [metrics](const std::string& model, int depth) { metrics->SetQueueDepth(model, depth); });
+  if (!registry.ok()) return registry.status();
+  cascade::inference::ServerLimits limits;
+  if (config.max_tokens_limit() > 0) limits.max_tokens_limit = config.max_tokens_limit();
+  if (config.max_prompt_tokens() > 0) limits.max_prompt_tokens = config.max_prompt_tokens();
+  std::shared_ptr<cascade::inference::ModelRegistry> shared_registry = *std::move(registry);
+  cascade::ServiceParts parts;
+  parts.services.push_back(
+      std::make_unique<cascade::inference::InferenceServiceImpl>(shared_registry, metrics, limits));
+  parts.keep_alive.push_back(shared_registry);
+  return parts;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   return cascade::ServiceMain<cascade::v1::InferenceConfig>(
       argc, argv, "inference",
       {.binary = "cascade-inference",
-       .summary =
-           "Inference: Llama-architecture GGUF models on CPU or CUDA with speculative decoding.",
+       .summary = "Inference: Llama-architecture GGUF models (F32, F16, Q8_0, Q4_0) on the CPU\n"
+                  "behind cascade.v1.InferenceService, with speculative decoding by a draft\n"
+                  "model or n-gram lookup. Models are named in the config (models: [{name,\n"
+                  "path, threads, default_speculation, max_queue}]).",
        .has_http_listen = false,
        .config_type = ""},
-      [](const cascade::v1::InferenceConfig&,
-         const cascade::ServiceEnvironment&) -> absl::StatusOr<cascade::ServiceParts> {
-        cascade::ServiceParts parts;
-        // Not built yet: every method answers UNIMPLEMENTED.
-        parts.services.push_back(
-            std::make_unique<cascade::v1::InferenceService::CallbackService>());
-        return parts;
-      });
+      Build);
 }

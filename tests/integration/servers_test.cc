@@ -23,10 +23,24 @@ using testing::HttpGet;
 using testing::ServerProcess;
 
 struct Binary {
-  std::string name;          // cascade-router
-  std::string service;       // router (the build_info label)
-  std::string probe_method;  // A method that is not built yet: UNIMPLEMENTED.
+  std::string name;             // cascade-router
+  std::string service;          // router (the build_info label)
+  std::string probe_method;     // Called with an empty request...
+  grpc::StatusCode probe_code;  // ...answers this (UNIMPLEMENTED until the service is built).
 };
+
+std::string CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    default:
+      return "OTHER";
+  }
+}
 
 void PrintTo(const Binary& binary, std::ostream* out) { *out << binary.name; }
 
@@ -84,7 +98,7 @@ TEST_P(ServerBinaryTest, ServesHealthMetricsAndDrainsOnSigterm) {
   ASSERT_TRUE(ready.ok());
   EXPECT_EQ(ready->status, 200);
 
-  EXPECT_EQ(CallEmpty(server.grpc_address(), binary.probe_method), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(CallEmpty(server.grpc_address(), binary.probe_method), binary.probe_code);
 
   auto metrics = HttpGet(server.metrics_address(), "/metrics");
   ASSERT_TRUE(metrics.ok());
@@ -92,7 +106,8 @@ TEST_P(ServerBinaryTest, ServesHealthMetricsAndDrainsOnSigterm) {
   EXPECT_THAT(metrics->body, HasSubstr("cascade_build_info{service=\"" + binary.service));
   std::string method = binary.probe_method.substr(binary.probe_method.rfind('/') + 1);
   EXPECT_THAT(metrics->body, HasSubstr("cascade_grpc_server_requests_total{"));
-  EXPECT_THAT(metrics->body, HasSubstr("code=\"UNIMPLEMENTED\",method=\"" + method + "\""));
+  EXPECT_THAT(metrics->body,
+              HasSubstr("code=\"" + CodeName(binary.probe_code) + "\",method=\"" + method + "\""));
   EXPECT_THAT(metrics->body, HasSubstr("cascade_grpc_server_request_duration_seconds_bucket{"));
 
   server.Signal(SIGTERM);
@@ -153,12 +168,17 @@ TEST_P(ServerBinaryTest, UnknownFlagAndBadAddressAreUsageErrors) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllServers, ServerBinaryTest,
-    ::testing::Values(
-        Binary{"cascade-router", "router", "/cascade.v1.Router/Route"},
-        Binary{"cascade-orchestrator", "orchestrator", "/cascade.v1.Cascade/Complete"},
-        Binary{"cascade-tier-worker", "tier-worker", "/cascade.v1.TierWorker/Describe"},
-        Binary{"cascade-judge", "judge", "/cascade.v1.Judge/Score"},
-        Binary{"cascade-inference", "inference", "/cascade.v1.InferenceService/ListModels"}),
+    ::testing::Values(Binary{"cascade-router", "router", "/cascade.v1.Router/Route",
+                             grpc::StatusCode::INVALID_ARGUMENT},  // An empty query.
+                      Binary{"cascade-orchestrator", "orchestrator", "/cascade.v1.Cascade/Complete",
+                             grpc::StatusCode::UNIMPLEMENTED},
+                      Binary{"cascade-tier-worker", "tier-worker",
+                             "/cascade.v1.TierWorker/Describe", grpc::StatusCode::UNIMPLEMENTED},
+                      Binary{"cascade-judge", "judge", "/cascade.v1.Judge/Score",
+                             grpc::StatusCode::UNIMPLEMENTED},
+                      // No models configured: every model name is unknown.
+                      Binary{"cascade-inference", "inference",
+                             "/cascade.v1.InferenceService/Tokenize", grpc::StatusCode::NOT_FOUND}),
     [](const ::testing::TestParamInfo<Binary>& info) {
       std::string name = info.param.service;
       for (char& c : name) {

@@ -17,18 +17,25 @@ from reflection_v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from cascade_process import ServerProcess, bin_dir
 
+# (binary, service, a call with an empty request, the code it answers: UNIMPLEMENTED until
+# the service is built).
 SERVERS = [
     ("cascade-router", "cascade.v1.Router",
-     lambda ch: router_pb2_grpc.RouterStub(ch).Route(router_pb2.RouteRequest(query="hi"), timeout=10)),
+     lambda ch: router_pb2_grpc.RouterStub(ch).Route(router_pb2.RouteRequest(query=""), timeout=10),
+     grpc.StatusCode.INVALID_ARGUMENT),  # An empty query.
     ("cascade-orchestrator", "cascade.v1.Cascade",
-     lambda ch: cascade_pb2_grpc.CascadeStub(ch).Complete(cascade_pb2.CascadeRequest(), timeout=10)),
+     lambda ch: cascade_pb2_grpc.CascadeStub(ch).Complete(cascade_pb2.CascadeRequest(), timeout=10),
+     grpc.StatusCode.UNIMPLEMENTED),
     ("cascade-tier-worker", "cascade.v1.TierWorker",
-     lambda ch: tier_pb2_grpc.TierWorkerStub(ch).Describe(tier_pb2.DescribeRequest(), timeout=10)),
+     lambda ch: tier_pb2_grpc.TierWorkerStub(ch).Describe(tier_pb2.DescribeRequest(), timeout=10),
+     grpc.StatusCode.UNIMPLEMENTED),
     ("cascade-judge", "cascade.v1.Judge",
-     lambda ch: judge_pb2_grpc.JudgeStub(ch).Score(judge_pb2.ScoreRequest(), timeout=10)),
+     lambda ch: judge_pb2_grpc.JudgeStub(ch).Score(judge_pb2.ScoreRequest(), timeout=10),
+     grpc.StatusCode.UNIMPLEMENTED),
     ("cascade-inference", "cascade.v1.InferenceService",
-     lambda ch: inference_pb2_grpc.InferenceServiceStub(ch).ListModels(
-         inference_pb2.ListModelsRequest(), timeout=10)),
+     lambda ch: inference_pb2_grpc.InferenceServiceStub(ch).Tokenize(
+         inference_pb2.TokenizeRequest(model="none", text="hi"), timeout=10),
+     grpc.StatusCode.NOT_FOUND),  # No models configured.
 ]
 
 SERVING = b"\x08\x01"  # grpc.health.v1.HealthCheckResponse{status: SERVING}
@@ -36,7 +43,7 @@ SERVING = b"\x08\x01"  # grpc.health.v1.HealthCheckResponse{status: SERVING}
 
 class HealthAndReflectionTest(unittest.TestCase):
 
-    def check_server(self, binary, service, call_own_method):
+    def check_server(self, binary, service, call_own_method, expected_code):
         server = ServerProcess(os.path.join(bin_dir(), binary))
         self.addCleanup(server.stop)
         with grpc.insecure_channel(server.grpc) as channel:
@@ -63,12 +70,12 @@ class HealthAndReflectionTest(unittest.TestCase):
 
             with self.assertRaises(grpc.RpcError) as raised:
                 call_own_method(channel)
-            self.assertEqual(raised.exception.code(), grpc.StatusCode.UNIMPLEMENTED)
+            self.assertEqual(raised.exception.code(), expected_code)
 
     def test_every_server(self):
-        for binary, service, call in SERVERS:
+        for binary, service, call, code in SERVERS:
             with self.subTest(binary=binary):
-                self.check_server(binary, service, call)
+                self.check_server(binary, service, call, code)
 
     def test_unknown_symbol_is_a_reflection_error_not_a_crash(self):
         server = ServerProcess(os.path.join(bin_dir(), "cascade-router"))

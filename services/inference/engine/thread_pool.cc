@@ -29,6 +29,9 @@ inline void Backoff(int spin) {
   }
 }
 
+// Chunks per thread: enough to balance uneven progress, few enough to keep claiming cheap.
+constexpr int64_t kChunksPerThread = 4;
+
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) : size_(std::max(1, threads)) {
@@ -37,57 +40,58 @@ ThreadPool::ThreadPool(int threads) : size_(std::max(1, threads)) {
 
 ThreadPool::~ThreadPool() {
   stopping_.store(true);
-  generation_.fetch_add(1, std::memory_order_release);
+  generation_.fetch_add(1);
   generation_.notify_all();
   for (auto& worker : workers_) worker.join();
 }
 
 void ThreadPool::WorkerLoop(int index) {
-  uint32_t seen = 0;
+  uint64_t seen = 0;
   while (true) {
-    uint32_t current = generation_.load(std::memory_order_acquire);
+    uint64_t current = generation_.load();
     for (int spin = 0; current == seen && spin < kSpinsBeforeSleep; ++spin) {
       Backoff(spin);
-      current = generation_.load(std::memory_order_acquire);
+      current = generation_.load();
     }
     if (current == seen) {
-      generation_.wait(seen, std::memory_order_acquire);
+      generation_.wait(seen);
       continue;
     }
     seen = current;
     if (stopping_.load()) return;
-    (*job_)(index, size_);
-    pending_.fetch_sub(1, std::memory_order_release);
+    // Announce ourselves, then check the job is still open: either the caller sees us and
+    // waits, or we see that it (or a later one) has finished and leave job_ alone: it may
+    // already point at a newer job. Sequential consistency orders the two checks.
+    active_.fetch_add(1);
+    if (closed_.load() < seen) (*job_)(index);
+    active_.fetch_sub(1);
   }
 }
 
-void ThreadPool::Run(absl::FunctionRef<void(int, int)> job) {
-  if (size_ == 1) {
-    job(0, 1);
-    return;
-  }
+void ThreadPool::Run(absl::FunctionRef<void(int)> job) {
   job_ = &job;
-  pending_.store(size_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
+  const uint64_t generation = generation_.fetch_add(1) + 1;
   generation_.notify_all();
-  job(0, size_);
-  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) Backoff(spin);
-  job_ = nullptr;
+  job(0);
+  closed_.store(generation);
+  for (int spin = 0; active_.load() != 0; ++spin) Backoff(spin);
 }
 
 void ThreadPool::ParallelFor(int64_t n, int64_t grain,
                              absl::FunctionRef<void(int64_t, int64_t, int)> body) {
   if (n <= 0) return;
   const int64_t grains = (n + grain - 1) / grain;
-  const int64_t chunk = (grains + size_ - 1) / size_ * grain;
-  if (size_ == 1 || chunk >= n) {
+  const int64_t chunk = std::max<int64_t>(1, grains / (size_ * kChunksPerThread)) * grain;
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  if (size_ == 1 || chunks == 1) {
     body(0, n, 0);
     return;
   }
-  Run([&](int thread, int) {
-    const int64_t begin = thread * chunk;
-    const int64_t end = std::min(n, begin + chunk);
-    if (begin < end) body(begin, end, thread);
+  next_chunk_.store(0);
+  Run([&](int thread) {
+    for (int64_t c = next_chunk_.fetch_add(1); c < chunks; c = next_chunk_.fetch_add(1)) {
+      body(c * chunk, std::min(n, (c + 1) * chunk), thread);
+    }
   });
 }
 

@@ -4,7 +4,11 @@
 // and each piece takes only microseconds on a small model, so waking threads through a mutex
 // and condition variable would cost more than the work. Workers instead spin on an atomic
 // generation counter for a short while after each job and only then sleep on it (a futex).
-// The calling thread always does a share of the work itself.
+//
+// Work is split into more chunks than threads and claimed from an atomic counter, and the
+// calling thread works too. So when the machine is busy and a worker is not scheduled, the
+// caller simply does its share instead of waiting for it; a worker that arrives after the job
+// is done skips it.
 #pragma once
 
 #include <atomic>
@@ -26,23 +30,26 @@ class ThreadPool {
 
   int size() const { return size_; }
 
-  // Calls job(thread_index, size()) once on every thread and returns when all have finished.
-  void Run(absl::FunctionRef<void(int thread, int threads)> job);
-
-  // Splits [0, n) into one contiguous range per thread, each a multiple of `grain` long (except
-  // the last), and calls body(begin, end, thread_index) for the non-empty ones. The split depends
-  // only on n, grain and size(), so the same work is always grouped the same way.
+  // Calls body(begin, end, thread_index) over chunks that cover [0, n) exactly once, each a
+  // multiple of `grain` long (except the last), on whichever threads are free; returns when
+  // all are done. thread_index < size() identifies the executing thread (for scratch space).
+  // Results must not depend on which thread runs which chunk.
   void ParallelFor(int64_t n, int64_t grain, absl::FunctionRef<void(int64_t, int64_t, int)> body);
 
  private:
   void WorkerLoop(int index);
+  // Runs `job` on the caller and on every worker that starts before the caller is done.
+  void Run(absl::FunctionRef<void(int thread)> job);
 
   const int size_;
   std::vector<std::thread> workers_;
-  std::atomic<uint32_t> generation_{0};  // bumped to publish a job
-  std::atomic<int> pending_{0};          // workers still running the current job
+  // Jobs are numbered; 64 bits never wrap in practice, so "closed_ >= n" means job n is over.
+  std::atomic<uint64_t> generation_{0};  // the latest job published
+  std::atomic<uint64_t> closed_{0};      // the latest job finished
+  std::atomic<int> active_{0};           // workers inside a job
+  std::atomic<int64_t> next_chunk_{0};
   std::atomic<bool> stopping_{false};
-  const absl::FunctionRef<void(int, int)>* job_ = nullptr;
+  const absl::FunctionRef<void(int)>* job_ = nullptr;
 };
 
 }  // namespace cascade::engine

@@ -1,0 +1,96 @@
+#include "services/inference/model_registry.h"
+
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/log/logger.h"
+#include "services/inference/engine/draft_model_drafter.h"
+
+namespace cascade::inference {
+namespace {
+
+constexpr int kDefaultMaxQueue = 64;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
+    const cascade::v1::InferenceConfig& config,
+    std::function<void(const std::string&, int)> on_queue_depth) {
+  auto registry = std::make_unique<ModelRegistry>();
+  for (int i = 0; i < config.models_size(); ++i) {
+    const auto& model_config = config.models(i);
+    std::string where = absl::StrCat("models[", i, "] '", model_config.name(), "'");
+    if (registry->models_.count(model_config.name()) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(where, ": the name is used twice"));
+    }
+    if (!model_config.device().empty() && model_config.device() != "cpu") {
+      return absl::FailedPreconditionError(
+          absl::StrCat(where, ": device '", model_config.device(),
+                       "' is not supported by this build; use \"cpu\""));
+    }
+    if (model_config.threads() < 0 || model_config.max_queue() < 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(where, ": threads and max_queue must be >= 0"));
+    }
+    auto model = engine::Model::Load(model_config.path());
+    if (!model.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          where, ": cannot load ", model_config.path(), ": ", model.status().message()));
+    }
+    int threads = model_config.threads() > 0
+                      ? model_config.threads()
+                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    ModelWorkerOptions options;
+    options.threads = threads;
+    options.max_queue = model_config.max_queue() > 0 ? model_config.max_queue() : kDefaultMaxQueue;
+    if (on_queue_depth) {
+      options.on_queue_depth = [on_queue_depth, name = model_config.name()](int depth) {
+        on_queue_depth(name, depth);
+      };
+    }
+    LoadedModel loaded{model_config, std::make_unique<ModelWorker>(model_config.name(), *model,
+                                                                   std::move(options))};
+    LogInfo("model_loaded", {{"model", model_config.name()},
+                             {"path", model_config.path()},
+                             {"config", (*model)->config().ToString()},
+                             {"threads", threads}});
+    registry->models_.emplace(model_config.name(), std::move(loaded));
+  }
+  // Default draft models must exist and share the target's vocabulary.
+  for (const auto& [name, loaded] : registry->models_) {
+    const std::string& draft = loaded.config.default_speculation().draft_model();
+    if (draft.empty()) continue;
+    const LoadedModel* draft_model = registry->Find(draft);
+    if (draft_model == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("model '", name, "': default_speculation.draft_model '", draft,
+                       "' is not a loaded model (loaded: ", registry->Names(), ")"));
+    }
+    auto same = engine::CheckSameVocabulary(draft_model->worker->model(), loaded.worker->model());
+    if (!same.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat("model '", name, "': ", same.message()));
+    }
+  }
+  return registry;
+}
+
+const LoadedModel* ModelRegistry::Find(const std::string& name) const {
+  auto it = models_.find(name);
+  return it == models_.end() ? nullptr : &it->second;
+}
+
+std::vector<const LoadedModel*> ModelRegistry::models() const {
+  std::vector<const LoadedModel*> result;
+  for (const auto& [name, loaded] : models_) result.push_back(&loaded);
+  return result;
+}
+
+std::string ModelRegistry::Names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, loaded] : models_) names.push_back(name);
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
+}
+
+}  // namespace cascade::inference

@@ -1,0 +1,41 @@
+#pragma once
+
+// The models an inference server has loaded, by name, each with its worker. Built once
+// from the config: every path is loaded and checked (a broken file, a duplicate name or
+// a draft model with another vocabulary stops the server at start, not at the first
+// request).
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cascade/v1/config.pb.h"
+#include "services/inference/model_worker.h"
+
+namespace cascade::inference {
+
+struct LoadedModel {
+  cascade::v1::InferenceModelConfig config;
+  std::unique_ptr<ModelWorker> worker;
+};
+
+class ModelRegistry {
+ public:
+  // `on_queue_depth(model, depth)` feeds the queue-depth gauge.
+  static absl::StatusOr<std::unique_ptr<ModelRegistry>> Load(
+      const cascade::v1::InferenceConfig& config,
+      std::function<void(const std::string&, int)> on_queue_depth);
+
+  // nullptr when no model has that name.
+  const LoadedModel* Find(const std::string& name) const;
+  std::vector<const LoadedModel*> models() const;
+  // The names, for messages such as "unknown model 'x' (loaded: a, b)".
+  std::string Names() const;
+
+ private:
+  std::map<std::string, LoadedModel> models_;
+};
+
+}  // namespace cascade::inference

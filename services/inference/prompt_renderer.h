@@ -1,0 +1,18 @@
+#pragma once
+
+// Turns chat messages into the prompt text a plain language model continues. Our models
+// carry no chat template we can run yet (GGUF templates are Jinja), so the "plain" template
+// joins the message contents with newlines; the roles shape nothing. A model trained with a
+// chat format is a next step (see README).
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "cascade/v1/inference.pb.h"
+
+namespace cascade::inference {
+
+// INVALID_ARGUMENT for no messages, an unknown role, or an empty conversation.
+absl::StatusOr<std::string> RenderPlainPrompt(const cascade::v1::Messages& messages);
+
+}  // namespace cascade::inference

@@ -1,0 +1,352 @@
+// cascade-inference as clients see it: the real binary with the bundled bard pair, on
+// loopback. Streaming, speculation, stop strings, limits, queueing, deadlines,
+// cancellation and metrics.
+
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <future>
+
+#include "cascade/v1/inference.grpc.pb.h"
+#include "tests/support/grpc_probe.h"
+#include "tests/support/poll.h"
+#include "tests/support/server_process.h"
+
+namespace cascade {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ServerProcess;
+using v1::GenerateChunk;
+using v1::GenerateRequest;
+using v1::InferenceService;
+using v1::Speculation;
+using namespace std::chrono_literals;
+
+const std::string kModels = std::string(CASCADE_SOURCE_DIR) + "/models";
+const std::string kBinary = std::string(CASCADE_BIN_DIR) + "/cascade-inference";
+
+std::string WriteConfig(const std::string& name, const std::string& models_yaml) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << "server:\n  drain_delay: 0s\n  drain_grace: 2s\nmodels:\n" << models_yaml;
+  return path;
+}
+
+std::string BardPair(int max_queue) {
+  return "  - name: target\n    path: " + kModels +
+         "/bard-target-3m.gguf\n    threads: 1\n    max_queue: " + std::to_string(max_queue) +
+         "\n  - name: draft\n    path: " + kModels + "/bard-draft-0.5m.gguf\n    threads: 1\n";
+}
+
+struct Generation {
+  grpc::Status status;
+  std::string text;
+  std::vector<int> tokens;
+  std::vector<v1::TokenLogprob> logprobs;
+  GenerateChunk last;
+  int chunks = 0;
+};
+
+class InferenceServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto process =
+        ServerProcess::Start(kBinary, {"--config", WriteConfig("inference.yaml", BardPair(2))});
+    ASSERT_TRUE(process.ok()) << process.status();
+    server_ = process->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  std::unique_ptr<InferenceService::Stub> Stub() {
+    return InferenceService::NewStub(
+        grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials()));
+  }
+
+  Generation Generate(const GenerateRequest& request,
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds(60000)) {
+    auto stub = Stub();
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + timeout);
+    auto reader = stub->Generate(&context, request);
+    Generation result;
+    GenerateChunk chunk;
+    while (reader->Read(&chunk)) {
+      ++result.chunks;
+      result.text += chunk.text();
+      result.tokens.insert(result.tokens.end(), chunk.token_ids().begin(), chunk.token_ids().end());
+      result.logprobs.insert(result.logprobs.end(), chunk.logprobs().begin(),
+                             chunk.logprobs().end());
+      result.last = chunk;
+    }
+    result.status = reader->Finish();
+    return result;
+  }
+
+  static GenerateRequest Request(const std::string& prompt, int max_tokens) {
+    GenerateRequest request;
+    request.set_model("target");
+    request.set_prompt(prompt);
+    request.mutable_params()->set_max_tokens(max_tokens);
+    return request;
+  }
+
+  std::string Metrics() {
+    auto reply = testing::HttpGet(server_->metrics_address(), "/metrics");
+    return reply.ok() ? reply->body : "";
+  }
+
+  static ServerProcess* server_;
+};
+
+ServerProcess* InferenceServiceTest::server_ = nullptr;
+
+TEST_F(InferenceServiceTest, GreedyStreamMatchesTheKnownContinuation) {
+  GenerateRequest request = Request("ROMEO:", 16);
+  request.mutable_params()->set_logprobs(true);
+  request.mutable_params()->set_top_logprobs(3);
+  Generation result = Generate(request);
+  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+  EXPECT_THAT(result.text, ::testing::StartsWith("\nI'll tell you, I am not so,"));
+  EXPECT_EQ(result.tokens.size(), 16u);
+  ASSERT_EQ(result.logprobs.size(), 16u);
+  for (const auto& logprob : result.logprobs) {
+    EXPECT_LE(logprob.logprob(), 0.0);
+    ASSERT_EQ(logprob.top_size(), 3);
+    // Greedy: the chosen token is the most likely one.
+    EXPECT_EQ(logprob.top(0).token_id(), logprob.token_id());
+    EXPECT_GE(logprob.top(0).logprob(), logprob.top(1).logprob());
+  }
+  EXPECT_EQ(result.last.finish_reason(), v1::FINISH_REASON_LENGTH);
+  EXPECT_EQ(result.last.usage().prompt_tokens(), 3);  // BOS, "ROMEO", ":".
+  EXPECT_EQ(result.last.usage().completion_tokens(), 16);
+}
+
+TEST_F(InferenceServiceTest, SpeculationChangesNothingButTheStatistics) {
+  Generation plain = Generate(Request("JULIET:", 40));
+  ASSERT_TRUE(plain.status.ok());
+  for (auto mode : {Speculation::DRAFT_MODEL, Speculation::NGRAM}) {
+    GenerateRequest request = Request("JULIET:", 40);
+    request.mutable_speculation()->set_mode(mode);
+    request.mutable_speculation()->set_draft_model("draft");
+    request.mutable_speculation()->set_max_draft_tokens(4);
+    request.mutable_speculation()->set_ngram_size(2);
+    Generation speculative = Generate(request);
+    ASSERT_TRUE(speculative.status.ok()) << speculative.status.error_message();
+    EXPECT_EQ(speculative.tokens, plain.tokens) << Speculation::Mode_Name(mode);
+    EXPECT_EQ(speculative.text, plain.text);
+    EXPECT_GT(speculative.last.speculation().rounds(), 0) << Speculation::Mode_Name(mode);
+    EXPECT_GE(speculative.last.speculation().draft_tokens(),
+              speculative.last.speculation().accepted_tokens());
+  }
+  std::string metrics = Metrics();
+  EXPECT_THAT(
+      metrics,
+      HasSubstr("cascade_speculative_rounds_total{drafter=\"draft_model\",model=\"target\"}"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr("cascade_speculative_draft_tokens_total{drafter=\"ngram\",model=\"target\"}"));
+}
+
+TEST_F(InferenceServiceTest, StopStringEndsTheAnswerBeforeIt) {
+  Generation full = Generate(Request("ROMEO:", 16));
+  ASSERT_TRUE(full.status.ok());
+  GenerateRequest request = Request("ROMEO:", 16);
+  request.mutable_params()->add_stop("you");
+  Generation stopped = Generate(request);
+  ASSERT_TRUE(stopped.status.ok());
+  EXPECT_EQ(stopped.text, full.text.substr(0, full.text.find("you")));
+  EXPECT_EQ(stopped.last.finish_reason(), v1::FINISH_REASON_STOP);
+}
+
+TEST_F(InferenceServiceTest, ChatMessagesAreRendered) {
+  GenerateRequest request;
+  request.set_model("target");
+  auto* message = request.mutable_messages()->add_messages();
+  message->set_role("user");
+  message->set_content("ROMEO:");
+  request.mutable_params()->set_max_tokens(8);
+  Generation result = Generate(request);
+  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+  EXPECT_EQ(result.tokens, Generate(Request("ROMEO:", 8)).tokens);
+}
+
+TEST_F(InferenceServiceTest, SeededSamplingRepeats) {
+  GenerateRequest request = Request("KING:", 20);
+  request.mutable_params()->set_temperature(0.9f);
+  request.mutable_params()->set_top_k(40);
+  request.mutable_params()->set_seed(1234);
+  Generation first = Generate(request);
+  Generation second = Generate(request);
+  ASSERT_TRUE(first.status.ok());
+  EXPECT_EQ(first.tokens, second.tokens);
+}
+
+TEST_F(InferenceServiceTest, BadInputGetsTheRightCodeAndNamesTheLimit) {
+  struct Case {
+    std::string what;
+    GenerateRequest request;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  std::vector<Case> cases;
+  GenerateRequest unknown = Request("x", 4);
+  unknown.set_model("gpt-9");
+  cases.push_back({"unknown model", unknown, grpc::StatusCode::NOT_FOUND, "loaded: draft, target"});
+  cases.push_back({"huge max_tokens", Request("x", 1 << 30), grpc::StatusCode::INVALID_ARGUMENT,
+                   "limit of 4096"});
+  cases.push_back({"negative max_tokens", Request("x", -5), grpc::StatusCode::INVALID_ARGUMENT,
+                   "max_tokens must be >= 0"});
+  cases.push_back({"max_tokens past the context", Request("x", 300),
+                   grpc::StatusCode::INVALID_ARGUMENT, "context length of 256"});
+  std::string long_prompt;
+  for (int i = 0; i < 400; ++i) long_prompt += "the king ";
+  cases.push_back({"prompt past the context", Request(long_prompt, 4),
+                   grpc::StatusCode::INVALID_ARGUMENT, "the limit is 256"});
+  cases.push_back({"empty prompt", Request("", 4), grpc::StatusCode::INVALID_ARGUMENT, "empty"});
+  GenerateRequest nan = Request("x", 4);
+  nan.mutable_params()->set_temperature(std::nanf(""));
+  cases.push_back({"NaN temperature", nan, grpc::StatusCode::INVALID_ARGUMENT, "temperature"});
+  GenerateRequest top_p = Request("x", 4);
+  top_p.mutable_params()->set_top_p(1.5f);
+  cases.push_back({"top_p over 1", top_p, grpc::StatusCode::INVALID_ARGUMENT, "top_p"});
+  GenerateRequest stops = Request("x", 4);
+  for (int i = 0; i < 5; ++i) stops.mutable_params()->add_stop("s");
+  cases.push_back({"five stop strings", stops, grpc::StatusCode::INVALID_ARGUMENT, "limit is 4"});
+  GenerateRequest draft = Request("x", 4);
+  draft.mutable_speculation()->set_mode(Speculation::DRAFT_MODEL);
+  draft.mutable_speculation()->set_draft_model("nope");
+  cases.push_back({"unknown draft", draft, grpc::StatusCode::NOT_FOUND, "draft_model 'nope'"});
+  GenerateRequest role;
+  role.set_model("target");
+  auto* message = role.mutable_messages()->add_messages();
+  message->set_role("wizard");
+  message->set_content("hi");
+  cases.push_back({"unknown role", role, grpc::StatusCode::INVALID_ARGUMENT, "'wizard'"});
+  for (const Case& c : cases) {
+    Generation result = Generate(c.request);
+    EXPECT_EQ(result.status.error_code(), c.code)
+        << c.what << ": " << result.status.error_message();
+    EXPECT_THAT(result.status.error_message(), HasSubstr(c.message)) << c.what;
+    EXPECT_TRUE(result.tokens.empty()) << c.what;
+  }
+  // The server is still fine.
+  EXPECT_TRUE(Generate(Request("ROMEO:", 2)).status.ok());
+}
+
+TEST_F(InferenceServiceTest, TokenizeAndListModels) {
+  auto stub = Stub();
+  grpc::ClientContext context;
+  v1::TokenizeRequest request;
+  request.set_model("target");
+  request.set_text("ROMEO:");
+  request.set_add_bos(true);
+  v1::TokenizeResponse response;
+  ASSERT_TRUE(stub->Tokenize(&context, request, &response).ok());
+  EXPECT_THAT(response.token_ids(), ::testing::ElementsAre(1, 826, 983));
+
+  grpc::ClientContext list_context;
+  v1::ListModelsResponse models;
+  ASSERT_TRUE(stub->ListModels(&list_context, v1::ListModelsRequest(), &models).ok());
+  ASSERT_EQ(models.models_size(), 2);
+  EXPECT_EQ(models.models(1).name(), "target");
+  EXPECT_EQ(models.models(1).parameters(), 3213568);
+  EXPECT_EQ(models.models(1).context_length(), 256);
+  EXPECT_EQ(models.models(1).weight_type(), "F32");
+}
+
+TEST_F(InferenceServiceTest, CancellationStopsGenerationAtOnce) {
+  auto stub = Stub();
+  grpc::ClientContext context;
+  auto reader = stub->Generate(&context, Request("ROMEO:", 250));
+  GenerateChunk chunk;
+  ASSERT_TRUE(reader->Read(&chunk));
+  context.TryCancel();
+  while (reader->Read(&chunk)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(testing::PollUntil(
+      [&] { return Metrics().find("outcome=\"cancelled\"") != std::string::npos; }, 20s));
+  // The model is free again: a short request runs now.
+  EXPECT_TRUE(Generate(Request("ROMEO:", 2), 20000ms).status.ok());
+}
+
+TEST_F(InferenceServiceTest, FullQueueIsRefusedAndExpiredRequestsAreDropped) {
+  // One running, two waiting (max_queue 2): the next is refused.
+  auto stub = Stub();
+  grpc::ClientContext running_context;
+  auto running = stub->Generate(&running_context, Request("ROMEO:", 250));
+  GenerateChunk chunk;
+  ASSERT_TRUE(running->Read(&chunk));  // It is running, not queued.
+
+  std::vector<std::future<Generation>> waiting;
+  waiting.push_back(std::async(std::launch::async, [&] { return Generate(Request("ROMEO:", 2)); }));
+  waiting.push_back(std::async(std::launch::async, [&] {
+    return Generate(Request("ROMEO:", 2), std::chrono::milliseconds(100));
+  }));
+  ASSERT_TRUE(testing::PollUntil(
+      [&] {
+        return Metrics().find("cascade_inference_queue_depth{model=\"target\"} 2") !=
+               std::string::npos;
+      },
+      20s));
+  Generation refused = Generate(Request("ROMEO:", 2));
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.status.error_message(), HasSubstr("max_queue"));
+
+  // The 100 ms caller gives up while the first request still runs...
+  EXPECT_EQ(waiting[1].get().status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  running_context.TryCancel();
+  while (running->Read(&chunk)) {
+  }
+  running->Finish();
+  EXPECT_TRUE(waiting[0].get().status.ok());
+  // ...and the server drops its request when it comes up, without running it.
+  EXPECT_TRUE(testing::PollUntil(
+      [&] { return Metrics().find("outcome=\"deadline_exceeded\"") != std::string::npos; }, 20s));
+}
+
+TEST_F(InferenceServiceTest, MetricsCountTokensAndLatency) {
+  ASSERT_TRUE(Generate(Request("ROMEO:", 5)).status.ok());
+  std::string metrics = Metrics();
+  EXPECT_THAT(metrics,
+              HasSubstr("cascade_inference_tokens_total{direction=\"output\",model=\"target\"}"));
+  EXPECT_THAT(metrics,
+              HasSubstr("cascade_inference_tokens_total{direction=\"input\",model=\"target\"}"));
+  EXPECT_THAT(metrics,
+              HasSubstr("cascade_inference_requests_total{model=\"target\",outcome=\"ok\"}"));
+  EXPECT_THAT(metrics,
+              HasSubstr("cascade_inference_time_to_first_token_seconds_count{model=\"target\"}"));
+  EXPECT_THAT(metrics,
+              HasSubstr("cascade_inference_time_per_output_token_seconds_count{model=\"target\"}"));
+}
+
+TEST(InferenceStartupTest, CorruptModelFileStopsTheServerWithTheFileNamed) {
+  std::string corrupt = ::testing::TempDir() + "/corrupt.gguf";
+  std::ofstream(corrupt) << "GGUF but not really a model";
+  std::string config = WriteConfig("corrupt.yaml", "  - name: broken\n    path: " + corrupt + "\n");
+  std::string output;
+  auto result = ServerProcess::RunToExit(kBinary, {"--config", config}, &output);
+  EXPECT_NE(result.code, 0);
+  EXPECT_THAT(output, HasSubstr("corrupt.gguf"));
+  EXPECT_THAT(output, HasSubstr("models[0] 'broken'"));
+}
+
+TEST(InferenceStartupTest, UnknownDefaultDraftModelStopsTheServer) {
+  std::string config = WriteConfig(
+      "bad_draft.yaml", "  - name: target\n    path: " + kModels +
+                            "/bard-target-3m.gguf\n    default_speculation:\n      mode: "
+                            "DRAFT_MODEL\n      draft_model: missing\n");
+  std::string output;
+  auto result = ServerProcess::RunToExit(kBinary, {"--config", config}, &output);
+  EXPECT_NE(result.code, 0);
+  EXPECT_THAT(output, HasSubstr("draft_model 'missing' is not a loaded model"));
+}
+
+}  // namespace
+}  // namespace cascade
