@@ -27,7 +27,7 @@ test: build-test
 	ctest --preset $(PRESET_TEST) -j $(JOBS)
 
 demo: build
-	/usr/bin/python3 scripts/demo.py --bin-dir build/bin
+	/usr/bin/python3 scripts/demo.py --bin-dir build/bin --python-dir build/release/python
 
 format:
 	git ls-files -z '*.cc' '*.h' '*.cu' '*.cuh' '*.proto' | xargs -0 clang-format -i

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""make demo: starts the Cascade services that exist on loopback, waits for each to be
-healthy (gRPC grpc.health.v1 and HTTP /readyz), prints where they listen, and stops them
-cleanly (SIGTERM, drain) on Ctrl-C.
+"""make demo: starts the Cascade services on loopback (the inference service with the
+bundled bard pair, the router with the demo routes), waits for each to be healthy (gRPC
+grpc.health.v1 and HTTP /readyz), prints where they listen, shows a routing decision and a
+speculative generation, and stops everything cleanly (SIGTERM, drain) on Ctrl-C.
 
-  scripts/demo.py --bin-dir build/bin [--once]
+  scripts/demo.py --bin-dir build/bin --python-dir build/release/python [--once]
 """
 
 import argparse
@@ -18,12 +19,14 @@ import urllib.request
 
 import grpc
 
+# (name, binary, config under deploy/local, what it is)
 SERVICES = [
-    ("router", "cascade-router", "semantic routing (FAISS)"),
-    ("orchestrator", "cascade-orchestrator", "the cascade; OpenAI-compatible front door"),
-    ("tier-worker", "cascade-tier-worker", "one model tier"),
-    ("judge", "cascade-judge", "answer scoring"),
-    ("inference", "cascade-inference", "GGUF engine, speculative decoding"),
+    ("router", "cascade-router", "router.yaml", "semantic routing (FAISS), demo routes"),
+    ("orchestrator", "cascade-orchestrator", "demo-server.yaml",
+     "the cascade (not built yet); OpenAI-compatible front door"),
+    ("tier-worker", "cascade-tier-worker", "demo-server.yaml", "one model tier (no backend yet)"),
+    ("judge", "cascade-judge", "demo-server.yaml", "answer scoring (not built yet)"),
+    ("inference", "cascade-inference", "inference.yaml", "GGUF engine, bard pair, speculative"),
 ]
 SERVING = b"\x08\x01"
 
@@ -62,28 +65,63 @@ def healthy(listening, timeout=30):
     return False
 
 
+def show_samples(python_dir, addresses):
+    """One routing decision and one speculative generation, through the generated stubs."""
+    sys.path.insert(0, python_dir)
+    from cascade.v1 import common_pb2, inference_pb2, inference_pb2_grpc
+    from cascade.v1 import router_pb2, router_pb2_grpc
+
+    query = "write a python function that sorts a list"
+    with grpc.insecure_channel(addresses["router"]) as channel:
+        decision = router_pb2_grpc.RouterStub(channel).Route(
+            router_pb2.RouteRequest(query=query), timeout=10)
+    target = decision.WhichOneof("target")
+    print(f"\nRoute({query!r}) -> route {decision.route!r} (score {decision.score:.2f}), "
+          f"{target or 'first tier'} {getattr(decision, target) if target else ''}")
+
+    request = inference_pb2.GenerateRequest(
+        model="bard-target", prompt="ROMEO:",
+        params=common_pb2.GenerationParams(max_tokens=48))
+    with grpc.insecure_channel(addresses["inference"]) as channel:
+        chunks = list(inference_pb2_grpc.InferenceServiceStub(channel).Generate(request, timeout=60))
+    text = "".join(chunk.text for chunk in chunks)
+    stats = chunks[-1].speculation
+    print(f"Generate(bard-target, 'ROMEO:', draft model speculating):\nROMEO:{text}")
+    if stats.rounds:
+        print(f"  speculation: {stats.accepted_tokens}/{stats.draft_tokens} drafts accepted, "
+              f"mean accepted length {stats.accepted_tokens / stats.rounds + 1:.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bin-dir", default="build/bin", help="where the cascade-* binaries are")
+    parser.add_argument("--python-dir", default="build/release/python",
+                        help="where the generated Python stubs are")
     parser.add_argument("--once", action="store_true",
                         help="stop everything right after showing it healthy")
     options = parser.parse_args()
+    start_dir = os.getcwd()
 
-    config = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy", "local",
-                          "demo-server.yaml")
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    os.chdir(root)  # The configs name models and routes relative to the repository root.
     running = []
     all_healthy = True
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
         print(f"{'service':<14}{'gRPC':<22}{'metrics':<22}{'health':<9}what")
-        for name, binary, what in SERVICES:
-            process, listening = start(options.bin_dir, binary, config)
+        addresses = {}
+        bin_dir = os.path.abspath(os.path.join(start_dir, options.bin_dir))
+        for name, binary, config, what in SERVICES:
+            process, listening = start(bin_dir, binary, os.path.join("deploy", "local", config))
+            addresses[name] = listening["grpc"]
             running.append((name, process))
             state = "SERVING" if healthy(listening) else "NOT READY"
             all_healthy = all_healthy and state == "SERVING"
             print(f"{name:<14}{listening['grpc']:<22}{listening['metrics']:<22}{state:<9}{what}")
             if "http" in listening:
                 print(f"{'':<14}OpenAI-compatible front door: http://{listening['http']}/v1")
+        if all_healthy:
+            show_samples(os.path.abspath(os.path.join(start_dir, options.python_dir)), addresses)
         print("\nMetrics: curl http://<metrics>/metrics   Probes: /healthz /readyz")
         if not options.once:
             print("Press Ctrl-C to stop (each service drains, then exits).")
