@@ -14,6 +14,7 @@
 #include "tests/support/grpc_probe.h"
 #include "tests/support/poll.h"
 #include "tests/support/server_process.h"
+#include "tests/support/temp_config.h"
 
 namespace cascade {
 namespace {
@@ -30,9 +31,9 @@ const std::string kTestServer = std::string(CASCADE_TEST_BIN_DIR) + "/cascade-te
 
 std::unique_ptr<ServerProcess> StartTestServer(const std::string& drain_delay,
                                                const std::string& drain_grace) {
-  std::string path = ::testing::TempDir() + "/drain_" + drain_delay + "_" + drain_grace + ".yaml";
-  std::ofstream(path) << "server:\n  drain_delay: " << drain_delay
-                      << "\n  drain_grace: " << drain_grace << "\n";
+  std::string path = testing::WriteTempConfig(
+      "drain_" + drain_delay + "_" + drain_grace + ".yaml",
+      "server:\n  drain_delay: " + drain_delay + "\n  drain_grace: " + drain_grace + "\n");
   auto process = ServerProcess::Start(kTestServer, {"--config", path});
   EXPECT_TRUE(process.ok()) << process.status();
   return process.ok() ? *std::move(process) : nullptr;

@@ -12,6 +12,7 @@
 
 #include "tests/support/grpc_probe.h"
 #include "tests/support/server_process.h"
+#include "tests/support/temp_config.h"
 
 namespace cascade {
 namespace {
@@ -48,12 +49,6 @@ std::string BinaryPath(const std::string& name) {
   return std::string(CASCADE_BIN_DIR) + "/" + name;
 }
 
-std::string WriteConfig(const std::string& name, const std::string& yaml) {
-  std::string path = ::testing::TempDir() + "/" + name;
-  std::ofstream(path) << yaml;
-  return path;
-}
-
 // Calls `method` with an empty request and returns the status code.
 grpc::StatusCode CallEmpty(const std::string& address, const std::string& method) {
   auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
@@ -82,8 +77,8 @@ class ServerBinaryTest : public ::testing::TestWithParam<Binary> {};
 
 TEST_P(ServerBinaryTest, ServesHealthMetricsAndDrainsOnSigterm) {
   const Binary& binary = GetParam();
-  std::string config = WriteConfig(binary.service + "_fast_drain.yaml",
-                                   "server:\n  drain_delay: 0s\n  drain_grace: 5s\n");
+  std::string config = testing::WriteTempConfig(binary.service + "_fast_drain.yaml",
+                                                "server:\n  drain_delay: 0s\n  drain_grace: 5s\n");
   auto process = ServerProcess::Start(BinaryPath(binary.name), {"--config", config});
   ASSERT_TRUE(process.ok()) << process.status();
   ServerProcess& server = **process;
@@ -142,8 +137,9 @@ TEST_P(ServerBinaryTest, HelpAndVersion) {
 }
 
 TEST_P(ServerBinaryTest, MisspelledConfigKeyExitsNonZeroNamingTheKey) {
-  std::string config = WriteConfig(GetParam().service + "_typo.yaml",
-                                   "server:\n  grpc_listen: 127.0.0.1:0\n  drain_dealy: 1s\n");
+  std::string config =
+      testing::WriteTempConfig(GetParam().service + "_typo.yaml",
+                               "server:\n  grpc_listen: 127.0.0.1:0\n  drain_dealy: 1s\n");
   std::string output;
   auto result =
       ServerProcess::RunToExit(BinaryPath(GetParam().name), {"--config", config}, &output);
@@ -202,9 +198,10 @@ TEST(OrchestratorFrontDoorTest, AnswersWithAnOpenAIShapedErrorUntilBuilt) {
 }
 
 TEST(SecretConfigTest, MissingSecretVariableExitsNonZeroNamingTheVariable) {
-  std::string config = WriteConfig("tier_secret.yaml",
-                                   "openai:\n  base_url: http://127.0.0.1:9/v1\n  model: m\n"
-                                   "  api_key_env: CASCADE_TEST_UNSET_KEY\n");
+  std::string config =
+      testing::WriteTempConfig("tier_secret.yaml",
+                               "openai:\n  base_url: http://127.0.0.1:9/v1\n  model: m\n"
+                               "  api_key_env: CASCADE_TEST_UNSET_KEY\n");
   std::string output;
   auto result =
       ServerProcess::RunToExit(BinaryPath("cascade-tier-worker"), {"--config", config}, &output);

@@ -14,6 +14,7 @@
 #include "tests/support/grpc_probe.h"
 #include "tests/support/poll.h"
 #include "tests/support/server_process.h"
+#include "tests/support/temp_config.h"
 
 namespace cascade {
 namespace {
@@ -30,9 +31,8 @@ const std::string kModels = std::string(CASCADE_SOURCE_DIR) + "/models";
 const std::string kBinary = std::string(CASCADE_BIN_DIR) + "/cascade-inference";
 
 std::string WriteConfig(const std::string& name, const std::string& models_yaml) {
-  std::string path = ::testing::TempDir() + "/" + name;
-  std::ofstream(path) << "server:\n  drain_delay: 0s\n  drain_grace: 2s\nmodels:\n" << models_yaml;
-  return path;
+  return testing::WriteTempConfig(
+      name, "server:\n  drain_delay: 0s\n  drain_grace: 2s\nmodels:\n" + models_yaml);
 }
 
 std::string BardPair(int max_queue) {

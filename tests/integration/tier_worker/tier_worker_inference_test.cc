@@ -11,6 +11,7 @@
 
 #include "cascade/v1/tier.grpc.pb.h"
 #include "tests/support/server_process.h"
+#include "tests/support/temp_config.h"
 
 namespace cascade {
 namespace {
@@ -21,36 +22,31 @@ using cascade::testing::ServerProcess;
 constexpr int64_t kInputPrice = 300000;
 constexpr int64_t kOutputPrice = 1200000;
 
-std::string WriteConfig(const std::string& name, const std::string& yaml) {
-  std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "_" + name;
-  std::ofstream(path) << yaml;
-  return path;
-}
-
 class TierWorkerOverInferenceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string models = std::string(CASCADE_SOURCE_DIR) + "/models";
     auto inference = ServerProcess::Start(
         std::string(CASCADE_BIN_DIR) + "/cascade-inference",
-        {"--config", WriteConfig("inference.yaml",
-                                 "server:\n  drain_delay: 0s\nmodels:\n"
-                                 "  - name: bard-target\n    path: " +
-                                     models +
-                                     "/bard-target-3m.gguf\n    threads: 1\n"
-                                     "  - name: bard-draft\n    path: " +
-                                     models + "/bard-draft-0.5m.gguf\n    threads: 1\n")});
+        {"--config", cascade::testing::WriteTempConfig(
+                         "inference.yaml",
+                         "server:\n  drain_delay: 0s\nmodels:\n"
+                         "  - name: bard-target\n    path: " +
+                             models +
+                             "/bard-target-3m.gguf\n    threads: 1\n"
+                             "  - name: bard-draft\n    path: " +
+                             models + "/bard-draft-0.5m.gguf\n    threads: 1\n")});
     ASSERT_TRUE(inference.ok()) << inference.status();
     inference_ = *std::move(inference);
-    auto tier =
-        ServerProcess::Start(std::string(CASCADE_BIN_DIR) + "/cascade-tier-worker",
-                             {"--config", WriteConfig("tier.yaml",
-                                                      "server:\n  drain_delay: 0s\ntier: large\n"
-                                                      "inference:\n  endpoint:\n    address: " +
-                                                          inference_->grpc_address() +
-                                                          "\n  model: bard-target\n"
-                                                          "price:\n  input_usd_per_mtok: 0.30\n"
-                                                          "  output_usd_per_mtok: 1.20\n")});
+    auto tier = ServerProcess::Start(
+        std::string(CASCADE_BIN_DIR) + "/cascade-tier-worker",
+        {"--config", cascade::testing::WriteTempConfig("tier.yaml",
+                                                       "server:\n  drain_delay: 0s\ntier: large\n"
+                                                       "inference:\n  endpoint:\n    address: " +
+                                                           inference_->grpc_address() +
+                                                           "\n  model: bard-target\n"
+                                                           "price:\n  input_usd_per_mtok: 0.30\n"
+                                                           "  output_usd_per_mtok: 1.20\n")});
     ASSERT_TRUE(tier.ok()) << tier.status();
     tier_ = *std::move(tier);
     stub_ = v1::TierWorker::NewStub(
