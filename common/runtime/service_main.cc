@@ -33,11 +33,10 @@ cascade::v1::ServerConfig* ServerConfigOf(google::protobuf::Message* config) {
       config->GetReflection()->MutableMessage(config, field));
 }
 
-std::string* HttpListenOf(google::protobuf::Message* config, std::string* scratch) {
-  const auto* field = config->GetDescriptor()->FindFieldByName("http_listen");
-  if (field == nullptr) return scratch;
-  *scratch = config->GetReflection()->GetString(*config, field);
-  return scratch;
+// The config's `http_listen`, or "" for services without a front door.
+std::string HttpListenOf(const google::protobuf::Message& config) {
+  const auto* field = config.GetDescriptor()->FindFieldByName("http_listen");
+  return field == nullptr ? "" : config.GetReflection()->GetString(config, field);
 }
 
 int Fail(int code, const std::string& event, const std::string& message) {
@@ -98,8 +97,7 @@ int RunServerProgram(int argc, char** argv, const ServerProgram& program,
   auto metrics_address = ParseListenAddress(
       server->metrics_listen().empty() ? "127.0.0.1:0" : server->metrics_listen(),
       "metrics_listen");
-  std::string http_scratch;
-  std::string http_listen = flags->http_listen.value_or(*HttpListenOf(config, &http_scratch));
+  std::string http_listen = flags->http_listen.value_or(HttpListenOf(*config));
   auto http_address =
       ParseListenAddress(http_listen.empty() ? "127.0.0.1:0" : http_listen, "http_listen");
   for (const absl::Status& status :
