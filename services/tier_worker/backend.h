@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cascade/v1/tier.pb.h"
-#include "services/tier_worker/cancellation.h"
+#include "common/runtime/cancellation.h"
 #include "services/tier_worker/retry_policy.h"
 
 namespace cascade::tier_worker {

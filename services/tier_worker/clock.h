@@ -4,7 +4,7 @@
 // without waiting (testing/fake_clock.h).
 
 #include "absl/time/time.h"
-#include "services/tier_worker/cancellation.h"
+#include "common/runtime/cancellation.h"
 
 namespace cascade::tier_worker {
 

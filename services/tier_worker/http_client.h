@@ -14,7 +14,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "services/tier_worker/cancellation.h"
+#include "common/runtime/cancellation.h"
 
 namespace cascade::tier_worker {
 

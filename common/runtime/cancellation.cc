@@ -1,9 +1,9 @@
-#include "services/tier_worker/cancellation.h"
+#include "common/runtime/cancellation.h"
 
 #include <utility>
 #include <vector>
 
-namespace cascade::tier_worker {
+namespace cascade {
 
 void CancellationToken::Cancel() {
   absl::MutexLock running(&run_mu_);
@@ -59,4 +59,4 @@ ScopedCancellationCallback::~ScopedCancellationCallback() {
   if (token_ != nullptr && id_ >= 0) token_->RemoveCallback(id_);
 }
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade

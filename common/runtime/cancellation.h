@@ -1,6 +1,6 @@
 #pragma once
 
-// A call's cancellation, shared between the gRPC adapter (which learns that the caller
+// A call's cancellation, shared between a gRPC or HTTP adapter (which learns that the caller
 // went away) and the backend doing blocking upstream I/O (which must stop paying for
 // tokens nobody will read).
 
@@ -12,7 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace cascade::tier_worker {
+namespace cascade {
 
 class CancellationToken {
  public:
@@ -55,4 +55,4 @@ class ScopedCancellationCallback {
   int64_t id_ = -1;
 };
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade
