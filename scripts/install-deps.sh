@@ -16,7 +16,7 @@ PACKAGES=(
   libbenchmark-dev libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev
   libssl-dev
   # Test and demo peers
-  python3 python3-grpcio python3-protobuf nodejs curl
+  python3 python3-grpcio python3-protobuf nodejs curl prometheus
 )
 
 if [[ "${1:-}" == "--list" ]]; then
