@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -53,14 +54,19 @@ absl::StatusOr<LogprobAggregate> ParseLogprobAggregate(absl::string_view name) {
                    "': use mean, min, mean_len or pNN with NN in 0..100 (e.g. p10)"));
 }
 
-absl::Status ValidateLogprobs(absl::Span<const v1::TokenLogprob> logprobs) {
+namespace {
+
+template <typename Tokens>
+absl::Status ValidateTokens(const Tokens& logprobs) {
   if (logprobs.empty()) {
     return absl::InvalidArgumentError(
         "the answer has no token logprobs: the logprob method needs answer_logprobs (ask the "
         "tier for logprobs)");
   }
-  for (size_t i = 0; i < logprobs.size(); ++i) {
-    const double value = logprobs[i].logprob();
+  int i = -1;
+  for (const v1::TokenLogprob& token : logprobs) {
+    ++i;
+    const double value = token.logprob();
     if (std::isnan(value)) {
       return absl::InvalidArgumentError(
           absl::StrFormat("answer_logprobs[%d] is NaN: every logprob must be a number <= 0", i));
@@ -78,10 +84,10 @@ absl::Status ValidateLogprobs(absl::Span<const v1::TokenLogprob> logprobs) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<double> ComputeLogprobAggregate(const LogprobAggregate& aggregate,
-                                               absl::Span<const v1::TokenLogprob> logprobs) {
-  if (absl::Status status = ValidateLogprobs(logprobs); !status.ok()) return status;
-  const double n = static_cast<double>(logprobs.size());
+template <typename Tokens>
+absl::StatusOr<double> Compute(const LogprobAggregate& aggregate, const Tokens& logprobs) {
+  if (absl::Status status = ValidateTokens(logprobs); !status.ok()) return status;
+  const double n = static_cast<double>(std::distance(logprobs.begin(), logprobs.end()));
   switch (aggregate.kind) {
     case LogprobAggregate::Kind::kMean:
     case LogprobAggregate::Kind::kMeanLength: {
@@ -96,7 +102,7 @@ absl::StatusOr<double> ComputeLogprobAggregate(const LogprobAggregate& aggregate
     }
     case LogprobAggregate::Kind::kQuantile: {
       std::vector<double> sorted;
-      sorted.reserve(logprobs.size());
+      sorted.reserve(static_cast<size_t>(n));
       for (const v1::TokenLogprob& token : logprobs) sorted.push_back(token.logprob());
       std::sort(sorted.begin(), sorted.end());
       const double position = aggregate.percentile / 100.0 * (n - 1);
@@ -107,6 +113,28 @@ absl::StatusOr<double> ComputeLogprobAggregate(const LogprobAggregate& aggregate
     }
   }
   return absl::InternalError("unhandled logprob aggregate");
+}
+
+}  // namespace
+
+absl::Status ValidateLogprobs(absl::Span<const v1::TokenLogprob> logprobs) {
+  return ValidateTokens(logprobs);
+}
+
+absl::Status ValidateLogprobs(
+    const google::protobuf::RepeatedPtrField<v1::TokenLogprob>& logprobs) {
+  return ValidateTokens(logprobs);
+}
+
+absl::StatusOr<double> ComputeLogprobAggregate(const LogprobAggregate& aggregate,
+                                               absl::Span<const v1::TokenLogprob> logprobs) {
+  return Compute(aggregate, logprobs);
+}
+
+absl::StatusOr<double> ComputeLogprobAggregate(
+    const LogprobAggregate& aggregate,
+    const google::protobuf::RepeatedPtrField<v1::TokenLogprob>& logprobs) {
+  return Compute(aggregate, logprobs);
 }
 
 double LogprobScore(double aggregate) { return std::exp(std::min(aggregate, 0.0)); }

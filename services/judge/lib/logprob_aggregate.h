@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "cascade/v1/common.pb.h"
+#include "google/protobuf/repeated_ptr_field.h"
 
 namespace cascade::judge {
 
@@ -42,11 +43,16 @@ absl::StatusOr<LogprobAggregate> ParseLogprobAggregate(absl::string_view name);
 // OK when every logprob is finite and <= 0 and there is at least one; otherwise
 // INVALID_ARGUMENT naming the first bad token's position and value.
 absl::Status ValidateLogprobs(absl::Span<const v1::TokenLogprob> logprobs);
+// The same for a message's repeated field (not contiguous, so not a Span).
+absl::Status ValidateLogprobs(const google::protobuf::RepeatedPtrField<v1::TokenLogprob>& logprobs);
 
 // The raw aggregate in log space (<= 0). INVALID_ARGUMENT for NaN, infinite or positive
 // logprobs, or an empty sequence (an answer without logprobs has no logprob score).
 absl::StatusOr<double> ComputeLogprobAggregate(const LogprobAggregate& aggregate,
                                                absl::Span<const v1::TokenLogprob> logprobs);
+absl::StatusOr<double> ComputeLogprobAggregate(
+    const LogprobAggregate& aggregate,
+    const google::protobuf::RepeatedPtrField<v1::TokenLogprob>& logprobs);
 
 // The logprob method's score in [0, 1]: exp(aggregate).
 double LogprobScore(double aggregate);
