@@ -3,6 +3,8 @@
 
 #include "cascade/v1/cascade.grpc.pb.h"
 #include "common/runtime/service_main.h"
+#include "services/orchestrator/build_orchestrator.h"
+#include "services/orchestrator/cascade_service.h"
 #include "services/orchestrator/http_front_door.h"
 
 int main(int argc, char** argv) {
@@ -14,11 +16,16 @@ int main(int argc, char** argv) {
                   "over gRPC\nand an OpenAI-compatible HTTP front door.",
        .has_http_listen = true,
        .config_type = ""},
-      [](const cascade::v1::OrchestratorConfig&,
+      [](const cascade::v1::OrchestratorConfig& config,
          const cascade::ServiceEnvironment& env) -> absl::StatusOr<cascade::ServiceParts> {
         cascade::ServiceParts parts;
-        // Not built yet: every method answers UNIMPLEMENTED.
-        parts.services.push_back(std::make_unique<cascade::v1::Cascade::CallbackService>());
+        // Without tiers and policies every request answers FAILED_PRECONDITION saying so.
+        auto handler = cascade::orchestrator::BuildOrchestrator(config, env.registry.get());
+        if (!handler.ok()) return handler.status();
+        parts.services.push_back(std::make_unique<cascade::orchestrator::CascadeService>(*handler));
+        // The registry holds the cascade's metrics; the handler records into it until the end.
+        parts.keep_alive.push_back(env.registry);
+        parts.keep_alive.push_back(*handler);
         auto front_door = cascade::HttpFrontDoor::Start(env.http_address);
         if (!front_door.ok()) return front_door.status();
         parts.http = *std::move(front_door);

@@ -167,7 +167,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Binary{"cascade-router", "router", "/cascade.v1.Router/Route",
                              grpc::StatusCode::INVALID_ARGUMENT},  // An empty query.
                       Binary{"cascade-orchestrator", "orchestrator", "/cascade.v1.Cascade/Complete",
-                             grpc::StatusCode::UNIMPLEMENTED},
+                             grpc::StatusCode::INVALID_ARGUMENT},  // No messages.
                       Binary{"cascade-tier-worker", "tier-worker",
                              "/cascade.v1.TierWorker/Describe", grpc::StatusCode::UNIMPLEMENTED},
                       Binary{"cascade-judge", "judge", "/cascade.v1.Judge/Score",

@@ -25,7 +25,7 @@ SERVERS = [
      grpc.StatusCode.INVALID_ARGUMENT),  # An empty query.
     ("cascade-orchestrator", "cascade.v1.Cascade",
      lambda ch: cascade_pb2_grpc.CascadeStub(ch).Complete(cascade_pb2.CascadeRequest(), timeout=10),
-     grpc.StatusCode.UNIMPLEMENTED),
+     grpc.StatusCode.INVALID_ARGUMENT),  # No messages.
     ("cascade-tier-worker", "cascade.v1.TierWorker",
      lambda ch: tier_pb2_grpc.TierWorkerStub(ch).Describe(tier_pb2.DescribeRequest(), timeout=10),
      grpc.StatusCode.UNIMPLEMENTED),

@@ -1,0 +1,93 @@
+#include "services/orchestrator/acceptance_check.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/log/logger.h"
+
+namespace cascade::orchestrator {
+
+AcceptanceResult AcceptanceCheck::Check(const AcceptanceRule& rule,
+                                        const v1::CascadeRequest& request,
+                                        const v1::CompleteResponse& answer,
+                                        std::optional<double> threshold_override,
+                                        const DownstreamCall& judge_call) const {
+  AcceptanceResult result;
+  if (rule.AlwaysAccepts()) {
+    result.accepted = true;
+    result.confidence = 1;
+    result.method = "none";
+    return result;
+  }
+  std::optional<bool> logprob_pass;
+  if (rule.logprob) {
+    result.method = absl::StrCat("logprob:", rule.logprob->name());
+    // The aggregates take a contiguous span; a repeated field is not one.
+    std::vector<v1::TokenLogprob> tokens(answer.logprobs().begin(), answer.logprobs().end());
+    auto aggregate = rule.logprob->Aggregate(tokens);
+    if (aggregate.ok()) {
+      result.logprob_score = std::exp(*aggregate);
+      logprob_pass = threshold_override ? *result.logprob_score >= *threshold_override
+                                        : *aggregate >= rule.logprob_min;
+    } else {
+      // No logprobs (or unusable ones): nothing says the answer is good.
+      result.logprob_score = 0;
+      logprob_pass = false;
+      LogWarn("logprob_confidence_unavailable",
+              {{"tier", answer.tier()},
+               {"error", std::string(aggregate.status().message())},
+               {"request_id", judge_call.request_id}});
+    }
+  }
+  bool need_judge = rule.judge_min.has_value() &&
+                    !(logprob_pass.has_value() && (*logprob_pass == rule.combine_or));
+  std::optional<bool> judge_pass;
+  if (need_judge) {
+    result.method = result.method.empty()
+                        ? "judge"
+                        : absl::StrCat(result.method, rule.combine_or ? "|" : "+", "judge");
+    v1::ScoreRequest score;
+    *score.mutable_messages() = request.messages();
+    score.set_answer(answer.text());
+    *score.mutable_answer_logprobs() = answer.logprobs();
+    score.set_finish_reason(answer.finish_reason());
+    *score.mutable_response_format() = request.params().response_format();
+    for (const auto& method : rule.judge_methods) score.add_methods(method);
+    auto scored = judge_ == nullptr ? absl::FailedPreconditionError("no judge configured")
+                                    : judge_->Score(score, judge_call);
+    if (scored.ok()) {
+      result.judge_score = scored->score();
+      result.judge_cost_pusd = scored->cost_pusd();
+      judge_pass = scored->score() >= threshold_override.value_or(*rule.judge_min);
+    } else {
+      // An unjudged answer is not known to be good: climb.
+      result.judge_score = 0;
+      judge_pass = false;
+      result.error = absl::StrCat("judge: ", scored.status().ToString());
+      LogWarn("judge_failed", {{"tier", answer.tier()},
+                               {"error", scored.status().ToString()},
+                               {"request_id", judge_call.request_id}});
+    }
+  }
+  if (logprob_pass && judge_pass) {
+    result.accepted =
+        rule.combine_or ? (*logprob_pass || *judge_pass) : (*logprob_pass && *judge_pass);
+    result.confidence = rule.combine_or ? std::max(*result.logprob_score, *result.judge_score)
+                                        : std::min(*result.logprob_score, *result.judge_score);
+    result.reason = *judge_pass ? "low_confidence" : "judge";
+  } else if (logprob_pass) {
+    result.accepted = *logprob_pass;
+    result.confidence = *result.logprob_score;
+    result.reason = "low_confidence";
+  } else {
+    result.accepted = *judge_pass;
+    result.confidence = *result.judge_score;
+    result.reason = "judge";
+  }
+  if (result.accepted) result.reason.clear();
+  return result;
+}
+
+}  // namespace cascade::orchestrator

@@ -1,0 +1,84 @@
+#include "services/orchestrator/cascade_metrics.h"
+
+namespace cascade::orchestrator {
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+  return *buckets;
+}
+
+double PicoUsdToUsd(int64_t pusd) { return static_cast<double>(pusd) / 1e12; }
+
+}  // namespace
+
+CascadeMetrics::CascadeMetrics(prometheus::Registry* registry) {
+  requests_ = &prometheus::BuildCounter()
+                   .Name("cascade_requests_total")
+                   .Help("Cascade requests by route, final tier and outcome.")
+                   .Register(*registry);
+  cost_ = &prometheus::BuildCounter()
+               .Name("cascade_request_cost_usd_total")
+               .Help("What requests paid in USD: every step and judge call (per route).")
+               .Register(*registry);
+  baseline_ = &prometheus::BuildCounter()
+                   .Name("cascade_request_baseline_cost_usd_total")
+                   .Help("What the same answers would have cost on the top tier alone, USD.")
+                   .Register(*registry);
+  escalations_ = &prometheus::BuildCounter()
+                      .Name("cascade_escalations_total")
+                      .Help("Climbs from one tier to the next, by reason.")
+                      .Register(*registry);
+  request_seconds_ = &prometheus::BuildHistogram()
+                          .Name("cascade_request_duration_seconds")
+                          .Help("Whole cascade requests, routing included.")
+                          .Register(*registry);
+  step_seconds_ = &prometheus::BuildHistogram()
+                       .Name("cascade_step_duration_seconds")
+                       .Help("One tier's attempt, its confidence check included.")
+                       .Register(*registry);
+  confidence_ = &prometheus::BuildHistogram()
+                     .Name("cascade_confidence")
+                     .Help("Confidence scores in [0, 1] the acceptance rules saw.")
+                     .Register(*registry);
+  circuit_open_ = &prometheus::BuildGauge()
+                       .Name("cascade_tier_circuit_open")
+                       .Help("1 while the tier's circuit breaker is open (the tier is skipped).")
+                       .Register(*registry);
+}
+
+void CascadeMetrics::RecordRequest(const std::string& route, const std::string& final_tier,
+                                   const std::string& outcome, double seconds) {
+  requests_->Add({{"route", route}, {"final_tier", final_tier}, {"outcome", outcome}}).Increment();
+  request_seconds_->Add({{"route", route}}, LatencyBuckets()).Observe(seconds);
+}
+
+void CascadeMetrics::RecordCost(const std::string& route, int64_t cost_pusd,
+                                int64_t baseline_pusd) {
+  cost_->Add({{"route", route}}).Increment(PicoUsdToUsd(cost_pusd));
+  baseline_->Add({{"route", route}}).Increment(PicoUsdToUsd(baseline_pusd));
+}
+
+void CascadeMetrics::RecordEscalation(const std::string& from_tier, const std::string& to_tier,
+                                      const std::string& reason) {
+  escalations_->Add({{"from_tier", from_tier}, {"to_tier", to_tier}, {"reason", reason}})
+      .Increment();
+}
+
+void CascadeMetrics::RecordStep(const std::string& tier, double seconds) {
+  step_seconds_->Add({{"tier", tier}}, LatencyBuckets()).Observe(seconds);
+}
+
+void CascadeMetrics::RecordConfidence(const std::string& tier, const std::string& method,
+                                      double score) {
+  static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
+      0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99};
+  confidence_->Add({{"tier", tier}, {"method", method}}, *buckets).Observe(score);
+}
+
+void CascadeMetrics::SetCircuitOpen(const std::string& tier, bool open) {
+  circuit_open_->Add({{"tier", tier}}).Set(open ? 1 : 0);
+}
+
+}  // namespace cascade::orchestrator

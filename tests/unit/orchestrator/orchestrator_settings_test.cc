@@ -1,0 +1,140 @@
+#include "services/orchestrator/orchestrator_settings.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/config/config_loader.h"
+
+namespace cascade::orchestrator {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kTiers[] = R"(
+tiers:
+  - name: small
+    endpoint: {address: "127.0.0.1:1"}
+  - name: large
+    endpoint: {address: "127.0.0.1:2"}
+    fallback_price: {input_usd_per_mtok: 2.5, output_usd_per_mtok: 10}
+)";
+
+absl::StatusOr<OrchestratorSettings> Parse(const std::string& yaml) {
+  v1::OrchestratorConfig config;
+  absl::Status parsed = ParseConfigYaml(yaml, "orchestrator.yaml", &config);
+  if (!parsed.ok()) return parsed;
+  return SettingsFromConfig(config);
+}
+
+std::string ErrorOf(const std::string& yaml) {
+  auto settings = Parse(yaml);
+  EXPECT_FALSE(settings.ok());
+  EXPECT_EQ(settings.status().code(), absl::StatusCode::kFailedPrecondition);
+  return std::string(settings.status().message());
+}
+
+TEST(OrchestratorSettingsTest, FullConfigWithDefaults) {
+  auto settings = Parse(std::string(kTiers) + R"(
+judge: {address: "127.0.0.1:3"}
+policies:
+  - name: cheap
+    tiers:
+      - tier: small
+        accept:
+          logprob: {aggregate: p10, min: -1.5}
+          judge: {min: 0.7}
+          combine: or
+      - tier: large
+        accept: {logprob: {min: -1}}
+    max_tiers: 2
+    default_budget_usd: 0.01
+  - name: strict
+    tiers: [{tier: large}]
+    routing: false
+default_policy: strict
+circuit_breaker: {failures: 2, open_for: 5s}
+router_timeout: 20ms
+)");
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  ASSERT_EQ(settings->policies.size(), 2u);
+  EXPECT_EQ(settings->policies[0].name, "strict");  // The default first.
+  EXPECT_FALSE(settings->policies[0].routing);
+  const PolicySettings& cheap = settings->policies[1];
+  EXPECT_TRUE(cheap.routing);
+  EXPECT_EQ(cheap.max_tiers, 2);
+  EXPECT_EQ(cheap.default_deadline, absl::Seconds(30));
+  EXPECT_EQ(cheap.default_budget_pusd, 10'000'000'000);  // 0.01 USD.
+  const AcceptanceRule& small = cheap.tiers[0].accept;
+  ASSERT_TRUE(small.logprob.has_value());
+  EXPECT_EQ(small.logprob->name(), "p10");
+  EXPECT_EQ(small.logprob_min, -1.5);
+  EXPECT_EQ(small.judge_min, 0.7);
+  EXPECT_EQ(small.judge_methods, std::vector<std::string>({"llm"}));
+  EXPECT_TRUE(small.combine_or);
+  EXPECT_TRUE(cheap.tiers[1].accept.AlwaysAccepts());  // The last tier always accepts.
+  EXPECT_EQ(settings->breaker.failures, 2);
+  EXPECT_EQ(settings->breaker.open_for, absl::Seconds(5));
+  EXPECT_EQ(settings->router_timeout, absl::Milliseconds(20));
+  ASSERT_TRUE(settings->tiers[1].fallback_price.has_value());
+  EXPECT_EQ(settings->tiers[1].fallback_price->input_uusd_per_mtok, 2'500'000);
+  EXPECT_EQ(settings->tiers[1].fallback_price->output_uusd_per_mtok, 10'000'000);
+}
+
+TEST(OrchestratorSettingsTest, EmptyConfigIsAnUnconfiguredOrchestrator) {
+  auto settings = Parse("{}");
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_TRUE(settings->policies.empty());
+}
+
+TEST(OrchestratorSettingsTest, MistakesNameTheField) {
+  EXPECT_THAT(ErrorOf(std::string(kTiers) + "policies: [{name: p, tiers: [{tier: medium}]}]"),
+              HasSubstr("policies[0].tiers[0].tier 'medium' is not a configured tier"));
+  EXPECT_THAT(
+      ErrorOf(std::string(kTiers) + "policies: [{name: p, tiers: [{tier: small}, {tier: small}]}]"),
+      HasSubstr("listed twice"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) +
+                      "policies: [{name: p, tiers: [{tier: small}]}, {name: p, tiers: [{tier: "
+                      "large}]}]"),
+              HasSubstr("policies[1].name 'p' is used twice"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) + "  - name: small\n    endpoint: {address: x}\n"
+                                            "policies: [{name: p, tiers: [{tier: small}]}]"),
+              HasSubstr("tiers[2].name 'small' is used twice"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) + "policies: [{name: p, tiers: []}]"),
+              HasSubstr("lists no tiers"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) + "policies: []"), HasSubstr("policies: none"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) +
+                      "policies: [{name: p, tiers: [{tier: small, accept: {logprob: {min: 0.5}}}, "
+                      "{tier: large}]}]"),
+              HasSubstr("policies[0].tiers[0].accept.logprob.min must be set and <= 0"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) +
+                      "policies: [{name: p, tiers: [{tier: small, accept: {logprob: {aggregate: "
+                      "median, min: -1}}}, {tier: large}]}]"),
+              HasSubstr("unknown logprob aggregate 'median'"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) +
+                      "judge: {address: j}\npolicies: [{name: p, tiers: [{tier: small, accept: "
+                      "{judge: {min: 1.5}}}, {tier: large}]}]"),
+              HasSubstr("accept.judge.min must be set and in [0, 1]"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) +
+                      "policies: [{name: p, tiers: [{tier: small, accept: {judge: {min: 0.5}}}, "
+                      "{tier: large}]}]"),
+              HasSubstr("judge.address is not set"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) +
+                      "policies: [{name: p, tiers: [{tier: small, accept: {combine: xor}}]}]"),
+              HasSubstr("combine 'xor'"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) +
+                      "policies: [{name: p, tiers: [{tier: small}]}]\ndefault_policy: q"),
+              HasSubstr("default_policy 'q' is not a configured policy"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) +
+                      "policies: [{name: p, tiers: [{tier: small}], default_deadline: 10s, "
+                      "max_deadline: 5s}]"),
+              HasSubstr("default_deadline must be <= max_deadline"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) +
+                      "policies: [{name: p, tiers: [{tier: small}], default_budget_usd: -1}]"),
+              HasSubstr("default_budget_usd"));
+  EXPECT_THAT(ErrorOf("tiers: [{name: a, endpoint: {address: x}, fallback_price: "
+                      "{input_usd_per_mtok: 1}}]\npolicies: [{name: p, tiers: [{tier: a}]}]"),
+              HasSubstr("set both"));
+}
+
+}  // namespace
+}  // namespace cascade::orchestrator
