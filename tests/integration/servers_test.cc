@@ -170,8 +170,9 @@ INSTANTIATE_TEST_SUITE_P(
                              grpc::StatusCode::INVALID_ARGUMENT},  // No messages.
                       Binary{"cascade-tier-worker", "tier-worker",
                              "/cascade.v1.TierWorker/Describe", grpc::StatusCode::UNIMPLEMENTED},
+                      // The default method (logprob) needs answer_logprobs.
                       Binary{"cascade-judge", "judge", "/cascade.v1.Judge/Score",
-                             grpc::StatusCode::UNIMPLEMENTED},
+                             grpc::StatusCode::INVALID_ARGUMENT},
                       // No models configured: every model name is unknown.
                       Binary{"cascade-inference", "inference",
                              "/cascade.v1.InferenceService/Tokenize", grpc::StatusCode::NOT_FOUND}),

@@ -31,7 +31,7 @@ SERVERS = [
      grpc.StatusCode.UNIMPLEMENTED),
     ("cascade-judge", "cascade.v1.Judge",
      lambda ch: judge_pb2_grpc.JudgeStub(ch).Score(judge_pb2.ScoreRequest(), timeout=10),
-     grpc.StatusCode.UNIMPLEMENTED),
+     grpc.StatusCode.INVALID_ARGUMENT),  # The default method (logprob) needs logprobs.
     ("cascade-inference", "cascade.v1.InferenceService",
      lambda ch: inference_pb2_grpc.InferenceServiceStub(ch).Tokenize(
          inference_pb2.TokenizeRequest(model="none", text="hi"), timeout=10),
