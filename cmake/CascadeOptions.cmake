@@ -2,14 +2,17 @@
 
 if(CASCADE_SANITIZE)
   list(JOIN CASCADE_SANITIZE "," _cascade_sanitizers)
-  add_compile_options(-fsanitize=${_cascade_sanitizers} -fno-omit-frame-pointer
-                      -fno-sanitize-recover=undefined)
+  # C and C++ only: nvcc does not take -fsanitize, and sanitizers cannot see into GPU code.
+  add_compile_options("$<$<COMPILE_LANGUAGE:C,CXX>:-fsanitize=${_cascade_sanitizers}>"
+                      "$<$<COMPILE_LANGUAGE:C,CXX>:-fno-omit-frame-pointer>"
+                      "$<$<COMPILE_LANGUAGE:C,CXX>:-fno-sanitize-recover=undefined>")
   add_link_options(-fsanitize=${_cascade_sanitizers})
 endif()
 
 # Our own code builds clean with -Wall -Wextra; generated code does not get these flags.
 function(cascade_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra)
+  target_compile_options(${target} PRIVATE "$<$<COMPILE_LANGUAGE:C,CXX>:-Wall;-Wextra>"
+                                           "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>")
 endfunction()
 
 # A library of ours: cascade_library(NAME SOURCES ... DEPS ...).

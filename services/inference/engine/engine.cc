@@ -30,8 +30,22 @@ absl::string_view FinishReasonName(FinishReason reason) {
 Engine::Engine(std::shared_ptr<const Model> model, const EngineOptions& options)
     : model_(std::move(model)),
       pool_(options.threads),
-      session_(model_, pool_, options.context_length),
-      logprob_calculator_(model_->config().vocab_size) {}
+      logprob_calculator_(model_->config().vocab_size) {
+  auto target = CreateForwardPass(model_, options.device, pool_, options.context_length);
+  if (!target.ok()) {
+    status_ = target.status();
+    return;
+  }
+  target_ = std::move(*target);
+  if (options.device == Device::kCpu) cpu_session_ = static_cast<Session*>(target_.get());
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<const Model> model,
+                                                       const EngineOptions& options) {
+  auto engine = std::make_unique<Engine>(std::move(model), options);
+  if (!engine->status().ok()) return engine->status();
+  return engine;
+}
 
 absl::Status Engine::Validate(const GenerateOptions& options) const {
   const int prompt = static_cast<int>(options.prompt.size());
@@ -115,10 +129,10 @@ absl::Status Engine::Prefill(const std::vector<int>& prompt) {
   const int n = static_cast<int>(prompt.size());
   const auto mismatch = std::mismatch(cached_.begin(), cached_.end(), prompt.begin(), prompt.end());
   const int keep = std::min<int>(static_cast<int>(mismatch.first - cached_.begin()), n - 1);
-  session_.Truncate(keep);
+  target_->Truncate(keep);
   cached_.assign(prompt.begin(), prompt.begin() + keep);
   if (n - 1 > keep) {
-    if (auto s = session_.Forward(std::span(prompt).subspan(keep, n - 1 - keep), 0); !s.ok()) {
+    if (auto s = target_->Forward(std::span(prompt).subspan(keep, n - 1 - keep), 0); !s.ok()) {
       return s;
     }
     cached_.assign(prompt.begin(), prompt.end() - 1);
@@ -132,6 +146,7 @@ absl::StatusOr<GenerateResult> Engine::Generate(const GenerateOptions& options) 
 
 absl::StatusOr<GenerateResult> Engine::Generate(const GenerateOptions& options,
                                                 TokenCallback on_token) {
+  if (!status_.ok()) return status_;
   if (auto status = Validate(options); !status.ok()) return status;
   auto drafter = PrepareDrafter(options.speculation);
   if (!drafter.ok()) return drafter.status();
@@ -144,7 +159,7 @@ absl::StatusOr<GenerateResult> Engine::Generate(const GenerateOptions& options,
   result.tokens.reserve(options.max_tokens);
   if (auto status = Prefill(options.prompt); !status.ok()) {
     cached_.clear();
-    session_.Truncate(0);
+    target_->Truncate(0);
     return status;
   }
 
@@ -158,14 +173,14 @@ absl::StatusOr<GenerateResult> Engine::Generate(const GenerateOptions& options,
   while (!done) {
     const int remaining = options.max_tokens - static_cast<int>(result.tokens.size());
     // Drafts beyond the tokens still wanted are wasted; the verify pass must fit the context.
-    const int room = session_.context_length() - session_.position() - 1;
+    const int room = target_->context_length() - target_->position() - 1;
     const int k = std::max(0, std::min({max_draft, remaining - 1, room}));
     emitted.clear();
-    if (auto status = DecodeStep(session_, *drafter, k, sampler, sequence, scratch_, emitted,
+    if (auto status = DecodeStep(*target_, *drafter, k, sampler, sequence, scratch_, emitted,
                                  result.speculation);
         !status.ok()) {
       cached_.clear();
-      session_.Truncate(0);
+      target_->Truncate(0);
       return status;
     }
     sequence.insert(sequence.end(), emitted.begin(), emitted.end());
@@ -179,7 +194,7 @@ absl::StatusOr<GenerateResult> Engine::Generate(const GenerateOptions& options,
       }
       const TokenLogprob* logprob = nullptr;
       if (options.logprobs || options.top_logprobs > 0) {
-        result.logprobs.push_back(logprob_calculator_.Compute(session_.logits(static_cast<int>(j)),
+        result.logprobs.push_back(logprob_calculator_.Compute(target_->logits(static_cast<int>(j)),
                                                               token, options.top_logprobs));
         logprob = &result.logprobs.back();
       }

@@ -22,6 +22,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "services/inference/engine/device.h"
 #include "services/inference/engine/draft_model_drafter.h"
 #include "services/inference/engine/logprobs.h"
 #include "services/inference/engine/model.h"
@@ -84,16 +85,23 @@ struct GenerateResult {
 };
 
 struct EngineOptions {
-  int threads = 1;
+  int threads = 1;         // CPU threads (the model's on kCpu; a draft model's on either)
   int context_length = 0;  // 0: the model's
+  Device device = Device::kCpu;
 };
 
 class Engine {
  public:
+  // Fails (FailedPrecondition, see CheckDevice) when the model cannot run on options.device.
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(std::shared_ptr<const Model> model,
+                                                        const EngineOptions& options);
+  // The same, for callers that hold the engine by value: an engine whose device failed
+  // reports why in status() and from every Generate, and has context_length() 0.
   Engine(std::shared_ptr<const Model> model, const EngineOptions& options);
 
   const Model& model() const { return *model_; }
-  int context_length() const { return session_.context_length(); }
+  const absl::Status& status() const { return status_; }
+  int context_length() const { return target_ == nullptr ? 0 : target_->context_length(); }
 
   // Validates the request (InvalidArgument naming the broken limit), then generates.
   // Cancellation through the callback is not an error: finish_reason says kCancelled.
@@ -101,7 +109,9 @@ class Engine {
   absl::StatusOr<GenerateResult> Generate(const GenerateOptions& options);
 
   // For tests: run on these kernels instead of the best ones for this CPU.
-  void set_kernels(const Kernels& kernels) { session_.set_kernels(kernels); }
+  void set_kernels(const Kernels& kernels) {
+    if (cpu_session_ != nullptr) cpu_session_->set_kernels(kernels);
+  }
 
  private:
   absl::Status Validate(const GenerateOptions& options) const;
@@ -110,7 +120,10 @@ class Engine {
 
   std::shared_ptr<const Model> model_;
   ThreadPool pool_;
-  Session session_;
+  absl::Status status_;
+  std::unique_ptr<ForwardPass> target_;  // the model's forward pass, on its device
+  Session* cpu_session_ = nullptr;       // target_ when it runs on the CPU
+
   std::vector<int> cached_;  // the tokens in session_'s cache, reused when a prompt repeats
   std::unique_ptr<DraftModelDrafter> draft_model_drafter_;
   std::unique_ptr<NgramDrafter> ngram_drafter_;

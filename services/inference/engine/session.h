@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "services/inference/engine/forward_pass.h"
 #include "services/inference/engine/kernels.h"
 #include "services/inference/engine/kv_cache.h"
 #include "services/inference/engine/model.h"
@@ -18,7 +19,7 @@
 
 namespace cascade::engine {
 
-class Session {
+class Session : public ForwardPass {
  public:
   // Tokens per pass; longer inputs are processed in chunks of this size.
   static constexpr int kMaxBatch = 64;
@@ -28,20 +29,20 @@ class Session {
 
   const Model& model() const { return *model_; }
   const std::shared_ptr<const Model>& shared_model() const { return model_; }
-  int position() const { return cache_.size(); }  // tokens in the KV cache
-  int context_length() const { return cache_.capacity(); }
+  int position() const override { return cache_.size(); }  // tokens in the KV cache
+  int context_length() const override { return cache_.capacity(); }
 
   // Appends `tokens` at positions position() .. position() + n - 1 and computes the logits that
   // follow each of the last `logit_rows` of them (logit_rows <= min(n, kMaxBatch)). Row i of
   // logits() belongs to token n - logit_rows + i.
-  absl::Status Forward(std::span<const int> tokens, int logit_rows);
-  std::span<const float> logits(int row) const {
+  absl::Status Forward(std::span<const int> tokens, int logit_rows) override;
+  std::span<const float> logits(int row) const override {
     return {logits_.data() + static_cast<size_t>(row) * vocab_size_,
             static_cast<size_t>(vocab_size_)};
   }
 
   // Rolls the cache back so that only the first `position` tokens remain.
-  void Truncate(int position) { cache_.Truncate(position); }
+  void Truncate(int position) override { cache_.Truncate(position); }
 
   // For tests: run on these kernels instead of the best ones for this CPU.
   void set_kernels(const Kernels& kernels) { kernels_ = &kernels; }

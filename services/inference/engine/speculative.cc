@@ -25,7 +25,7 @@ void ResidualDistribution(std::span<const double> p, std::span<const double> q, 
   for (double& value : out) value /= total;
 }
 
-absl::Status DecodeStep(Session& target, Drafter* drafter, int max_draft, Sampler& sampler,
+absl::Status DecodeStep(ForwardPass& target, Drafter* drafter, int max_draft, Sampler& sampler,
                         std::span<const int> sequence, DecodeScratch& scratch,
                         std::vector<int>& emitted, SpeculationStats& stats) {
   // 1. Draft.
@@ -44,21 +44,22 @@ absl::Status DecodeStep(Session& target, Drafter* drafter, int max_draft, Sample
   if (auto s = target.Forward(scratch.batch, k + 1); !s.ok()) return s;
 
   // 3. Accept drafts left to right; the first rejection is replaced by a target token.
-  const int vocab = static_cast<int>(target.logits(0).size());
-  scratch.p.resize(vocab);
-  scratch.residual.resize(vocab);
+  if (!sampler.greedy()) {
+    const int vocab = static_cast<int>(target.logits(0).size());
+    scratch.p.resize(vocab);
+    scratch.residual.resize(vocab);
+  }
   int accepted = 0;
   while (accepted < k) {
     const int token = draft.tokens[accepted];
-    const auto logits = target.logits(accepted);
     if (sampler.greedy()) {
       // p is all mass on the argmax: accept iff the draft is the argmax, else emit the argmax.
-      const int best = Argmax(logits);
+      const int best = target.ArgmaxRow(accepted);
       emitted.push_back(best);
       if (token != best) break;
     } else {
       const auto q = draft.deterministic() ? std::span<const double>() : draft.q_row(accepted);
-      sampler.Distribution(logits, scratch.p);
+      sampler.Distribution(target.logits(accepted), scratch.p);
       if (!(sampler.rng().Uniform() < AcceptProbability(scratch.p, q, token))) {
         ResidualDistribution(scratch.p, q, token, scratch.residual);
         emitted.push_back(sampler.SampleFrom(scratch.residual));
@@ -68,7 +69,9 @@ absl::Status DecodeStep(Session& target, Drafter* drafter, int max_draft, Sample
     }
     ++accepted;
   }
-  if (accepted == k) emitted.push_back(sampler.Sample(target.logits(k)));  // the bonus token
+  if (accepted == k) {  // the bonus token
+    emitted.push_back(sampler.greedy() ? target.ArgmaxRow(k) : sampler.Sample(target.logits(k)));
+  }
 
   // 4. Roll the target's cache back past the rejected drafts: keep the last token and the
   //    accepted drafts; the token emitted last is not in the cache yet.

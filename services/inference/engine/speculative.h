@@ -15,8 +15,8 @@
 
 #include "absl/status/status.h"
 #include "services/inference/engine/drafter.h"
+#include "services/inference/engine/forward_pass.h"
 #include "services/inference/engine/sampler.h"
-#include "services/inference/engine/session.h"
 
 namespace cascade::engine {
 
@@ -57,7 +57,7 @@ struct DecodeScratch {
 // the drafts through the target in one pass, and appends the tokens it settles on (1 to
 // max_draft + 1) to `emitted`. Target logits row i of `target` belongs to emitted token i.
 // Afterwards the cache again holds all but the last emitted token.
-absl::Status DecodeStep(Session& target, Drafter* drafter, int max_draft, Sampler& sampler,
+absl::Status DecodeStep(ForwardPass& target, Drafter* drafter, int max_draft, Sampler& sampler,
                         std::span<const int> sequence, DecodeScratch& scratch,
                         std::vector<int>& emitted, SpeculationStats& stats);
 

@@ -1,0 +1,70 @@
+// A model's weights in GPU memory: uploaded from a loaded Model (F16 as is, Q8_0 split into
+// aligned quants and scales), or random F16 weights generated on the GPU itself for the
+// benchmark's 1B and 7B shapes (no host copy of 13 GB). Immutable once built; sessions share it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/inference/engine/cuda/device_buffer.h"
+#include "services/inference/engine/cuda/kernels.h"
+#include "services/inference/engine/model.h"
+#include "services/inference/engine/model_config.h"
+
+namespace cascade::engine::cuda {
+
+struct DeviceLayer {
+  const float* attention_norm = nullptr;  // [dim]
+  DeviceMatrix query, key, value, attention_output;
+  const float* ffn_norm = nullptr;  // [dim]
+  DeviceMatrix gate, up, down;
+};
+
+// OK when the model's weights can go to the GPU: every matrix F16 or Q8_0, rows a multiple of
+// 8 elements, head_dim <= 256. Otherwise FailedPrecondition saying how to convert.
+absl::Status CheckDeviceWeights(const Model& model);
+
+// Q8_0 as the GPU holds it: GGUF's 34-byte blocks split into `quants` ([rows][cols] int8) and
+// `scales` ([rows][cols / 32] float16 bits), addressed by Q8QuantIndex / Q8ScaleIndex.
+void SplitQ8_0(const Matrix& matrix, int8_t* quants, uint16_t* scales);
+
+class DeviceWeights {
+ public:
+  static absl::StatusOr<std::shared_ptr<const DeviceWeights>> Upload(const Model& model);
+  // Weights uniform in +-1/sqrt(cols) (embedding +-1), norms 1, from `seed`, made in place.
+  static absl::StatusOr<std::shared_ptr<const DeviceWeights>> RandomF16(const ModelConfig& config,
+                                                                        uint64_t seed);
+
+  const ModelConfig& config() const { return config_; }
+  const DeviceMatrix& embedding() const { return embedding_; }
+  const DeviceMatrix& classifier() const { return classifier_; }
+  const std::vector<DeviceLayer>& layers() const { return layers_; }
+  const float* output_norm() const { return output_norm_; }
+  // [context_length][rope_dims / 2] pairs of (cos, sin), as Model::rope_table.
+  const float* rope_table() const { return rope_table_; }
+
+  // Bytes of weights one decode step reads: every matrix once, but one row of the embedding
+  // (unless it is also the classifier). Bandwidth = this x tokens/s.
+  int64_t bytes_per_token() const;
+
+ private:
+  DeviceWeights() = default;
+  absl::StatusOr<DeviceMatrix> AddMatrix(const Matrix& matrix);
+  absl::StatusOr<DeviceMatrix> AddRandomMatrix(int64_t rows, int64_t cols, uint64_t seed,
+                                               float scale);
+  absl::StatusOr<const float*> AddFloats(const float* data, size_t count);
+  absl::StatusOr<const float*> AddOnes(size_t count);
+
+  ModelConfig config_;
+  DeviceMatrix embedding_;
+  DeviceMatrix classifier_;
+  std::vector<DeviceLayer> layers_;
+  const float* output_norm_ = nullptr;
+  const float* rope_table_ = nullptr;
+  bool tied_ = false;
+  std::vector<DeviceBuffer> buffers_;  // owns everything above
+};
+
+}  // namespace cascade::engine::cuda
