@@ -25,10 +25,9 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
     if (registry->models_.count(model_config.name()) != 0) {
       return absl::FailedPreconditionError(absl::StrCat(where, ": the name is used twice"));
     }
-    if (!model_config.device().empty() && model_config.device() != "cpu") {
-      return absl::FailedPreconditionError(
-          absl::StrCat(where, ": device '", model_config.device(),
-                       "' is not supported by this build; use \"cpu\""));
+    auto device = engine::ParseDevice(model_config.device());
+    if (!device.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(where, ": ", device.status().message()));
     }
     if (model_config.threads() < 0 || model_config.max_queue() < 0) {
       return absl::FailedPreconditionError(
@@ -39,11 +38,17 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
       return absl::FailedPreconditionError(absl::StrCat(
           where, ": cannot load ", model_config.path(), ": ", model.status().message()));
     }
+    // device: cuda needs a CUDA build, a visible GPU and F16/Q8_0 weights; say which is missing
+    // now rather than at the first request.
+    if (auto status = engine::CheckDevice(*device, **model); !status.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(where, ": ", status.message()));
+    }
     int threads = model_config.threads() > 0
                       ? model_config.threads()
                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     ModelWorkerOptions options;
     options.threads = threads;
+    options.device = *device;
     options.max_queue = model_config.max_queue() > 0 ? model_config.max_queue() : kDefaultMaxQueue;
     if (on_queue_depth) {
       options.on_queue_depth = [on_queue_depth, name = model_config.name()](int depth) {
@@ -55,7 +60,8 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
     LogInfo("model_loaded", {{"model", model_config.name()},
                              {"path", model_config.path()},
                              {"config", (*model)->config().ToString()},
-                             {"threads", threads}});
+                             {"threads", threads},
+                             {"device", std::string(engine::DeviceName(*device))}});
     registry->models_.emplace(model_config.name(), std::move(loaded));
   }
   // Default draft models must exist and share the target's vocabulary.

@@ -9,7 +9,9 @@ ModelWorker::ModelWorker(std::string name, std::shared_ptr<const engine::Model> 
     : name_(std::move(name)),
       model_(std::move(model)),
       options_(std::move(options)),
-      engine_(model_, {.threads = options_.threads, .context_length = options_.context_length}) {
+      engine_(model_, {.threads = options_.threads,
+                       .context_length = options_.context_length,
+                       .device = options_.device}) {
   context_length_ = engine_.context_length();
   thread_ = std::thread([this] { Run(); });
 }

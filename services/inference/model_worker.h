@@ -37,6 +37,7 @@ struct ModelWorkerOptions {
   int threads = 1;
   int max_queue = 64;
   int context_length = 0;  // 0: the model's.
+  engine::Device device = engine::Device::kCpu;
   // Told the number of waiting requests whenever it changes (for the queue-depth gauge).
   std::function<void(int)> on_queue_depth;
 };

@@ -69,11 +69,14 @@ def used_files(source_dir, build_dir):
     deps = run(["ninja", "-C", build_dir, "-t", "deps"])
     for line in deps.splitlines():
         path = line.strip()
-        if path.startswith("/") and not path.startswith((source_dir, build_dir)):
+        # The CUDA toolkit (nvcc, its headers, cudart_static) is NVIDIA's, installed under
+        # /usr/local/cuda on every machine here, not a Debian package: outside this check.
+        if path.startswith("/") and not path.startswith((source_dir, build_dir, "/usr/local/cuda")):
             files.add(path)
     ninja_text = open(os.path.join(build_dir, "build.ninja")).read()
     for path in re.findall(r"(/usr/[^\s:;$]+\.(?:a|so[.\d]*))", ninja_text):
-        files.add(path)
+        if not path.startswith("/usr/local/cuda"):  # see above
+            files.add(path)
     cache = open(os.path.join(build_dir, "CMakeCache.txt")).read()
     for key in ("CMAKE_CXX_COMPILER", "CMAKE_C_COMPILER", "CMAKE_MAKE_PROGRAM"):
         match = re.search(rf"^{key}:\w+=(.+)$", cache, re.M)

@@ -38,6 +38,8 @@ options:
   --top-p P             sample from the smallest set holding P of the mass (default: 1)
   --seed S              random seed; the same seed gives the same text (default: 0)
   --threads N           worker threads (default: 1)
+  --device DEVICE       cpu or cuda (a GPU, F16 or Q8_0 weights; default: cpu). On cuda a
+                        draft model still runs on the CPU
   --draft DRAFT.gguf    speculative decoding with this draft model (same tokenizer)
   --ngram N             speculative decoding by prompt lookup with n-grams up to N tokens
   --draft-tokens K      tokens drafted per round, at most (default: 4)
@@ -59,6 +61,7 @@ struct Flags {
   float top_p = 1;
   uint64_t seed = 0;
   int threads = 1;
+  cascade::engine::Device device = cascade::engine::Device::kCpu;
   std::string draft_path;
   std::string tokenizer_path;
   int ngram = 0;
@@ -122,6 +125,10 @@ std::optional<std::string> ParseFlags(int argc, char** argv, Flags& flags, bool&
       ok = ParseNumber(value, flags.seed);
     } else if (arg == "--threads") {
       ok = ParseNumber(value, flags.threads) && flags.threads >= 1 && flags.threads <= 256;
+    } else if (arg == "--device") {
+      auto device = cascade::engine::ParseDevice(value);
+      if (!device.ok()) return std::string(device.status().message());
+      flags.device = *device;
     } else if (arg == "--tokenizer") {
       flags.tokenizer_path = value;
     } else if (arg == "--draft") {
@@ -214,7 +221,9 @@ int main(int argc, char** argv) {
   if (!prompt.ok()) return Fail(std::string(prompt.status().message()));
   request.prompt = flags.prompt_ids.empty() ? *prompt : flags.prompt_ids;
   if (request.prompt.empty()) request.prompt.push_back((*model)->tokenizer().bos_id());
-  Engine engine(*model, {.threads = flags.threads});
+  auto created = Engine::Create(*model, {.threads = flags.threads, .device = flags.device});
+  if (!created.ok()) return Fail(std::string(created.status().message()));
+  Engine& engine = **created;
   const int room = engine.context_length() - static_cast<int>(request.prompt.size());
   request.max_tokens = flags.max_tokens.value_or(std::max(1, std::min(128, room)));
   request.sampling = {flags.temperature, flags.top_k, flags.top_p, flags.seed};
