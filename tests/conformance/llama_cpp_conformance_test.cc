@@ -1,18 +1,11 @@
 // Conformance of the engine with llama.cpp on the same GGUF files (issue #3): the bard target and
-// draft in F32 and F16 copies made by cascade-quantize, on six prompts, 32 greedy tokens each.
-//
-// - Tokenization: our ids for each prompt equal llama.cpp's.
-// - Greedy: at every position our argmax, teacher-forced on llama.cpp's tokens, is llama.cpp's
-//   token, unless the position is a near-tie (top two logprobs closer than 1e-3 in both engines).
-//   Engine::Generate's own greedy output equals that up to the first divergence.
-// - Logprobs: for each of llama.cpp's 5 most likely next tokens at every position, our logprob
-//   is within 1e-3 of llama.cpp's (F32) or 1e-2 (F16: llama.cpp rounds activations to F16 too).
-// - Q8_0: llama.cpp quantizes activations to 8 bits as well, so our Q8_0 copy is compared with
-//   our own F32 instead: top-1 agreement >= 98% teacher-forced, mean |logprob diff| reported.
+// draft in F32 and in F16 copies made by cascade-quantize, six prompts, 32 greedy tokens each,
+// checked by the rules in agreement.h (same tokenization; greedy tokens equal but at near-ties;
+// logprobs of llama.cpp's top 5 within 1e-3 in F32, 1e-2 in F16, where llama.cpp rounds the
+// activations to F16 too). Q8_0: llama.cpp quantizes activations to 8 bits as well, so our Q8_0
+// copy is compared with our own F32 instead: top-1 agreement >= 98% teacher-forced.
 //
 // Each test prints one line of numbers (grep "conformance:") for the README.
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -24,30 +17,26 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/inference/engine/engine.h"
 #include "services/inference/engine/logprobs.h"
 #include "services/inference/engine/model.h"
-#include "services/inference/engine/session.h"
-#include "services/inference/engine/thread_pool.h"
+#include "tests/conformance/agreement.h"
 #include "tests/conformance/command.h"
 #include "tests/conformance/llama_cpp_reference.h"
 
 namespace cascade::conformance {
 namespace {
 
-using engine::Engine;
-using engine::GenerateOptions;
 using engine::LogprobCalculator;
 using engine::Model;
-using engine::Session;
-using engine::ThreadPool;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 constexpr int kTokens = 32;
 constexpr int kTop = 5;
-constexpr double kNearTie = 1e-3;
 
 // Speaker lines in the style the bard pair was trained on, and one with non-ASCII text, which
 // the tokenizer spells with byte-fallback tokens.
@@ -106,52 +95,9 @@ std::shared_ptr<const Model> LoadOrDie(const std::string& path) {
   return *model;
 }
 
-// Our logits teacher-forced on `tokens`: row i is what follows BOS + prompt + tokens[0..i-1].
-std::vector<std::vector<float>> TeacherForcedLogits(std::shared_ptr<const Model> model, int bos,
-                                                    const std::vector<int>& prompt_ids,
-                                                    const std::vector<int>& tokens) {
-  std::vector<int> sequence = {bos};
-  sequence.insert(sequence.end(), prompt_ids.begin(), prompt_ids.end());
-  sequence.insert(sequence.end(), tokens.begin(), tokens.end() - 1);
-  const int rows = static_cast<int>(tokens.size());
-  ThreadPool pool(1);
-  Session session(std::move(model), pool);
-  const auto status = session.Forward(sequence, rows);
-  EXPECT_TRUE(status.ok()) << status;
-  std::vector<std::vector<float>> logits;
-  for (int row = 0; status.ok() && row < rows; ++row) {
-    logits.emplace_back(session.logits(row).begin(), session.logits(row).end());
-  }
-  return logits;
-}
-
-// Our own greedy continuation through the request API (KV cache, one token at a time).
-std::vector<int> Greedy(std::shared_ptr<const Model> model, std::vector<int> prompt) {
-  Engine engine(std::move(model), {.threads = 1});
-  GenerateOptions request;
-  request.prompt = std::move(prompt);
-  request.max_tokens = kTokens;
-  request.stop_at_eos = false;
-  auto result = engine.Generate(request);
-  EXPECT_TRUE(result.ok()) << result.status();
-  return result.ok() ? result->tokens : std::vector<int>{};
-}
-
 int Argmax(const std::vector<float>& logits) {
   return static_cast<int>(std::max_element(logits.begin(), logits.end()) - logits.begin());
 }
-
-struct Differences {
-  double max = 0;
-  double sum = 0;
-  int count = 0;
-  void Add(double difference) {
-    max = std::max(max, difference);
-    sum += difference;
-    ++count;
-  }
-  double mean() const { return count == 0 ? 0 : sum / count; }
-};
 
 // ---------------------------------------------------------------------------------------------
 // Our engine against llama.cpp on one file.
@@ -185,67 +131,16 @@ TEST_P(LlamaCppConformance, GreedyTokensAndLogprobsAgree) {
                                 .work_dir = dir.path()});
   ASSERT_TRUE(reference.ok()) << reference.status();
   ASSERT_EQ(reference->size(), 1u);
-  const ReferenceModel& llama = reference->front();
-  ASSERT_EQ(llama.prompts.size(), Prompts().size());
+  ASSERT_EQ(reference->front().prompts.size(), Prompts().size());
 
-  const auto model = LoadOrDie(path);
-  ASSERT_EQ(llama.bos, model->tokenizer().bos_id());
-  LogprobCalculator calculator(model->config().vocab_size);
-  Differences differences;
-  int agreed = 0, near_ties = 0, positions = 0;
-  for (const ReferenceContinuation& expected : llama.prompts) {
-    SCOPED_TRACE("prompt: " + expected.text);
-    std::vector<int> prompt = {llama.bos};
-    prompt.insert(prompt.end(), expected.prompt_ids.begin(), expected.prompt_ids.end());
-    EXPECT_EQ(*model->tokenizer().Encode(expected.text), prompt) << "tokenization differs";
-    ASSERT_EQ(expected.tokens.size(), static_cast<size_t>(kTokens));
-
-    const auto logits = TeacherForcedLogits(model, llama.bos, expected.prompt_ids, expected.tokens);
-    ASSERT_EQ(logits.size(), expected.tokens.size());
-    int first_divergence = kTokens;
-    std::vector<int> ours;  // our teacher-forced argmax at each position
-    for (int i = 0; i < kTokens; ++i) {
-      ++positions;
-      const auto& top = expected.top[i];
-      ASSERT_GE(top.size(), 2u);
-      for (const auto& [token, logprob] : top) {
-        const double difference =
-            std::abs(calculator.Compute(logits[i], token, 0).logprob - logprob);
-        differences.Add(difference);
-        EXPECT_LE(difference, c.tolerance)
-            << "position " << i << " token " << token << ": llama.cpp " << logprob;
-      }
-      const auto our_top = calculator.Compute(logits[i], expected.tokens[i], 2).top;
-      ours.push_back(our_top[0].token);
-      if (our_top[0].token == expected.tokens[i]) {
-        ++agreed;
-        continue;
-      }
-      // A divergence is allowed only where both engines see a near-tie.
-      ++near_ties;
-      first_divergence = std::min(first_divergence, i);
-      EXPECT_LT(top[0].second - top[1].second, kNearTie)
-          << "position " << i << ": we chose " << our_top[0].token << ", llama.cpp "
-          << expected.tokens[i] << " without a near-tie in llama.cpp";
-      EXPECT_LT(our_top[0].logprob - our_top[1].logprob, kNearTie)
-          << "position " << i << ": we chose " << our_top[0].token << ", llama.cpp "
-          << expected.tokens[i] << " without a near-tie in our engine";
-    }
-    // The request API's greedy output is llama.cpp's up to the first divergence, and our
-    // teacher-forced choice there.
-    std::vector<int> agreed_prefix(expected.tokens.begin(),
-                                   expected.tokens.begin() + first_divergence);
-    if (first_divergence < kTokens) agreed_prefix.push_back(ours[first_divergence]);
-    const auto generated = Greedy(model, prompt);
-    ASSERT_GE(generated.size(), agreed_prefix.size());
-    EXPECT_EQ(std::vector<int>(generated.begin(), generated.begin() + agreed_prefix.size()),
-              agreed_prefix);
-  }
+  auto report = CompareWithReference(LoadOrDie(path), reference->front(), c.tolerance);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->violations, IsEmpty());
   std::cout << absl::StrFormat(
       "conformance: %s %s vs llama.cpp: greedy %d/%d positions agree (%d near-tie divergences); "
       "|logprob diff| over the top %d: max %.2g mean %.2g (tolerance %g)\n",
-      c.model, c.type, agreed, positions, near_ties, kTop, differences.max, differences.mean(),
-      c.tolerance);
+      c.model, c.type, report->agreed, report->positions, report->divergences, kTop,
+      report->logprobs.max, report->logprobs.mean(), c.tolerance);
 }
 
 INSTANTIATE_TEST_SUITE_P(Bard, LlamaCppConformance,
@@ -272,20 +167,21 @@ TEST_P(Q8Conformance, TopOneAgreesWithF32) {
   int agreed = 0, positions = 0;
   for (const std::string& text : Prompts()) {
     SCOPED_TRACE("prompt: " + text);
-    const auto prompt = *f32->tokenizer().Encode(text);
-    const auto tokens = Greedy(f32, prompt);
-    ASSERT_EQ(tokens.size(), static_cast<size_t>(kTokens));
-    const std::vector<int> prompt_ids(prompt.begin() + 1, prompt.end());
-    const int bos = prompt.front();
-    const auto expected = TeacherForcedLogits(f32, bos, prompt_ids, tokens);
-    const auto actual = TeacherForcedLogits(q8, bos, prompt_ids, tokens);
-    ASSERT_EQ(expected.size(), tokens.size());
-    ASSERT_EQ(actual.size(), tokens.size());
-    for (int i = 0; i < kTokens; ++i) {
+    const auto prompt = f32->tokenizer().Encode(text);
+    ASSERT_TRUE(prompt.ok()) << prompt.status();
+    const auto tokens = GreedyTokens(f32, *prompt, kTokens);
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    const std::vector<int> prompt_ids(prompt->begin() + 1, prompt->end());
+    const auto expected = TeacherForcedLogits(f32, prompt->front(), prompt_ids, *tokens);
+    const auto actual = TeacherForcedLogits(q8, prompt->front(), prompt_ids, *tokens);
+    ASSERT_TRUE(expected.ok()) << expected.status();
+    ASSERT_TRUE(actual.ok()) << actual.status();
+    for (size_t i = 0; i < tokens->size(); ++i) {
       ++positions;
-      if (Argmax(actual[i]) == Argmax(expected[i])) ++agreed;
-      differences.Add(std::abs(calculator.Compute(actual[i], tokens[i], 0).logprob -
-                               calculator.Compute(expected[i], tokens[i], 0).logprob));
+      if (Argmax((*actual)[i]) == Argmax((*expected)[i])) ++agreed;
+      const int next = (*tokens)[i];
+      differences.Add(std::abs(calculator.Compute((*actual)[i], next, 0).logprob -
+                               calculator.Compute((*expected)[i], next, 0).logprob));
     }
   }
   const double agreement = static_cast<double>(agreed) / positions;
@@ -302,6 +198,62 @@ INSTANTIATE_TEST_SUITE_P(Bard, Q8Conformance,
                            return info.param.find("target") != std::string::npos ? "Target"
                                                                                  : "Draft";
                          });
+
+// ---------------------------------------------------------------------------------------------
+// The check itself, on a reference made by our own engine: it passes that, and it catches a
+// logprob off by more than the tolerance and a divergence that is no near-tie.
+
+class AgreementCheck : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto reference = OwnReference(model_, {"ROMEO:", "To be, or not to be"}, 8, kTop);
+    ASSERT_TRUE(reference.ok()) << reference.status();
+    reference_ = *reference;
+  }
+
+  std::shared_ptr<const Model> model_ = LoadOrDie(ModelPath("bard-draft-0.5m.gguf"));
+  ReferenceModel reference_;
+};
+
+TEST_F(AgreementCheck, PassesOurOwnAnswers) {
+  auto report = CompareWithReference(model_, reference_, 1e-6);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->violations, IsEmpty());
+  EXPECT_EQ(report->positions, 16);
+  EXPECT_EQ(report->agreed, 16);
+  EXPECT_EQ(report->logprobs.count, 16 * kTop);
+  EXPECT_LE(report->logprobs.max, 1e-6);
+}
+
+TEST_F(AgreementCheck, FlagsALogprobBeyondTheTolerance) {
+  reference_.prompts[1].top[3][2].second += 2e-3;
+  auto report = CompareWithReference(model_, reference_, 1e-3);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->violations,
+              ElementsAre(HasSubstr("prompt 1 (To be, or not to be) position 3: token")));
+  EXPECT_NEAR(report->logprobs.max, 2e-3, 1e-5);
+}
+
+TEST_F(AgreementCheck, FlagsADivergenceThatIsNoNearTie) {
+  // The reference "chose" its second most likely token at the last position of the first
+  // prompt (the last, so that the tokens teacher-forced after it do not change too).
+  auto& changed = reference_.prompts[0];
+  ASSERT_GT(changed.top[7][0].second - changed.top[7][1].second, 1e-3);
+  std::swap(changed.top[7][0], changed.top[7][1]);
+  changed.tokens[7] = changed.top[7][0].first;
+  auto report = CompareWithReference(model_, reference_, 1.0);  // logprobs aside
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->divergences, 1);
+  EXPECT_THAT(report->violations, Contains(HasSubstr("position 7: we chose")));
+  EXPECT_THAT(report->violations, Contains(HasSubstr("no near-tie")));
+}
+
+TEST_F(AgreementCheck, FlagsADifferentTokenization) {
+  reference_.prompts[0].prompt_ids.push_back(13);  // as if "ROMEO:" ended with a newline
+  auto report = CompareWithReference(model_, reference_, 1.0);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->violations, Contains(HasSubstr("we tokenize it as")));
+}
 
 // ---------------------------------------------------------------------------------------------
 // The reference's failure paths say what to fix.
