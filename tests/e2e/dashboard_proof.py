@@ -1,0 +1,538 @@
+#!/usr/bin/env python3
+"""The dashboard proof: the suite on loopback, a real Prometheus scraping every service,
+traffic with escalations and a tier failure, then every PromQL expression of every
+dashboard panel and every recording rule evaluated through Prometheus's HTTP API: each must
+parse and return data. Alert expressions are checked without their threshold (the series
+exists), and CascadeTierDown and CascadeEscalationRateHigh are driven until they fire.
+
+  dashboard_proof.py --source-dir DIR --bin-dir DIR --python-dir DIR --mode MODE
+
+--mode services: inference, tier workers (one of them with a dead upstream) and router,
+    traffic sent to them directly; proves every panel and rule whose series those services
+    own, and the chart's `helm test` script against them.
+--mode cascade: the orchestrator on top (tiers small, mid (down), large; the small tier
+    never confident enough), traffic through its OpenAI-compatible front door; proves every
+    panel and rule, and drives the two alerts to firing. Exits 77 (skipped) while the
+    orchestrator answers "not implemented".
+
+Prometheus needs a fixed --web.listen-address: the port comes from binding port 0 and
+closing the socket, a tiny race with other processes (a failed start says so). Scrapes and
+rule evaluations run every second; the rules file is copied with every `for:` set to 0s so
+alerts fire within the test (their expressions and thresholds are the shipped ones).
+Standard library (and the project's generated gRPC stubs in --python-dir) only.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+DASHBOARDS = "deploy/helm/cascade/dashboards"
+RULES = "deploy/helm/cascade/rules/cascade-rules.yaml"
+HELM_TEST = "deploy/helm/cascade/files/helm_test.py"
+# Series only the orchestrator exports (ARCHITECTURE.md's metrics catalogue).
+ORCHESTRATOR_SERIES = {
+    "cascade_requests_total", "cascade_request_cost_usd_total",
+    "cascade_request_baseline_cost_usd_total", "cascade_escalations_total",
+    "cascade_request_duration_seconds", "cascade_step_duration_seconds", "cascade_confidence",
+    "cascade_tier_circuit_open",
+}
+SKIP = 77
+SERVING = b"\x08\x01"
+DEADLINE_S = 90
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Suite:
+    def __init__(self, bin_dir, scratch):
+        self.bin_dir = bin_dir
+        self.scratch = scratch
+        self.processes = []
+        self.listening = {}
+
+    def start(self, name, binary, config_text, extra=()):
+        path = os.path.join(self.scratch, f"{name}.yaml")
+        with open(path, "w") as f:
+            f.write(config_text)
+        args = [os.path.join(self.bin_dir, binary), "--config", path, *extra]
+        process = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+        self.processes.append((name, process))
+        line = process.stderr.readline()
+        try:
+            listening = json.loads(line)
+        except json.JSONDecodeError:
+            raise SystemExit(f"FAIL {name} did not start: {line}{process.stderr.read()[:2000]}")
+        threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
+        self.listening[name] = listening
+        wait_ready(name, listening)
+        return listening
+
+    def stop(self):
+        codes = {}
+        for name, process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+            try:
+                codes[name] = process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                codes[name] = "killed"
+        return codes
+
+
+def http_get(url, timeout=5):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except OSError:
+        return None, b""
+
+
+def wait_ready(name, listening):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if http_get(f"http://{listening['metrics']}/readyz", 2)[0] == 200:
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"FAIL {name} never became ready")
+
+
+SERVER = """server:
+  grpc_listen: 127.0.0.1:0
+  metrics_listen: 127.0.0.1:0
+  drain_delay: 0s
+  drain_grace: 2s
+"""
+
+
+def tier_config(name, model, address, price, speculation="mode: NONE"):
+    return SERVER + f"""tier: {name}
+inference:
+  endpoint:
+    address: "{address}"
+    timeout: 20s
+  model: {model}
+  speculation:
+    {speculation}
+retry:
+  max_retries: 0
+price:
+  input_usd_per_mtok: {price}
+  output_usd_per_mtok: {price}
+"""
+
+
+def start_services(suite, source):
+    inference = suite.start("inference", "cascade-inference", SERVER + f"""models:
+  - name: bard-target
+    path: {source}/models/bard-target-3m.gguf
+    threads: 1
+    default_speculation:
+      mode: DRAFT_MODEL
+      draft_model: bard-draft
+      max_draft_tokens: 4
+  - name: bard-draft
+    path: {source}/models/bard-draft-0.5m.gguf
+    threads: 1
+""")
+    suite.start("small", "cascade-tier-worker",
+                tier_config("small", "bard-draft", inference["grpc"], 0.3))
+    # The failing tier: its upstream address is a port nobody listens on.
+    suite.start("mid", "cascade-tier-worker",
+                tier_config("mid", "bard-target", f"127.0.0.1:{free_port()}", 2))
+    suite.start("large", "cascade-tier-worker",
+                tier_config("large", "bard-target", inference["grpc"], 10,
+                            "mode: DRAFT_MODEL\n    draft_model: bard-draft\n    max_draft_tokens: 4"))
+    suite.start("router", "cascade-router", SERVER + f"""routes_file: {source}/deploy/local/routes.yaml
+default_threshold: 0.4
+""")
+
+
+def start_orchestrator(suite):
+    address = {n: suite.listening[n]["grpc"] for n in ("router", "small", "mid", "large")}
+    return suite.start("orchestrator", "cascade-orchestrator", SERVER + f"""http_listen: 127.0.0.1:0
+router:
+  address: "{address['router']}"
+tiers:
+  - name: small
+    endpoint: {{address: "{address['small']}"}}
+  - name: mid
+    endpoint: {{address: "{address['mid']}"}}
+  - name: large
+    endpoint: {{address: "{address['large']}"}}
+circuit_breaker:
+  failures: 1
+  open_for: 10m
+policies:
+  - name: default
+    tiers:
+      # No answer of the tiny draft is this confident: every request climbs.
+      - tier: small
+        accept:
+          logprob:
+            aggregate: mean
+            min: 0
+      - tier: mid
+        accept:
+          logprob:
+            aggregate: mean
+            min: -100
+      - tier: large
+""", extra=["--http-listen", "127.0.0.1:0"])
+
+
+def start_prometheus(suite, scratch, source):
+    rules = open(os.path.join(source, RULES)).read()
+    rules = re.sub(r"^(\s+)for: \S+$", r"\1for: 0s", rules, flags=re.M)
+    rules_path = os.path.join(scratch, "cascade-rules.yaml")
+    with open(rules_path, "w") as f:
+        f.write(rules)
+    jobs = []
+    for name, listening in suite.listening.items():
+        jobs.append(f"""  - job_name: {name}
+    static_configs:
+      - targets: ["{listening['metrics']}"]
+""")
+    config = os.path.join(scratch, "prometheus.yml")
+    with open(config, "w") as f:
+        f.write(f"""global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - {rules_path}
+scrape_configs:
+{''.join(jobs)}""")
+    port = free_port()
+    process = subprocess.Popen(
+        ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={scratch}/tsdb",
+         f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+        stdout=subprocess.DEVNULL, stderr=open(os.path.join(scratch, "prometheus.log"), "w"))
+    suite.processes.append(("prometheus", process))
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"FAIL prometheus exited (port {port} taken since we picked it?):\n"
+                             + open(os.path.join(scratch, "prometheus.log")).read()[-2000:])
+        if http_get(base + "/-/ready", 2)[0] == 200:
+            return base
+        time.sleep(0.1)
+    raise SystemExit("FAIL prometheus never became ready")
+
+
+def query(base, expr):
+    """(error, result list) of an instant query."""
+    url = base + "/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    status, body = http_get(url, 10)
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return f"HTTP {status}: {body[:200]!r}", []
+    if answer.get("status") != "success":
+        return f"{answer.get('errorType')}: {answer.get('error')}", []
+    return None, answer["data"]["result"]
+
+
+# --- traffic -------------------------------------------------------------------------------
+
+def services_traffic(suite, python_dir):
+    sys.path.insert(0, python_dir)
+    import grpc
+    from cascade.v1 import common_pb2, router_pb2, router_pb2_grpc, tier_pb2, tier_pb2_grpc
+    from cascade.v1 import inference_pb2, inference_pb2_grpc
+
+    def complete(name, prompt):
+        with grpc.insecure_channel(suite.listening[name]["grpc"]) as channel:
+            request = tier_pb2.CompleteRequest(
+                messages=[common_pb2.ChatMessage(role="user", content=prompt)],
+                params=common_pb2.GenerationParams(max_tokens=12, logprobs=True))
+            try:
+                tier_pb2_grpc.TierWorkerStub(channel).Complete(request, timeout=30)
+                return "OK"
+            except grpc.RpcError as error:
+                return error.code().name
+
+    for prompt in ["hello there", "ROMEO:"]:
+        log(f"  small {prompt!r}: {complete('small', prompt)}; mid: {complete('mid', prompt)}; "
+            f"large: {complete('large', prompt)}")
+    with grpc.insecure_channel(suite.listening["router"]["grpc"]) as channel:
+        stub = router_pb2_grpc.RouterStub(channel)
+        for q in ["hello", "write a python function", "zzzz qqqq"]:
+            stub.Route(router_pb2.RouteRequest(query=q), timeout=10)
+    with grpc.insecure_channel(suite.listening["inference"]["grpc"]) as channel:
+        request = inference_pb2.GenerateRequest(model="bard-target", prompt="JULIET:",
+                                                params=common_pb2.GenerationParams(max_tokens=24))
+        list(inference_pb2_grpc.InferenceServiceStub(channel).Generate(request, timeout=60))
+
+
+def front_door_request(http, prompt):
+    body = json.dumps({"model": "default", "max_tokens": 12,
+                       "messages": [{"role": "user", "content": prompt}]}).encode()
+    request = urllib.request.Request(f"http://{http}/v1/chat/completions", data=body,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+
+
+def cascade_complete(suite, python_dir, prompt):
+    """Cascade.Complete over gRPC: (status code name, response or None)."""
+    sys.path.insert(0, python_dir)
+    import grpc
+    from cascade.v1 import cascade_pb2, cascade_pb2_grpc, common_pb2
+    request = cascade_pb2.CascadeRequest(
+        messages=[common_pb2.ChatMessage(role="user", content=prompt)],
+        params=common_pb2.GenerationParams(max_tokens=12))
+    with grpc.insecure_channel(suite.listening["orchestrator"]["grpc"]) as channel:
+        try:
+            return "OK", cascade_pb2_grpc.CascadeStub(channel).Complete(request, timeout=60)
+        except grpc.RpcError as error:
+            return error.code().name, error.details()
+
+
+def cascade_traffic(suite, python_dir, http):
+    """Through the front door when it serves, else over gRPC: the same cascade."""
+    prompts = ["hello there", "good morning", "ROMEO:", "hi there", "what is love",
+               "thanks a lot"]
+    for i, prompt in enumerate(prompts):
+        if http and i % 2 == 0:
+            status, answer = front_door_request(http, prompt)
+            if status != 200:
+                raise SystemExit(f"FAIL front door answered {status}: {answer}")
+            trace = answer.get("cascade", {})
+            steps = [(s.get("tier"), bool(s.get("error"))) for s in trace.get("steps", [])]
+            final = trace.get("final_tier")
+        else:
+            code, response = cascade_complete(suite, python_dir, prompt)
+            if code != "OK":
+                raise SystemExit(f"FAIL Cascade.Complete answered {code}: {response}")
+            steps = [(s.tier, bool(s.error)) for s in response.steps]
+            final = response.final_tier
+        log(f"  {prompt!r}: final tier {final}, steps "
+            + ", ".join(f"{t}{' (error)' if e else ''}" for t, e in steps))
+
+
+# --- the proof -----------------------------------------------------------------------------
+
+def expressions(source):
+    """(what, expr, kind) for every dashboard target, recording rule and alert."""
+    found = []
+    for name in sorted(os.listdir(os.path.join(source, DASHBOARDS))):
+        dashboard = json.load(open(os.path.join(source, DASHBOARDS, name)))
+
+        def walk(panels):
+            for panel in panels:
+                walk(panel.get("panels", []))
+                for target in panel.get("targets", []):
+                    expr = target["expr"].replace("$__rate_interval", "1m").replace("$__range", "5m")
+                    found.append((f"{name}: {panel['title']} [{target['refId']}]", expr, "panel"))
+        walk(dashboard["panels"])
+    rules = rules_of(open(os.path.join(source, RULES)).read())
+    for rule in rules:
+        if "record" in rule:
+            found.append((f"record {rule['record']}", rule["expr"], "record"))
+            found.append((f"recorded series {rule['record']}", rule["record"], "record"))
+        else:
+            lhs = re.sub(r"\s*(>|<|>=|<=|==|!=)\s*[-0-9.e]+\s*$", "", rule["expr"])
+            found.append((f"alert {rule['alert']} (without its threshold)", lhs, "alert"))
+    return found
+
+
+def rules_of(text):
+    """The rules of our rules file (its simple shape: `- record:`/`- alert:` then `expr:`,
+    plain or folded `>-`), parsed without a YAML library."""
+    rules, current, folding = [], None, None
+    for line in text.splitlines():
+        m = re.match(r"^\s+- (record|alert): (\S+)", line)
+        if m:
+            current = {m.group(1): m.group(2)}
+            rules.append(current)
+            folding = None
+            continue
+        m = re.match(r"^(\s+)expr: (.*)$", line)
+        if m and current is not None:
+            if m.group(2).strip() == ">-":
+                folding, current["expr"] = len(m.group(1)), ""
+            else:
+                current["expr"] = m.group(2).strip()
+            continue
+        if folding is not None:
+            if line.strip() and len(line) - len(line.lstrip()) > folding:
+                current["expr"] = (current["expr"] + " " + line.strip()).strip()
+            else:
+                folding = None
+    return rules
+
+
+def in_scope(expr, mode):
+    if mode == "cascade":
+        return True
+    series = set(re.findall(r"\bcascade_[a-z_]+", expr))
+    series = {s.removesuffix("_bucket") for s in series}
+    if expr.startswith("cascade:"):  # a recorded series: its rule's series decide
+        return None
+    return not (series & ORCHESTRATOR_SERIES)
+
+
+def prove(base, source, mode):
+    checks = expressions(source)
+    rules = {r["record"]: r["expr"] for r in rules_of(open(os.path.join(source, RULES)).read())
+             if "record" in r}
+    pending, skipped = [], 0
+    for what, expr, kind in checks:
+        scope = in_scope(expr, mode)
+        if scope is None:
+            scope = in_scope(rules.get(expr, ""), mode)
+        if scope:
+            pending.append((what, expr))
+        else:
+            skipped += 1
+    total = len(pending)
+    deadline = time.monotonic() + DEADLINE_S
+    empty = {}
+    while pending and time.monotonic() < deadline:
+        still = []
+        for what, expr in pending:
+            error, result = query(base, expr)
+            if error:
+                raise SystemExit(f"FAIL {what}: query does not run: {error}\n  {expr}")
+            if not result:
+                still.append((what, expr))
+                empty[what] = expr
+        pending = still
+        if pending:
+            time.sleep(1)
+    for what, expr in pending:
+        log(f"FAIL {what}: no data\n  {expr}")
+    if pending:
+        raise SystemExit(f"FAIL {len(pending)} of {total} expressions returned no data")
+    log(f"ok   all {total} expressions (panels, recording rules, alerts without thresholds) "
+        f"parse and return data" + (f"; {skipped} need the orchestrator (--mode cascade)"
+                                    if skipped else ""))
+
+
+def wait_scraped(base, expr):
+    """Polls until Prometheus holds a sample of `expr`: traffic sent after this point moves
+    counters Prometheus has already seen, so their rates are positive (a series' first
+    sample has no increase before it)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if query(base, expr)[1]:
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"FAIL Prometheus never scraped {expr}")
+
+
+def wait_firing(base, alerts):
+    deadline = time.monotonic() + DEADLINE_S
+    firing = set()
+    while time.monotonic() < deadline:
+        _, result = query(base, 'ALERTS{alertstate="firing"}')
+        firing = {r["metric"]["alertname"] for r in result}
+        if set(alerts) <= firing:
+            log(f"ok   alerts firing: {', '.join(sorted(firing))}")
+            return
+        time.sleep(1)
+    raise SystemExit(f"FAIL alerts {sorted(set(alerts) - firing)} never fired (firing: {sorted(firing)})")
+
+
+def run_helm_test_script(source, suite, front_door):
+    args = [sys.executable, os.path.join(source, HELM_TEST)]
+    for name, listening in suite.listening.items():
+        args += ["--component", f"{name}={listening['metrics']}"]
+    if front_door:
+        args += ["--front-door", f"http://{front_door}"]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    log(result.stdout.rstrip())
+    if result.returncode != 0:
+        raise SystemExit(f"FAIL the chart's helm test script failed:\n{result.stderr}")
+    log("ok   the chart's helm test script passes against the suite on loopback")
+    # ... and it fails when a component is not ready.
+    bad = subprocess.run([sys.executable, os.path.join(source, HELM_TEST), "--component",
+                          f"nobody=127.0.0.1:{free_port()}", "--timeout", "2"],
+                         capture_output=True, text=True, timeout=60)
+    if bad.returncode == 0 or "FAIL nobody" not in bad.stdout:
+        raise SystemExit(f"FAIL the helm test script passed with a dead component:\n{bad.stdout}")
+    log("ok   the helm test script fails for a component that does not answer")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source-dir", required=True)
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--python-dir", required=True)
+    parser.add_argument("--mode", choices=["services", "cascade"], required=True)
+    args = parser.parse_args()
+    source = os.path.abspath(args.source_dir)
+    if not shutil.which("prometheus"):
+        raise SystemExit("FAIL no prometheus binary (Debian package prometheus)")
+    scratch = tempfile.mkdtemp(prefix=f"cascade-e2e-{args.mode}-")
+    suite = Suite(os.path.abspath(args.bin_dir), scratch)
+    code = 0
+    try:
+        start_services(suite, source)
+        front_door = None
+        if args.mode == "cascade":
+            orchestrator = start_orchestrator(suite)
+            front_door = orchestrator.get("http")
+            status, answer = cascade_complete(suite, os.path.abspath(args.python_dir), "hello")
+            if status == "UNIMPLEMENTED":
+                log(f"skipped: the orchestrator does not serve the cascade yet ({answer})")
+                return SKIP
+            status, answer = front_door_request(front_door, "hello")
+            if status != 200:
+                log(f"note: the front door answered {status} ({str(answer)[:160]}): "
+                    "traffic over gRPC only, helm test script without its request")
+                front_door = None
+        base = start_prometheus(suite, scratch, source)
+        targets = ", ".join(f"{n} {l['metrics']}" for n, l in suite.listening.items())
+        log(f"suite: {targets}; prometheus {base}")
+        # Two rounds of traffic: the second once Prometheus has scraped the series the
+        # first one created.
+        wait_scraped(base, 'count(up == 1) == ' + str(len(suite.listening)))
+        for round_ in (1, 2):
+            if args.mode == "services":
+                services_traffic(suite, os.path.abspath(args.python_dir))
+                wait_scraped(base, "cascade_tier_requests_total") if round_ == 1 else None
+            else:
+                cascade_traffic(suite, os.path.abspath(args.python_dir), front_door)
+                wait_scraped(base, "cascade_escalations_total") if round_ == 1 else None
+        prove(base, source, args.mode)
+        if args.mode == "cascade":
+            wait_firing(base, ["CascadeTierDown", "CascadeEscalationRateHigh"])
+        run_helm_test_script(source, suite, front_door)
+    except SystemExit as error:
+        log(str(error))
+        code = 1
+    finally:
+        codes = suite.stop()
+        log("stopped: " + ", ".join(f"{n} ({c})" for n, c in codes.items()))
+        shutil.rmtree(scratch, ignore_errors=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
