@@ -7,6 +7,13 @@ cascade_library(cascadectl_commands
   DEPS cascade_router_lib cascade_router_options cascade_config cascade_proto gRPC::grpc++
        nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings absl::str_format)
 
+# The judge's calibration command.
+cascade_library(cascadectl_judge_commands
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/judge_calibrate_command.cc
+  DEPS cascadectl_commands cascade_judge_lib cascade_proto nlohmann_json::nlohmann_json
+       absl::status absl::statusor absl::strings absl::str_format)
+
 cascade_binary(cascadectl
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/main.cc
   DEPS cascadectl_commands)
+target_link_libraries(cascadectl PRIVATE cascadectl_judge_commands)

@@ -3,11 +3,13 @@
 //   cascadectl routes fit --data labeled.jsonl --routes routes.yaml [--out FILE] [--json]
 //   cascadectl route "TEXT" --router ADDR [--json]
 //   cascadectl routes list --router ADDR [--json]
+//   cascadectl judge calibrate FILE.jsonl [--train-fraction F] [--seed N] [--json]
 
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "tools/cascadectl/judge_calibrate_command.h"
 #include "tools/cascadectl/router_client_commands.h"
 #include "tools/cascadectl/routes_fit_command.h"
 
@@ -21,6 +23,8 @@ commands:
                                the routes file
   routes list --router ADDR    the routes a running cascade-router serves
   route "TEXT" --router ADDR   what a running cascade-router decides for TEXT
+  judge calibrate FILE.jsonl   fit the judge's calibration maps on labeled answers; held-out
+                               AUC, Brier and ECE before and after
 
 `cascadectl COMMAND --help` describes a command's options. --json prints JSON.
 Exit codes: 0 success, 1 the command failed, 2 a usage error.
@@ -42,6 +46,12 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "route") {
     return cascade::cli::RunRoute({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  }
+  if (args[0] == "judge") {
+    if (args.size() < 2 || args[1] != "calibrate") {
+      return UsageError("'judge' needs a subcommand: calibrate");
+    }
+    return cascade::cli::RunJudgeCalibrate({args.begin() + 2, args.end()}, std::cout, std::cerr);
   }
   if (args[0] == "routes") {
     if (args.size() < 2) return UsageError("'routes' needs a subcommand: fit or list");

@@ -4,7 +4,11 @@
 #include <prometheus/text_serializer.h>
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
+#include "absl/strings/str_replace.h"
+#include "common/config/config_loader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -311,6 +315,20 @@ TEST(JudgeOptionsTest, BadConfigNamesTheField) {
     EXPECT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(options.status().message(), HasSubstr(c.message));
   }
+}
+
+TEST(JudgeOptionsTest, TheLocalDeployConfigLoadsAndValidates) {
+  std::ifstream file(std::string(CASCADE_SOURCE_DIR) + "/deploy/local/judge.yaml");
+  std::stringstream yaml;
+  yaml << file.rdbuf();
+  v1::JudgeConfig config;
+  ASSERT_TRUE(ParseConfigYaml(absl::StrReplaceAll(yaml.str(), {{"{small}", "127.0.0.1:1"}}),
+                              "judge.yaml", &config)
+                  .ok());
+  auto options = JudgeOptionsFromConfig(config);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->aggregate.Name(), "p10");
+  EXPECT_TRUE(options->verdict_words.case_sensitive);
 }
 
 }  // namespace
