@@ -61,7 +61,7 @@ endif()
 # (libcuda.so comes from the driver and is opened by cudart at run time).
 function(cascade_gpu_binary name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
-  add_executable(${name} ${ARG_SOURCES})
+  add_executable(${name} ${ARG_SOURCES} "${CMAKE_SOURCE_DIR}/tests/gpu/glibc_compat.cc")
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
   target_link_options(${name} PRIVATE -static-libstdc++ -static-libgcc)
   cascade_warnings(${name})

@@ -235,7 +235,8 @@ TEST_F(Gpu, GreedySpeculativeEqualsGreedyTargetAlone) {
     SpeculationStats stats;
     EXPECT_EQ(Generate(Device::kCuda, draft, 120, &stats), alone) << "draft model, k=" << k;
     std::printf("[ metric ] draft model k=%d: acceptance %.2f\n", k, stats.acceptance_rate());
-    SpeculationOptions ngram{.mode = SpeculationOptions::Mode::kNgram, .max_draft_tokens = k};
+    SpeculationOptions ngram{
+        .mode = SpeculationOptions::Mode::kNgram, .draft_model = nullptr, .max_draft_tokens = k};
     EXPECT_EQ(Generate(Device::kCuda, ngram, 120), alone) << "n-gram, k=" << k;
   }
   // Against the CPU engine: not asserted token for token (a near tie may break differently in

@@ -277,7 +277,9 @@ int main(int argc, char** argv) {
     const std::vector<int> prompt = OrDie(target->tokenizer().Encode(text));
     const RealRun alone = RunBard(target, prompt, {}, 200);
     const RealRun ngram = RunBard(
-        target, prompt, {.mode = SpeculationOptions::Mode::kNgram, .max_draft_tokens = 4}, 200);
+        target, prompt,
+        {.mode = SpeculationOptions::Mode::kNgram, .draft_model = nullptr, .max_draft_tokens = 4},
+        200);
     std::printf(
         "\nn-gram drafter, repetitive prompt, bard target F16 on the GPU, 200 tokens "
         "greedy:\n\n| run | tok/s | first-position acceptance |\n| --- | --- | --- |\n"

@@ -36,8 +36,6 @@ __device__ inline void WriteTile(const float (&acc)[kTile], int tile, int first,
   }
 }
 
-// Needs cols % 8 == 0 (checked when weights are uploaded): a lane's 8 halves are all in range
-// or all out.
 // The tasks of one launch; a warp's row indexes their rows laid end to end.
 struct Tasks {
   MatmulTask task[kMaxMatmulTasks];
@@ -56,7 +54,8 @@ __device__ inline const MatmulTask* TaskOf(const Tasks& tasks, int64_t& row) {
 
 // kTile tokens share each weight load: 1 for the decode step (few registers, many warps in
 // flight: it is all about bandwidth), kTokenTile for batches. Products are accumulated with
-// explicit fused multiply-adds in a fixed order, so both give bit-identical results.
+// explicit fused multiply-adds in a fixed order, so both give bit-identical results. Needs
+// cols % 8 == 0 (checked on upload): a lane's 8 halves are all in range or all out.
 template <int kTile>
 __global__ void __launch_bounds__(kWarpsPerBlock* kWarp, kTile == 1 ? 6 : 2)
     MatmulF16Kernel(const Tasks tasks, const float* __restrict__ x, int n) {
