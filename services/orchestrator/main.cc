@@ -26,7 +26,11 @@ int main(int argc, char** argv) {
         // The registry holds the cascade's metrics; the handler records into it until the end.
         parts.keep_alive.push_back(env.registry);
         parts.keep_alive.push_back(*handler);
-        auto front_door = cascade::HttpFrontDoor::Start(env.http_address);
+        auto front_door_options = cascade::HttpFrontDoorOptionsFromConfig(config.http());
+        if (!front_door_options.ok()) return front_door_options.status();
+        // The door is shut down in the drain, before the handler it calls is released.
+        auto front_door =
+            cascade::HttpFrontDoor::Start(env.http_address, *front_door_options, handler->get());
         if (!front_door.ok()) return front_door.status();
         parts.http = *std::move(front_door);
         return parts;

@@ -1,0 +1,339 @@
+// The front door over HTTP on loopback with a CascadeHandler double: whole and streamed
+// answers, errors in OpenAI's shape, API keys, the connection cap (429), the body limit
+// (413), a client that goes away (cancels the cascade) and the drain.
+
+#include "services/orchestrator/http_front_door.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <stdlib.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "tests/support/poll.h"
+
+namespace cascade {
+namespace {
+
+using nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class FakeCascade : public orchestrator::CascadeHandler {
+ public:
+  using Behaviour = std::function<absl::StatusOr<v1::CascadeResponse>(
+      const v1::CascadeRequest&, const orchestrator::CascadeCall&)>;
+
+  absl::StatusOr<v1::CascadeResponse> Complete(const v1::CascadeRequest& request,
+                                               const orchestrator::CascadeCall& call) override {
+    {
+      absl::MutexLock lock(&mu_);
+      requests_.push_back(request);
+      request_ids_.push_back(call.request_id);
+    }
+    if (behaviour_) return behaviour_(request, call);
+    return Answer("Hello there.");
+  }
+  std::vector<std::string> PolicyNames() const override { return {"default", "cheap"}; }
+
+  static v1::CascadeResponse Answer(const std::string& text) {
+    v1::CascadeResponse response;
+    response.set_answer(text);
+    response.set_final_tier("small");
+    response.set_model("bard-draft");
+    response.set_route("greetings");
+    response.mutable_usage()->set_prompt_tokens(5);
+    response.mutable_usage()->set_completion_tokens(3);
+    v1::CascadeStep* step = response.add_steps();
+    step->set_tier("small");
+    step->set_accepted(true);
+    step->set_cost_pusd(2400);
+    response.set_cost_pusd(2400);
+    response.set_baseline_cost_pusd(80000);
+    response.set_savings_pusd(77600);
+    response.set_finish_reason(v1::FINISH_REASON_STOP);
+    return response;
+  }
+
+  Behaviour behaviour_;
+  absl::Mutex mu_;
+  std::vector<v1::CascadeRequest> requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> request_ids_ ABSL_GUARDED_BY(mu_);
+};
+
+constexpr char kHello[] =
+    R"({"model": "default", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 16})";
+
+class HttpFrontDoorTest : public ::testing::Test {
+ protected:
+  void Start(HttpFrontDoorOptions options = {}) {
+    auto door = HttpFrontDoor::Start(ListenAddress{false, "127.0.0.1", 0, ""}, options, &cascade_);
+    ASSERT_TRUE(door.ok()) << door.status();
+    door_ = *std::move(door);
+    const std::string& address = door_->address();
+    port_ = std::stoi(address.substr(address.rfind(':') + 1));
+  }
+  httplib::Client Client() {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(30, 0);
+    return client;
+  }
+  static json Body(const httplib::Result& result) { return json::parse(result->body); }
+
+  FakeCascade cascade_;
+  std::unique_ptr<HttpFrontDoor> door_;
+  int port_ = 0;
+};
+
+TEST_F(HttpFrontDoorTest, AnswersAWholeCompletionWithTheTrace) {
+  Start();
+  httplib::Client client = Client();
+  auto result =
+      client.Post("/v1/chat/completions", {{"x-request-id", "req-42"}}, kHello, "application/json");
+  ASSERT_TRUE(result);
+  ASSERT_EQ(result->status, 200) << result->body;
+  json body = Body(result);
+  EXPECT_EQ(body["object"], "chat.completion");
+  EXPECT_EQ(body["id"], "chatcmpl-req-42");
+  EXPECT_EQ(body["choices"][0]["message"]["content"], "Hello there.");
+  EXPECT_EQ(body["cascade"]["final_tier"], "small");
+  EXPECT_EQ(body["cascade"]["savings_pusd"], 77600);
+  EXPECT_EQ(result->get_header_value("x-request-id"), "req-42");
+  EXPECT_EQ(result->get_header_value("x-cascade-final-tier"), "small");
+  EXPECT_EQ(result->get_header_value("x-cascade-cost-pusd"), "2400");
+  EXPECT_EQ(json::parse(result->get_header_value("x-cascade-trace"))["route"], "greetings");
+  absl::MutexLock lock(&cascade_.mu_);
+  ASSERT_EQ(cascade_.requests_.size(), 1u);
+  EXPECT_EQ(cascade_.requests_[0].policy(), "default");
+  EXPECT_EQ(cascade_.requests_[0].params().max_tokens(), 16);
+  EXPECT_EQ(cascade_.request_ids_[0], "req-42");
+}
+
+TEST_F(HttpFrontDoorTest, StreamsOnlyWhatTheCascadeReleasesThenUsageAndDone) {
+  cascade_.behaviour_ = [](const v1::CascadeRequest&, const orchestrator::CascadeCall& call) {
+    call.on_text("Hel");
+    call.on_text("lo");
+    // The handler's final answer has more than it streamed: the door sends the rest.
+    return FakeCascade::Answer("Hello there.");
+  };
+  Start();
+  httplib::Client client = Client();
+  auto result = client.Post(
+      "/v1/chat/completions",
+      R"({"model": "cheap", "messages": [{"role": "user", "content": "hi"}], "stream": true,
+          "stream_options": {"include_usage": true}})",
+      "application/json");
+  ASSERT_TRUE(result);
+  ASSERT_EQ(result->status, 200);
+  EXPECT_THAT(result->get_header_value("Content-Type"), HasSubstr("text/event-stream"));
+  std::vector<std::string> events;
+  for (absl::string_view event : absl::StrSplit(result->body, "\n\n", absl::SkipEmpty())) {
+    ASSERT_TRUE(absl::StartsWith(event, "data: ")) << event;
+    events.emplace_back(event.substr(6));
+  }
+  ASSERT_EQ(events.size(), 7u) << result->body;
+  EXPECT_EQ(json::parse(events[0])["choices"][0]["delta"]["role"], "assistant");
+  std::string text;
+  for (int i = 1; i <= 3; ++i) text += json::parse(events[i])["choices"][0]["delta"]["content"];
+  EXPECT_EQ(text, "Hello there.");
+  json finish = json::parse(events[4]);
+  EXPECT_EQ(finish["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(finish["cascade"]["final_tier"], "small");
+  EXPECT_EQ(json::parse(events[5])["usage"]["total_tokens"], 8);
+  EXPECT_EQ(events[6], "[DONE]");
+}
+
+TEST_F(HttpFrontDoorTest, AStreamedFailureIsAnErrorEvent) {
+  cascade_.behaviour_ = [](const v1::CascadeRequest&, const orchestrator::CascadeCall&) {
+    return absl::UnavailableError("every tier failed: small: down; large: down");
+  };
+  Start();
+  httplib::Client client = Client();
+  auto result = client.Post(
+      "/v1/chat/completions",
+      R"({"model": "default", "messages": [{"role": "user", "content": "hi"}], "stream": true})",
+      "application/json");
+  ASSERT_TRUE(result);
+  EXPECT_THAT(result->body, HasSubstr("every tier failed"));
+  EXPECT_THAT(result->body, Not(HasSubstr("[DONE]")));
+}
+
+TEST_F(HttpFrontDoorTest, ErrorsAreOpenAIShapedAndNameWhatToFix) {
+  cascade_.behaviour_ = [](const v1::CascadeRequest&, const orchestrator::CascadeCall&) {
+    return absl::DeadlineExceededError("the deadline passed at tier large");
+  };
+  HttpFrontDoorOptions options;
+  options.max_body_bytes = 4096;
+  Start(options);
+  httplib::Client client = Client();
+  auto unknown_model = client.Post(
+      "/v1/chat/completions",
+      R"({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]})", "application/json");
+  ASSERT_TRUE(unknown_model);
+  EXPECT_EQ(unknown_model->status, 404);
+  EXPECT_EQ(Body(unknown_model)["error"]["code"], "model_not_found");
+  EXPECT_THAT(Body(unknown_model)["error"]["message"].get<std::string>(),
+              HasSubstr("default, cheap"));
+
+  auto bad_json = client.Post("/v1/chat/completions", "{nope", "application/json");
+  ASSERT_TRUE(bad_json);
+  EXPECT_EQ(bad_json->status, 400);
+  EXPECT_EQ(Body(bad_json)["error"]["type"], "invalid_request_error");
+
+  auto tools = client.Post(
+      "/v1/chat/completions",
+      R"({"model": "default", "messages": [{"role": "user", "content": "x"}], "tools": [{}]})",
+      "application/json");
+  ASSERT_TRUE(tools);
+  EXPECT_EQ(tools->status, 400);
+  EXPECT_THAT(Body(tools)["error"]["message"].get<std::string>(), HasSubstr("'tools'"));
+
+  auto too_big = client.Post("/v1/chat/completions", std::string(8192, ' '), "application/json");
+  ASSERT_TRUE(too_big);
+  EXPECT_EQ(too_big->status, 413);
+  EXPECT_EQ(Body(too_big)["error"]["code"], "request_too_large");
+
+  auto timeout = client.Post("/v1/chat/completions", kHello, "application/json");
+  ASSERT_TRUE(timeout);
+  EXPECT_EQ(timeout->status, 504);
+  EXPECT_THAT(Body(timeout)["error"]["message"].get<std::string>(), HasSubstr("tier large"));
+
+  auto no_route = client.Get("/v1/embeddings");
+  ASSERT_TRUE(no_route);
+  EXPECT_EQ(no_route->status, 404);
+  EXPECT_THAT(Body(no_route)["error"]["message"].get<std::string>(), HasSubstr("/v1/models"));
+}
+
+TEST_F(HttpFrontDoorTest, ListsPoliciesAsModels) {
+  Start();
+  httplib::Client client = Client();
+  auto result = client.Get("/v1/models");
+  ASSERT_TRUE(result);
+  ASSERT_EQ(result->status, 200);
+  std::vector<std::string> ids;
+  const json body = Body(result);
+  for (const json& model : body["data"]) ids.push_back(model["id"]);
+  EXPECT_THAT(ids, ElementsAre("default", "cheap"));
+}
+
+TEST_F(HttpFrontDoorTest, ApiKeysFromTheEnvironment) {
+  ::setenv("CASCADE_TEST_FRONT_DOOR_KEYS", "key-one, key-two", 1);
+  v1::OrchestratorHttpConfig config;
+  config.set_api_keys_env("CASCADE_TEST_FRONT_DOOR_KEYS");
+  absl::StatusOr<HttpFrontDoorOptions> options = HttpFrontDoorOptionsFromConfig(config);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_THAT(options->api_keys, ElementsAre("key-one", "key-two"));
+  Start(*options);
+  httplib::Client client = Client();
+  auto missing = client.Get("/v1/models");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 401);
+  EXPECT_EQ(Body(missing)["error"]["code"], "invalid_api_key");
+  auto wrong = client.Get("/v1/models", {{"Authorization", "Bearer key-three"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  auto right = client.Get("/v1/models", {{"Authorization", "Bearer key-two"}});
+  ASSERT_TRUE(right);
+  EXPECT_EQ(right->status, 200);
+
+  config.set_api_keys_env("CASCADE_TEST_FRONT_DOOR_NO_SUCH_VARIABLE");
+  EXPECT_FALSE(HttpFrontDoorOptionsFromConfig(config).ok());
+  config.clear_api_keys_env();
+  config.set_max_connections(-1);
+  EXPECT_EQ(HttpFrontDoorOptionsFromConfig(config).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(HttpFrontDoorTest, AnswersTooManyRequestsAtTheConnectionCap) {
+  absl::Notification entered, release;
+  cascade_.behaviour_ = [&](const v1::CascadeRequest&, const orchestrator::CascadeCall&) {
+    entered.Notify();
+    release.WaitForNotificationWithTimeout(absl::Seconds(20));
+    return FakeCascade::Answer("slow");
+  };
+  HttpFrontDoorOptions options;
+  options.max_connections = 1;
+  Start(options);
+  std::thread holder([&] {
+    httplib::Client client = Client();
+    auto result = client.Post("/v1/chat/completions", kHello, "application/json");
+    EXPECT_TRUE(result && result->status == 200);
+  });
+  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  httplib::Client second = Client();
+  auto rejected = second.Post("/v1/chat/completions", kHello, "application/json");
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(rejected->status, 429);
+  EXPECT_EQ(Body(rejected)["error"]["code"], "too_many_connections");
+  release.Notify();
+  holder.join();
+  // The cap's connection is free again (the rejected one was closed, not queued).
+  EXPECT_TRUE(testing::PollUntil(
+      [&] {
+        httplib::Client again = Client();
+        auto result = again.Get("/v1/models");
+        return result && result->status == 200;
+      },
+      std::chrono::seconds(20)));
+}
+
+TEST_F(HttpFrontDoorTest, AClientThatGoesAwayCancelsTheCascade) {
+  std::atomic<bool> saw_cancel{false};
+  cascade_.behaviour_ = [&](const v1::CascadeRequest&, const orchestrator::CascadeCall& call) {
+    saw_cancel = call.cancellation->WaitUntil(absl::Now() + absl::Seconds(20));
+    return absl::CancelledError("the client went away");
+  };
+  Start();
+  httplib::Client client("127.0.0.1", port_);
+  client.set_read_timeout(0, 200'000);  // Gives up after 200 ms and closes its socket.
+  auto result = client.Post("/v1/chat/completions", kHello, "application/json");
+  EXPECT_FALSE(result);
+  client.stop();
+  EXPECT_TRUE(testing::PollUntil([&] { return saw_cancel.load(); }, std::chrono::seconds(10)));
+}
+
+TEST_F(HttpFrontDoorTest, DrainCancelsWhatOutlivesTheGrace) {
+  absl::Notification entered;
+  std::atomic<bool> saw_cancel{false};
+  cascade_.behaviour_ = [&](const v1::CascadeRequest&, const orchestrator::CascadeCall& call) {
+    entered.Notify();
+    saw_cancel = call.cancellation->WaitUntil(absl::Now() + absl::Seconds(20));
+    return absl::CancelledError("drained");
+  };
+  Start();
+  std::thread caller([&] {
+    httplib::Client client = Client();
+    auto result = client.Post("/v1/chat/completions", kHello, "application/json");
+    if (result) {
+      EXPECT_EQ(result->status, 499);
+    }
+  });
+  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  door_->BeginDrain();
+  door_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
+  caller.join();
+  EXPECT_TRUE(saw_cancel);
+}
+
+TEST(HttpFrontDoorNoCascadeTest, AnswersUnavailable) {
+  auto door = HttpFrontDoor::Start(ListenAddress{false, "127.0.0.1", 0, ""});
+  ASSERT_TRUE(door.ok());
+  const std::string& address = (*door)->address();
+  httplib::Client client("127.0.0.1", std::stoi(address.substr(address.rfind(':') + 1)));
+  auto result = client.Post("/v1/chat/completions", kHello, "application/json");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 503);
+}
+
+}  // namespace
+}  // namespace cascade

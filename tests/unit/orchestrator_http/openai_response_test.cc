@@ -1,0 +1,94 @@
+// CascadeResponse -> OpenAI chat completion objects, with the trace; status -> HTTP error.
+
+#include "services/orchestrator/openai_response.h"
+
+#include <gtest/gtest.h>
+
+namespace cascade::orchestrator {
+namespace {
+
+v1::CascadeResponse TwoStepResponse() {
+  v1::CascadeResponse response;
+  response.set_answer("Paris.");
+  response.set_final_tier("large");
+  response.set_model("gpt-big");
+  response.set_route("geo");
+  response.set_finish_reason(v1::FINISH_REASON_LENGTH);
+  response.mutable_usage()->set_prompt_tokens(10);
+  response.mutable_usage()->set_completion_tokens(3);
+  v1::CascadeStep* small = response.add_steps();
+  small->set_tier("small");
+  small->set_confidence(-2.5);
+  small->set_method("logprob:p10");
+  small->set_cost_pusd(3'900'000);
+  v1::CascadeStep* large = response.add_steps();
+  large->set_tier("large");
+  large->set_accepted(true);
+  large->set_method("none");
+  large->set_cost_pusd(130'000'000);
+  large->set_error("");
+  response.set_cost_pusd(133'900'000);
+  response.set_baseline_cost_pusd(130'000'000);
+  response.set_savings_pusd(-3'900'000);
+  response.set_stopped_reason("max_tier");
+  return response;
+}
+
+const CompletionIdentity kIdentity{"chatcmpl-abc", 1700000000, "default"};
+
+TEST(OpenAIResponseTest, WholeCompletionCarriesAnswerUsageAndTrace) {
+  nlohmann::json body = ChatCompletionJson(kIdentity, TwoStepResponse());
+  EXPECT_EQ(body["object"], "chat.completion");
+  EXPECT_EQ(body["id"], "chatcmpl-abc");
+  EXPECT_EQ(body["model"], "default");
+  EXPECT_EQ(body["choices"][0]["message"]["content"], "Paris.");
+  EXPECT_EQ(body["choices"][0]["message"]["role"], "assistant");
+  EXPECT_EQ(body["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(body["usage"]["total_tokens"], 13);
+  const nlohmann::json& trace = body["cascade"];
+  EXPECT_EQ(trace["final_tier"], "large");
+  EXPECT_EQ(trace["route"], "geo");
+  EXPECT_EQ(trace["cost_pusd"], 133'900'000);
+  EXPECT_EQ(trace["savings_pusd"], -3'900'000);
+  EXPECT_DOUBLE_EQ(trace["cost_usd"].get<double>(), 0.0001339);
+  EXPECT_EQ(trace["stopped_reason"], "max_tier");
+  ASSERT_EQ(trace["steps"].size(), 2u);
+  EXPECT_EQ(trace["steps"][0]["tier"], "small");
+  EXPECT_EQ(trace["steps"][0]["accepted"], false);
+  EXPECT_EQ(trace["steps"][0]["method"], "logprob:p10");
+  EXPECT_FALSE(trace["steps"][1].contains("error"));
+}
+
+TEST(OpenAIResponseTest, StreamChunks) {
+  nlohmann::json role = RoleChunkJson(kIdentity, /*include_usage=*/true);
+  EXPECT_EQ(role["object"], "chat.completion.chunk");
+  EXPECT_EQ(role["choices"][0]["delta"]["role"], "assistant");
+  EXPECT_TRUE(role["usage"].is_null());
+  nlohmann::json text = TextChunkJson(kIdentity, "Par", /*include_usage=*/false);
+  EXPECT_EQ(text["choices"][0]["delta"]["content"], "Par");
+  EXPECT_FALSE(text.contains("usage"));
+  nlohmann::json finish = FinishChunkJson(kIdentity, TwoStepResponse(), false);
+  EXPECT_EQ(finish["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(finish["cascade"]["final_tier"], "large");
+  nlohmann::json usage = UsageChunkJson(kIdentity, TwoStepResponse());
+  EXPECT_TRUE(usage["choices"].empty());
+  EXPECT_EQ(usage["usage"]["completion_tokens"], 3);
+  EXPECT_EQ(SseEvent({{"a", 1}}), "data: {\"a\":1}\n\n");
+}
+
+TEST(OpenAIResponseTest, StatusesMapToHttpErrors) {
+  EXPECT_EQ(HttpErrorFromStatus(absl::InvalidArgumentError("x")).status, 400);
+  EXPECT_EQ(HttpErrorFromStatus(absl::UnauthenticatedError("x")).status, 401);
+  HttpError not_found = HttpErrorFromStatus(absl::NotFoundError("no policy"));
+  EXPECT_EQ(not_found.status, 404);
+  EXPECT_EQ(not_found.body["error"]["code"], "model_not_found");
+  EXPECT_EQ(not_found.body["error"]["message"], "no policy");
+  EXPECT_EQ(HttpErrorFromStatus(absl::ResourceExhaustedError("x")).status, 429);
+  EXPECT_EQ(HttpErrorFromStatus(absl::UnavailableError("x")).status, 503);
+  EXPECT_EQ(HttpErrorFromStatus(absl::DeadlineExceededError("x")).status, 504);
+  EXPECT_EQ(HttpErrorFromStatus(absl::InternalError("x")).status, 500);
+  EXPECT_EQ(HttpErrorFromStatus(absl::InternalError("x")).body["error"]["type"], "server_error");
+}
+
+}  // namespace
+}  // namespace cascade::orchestrator
