@@ -1,11 +1,24 @@
 # cascadectl, the command-line tool (included from tools/CMakeLists.txt).
+cascade_library(cascadectl_args
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/command_args.cc
+  DEPS absl::status absl::statusor absl::strings)
+
 cascade_library(cascadectl_commands
   SOURCES
-    ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/command_args.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/router_client_commands.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/routes_fit_command.cc
-  DEPS cascade_router_lib cascade_router_options cascade_config cascade_proto gRPC::grpc++
-       nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings absl::str_format)
+  DEPS cascadectl_args cascade_router_lib cascade_router_options cascade_config cascade_proto
+       gRPC::grpc++ nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings
+       absl::str_format)
+
+# The orchestrator's commands (ask, replay, health) and the cost planner.
+cascade_library(cascadectl_cascade_commands
+  SOURCES
+    ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/cascade_client_commands.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/cost_command.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/cost_planner.cc
+  DEPS cascadectl_args cascade_proto gRPC::grpc++ nlohmann_json::nlohmann_json absl::status
+       absl::statusor absl::strings absl::str_format absl::int128)
 
 # The judge's calibration command.
 cascade_library(cascadectl_judge_commands
@@ -15,5 +28,5 @@ cascade_library(cascadectl_judge_commands
 
 cascade_binary(cascadectl
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/main.cc
-  DEPS cascadectl_commands)
+  DEPS cascadectl_commands cascadectl_cascade_commands)
 target_link_libraries(cascadectl PRIVATE cascadectl_judge_commands)

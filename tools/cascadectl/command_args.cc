@@ -35,6 +35,7 @@ absl::StatusOr<CommandArgs> CommandArgs::Parse(const std::vector<std::string>& a
       value = args[++i];
     }
     parsed.values_[name] = *value;
+    parsed.all_values_[name].push_back(*value);
   }
   return parsed;
 }
@@ -47,6 +48,12 @@ std::optional<std::string> CommandArgs::Value(const std::string& name) const {
 
 std::string CommandArgs::ValueOr(const std::string& name, const std::string& fallback) const {
   return Value(name).value_or(fallback);
+}
+
+std::vector<std::string> CommandArgs::Values(const std::string& name) const {
+  auto found = all_values_.find(name);
+  if (found == all_values_.end()) return {};
+  return found->second;
 }
 
 bool CommandArgs::Has(const std::string& name) const { return switches_.count(name) > 0; }

@@ -24,6 +24,8 @@ class CommandArgs {
   const std::vector<std::string>& positionals() const { return positionals_; }
   std::optional<std::string> Value(const std::string& name) const;
   std::string ValueOr(const std::string& name, const std::string& fallback) const;
+  // Every value of a flag given more than once (`--tier a=1:1 --tier b=2:2`), in order.
+  std::vector<std::string> Values(const std::string& name) const;
   bool Has(const std::string& name) const;
   // InvalidArgument naming the flag when it is missing.
   absl::StatusOr<std::string> Required(const std::string& name) const;
@@ -31,6 +33,7 @@ class CommandArgs {
  private:
   std::vector<std::string> positionals_;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_values_;
   std::set<std::string> switches_;
 };
 

@@ -4,11 +4,17 @@
 //   cascadectl route "TEXT" --router ADDR [--json]
 //   cascadectl routes list --router ADDR [--json]
 //   cascadectl judge calibrate FILE.jsonl [--train-fraction F] [--seed N] [--json]
+//   cascadectl ask "TEXT" --orchestrator ADDR [--policy P] [--json]
+//   cascadectl replay FILE.jsonl --orchestrator ADDR [--concurrency N] [--json]
+//   cascadectl health --orchestrator A --router A ... [--json]
+//   cascadectl cost --requests N --input-tokens N --output-tokens N --tier ... --mix ...
 
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "tools/cascadectl/cascade_client_commands.h"
+#include "tools/cascadectl/cost_command.h"
 #include "tools/cascadectl/judge_calibrate_command.h"
 #include "tools/cascadectl/router_client_commands.h"
 #include "tools/cascadectl/routes_fit_command.h"
@@ -25,6 +31,15 @@ commands:
   route "TEXT" --router ADDR   what a running cascade-router decides for TEXT
   judge calibrate FILE.jsonl   fit the judge's calibration maps on labeled answers; held-out
                                AUC, Brier and ECE before and after
+  ask "TEXT" --orchestrator ADDR
+                               TEXT through the cascade: the answer and its trace
+  replay FILE.jsonl --orchestrator ADDR
+                               many prompts through the cascade: share per tier, cost,
+                               baseline, savings, latency percentiles
+  health --orchestrator A --router A ...
+                               grpc.health of every service named (exit 1 if one is down)
+  cost --requests N --input-tokens N --output-tokens N --tier NAME=IN:OUT ... --mix ...
+                               monthly cost: monolith, routed, cascade, and the saving
 
 `cascadectl COMMAND --help` describes a command's options. --json prints JSON.
 Exit codes: 0 success, 1 the command failed, 2 a usage error.
@@ -47,6 +62,11 @@ int main(int argc, char** argv) {
   if (args[0] == "route") {
     return cascade::cli::RunRoute({args.begin() + 1, args.end()}, std::cout, std::cerr);
   }
+  const std::vector<std::string> rest_of_args(args.begin() + 1, args.end());
+  if (args[0] == "ask") return cascade::cli::RunAsk(rest_of_args, std::cout, std::cerr);
+  if (args[0] == "replay") return cascade::cli::RunReplay(rest_of_args, std::cout, std::cerr);
+  if (args[0] == "health") return cascade::cli::RunHealth(rest_of_args, std::cout, std::cerr);
+  if (args[0] == "cost") return cascade::cli::RunCost(rest_of_args, std::cout, std::cerr);
   if (args[0] == "judge") {
     if (args.size() < 2 || args[1] != "calibrate") {
       return UsageError("'judge' needs a subcommand: calibrate");
