@@ -22,9 +22,9 @@ bool NeedsLlm(const v1::ScoreRequest& request) {
 JudgeService::JudgeService(std::shared_ptr<const Judge> judge) : judge_(std::move(judge)) {}
 
 JudgeService::~JudgeService() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](int* running) { return *running == 0; }, &running_));
+  absl::MutexLock lock(&running_->mu);
+  running_->mu.Await(absl::Condition(
+      +[](int* calls) { return *calls == 0; }, &running_->calls));
 }
 
 grpc::ServerUnaryReactor* JudgeService::Score(grpc::CallbackServerContext* context,
@@ -42,13 +42,13 @@ grpc::ServerUnaryReactor* JudgeService::Score(grpc::CallbackServerContext* conte
     return reactor;
   }
   {
-    absl::MutexLock lock(&mu_);
-    ++running_;
+    absl::MutexLock lock(&running_->mu);
+    ++running_->calls;
   }
-  std::thread([this, work = std::move(work)] {
+  std::thread([running = running_, work = std::move(work)] {
     work();
-    absl::MutexLock lock(&mu_);
-    --running_;
+    absl::MutexLock lock(&running->mu);
+    --running->calls;
   }).detach();
   return reactor;
 }

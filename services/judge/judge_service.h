@@ -24,9 +24,13 @@ class JudgeService final : public v1::Judge::CallbackService {
                                   v1::ScoreResponse* response) override;
 
  private:
+  struct Running {
+    absl::Mutex mu;
+    int calls ABSL_GUARDED_BY(mu) = 0;
+  };
   std::shared_ptr<const Judge> judge_;
-  absl::Mutex mu_;
-  int running_ ABSL_GUARDED_BY(mu_) = 0;
+  // Shared with the threads: the last one may still be unlocking after we stop waiting.
+  std::shared_ptr<Running> running_ = std::make_shared<Running>();
 };
 
 }  // namespace cascade::judge
