@@ -53,10 +53,20 @@ std::string HeaderJson(const json& value) {
   return value.dump(-1, ' ', /*ensure_ascii=*/true);
 }
 
+// Clients cap response headers (Node's at 16 KiB in all); the body always has the whole trace.
+constexpr size_t kMaxTraceHeaderBytes = 4096;
+
 void SetTraceHeaders(httplib::Response& response, const v1::CascadeResponse& result) {
   response.set_header("x-cascade-final-tier", result.final_tier());
   response.set_header("x-cascade-cost-pusd", absl::StrCat(result.cost_pusd()));
-  response.set_header("x-cascade-trace", HeaderJson(orchestrator::CascadeTraceJson(result)));
+  json trace = orchestrator::CascadeTraceJson(result);
+  std::string header = HeaderJson(trace);
+  if (header.size() > kMaxTraceHeaderBytes) {
+    // Long step errors: the header keeps the summary, the body the steps.
+    trace["steps"] = result.steps_size();
+    header = HeaderJson(trace);
+  }
+  response.set_header("x-cascade-trace", header);
 }
 
 }  // namespace

@@ -119,6 +119,25 @@ TEST_F(HttpFrontDoorTest, AnswersAWholeCompletionWithTheTrace) {
   EXPECT_EQ(cascade_.request_ids_[0], "req-42");
 }
 
+TEST_F(HttpFrontDoorTest, ALongTraceKeepsTheHeaderShortAndTheBodyWhole) {
+  cascade_.behaviour_ = [](const v1::CascadeRequest&, const orchestrator::CascadeCall&) {
+    v1::CascadeResponse response = FakeCascade::Answer("ok");
+    v1::CascadeStep* failed = response.add_steps();
+    failed->set_tier("large");
+    failed->set_error(std::string(20000, 'x'));
+    return response;
+  };
+  Start();
+  httplib::Client client = Client();
+  auto result = client.Post("/v1/chat/completions", kHello, "application/json");
+  ASSERT_TRUE(result);
+  ASSERT_EQ(result->status, 200);
+  const std::string header = result->get_header_value("x-cascade-trace");
+  EXPECT_LE(header.size(), 4096u);
+  EXPECT_EQ(json::parse(header)["steps"], 2);
+  EXPECT_EQ(Body(result)["cascade"]["steps"][1]["error"].get<std::string>().size(), 20000u);
+}
+
 TEST_F(HttpFrontDoorTest, StreamsOnlyWhatTheCascadeReleasesThenUsageAndDone) {
   cascade_.behaviour_ = [](const v1::CascadeRequest&, const orchestrator::CascadeCall& call) {
     call.on_text("Hel");
