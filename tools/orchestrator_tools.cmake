@@ -1,0 +1,6 @@
+# The orchestrator's overhead benchmark: orchestrator -> trivial tier vs a direct tier call,
+# open loop over gRPC on loopback.
+cascade_binary(cascade-orchestrator-overhead
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/orchestrator/orchestrator_overhead.cc
+  DEPS cascade_orchestrator_service cascade_orchestrator_lib cascade_runtime gRPC::grpc++
+       Threads::Threads)
