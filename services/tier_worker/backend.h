@@ -11,8 +11,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cascade/v1/tier.pb.h"
+#include "common/http/retry_policy.h"
 #include "common/runtime/cancellation.h"
-#include "services/tier_worker/retry_policy.h"
 
 namespace cascade::tier_worker {
 
@@ -24,7 +24,7 @@ struct CallContext {
   // Fires when the caller cancels; may be null.
   CancellationToken* cancel = nullptr;
   // Told before each retry, for metrics and logs; may be empty.
-  std::function<void(RetryReason reason, absl::Duration backoff, const absl::Status& cause)>
+  std::function<void(http::RetryReason reason, absl::Duration backoff, const absl::Status& cause)>
       on_retry;
 };
 

@@ -17,9 +17,9 @@ using cascade::v1::GenerateRequest;
 
 namespace {
 
-std::optional<RetryReason> RetryReasonFor(const absl::Status& status) {
-  if (absl::IsUnavailable(status)) return RetryReason::kConnectError;
-  if (absl::IsResourceExhausted(status)) return RetryReason::kRateLimited;
+std::optional<http::RetryReason> RetryReasonFor(const absl::Status& status) {
+  if (absl::IsUnavailable(status)) return http::RetryReason::kConnectError;
+  if (absl::IsResourceExhausted(status)) return http::RetryReason::kRateLimited;
   return std::nullopt;
 }
 
@@ -47,7 +47,7 @@ absl::StatusOr<CompleteResponse> InferenceBackend::Complete(const CompleteReques
     if (attempt.status.ok()) return std::move(attempt.response);
     auto reason = RetryReasonFor(attempt.status);
     if (!reason.has_value() || attempt.delivered) return attempt.status;
-    auto backoff = retry_policy_.NextBackoff(retries, RetryableFailure{*reason, std::nullopt},
+    auto backoff = retry_policy_.NextBackoff(retries, http::RetryableFailure{*reason, std::nullopt},
                                              options_.clock->Now(), context.deadline);
     if (!backoff.has_value()) {
       if (retries == 0) return attempt.status;

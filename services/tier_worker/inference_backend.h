@@ -11,10 +11,10 @@
 #include <string>
 
 #include "cascade/v1/inference.grpc.pb.h"
+#include "common/http/clock.h"
+#include "common/http/random_source.h"
+#include "common/http/retry_policy.h"
 #include "services/tier_worker/backend.h"
-#include "services/tier_worker/clock.h"
-#include "services/tier_worker/random_source.h"
-#include "services/tier_worker/retry_policy.h"
 
 namespace cascade::tier_worker {
 
@@ -24,9 +24,9 @@ struct InferenceBackendOptions {
   std::string model;
   // Used when a request leaves speculation unspecified.
   cascade::v1::Speculation default_speculation;
-  RetryOptions retry;
-  Clock* clock = RealClock();
-  RandomSource* random = SystemRandom();
+  http::RetryOptions retry;
+  http::Clock* clock = http::RealClock();
+  http::RandomSource* random = http::SystemRandom();
 };
 
 class InferenceBackend final : public Backend {
@@ -49,7 +49,7 @@ class InferenceBackend final : public Backend {
 
   InferenceBackendOptions options_;
   BackendInfo info_;
-  RetryPolicy retry_policy_;
+  http::RetryPolicy retry_policy_;
   std::unique_ptr<cascade::v1::InferenceService::Stub> stub_;
 };
 

@@ -5,10 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/http/upstream_errors.h"
 #include "common/log/logger.h"
 #include "services/tier_worker/openai_protocol.h"
 #include "services/tier_worker/sse_parser.h"
-#include "services/tier_worker/upstream_errors.h"
 
 namespace cascade::tier_worker {
 
@@ -21,7 +21,7 @@ struct OpenAIBackend::Attempt {
   absl::Status status;
   CompleteResponse response;
   // Set when the failure may be retried (and nothing was passed on).
-  std::optional<RetryableFailure> retryable;
+  std::optional<http::RetryableFailure> retryable;
   // Whether the sink received anything: from then on there is no retrying.
   bool delivered = false;
   // Streaming state.
@@ -58,7 +58,7 @@ OpenAIBackend::OpenAIBackend(OpenAIBackendOptions options)
 
 absl::Status OpenAIBackend::Redacted(const absl::Status& status) const {
   if (status.ok() || options_.api_key.empty()) return status;
-  return absl::Status(status.code(), RedactSecret(status.message(), options_.api_key));
+  return absl::Status(status.code(), http::RedactSecret(status.message(), options_.api_key));
 }
 
 absl::StatusOr<CompleteResponse> OpenAIBackend::Complete(const CompleteRequest& request,
@@ -90,7 +90,7 @@ OpenAIBackend::Attempt OpenAIBackend::TryOnce(const std::string& body,
                                               const CompleteRequest& request,
                                               const CallContext& context, DeltaSink* sink) {
   Attempt attempt;
-  HttpRequest http;
+  http::HttpRequest http;
   http.url = url_;
   http.headers = {"Content-Type: application/json",
                   sink != nullptr ? "Accept: text/event-stream" : "Accept: application/json",
@@ -128,47 +128,47 @@ OpenAIBackend::Attempt OpenAIBackend::TryOnce(const std::string& body,
     };
   }
 
-  HttpResult result = http_.Post(http);
+  http::HttpResult result = http_.Post(http);
   switch (result.error) {
-    case HttpTransportError::kNone:
+    case http::HttpTransportError::kNone:
       break;
-    case HttpTransportError::kConnect:
+    case http::HttpTransportError::kConnect:
       attempt.status = absl::UnavailableError(
           absl::StrCat("cannot connect to the upstream at ", url_, ": ", result.error_message));
-      attempt.retryable = RetryableFailure{RetryReason::kConnectError, std::nullopt};
+      attempt.retryable = http::RetryableFailure{http::RetryReason::kConnectError, std::nullopt};
       return attempt;
-    case HttpTransportError::kBrokenResponse:
+    case http::HttpTransportError::kBrokenResponse:
       attempt.status = absl::UnavailableError(absl::StrCat("the upstream connection broke",
                                                            attempt.delivered ? " mid-stream" : "",
                                                            ": ", result.error_message));
-      attempt.retryable = RetryableFailure{RetryReason::kServerError, std::nullopt};
+      attempt.retryable = http::RetryableFailure{http::RetryReason::kServerError, std::nullopt};
       return attempt;
-    case HttpTransportError::kTimeout:
+    case http::HttpTransportError::kTimeout:
       attempt.status = absl::DeadlineExceededError(
           absl::StrCat("the upstream did not answer before the deadline: ", result.error_message));
       return attempt;
-    case HttpTransportError::kCancelled:
+    case http::HttpTransportError::kCancelled:
       attempt.status = absl::CancelledError("the caller cancelled; the upstream call was aborted");
       return attempt;
-    case HttpTransportError::kAbortedByReader:
+    case http::HttpTransportError::kAbortedByReader:
       attempt.status = attempt.sink_refused
                            ? absl::CancelledError("the caller went away mid-stream")
                            : attempt.stream_error;
       return attempt;
-    case HttpTransportError::kOther:
+    case http::HttpTransportError::kOther:
       attempt.status =
           absl::UnavailableError(absl::StrCat("upstream call failed: ", result.error_message));
       return attempt;
   }
 
   if (result.status < 200 || result.status >= 300) {
-    attempt.status = absl::Status(
-        StatusCodeForHttp(result.status),
-        absl::StrCat("upstream HTTP ", result.status, ": ", UpstreamErrorMessage(result.body)));
-    auto reason = RetryReasonForHttp(result.status);
+    attempt.status = absl::Status(http::StatusCodeForHttp(result.status),
+                                  absl::StrCat("upstream HTTP ", result.status, ": ",
+                                               http::UpstreamErrorMessage(result.body)));
+    auto reason = http::RetryReasonForHttp(result.status);
     if (reason.has_value()) {
-      attempt.retryable =
-          RetryableFailure{*reason, ParseRetryAfter(result.headers, options_.clock->Now())};
+      attempt.retryable = http::RetryableFailure{
+          *reason, http::ParseRetryAfter(result.headers, options_.clock->Now())};
     }
     return attempt;
   }
@@ -202,7 +202,7 @@ void OpenAIBackend::FinishStream(const CompleteRequest& request, const CallConte
     attempt->status = absl::UnavailableError(
         absl::StrCat("the upstream's stream ended before the answer did (after ",
                      assembler.content_chunks(), " pieces of text)"));
-    attempt->retryable = RetryableFailure{RetryReason::kServerError, std::nullopt};
+    attempt->retryable = http::RetryableFailure{http::RetryReason::kServerError, std::nullopt};
     return;
   }
   attempt->response = assembler.response();

@@ -7,11 +7,11 @@
 #include <memory>
 #include <string>
 
+#include "common/http/clock.h"
+#include "common/http/http_client.h"
+#include "common/http/random_source.h"
+#include "common/http/retry_policy.h"
 #include "services/tier_worker/backend.h"
-#include "services/tier_worker/clock.h"
-#include "services/tier_worker/http_client.h"
-#include "services/tier_worker/random_source.h"
-#include "services/tier_worker/retry_policy.h"
 
 namespace cascade::tier_worker {
 
@@ -22,11 +22,11 @@ struct OpenAIBackendOptions {
   std::string api_key;
   bool supports_logprobs = true;
   absl::Duration connect_timeout = absl::Seconds(10);
-  RetryOptions retry;
-  HttpClientOptions http;
+  http::RetryOptions retry;
+  http::HttpClientOptions http{.user_agent = "cascade-tier-worker"};
   // Injected by tests; must outlive the backend.
-  Clock* clock = RealClock();
-  RandomSource* random = SystemRandom();
+  http::Clock* clock = http::RealClock();
+  http::RandomSource* random = http::SystemRandom();
 };
 
 class OpenAIBackend final : public Backend {
@@ -50,8 +50,8 @@ class OpenAIBackend final : public Backend {
   OpenAIBackendOptions options_;
   BackendInfo info_;
   std::string url_;
-  RetryPolicy retry_policy_;
-  HttpClient http_;
+  http::RetryPolicy retry_policy_;
+  http::HttpClient http_;
 };
 
 }  // namespace cascade::tier_worker

@@ -62,9 +62,11 @@ void TierMetrics::RecordCost(int64_t cost_pico_usd) {
 
 void TierMetrics::RecordUpstreamSeconds(double seconds) { upstream_seconds_->Observe(seconds); }
 
-void TierMetrics::RecordRetry(RetryReason reason) {
+void TierMetrics::RecordRetry(http::RetryReason reason) {
   retries_
-      ->Add({{"tier", tier_}, {"model", model_}, {"reason", std::string(RetryReasonLabel(reason))}})
+      ->Add({{"tier", tier_},
+             {"model", model_},
+             {"reason", std::string(http::RetryReasonLabel(reason))}})
       .Increment();
 }
 

@@ -13,7 +13,7 @@
 
 #include "absl/status/status.h"
 #include "cascade/v1/common.pb.h"
-#include "services/tier_worker/retry_policy.h"
+#include "common/http/retry_policy.h"
 
 namespace cascade::tier_worker {
 
@@ -26,7 +26,7 @@ class TierMetrics {
   void RecordUsage(const cascade::v1::Usage& usage);
   void RecordCost(int64_t cost_pico_usd);
   void RecordUpstreamSeconds(double seconds);
-  void RecordRetry(RetryReason reason);
+  void RecordRetry(http::RetryReason reason);
   prometheus::Gauge& in_flight() { return *in_flight_; }
 
   static std::string OutcomeLabel(const absl::Status& status);

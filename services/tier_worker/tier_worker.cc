@@ -59,12 +59,12 @@ absl::StatusOr<CompleteResponse> TierWorker::CallBackend(const CompleteRequest& 
   absl::Cleanup leave = [this] { metrics_.in_flight().Decrement(); };
 
   CallContext call = context;
-  call.on_retry = [this, &context](RetryReason reason, absl::Duration backoff,
+  call.on_retry = [this, &context](http::RetryReason reason, absl::Duration backoff,
                                    const absl::Status& cause) {
     metrics_.RecordRetry(reason);
     LogInfo("upstream_retry", {{"request_id", context.request_id},
                                {"tier", options_.tier},
-                               {"reason", std::string(RetryReasonLabel(reason))},
+                               {"reason", std::string(http::RetryReasonLabel(reason))},
                                {"backoff_ms", absl::ToDoubleMilliseconds(backoff)},
                                {"cause", std::string(cause.message())}});
     if (context.on_retry) context.on_retry(reason, backoff, cause);

@@ -40,7 +40,7 @@ absl::StatusOr<PriceTable> LoadPriceTable(const TierWorkerConfig& config) {
 }
 
 absl::StatusOr<std::unique_ptr<Backend>> BuildOpenAIBackend(
-    const cascade::v1::OpenAIBackendConfig& config, const RetryOptions& retry) {
+    const cascade::v1::OpenAIBackendConfig& config, const http::RetryOptions& retry) {
   if (!absl::StartsWith(config.base_url(), "http://") &&
       !absl::StartsWith(config.base_url(), "https://")) {
     return ConfigError(absl::StrCat("openai.base_url '", config.base_url(),
@@ -67,7 +67,7 @@ absl::StatusOr<std::unique_ptr<Backend>> BuildOpenAIBackend(
 }
 
 absl::StatusOr<std::unique_ptr<Backend>> BuildInferenceBackend(
-    const cascade::v1::InferenceBackendConfig& config, const RetryOptions& retry) {
+    const cascade::v1::InferenceBackendConfig& config, const http::RetryOptions& retry) {
   if (config.endpoint().address().empty()) {
     return ConfigError("inference.endpoint.address must not be empty");
   }
@@ -83,8 +83,8 @@ absl::StatusOr<std::unique_ptr<Backend>> BuildInferenceBackend(
 
 }  // namespace
 
-absl::StatusOr<RetryOptions> RetryOptionsFromConfig(const cascade::v1::RetryConfig& config) {
-  RetryOptions options;
+absl::StatusOr<http::RetryOptions> RetryOptionsFromConfig(const cascade::v1::RetryConfig& config) {
+  http::RetryOptions options;
   if (config.max_retries() < 0 || config.max_retries() > 10) {
     return ConfigError("retry.max_retries must be in [0, 10]");
   }

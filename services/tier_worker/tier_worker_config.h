@@ -12,14 +12,14 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cascade/v1/config.pb.h"
+#include "common/http/retry_policy.h"
 #include "services/tier_worker/price_table.h"
 #include "services/tier_worker/request_validation.h"
-#include "services/tier_worker/retry_policy.h"
 #include "services/tier_worker/tier_worker.h"
 
 namespace cascade::tier_worker {
 
-absl::StatusOr<RetryOptions> RetryOptionsFromConfig(const cascade::v1::RetryConfig& config);
+absl::StatusOr<http::RetryOptions> RetryOptionsFromConfig(const cascade::v1::RetryConfig& config);
 absl::StatusOr<RequestLimits> RequestLimitsFromConfig(
     const cascade::v1::RequestLimitsConfig& config);
 

@@ -11,7 +11,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "services/tier_worker/testing/fake_clock.h"
+#include "common/http/testing/fake_clock.h"
 #include "tests/support/poll.h"
 
 namespace cascade::tier_worker {
@@ -114,8 +114,8 @@ class InferenceBackendTest : public ::testing::Test {
 
   FakeInference fake_;
   std::unique_ptr<grpc::Server> server_;
-  testing::FakeClock clock_;
-  testing::FixedRandom random_{{0.0}};
+  http::testing::FakeClock clock_;
+  http::testing::FixedRandom random_{{0.0}};
   CancellationToken cancel_;
   std::unique_ptr<InferenceBackend> backend_;
 };

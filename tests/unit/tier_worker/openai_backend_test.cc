@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "absl/time/clock.h"
-#include "services/tier_worker/testing/fake_clock.h"
+#include "common/http/testing/fake_clock.h"
 #include "services/tier_worker/testing/fake_openai_server.h"
 #include "services/tier_worker/tier_worker.h"
 #include "tests/support/poll.h"
@@ -19,12 +19,12 @@ namespace {
 
 using cascade::v1::CompleteChunk;
 using cascade::v1::CompleteRequest;
+using http::testing::FakeClock;
+using http::testing::FixedRandom;
 using testing::ChatCompletionChunks;
 using testing::ChatCompletionJson;
-using testing::FakeClock;
 using testing::FakeOpenAIServer;
 using testing::FakeReply;
-using testing::FixedRandom;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -79,8 +79,8 @@ class OpenAIBackendTest : public ::testing::Test {
     context.request_id = "req-1";
     context.deadline = absl::Now() + timeout;
     context.cancel = &cancel_;
-    context.on_retry = [this](RetryReason reason, absl::Duration, const absl::Status&) {
-      retry_reasons_.push_back(std::string(RetryReasonLabel(reason)));
+    context.on_retry = [this](http::RetryReason reason, absl::Duration, const absl::Status&) {
+      retry_reasons_.push_back(std::string(http::RetryReasonLabel(reason)));
     };
     return context;
   }

@@ -141,7 +141,7 @@ TEST_F(TierWorkerTest, BackendErrorsPassThroughAndRetriesAreCounted) {
   TierWorker& worker = Make();
   backend_->handler = [](const CompleteRequest&, const CallContext& context,
                          DeltaSink*) -> absl::StatusOr<CompleteResponse> {
-    context.on_retry(RetryReason::kRateLimited, absl::Milliseconds(5),
+    context.on_retry(http::RetryReason::kRateLimited, absl::Milliseconds(5),
                      absl::ResourceExhaustedError("429"));
     return absl::UnauthenticatedError("upstream HTTP 401: bad key");
   };

@@ -1,8 +1,8 @@
-#include "services/tier_worker/retry_policy.h"
+#include "common/http/retry_policy.h"
 
 #include <algorithm>
 
-namespace cascade::tier_worker {
+namespace cascade::http {
 
 absl::string_view RetryReasonLabel(RetryReason reason) {
   switch (reason) {
@@ -34,4 +34,4 @@ std::optional<absl::Duration> RetryPolicy::NextBackoff(int retries_done,
   return wait;
 }
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade::http

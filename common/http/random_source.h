@@ -2,7 +2,7 @@
 
 // Where backoff jitter comes from, behind an interface so tests pick the numbers.
 
-namespace cascade::tier_worker {
+namespace cascade::http {
 
 class RandomSource {
  public:
@@ -14,4 +14,4 @@ class RandomSource {
 // Thread-safe, seeded from std::random_device.
 RandomSource* SystemRandom();
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade::http

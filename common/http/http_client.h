@@ -16,7 +16,7 @@
 #include "absl/time/time.h"
 #include "common/runtime/cancellation.h"
 
-namespace cascade::tier_worker {
+namespace cascade::http {
 
 struct HttpRequest {
   std::string url;
@@ -58,7 +58,7 @@ struct HttpClientOptions {
   // Idle handle pairs (and so keep-alive connection caches) kept for reuse.
   int max_idle_handles = 16;
   size_t max_collected_body_bytes = 16 << 20;
-  std::string user_agent = "cascade-tier-worker";
+  std::string user_agent = "cascade";
 };
 
 class HttpClient {
@@ -81,4 +81,4 @@ class HttpClient {
   std::vector<std::unique_ptr<HandlePair>> idle_;
 };
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade::http

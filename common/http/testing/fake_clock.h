@@ -7,10 +7,10 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "services/tier_worker/clock.h"
-#include "services/tier_worker/random_source.h"
+#include "common/http/clock.h"
+#include "common/http/random_source.h"
 
-namespace cascade::tier_worker::testing {
+namespace cascade::http::testing {
 
 class FakeClock final : public Clock {
  public:
@@ -59,4 +59,4 @@ class FixedRandom final : public RandomSource {
   size_t next_ = 0;
 };
 
-}  // namespace cascade::tier_worker::testing
+}  // namespace cascade::http::testing

@@ -1,8 +1,8 @@
-#include "services/tier_worker/random_source.h"
+#include "common/http/random_source.h"
 
 #include <random>
 
-namespace cascade::tier_worker {
+namespace cascade::http {
 namespace {
 
 class ThreadLocalRandom final : public RandomSource {
@@ -20,4 +20,4 @@ RandomSource* SystemRandom() {
   return random;
 }
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade::http

@@ -10,9 +10,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "services/tier_worker/retry_policy.h"
+#include "common/http/retry_policy.h"
 
-namespace cascade::tier_worker {
+namespace cascade::http {
 
 // 400/413/422 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 NOT_FOUND,
 // 402/429 RESOURCE_EXHAUSTED, 408/5xx UNAVAILABLE, other 4xx FAILED_PRECONDITION.
@@ -35,4 +35,4 @@ std::string UpstreamErrorMessage(absl::string_view body, size_t max_bytes = 1024
 // (some do, in 401 messages) cannot leak it into logs or statuses.
 std::string RedactSecret(absl::string_view text, absl::string_view secret);
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade::http

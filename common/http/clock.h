@@ -6,7 +6,7 @@
 #include "absl/time/time.h"
 #include "common/runtime/cancellation.h"
 
-namespace cascade::tier_worker {
+namespace cascade::http {
 
 class Clock {
  public:
@@ -19,4 +19,4 @@ class Clock {
 // The wall clock; sleeps end early on cancellation.
 Clock* RealClock();
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade::http

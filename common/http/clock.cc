@@ -1,8 +1,8 @@
-#include "services/tier_worker/clock.h"
+#include "common/http/clock.h"
 
 #include "absl/time/clock.h"
 
-namespace cascade::tier_worker {
+namespace cascade::http {
 namespace {
 
 class WallClock final : public Clock {
@@ -24,4 +24,4 @@ Clock* RealClock() {
   return clock;
 }
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade::http

@@ -1,4 +1,4 @@
-#include "services/tier_worker/upstream_errors.h"
+#include "common/http/upstream_errors.h"
 
 #include <nlohmann/json.hpp>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_replace.h"
 
-namespace cascade::tier_worker {
+namespace cascade::http {
 namespace {
 
 // Strings cut at `max_bytes` without splitting a UTF-8 character (the message crosses
@@ -108,4 +108,4 @@ std::string RedactSecret(absl::string_view text, absl::string_view secret) {
   return absl::StrReplaceAll(text, {{secret, "[redacted]"}});
 }
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade::http

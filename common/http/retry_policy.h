@@ -11,9 +11,9 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "services/tier_worker/random_source.h"
+#include "common/http/random_source.h"
 
-namespace cascade::tier_worker {
+namespace cascade::http {
 
 struct RetryOptions {
   // Attempts after the first.
@@ -30,7 +30,7 @@ enum class RetryReason {
   kServerError,   // HTTP 5xx, or a response cut off before anything was passed on.
 };
 
-// The `reason` label of cascade_tier_retries_total.
+// The `reason` label of retry metrics (cascade_tier_retries_total).
 absl::string_view RetryReasonLabel(RetryReason reason);
 
 // What an attempt that may be retried left behind.
@@ -58,4 +58,4 @@ class RetryPolicy {
   RandomSource* random_;
 };
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade::http

@@ -1,4 +1,4 @@
-#include "services/tier_worker/http_client.h"
+#include "common/http/http_client.h"
 
 #include <curl/curl.h>
 
@@ -10,7 +10,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
-namespace cascade::tier_worker {
+namespace cascade::http {
 
 struct HttpClient::HandlePair {
   CURLM* multi = nullptr;
@@ -241,4 +241,4 @@ HttpResult HttpClient::Post(const HttpRequest& request) {
   return result;
 }
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade::http
