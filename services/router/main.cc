@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "cascade/v1/router.grpc.pb.h"
 #include "common/log/logger.h"
@@ -50,7 +51,16 @@ absl::StatusOr<cascade::ServiceParts> BuildParts(const cascade::v1::RouterConfig
 
   absl::StatusOr<std::unique_ptr<cascade::router::Router>> router =
       cascade::router::Router::Create(std::move(routes), *options);
-  if (!router.ok()) return router.status();
+  if (!router.ok()) {
+    const absl::Status& status = router.status();
+    if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
+      // The embedding endpoint is down: exit 69 (EX_UNAVAILABLE, logged as startup_failed)
+      // and let the supervisor restart us; serving with no index would route nothing.
+      return absl::UnavailableError(
+          absl::StrCat("the routes could not be embedded: ", status.message()));
+    }
+    return status;
+  }
   std::shared_ptr<cascade::router::Router> shared_router = *std::move(router);
   const auto snapshot = shared_router->Snapshot();
   const cascade::router::RouteIndexBuildStats& stats = snapshot->build_stats();

@@ -59,6 +59,9 @@ RouterMetrics::RouterMetrics(std::shared_ptr<prometheus::Registry> registry)
   write_back_failures_ = Counter(r, "cascade_router_write_back_failures_total",
                                  "Route changes over gRPC that could not be written to the "
                                  "writable routes file (and were rolled back).");
+  embed_failures_ = Counter(r, "cascade_router_embed_failures_total",
+                            "Route() calls failed because the embedding endpoint failed "
+                            "(answered UNAVAILABLE; callers start at the first tier).");
 }
 
 void RouterMetrics::RecordDecision(const Decision& decision) {
@@ -78,5 +81,6 @@ void RouterMetrics::SetExemplars(size_t exemplars) {
 void RouterMetrics::RecordReload() { reloads_->Increment(); }
 void RouterMetrics::RecordReloadFailure() { reload_failures_->Increment(); }
 void RouterMetrics::RecordWriteBackFailure() { write_back_failures_->Increment(); }
+void RouterMetrics::RecordEmbedFailure() { embed_failures_->Increment(); }
 
 }  // namespace cascade::router

@@ -9,6 +9,7 @@
 //   cascade_router_exemplars (gauge)
 //   cascade_router_reloads_total, cascade_router_reload_failures_total
 //   cascade_router_write_back_failures_total
+//   cascade_router_embed_failures_total (a remote embedder failed a query: UNAVAILABLE)
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -32,6 +33,7 @@ class RouterMetrics {
   void RecordReload();
   void RecordReloadFailure();
   void RecordWriteBackFailure();
+  void RecordEmbedFailure();
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -45,6 +47,7 @@ class RouterMetrics {
   prometheus::Counter* reloads_;
   prometheus::Counter* reload_failures_;
   prometheus::Counter* write_back_failures_;
+  prometheus::Counter* embed_failures_;
 };
 
 }  // namespace cascade::router

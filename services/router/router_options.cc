@@ -3,7 +3,10 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/config/config_loader.h"
 #include "services/router/lib/hashed_embedder.h"
+#include "services/router/lib/openai_embedder.h"
 
 namespace cascade::router {
 namespace {
@@ -12,6 +15,57 @@ absl::Status UnknownName(absl::string_view field, const std::string& value,
                          absl::string_view allowed) {
   return absl::InvalidArgumentError(
       absl::StrCat("router config: ", field, " '", value, "' is not one of ", allowed));
+}
+
+absl::Duration FromProto(const google::protobuf::Duration& duration) {
+  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
+}
+
+absl::StatusOr<OpenAIEmbedderOptions> OpenAIEmbedderOptionsFromConfig(
+    const cascade::v1::OpenAIEmbedderConfig& config) {
+  const auto error = [](absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat("router config: openai_embedder.", what));
+  };
+  OpenAIEmbedderOptions options;
+  options.base_url = config.base_url();
+  options.model = config.model();
+  if (!config.api_key_env().empty()) {
+    absl::StatusOr<std::string> key = ReadSecretFromEnv(config.api_key_env());
+    if (!key.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("router config: openai_embedder.api_key_env: ", key.status().message()));
+    }
+    options.api_key = *std::move(key);
+  }
+  if (config.dimensions() < 0 || config.dimensions() > 65536) {
+    return error(absl::StrCat("dimensions ", config.dimensions(), " is outside [0, 65536]"));
+  }
+  options.dimensions = static_cast<size_t>(config.dimensions());
+  if (config.batch_size() < 0 || config.batch_size() > 2048) {
+    return error(absl::StrCat("batch_size ", config.batch_size(), " is outside [1, 2048]"));
+  }
+  if (config.batch_size() > 0) options.batch_size = static_cast<size_t>(config.batch_size());
+  if (config.cache_size() < 0) return error("cache_size must be >= 0");
+  if (config.has_cache_size()) options.cache_size = static_cast<size_t>(config.cache_size());
+  if (config.has_timeout()) options.timeout = FromProto(config.timeout());
+  if (options.timeout <= absl::ZeroDuration()) return error("timeout must be > 0");
+  if (config.has_connect_timeout()) options.connect_timeout = FromProto(config.connect_timeout());
+  if (options.connect_timeout <= absl::ZeroDuration()) return error("connect_timeout must be > 0");
+  const cascade::v1::RetryConfig& retry = config.retry();
+  if (retry.max_retries() < 0 || retry.max_retries() > 10) {
+    return error("retry.max_retries must be in [0, 10]");
+  }
+  if (retry.has_max_retries()) options.retry.max_retries = retry.max_retries();
+  if (retry.has_initial_backoff())
+    options.retry.initial_backoff = FromProto(retry.initial_backoff());
+  if (retry.has_max_backoff()) options.retry.max_backoff = FromProto(retry.max_backoff());
+  if (options.retry.initial_backoff <= absl::ZeroDuration()) {
+    return error("retry.initial_backoff must be > 0");
+  }
+  if (options.retry.max_backoff < options.retry.initial_backoff) {
+    return error("retry.max_backoff must be >= retry.initial_backoff");
+  }
+  return options;
 }
 
 }  // namespace
@@ -23,10 +77,25 @@ absl::StatusOr<RouterOptions> RouterOptionsFromConfig(const cascade::v1::RouterC
   }
   if (config.max_query_bytes() > 0) options.max_query_bytes = config.max_query_bytes();
 
-  if (config.embedder().empty() || config.embedder() == "hashed") {
+  if (config.embedder() == "openai") {
+    if (!config.has_openai_embedder()) {
+      return absl::InvalidArgumentError(
+          "router config: `embedder: openai` needs an `openai_embedder` block (base_url, model)");
+    }
+    absl::StatusOr<OpenAIEmbedderOptions> openai =
+        OpenAIEmbedderOptionsFromConfig(config.openai_embedder());
+    if (!openai.ok()) return openai.status();
+    absl::StatusOr<std::shared_ptr<OpenAIEmbedder>> embedder =
+        OpenAIEmbedder::Create(*std::move(openai));
+    if (!embedder.ok()) return embedder.status();
+    options.index.embedder = OpenAIEmbedder::Factory(*std::move(embedder));
+  } else if (config.has_openai_embedder()) {
+    return absl::InvalidArgumentError(
+        "router config: openai_embedder is set but embedder is not `openai`");
+  } else if (config.embedder().empty() || config.embedder() == "hashed") {
     options.index.embedder = HashedEmbedder::Factory(HashedEmbedderOptions{});
   } else {
-    return UnknownName("embedder", config.embedder(), "hashed");
+    return UnknownName("embedder", config.embedder(), "hashed, openai");
   }
 
   ScorerOptions& scorer = options.index.scorer;

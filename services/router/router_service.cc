@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "common/log/logger.h"
 #include "common/runtime/request_context.h"
 #include "common/status/status_mapping.h"
 #include "services/router/route_proto.h"
@@ -45,7 +47,21 @@ grpc::ServerUnaryReactor* RouterService::Route(grpc::CallbackServerContext* cont
   absl::StatusOr<std::string> query = ReadRouteRequestQuery(*serialized);
   if (!query.ok()) return FinishNow(context, query.status());
   absl::StatusOr<Decision> decision = router_->Route(*query);
-  if (!decision.ok()) return FinishNow(context, decision.status());
+  if (!decision.ok()) {
+    const absl::Status& status = decision.status();
+    if (!absl::IsInvalidArgument(status)) {
+      // A remote embedder failed (down, slow, or answering nonsense). Every such query fails
+      // alike, so the caller (the orchestrator) should start at its first tier rather than
+      // retry here: UNAVAILABLE, which it treats as "no routing decision".
+      metrics_->RecordEmbedFailure();
+      LogWarn("route_embed_failed", {{"error", std::string(status.message())}});
+      return FinishNow(context, absl::UnavailableError(absl::StrCat(
+                                    "the router cannot embed the query (start at the first "
+                                    "tier): ",
+                                    status.message())));
+    }
+    return FinishNow(context, status);
+  }
   metrics_->RecordDecision(*decision);
   grpc::Slice reply(DecisionToProto(*decision).SerializeAsString());
   *response = grpc::ByteBuffer(&reply, 1);

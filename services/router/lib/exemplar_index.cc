@@ -2,15 +2,46 @@
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
-#include <faiss/utils/distances.h>
 #include <omp.h>
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "services/router/lib/vector_ops.h"
 
 namespace cascade::router {
 namespace {
+
+// Flat storage whose distances are our InnerProduct (AVX2 when available) instead of
+// FAISS's baseline build: the HNSW graph (search and construction) calls these for every
+// node it visits, so this is where a Route() spends most of its time.
+class FlatInnerProductStorage final : public faiss::IndexFlatIP {
+ public:
+  explicit FlatInnerProductStorage(faiss::Index::idx_t dimension) : faiss::IndexFlatIP(dimension) {}
+
+  faiss::FlatCodesDistanceComputer* get_FlatCodesDistanceComputer() const override {
+    return new Computer(get_xb(), static_cast<size_t>(d));
+  }
+
+ private:
+  struct Computer final : faiss::FlatCodesDistanceComputer {
+    Computer(const float* rows, size_t dimension)
+        : faiss::FlatCodesDistanceComputer(reinterpret_cast<const uint8_t*>(rows),
+                                           dimension * sizeof(float)),
+          rows(rows),
+          dimension(dimension) {}
+    void set_query(const float* x) override { query = x; }
+    float distance_to_code(const uint8_t* code) override {
+      return InnerProduct(query, reinterpret_cast<const float*>(code), dimension);
+    }
+    float symmetric_dis(idx_t i, idx_t j) override {
+      return InnerProduct(rows + i * dimension, rows + j * dimension, dimension);
+    }
+    const float* rows;
+    size_t dimension;
+    const float* query = nullptr;
+  };
+};
 
 // FAISS opens an OpenMP parallel region in every search, even for one query. From many
 // request threads that means a thread team per request thread and cores fighting over
@@ -44,8 +75,11 @@ absl::StatusOr<std::unique_ptr<ExemplarIndex>> ExemplarIndex::Build(
   const float* rows = nullptr;
   try {
     if (hnsw) {
+      // As IndexHNSWFlat, over our storage; the graph owns and deletes it.
       auto graph =
-          std::make_unique<faiss::IndexHNSWFlat>(d, options.hnsw_m, faiss::METRIC_INNER_PRODUCT);
+          std::make_unique<faiss::IndexHNSW>(new FlatInnerProductStorage(d), options.hnsw_m);
+      graph->own_fields = true;
+      graph->is_trained = true;
       graph->hnsw.efConstruction = options.hnsw_ef_construction;
       graph->hnsw.efSearch = options.hnsw_ef_search;
       graph->add(n, vectors);
@@ -89,7 +123,7 @@ std::vector<Neighbor> ExemplarIndex::Search(const float* query, int k) const {
 }
 
 float ExemplarIndex::Similarity(const float* query, int64_t exemplar) const {
-  return faiss::fvec_inner_product(query, rows_ + exemplar * dimension_, dimension_);
+  return InnerProduct(query, rows_ + exemplar * dimension_, dimension_);
 }
 
 }  // namespace cascade::router

@@ -1,13 +1,12 @@
 #include "services/router/lib/linear_scorer.h"
 
-#include <faiss/utils/utils.h>
-
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "services/router/lib/vector_ops.h"
 
 namespace cascade::router {
 namespace {
@@ -79,13 +78,12 @@ absl::StatusOr<std::unique_ptr<LinearScorer>> LinearScorer::Train(
       scorer->Predict(row.indices, row.values, absl::MakeSpan(gradient));
       // d(cross-entropy)/d(logits) = probabilities - one_hot(label).
       gradient[exemplar_routes[i]] -= 1.0f;
-      // The row updates run in FAISS's vectorised kernels, fast even in unoptimised builds.
+      // The row updates run in AddScaled (AVX2), fast even in unoptimised builds.
       for (size_t j = 0; j < row.indices.size(); ++j) {
-        float* route_weights = weights + size_t{row.indices[j]} * width;
-        faiss::fvec_madd(width, route_weights, -rate * row.values[j], gradient.data(),
-                         route_weights);
+        AddScaled(weights + size_t{row.indices[j]} * width, -rate * row.values[j], gradient.data(),
+                  width);
       }
-      faiss::fvec_madd(width, scorer->bias_.data(), -rate, gradient.data(), scorer->bias_.data());
+      AddScaled(scorer->bias_.data(), -rate, gradient.data(), width);
     }
   }
   return scorer;
@@ -96,8 +94,7 @@ void LinearScorer::Predict(absl::Span<const uint32_t> indices, absl::Span<const 
   const size_t width = static_cast<size_t>(num_routes_);
   std::copy(bias_.begin(), bias_.end(), scores.begin());
   for (size_t j = 0; j < indices.size(); ++j) {
-    faiss::fvec_madd(width, scores.data(), values[j], weights_.data() + size_t{indices[j]} * width,
-                     scores.data());
+    AddScaled(scores.data(), values[j], weights_.data() + size_t{indices[j]} * width, width);
   }
   SoftmaxInPlace(scores);
 }

@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "services/router/lib/labeled_queries.h"
 #include "services/router/lib/router.h"
+#include "services/router/lib/vector_ops.h"
 #include "tools/bench/router/clinc150.h"
 
 namespace cascade::router::bench {
@@ -61,9 +62,10 @@ int Run(int queries, int threads, int ef_search, const std::string& scorer,
   const double build_seconds = std::chrono::duration<double>(Clock::now() - build_start).count();
   const std::shared_ptr<const RouteIndex> index = (*router)->Snapshot();
   const RouteIndexBuildStats& stats = index->build_stats();
-  std::printf("index: %zu exemplars, %zu routes, %s, scorer %s\n", index->exemplars(),
-              index->routes().routes.size(), index->uses_hnsw() ? "HNSW" : "flat",
-              index->scorer_name().c_str());
+  std::printf("index: %zu exemplars, %zu routes, %s, scorer %s, vector ops %s\n",
+              index->exemplars(), index->routes().routes.size(),
+              index->uses_hnsw() ? "HNSW" : "flat", index->scorer_name().c_str(),
+              VectorOpsUseAvx2() ? "AVX2+FMA" : "scalar");
   std::printf("build: %.2f s (embed %.2f s, FAISS %.2f s, scorer %.2f s)\n\n", build_seconds,
               stats.embed_seconds, stats.index_seconds, stats.scorer_seconds);
 
