@@ -322,7 +322,7 @@ TEST(JudgeOptionsTest, TheLocalDeployConfigLoadsAndValidates) {
   std::stringstream yaml;
   yaml << file.rdbuf();
   v1::JudgeConfig config;
-  ASSERT_TRUE(ParseConfigYaml(absl::StrReplaceAll(yaml.str(), {{"{small}", "127.0.0.1:1"}}),
+  ASSERT_TRUE(ParseConfigYaml(absl::StrReplaceAll(yaml.str(), {{"{large}", "127.0.0.1:1"}}),
                               "judge.yaml", &config)
                   .ok());
   auto options = JudgeOptionsFromConfig(config);
