@@ -464,7 +464,7 @@ def run_helm_test_script(source, suite, front_door):
     for name, listening in suite.listening.items():
         args += ["--component", f"{name}={listening['metrics']}"]
     if front_door:
-        args += ["--front-door", f"http://{front_door}"]
+        args += ["--front-door", f"http://{front_door}", "--model", "default"]
     result = subprocess.run(args, capture_output=True, text=True, timeout=120)
     log(result.stdout.rstrip())
     if result.returncode != 0:

@@ -79,7 +79,8 @@ def main():
     parser.add_argument("--component", action="append", default=None,
                         help="NAME=HOST:PORT of a metrics port; repeatable")
     parser.add_argument("--front-door", default=os.environ.get("CASCADE_FRONT_DOOR", ""))
-    parser.add_argument("--model", default=os.environ.get("CASCADE_MODEL", ""))
+    parser.add_argument("--model", default=os.environ.get("CASCADE_MODEL", "default"),
+                        help="the request's model: a cascade policy of the front door")
     parser.add_argument("--prompt", default=os.environ.get("CASCADE_PROMPT", "hello"))
     parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args()
