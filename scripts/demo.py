@@ -1,8 +1,12 @@
 #!/usr/bin/python3
-"""make demo: starts the Cascade services on loopback (the inference service with the
-bundled bard pair, the router with the demo routes), waits for each to be healthy (gRPC
-grpc.health.v1 and HTTP /readyz), prints where they listen, shows a routing decision and a
-speculative generation, and stops everything cleanly (SIGTERM, drain) on Ctrl-C.
+"""make demo: starts the whole Cascade suite on loopback: the inference service with the
+bundled bard pair; tier "small" (the bard draft) and tier "large" (the bard target,
+speculating with the draft) as tier workers over it; the router with the demo routes; the
+judge; and the orchestrator with its OpenAI-compatible front door. It waits for each to be
+healthy (gRPC grpc.health.v1 and HTTP /readyz), prints where they listen, shows a routing
+decision and a speculative generation, sends a few requests through the front door and
+prints their answers with the cascade's trace, and stops everything cleanly (SIGTERM,
+drain) on Ctrl-C.
 
   scripts/demo.py --bin-dir build/bin --python-dir build/release/python [--once]
 """
@@ -10,25 +14,50 @@ speculative generation, and stops everything cleanly (SIGTERM, drain) on Ctrl-C.
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
+import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import grpc
 
-# (name, binary, config under deploy/local, what it is)
+# (name, binary, config under deploy/local, what it is), in start order: a config's
+# "{name}" placeholders are replaced by the bound gRPC addresses of the services before it.
 SERVICES = [
-    ("router", "cascade-router", "router.yaml", "semantic routing (FAISS), demo routes"),
-    ("orchestrator", "cascade-orchestrator", "demo-server.yaml",
-     "the cascade (not built yet); OpenAI-compatible front door"),
-    ("tier-worker", "cascade-tier-worker", "demo-server.yaml", "one model tier (no backend yet)"),
-    ("judge", "cascade-judge", "demo-server.yaml", "answer scoring (not built yet)"),
     ("inference", "cascade-inference", "inference.yaml", "GGUF engine, bard pair, speculative"),
+    ("small", "cascade-tier-worker", "tier-small.yaml", "tier small: bard draft"),
+    ("large", "cascade-tier-worker", "tier-large.yaml",
+     "tier large: bard target + draft speculation"),
+    ("router", "cascade-router", "router.yaml", "semantic routing (FAISS), demo routes"),
+    ("judge", "cascade-judge", "judge.yaml", "answer scoring"),
+    ("orchestrator", "cascade-orchestrator", "orchestrator.yaml",
+     "the cascade; OpenAI-compatible front door"),
 ]
+# Requests the demo sends through the front door: a greeting (routed to small), code
+# (routed to large) and free text (climbs on confidence).
+DEMO_PROMPTS = ["hello there", "write a python function that sorts a list", "ROMEO:"]
 SERVING = b"\x08\x01"
+
+
+def render_config(config, addresses, scratch):
+    """The config with "{name}" replaced by the addresses of the services started before."""
+    if not os.path.exists(config):
+        config = os.path.join("deploy", "local", "demo-server.yaml")
+    with open(config) as f:
+        text = f.read()
+    if "{" not in text:
+        return config
+    for name, address in addresses.items():
+        text = text.replace("{" + name + "}", address)
+    path = os.path.join(scratch, os.path.basename(config))
+    with open(path, "w") as f:
+        f.write(text)
+    return path
 
 
 def start(bin_dir, binary, config):
@@ -92,6 +121,36 @@ def show_samples(python_dir, addresses):
               f"mean accepted length {stats.accepted_tokens / stats.rounds + 1:.2f}")
 
 
+def show_front_door(http_address, prompts):
+    """A few chat completions through the OpenAI-compatible front door, with their traces."""
+    for prompt in prompts:
+        body = json.dumps({"model": "default", "max_tokens": 32,
+                           "messages": [{"role": "user", "content": prompt}]}).encode()
+        request = urllib.request.Request(f"http://{http_address}/v1/chat/completions", data=body,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                completion = json.load(response)
+        except urllib.error.HTTPError as error:
+            print(f"\nPOST /v1/chat/completions {prompt!r}: HTTP {error.code} {error.read().decode()}")
+            continue
+        except OSError as error:
+            print(f"\nPOST /v1/chat/completions {prompt!r}: {error}")
+            continue
+        trace = completion.get("cascade", {})
+        answer = completion["choices"][0]["message"]["content"]
+        print(f"\nPOST /v1/chat/completions {prompt!r} -> route {trace.get('route') or '-'}, "
+              f"final tier {trace.get('final_tier')}\n  {answer!r}")
+        for step in trace.get("steps", []):
+            print(f"  {step['tier']:<7}{step['model']:<13}{step['method'] or '-':<14}"
+                  f"confidence {step['confidence']:8.3f}  "
+                  f"{'accepted' if step['accepted'] else 'rejected':<9}"
+                  f"{step['latency_seconds'] * 1000:7.0f} ms  ${step['cost_usd']:.9f}"
+                  f"{'  ' + step['error'] if step.get('error') else ''}")
+        print(f"  cost ${trace.get('cost_usd', 0):.9f}, baseline "
+              f"${trace.get('baseline_cost_usd', 0):.9f}, saved ${trace.get('savings_usd', 0):.9f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bin-dir", default="build/bin", help="where the cascade-* binaries are")
@@ -106,22 +165,32 @@ def main():
     os.chdir(root)  # The configs name models and routes relative to the repository root.
     running = []
     all_healthy = True
+    scratch = tempfile.mkdtemp(prefix="cascade-demo-")
+    http_address = None
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
         print(f"{'service':<14}{'gRPC':<22}{'metrics':<22}{'health':<9}what")
         addresses = {}
         bin_dir = os.path.abspath(os.path.join(start_dir, options.bin_dir))
         for name, binary, config, what in SERVICES:
-            process, listening = start(bin_dir, binary, os.path.join("deploy", "local", config))
+            config_path = render_config(os.path.join("deploy", "local", config), addresses, scratch)
+            process, listening = start(bin_dir, binary, config_path)
             addresses[name] = listening["grpc"]
             running.append((name, process))
             state = "SERVING" if healthy(listening) else "NOT READY"
             all_healthy = all_healthy and state == "SERVING"
             print(f"{name:<14}{listening['grpc']:<22}{listening['metrics']:<22}{state:<9}{what}")
             if "http" in listening:
-                print(f"{'':<14}OpenAI-compatible front door: http://{listening['http']}/v1")
+                http_address = listening["http"]
+                print(f"{'':<14}OpenAI-compatible front door: http://{http_address}/v1")
         if all_healthy:
             show_samples(os.path.abspath(os.path.join(start_dir, options.python_dir)), addresses)
+            if http_address:
+                # --once (the ctest) sends one request: enough to show the path works.
+                show_front_door(http_address, DEMO_PROMPTS[:1] if options.once else DEMO_PROMPTS)
+                print(f"\nOpenAI SDK: OpenAI(base_url='http://{http_address}/v1', api_key='-'),"
+                      " model='default'")
+                print(f"cascadectl ask \"hello\" --orchestrator {addresses['orchestrator']}")
         print("\nMetrics: curl http://<metrics>/metrics   Probes: /healthz /readyz")
         if not options.once:
             print("Press Ctrl-C to stop (each service drains, then exits).")
@@ -129,9 +198,12 @@ def main():
     except KeyboardInterrupt:
         pass
     finally:
-        for _, process in running:
+        # Dependents first: the orchestrator drains before the tiers it calls stop.
+        codes = {}
+        for name, process in reversed(running):
             process.send_signal(signal.SIGTERM)
-        codes = {name: process.wait(timeout=60) for name, process in running}
+            codes[name] = process.wait(timeout=60)
+        shutil.rmtree(scratch, ignore_errors=True)
         print("stopped: " + ", ".join(f"{n} (exit {c})" for n, c in codes.items()))
         if any(codes.values()) or not all_healthy:
             sys.exit(1)
