@@ -1,7 +1,5 @@
 #include "services/judge/judge_service.h"
 
-#include <thread>
-
 #include "common/runtime/request_context.h"
 #include "common/status/status_mapping.h"
 
@@ -21,12 +19,6 @@ bool NeedsLlm(const v1::ScoreRequest& request) {
 
 JudgeService::JudgeService(std::shared_ptr<const Judge> judge) : judge_(std::move(judge)) {}
 
-JudgeService::~JudgeService() {
-  absl::MutexLock lock(&running_->mu);
-  running_->mu.Await(absl::Condition(
-      +[](int* calls) { return *calls == 0; }, &running_->calls));
-}
-
 grpc::ServerUnaryReactor* JudgeService::Score(grpc::CallbackServerContext* context,
                                               const v1::ScoreRequest* request,
                                               v1::ScoreResponse* response) {
@@ -41,15 +33,7 @@ grpc::ServerUnaryReactor* JudgeService::Score(grpc::CallbackServerContext* conte
     work();
     return reactor;
   }
-  {
-    absl::MutexLock lock(&running_->mu);
-    ++running_->calls;
-  }
-  std::thread([running = running_, work = std::move(work)] {
-    work();
-    absl::MutexLock lock(&running->mu);
-    --running->calls;
-  }).detach();
+  threads_.Run(std::move(work));
   return reactor;
 }
 

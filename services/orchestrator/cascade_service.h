@@ -8,8 +8,8 @@
 #include <memory>
 
 #include "cascade/v1/cascade.grpc.pb.h"
+#include "common/runtime/call_threads.h"
 #include "services/orchestrator/cascade_handler.h"
-#include "services/orchestrator/request_threads.h"
 
 namespace cascade::orchestrator {
 
@@ -25,11 +25,11 @@ class CascadeService final : public v1::Cascade::CallbackService {
       grpc::CallbackServerContext* context, const v1::CascadeRequest* request) override;
 
   CascadeHandler& handler() { return *handler_; }
-  RequestThreads& threads() { return threads_; }
+  CallThreads& threads() { return threads_; }
 
  private:
   std::shared_ptr<CascadeHandler> handler_;
-  RequestThreads threads_;  // Last: destroyed (and waited for) first.
+  CallThreads threads_;  // Last: destroyed (and waited for) first.
 };
 
 }  // namespace cascade::orchestrator

@@ -9,7 +9,7 @@
 
 #include "absl/time/time.h"
 #include "cascade/v1/tier.grpc.pb.h"
-#include "services/tier_worker/call_threads.h"
+#include "common/runtime/call_threads.h"
 #include "services/tier_worker/tier_worker.h"
 
 namespace cascade::tier_worker {

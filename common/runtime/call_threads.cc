@@ -1,31 +1,30 @@
-#include "services/orchestrator/request_threads.h"
+#include "common/runtime/call_threads.h"
 
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
-namespace cascade::orchestrator {
+namespace cascade {
 
-struct RequestThreads::State {
+struct CallThreads::State {
   absl::Mutex mu;
   int running ABSL_GUARDED_BY(mu) = 0;
 };
 
-RequestThreads::RequestThreads() : state_(std::make_shared<State>()) {}
+CallThreads::CallThreads() : state_(std::make_shared<State>()) {}
 
-RequestThreads::~RequestThreads() {
+CallThreads::~CallThreads() {
   absl::MutexLock lock(&state_->mu);
   state_->mu.Await(absl::Condition(
       +[](int* running) { return *running == 0; }, &state_->running));
 }
 
-void RequestThreads::Run(std::function<void()> work) {
+void CallThreads::Run(std::function<void()> work) {
   {
     absl::MutexLock lock(&state_->mu);
     ++state_->running;
   }
-  // Shared state: the last thread may still be unlocking after the destructor stops waiting.
   std::thread([state = state_, work = std::move(work)] {
     work();
     absl::MutexLock lock(&state->mu);
@@ -33,4 +32,4 @@ void RequestThreads::Run(std::function<void()> work) {
   }).detach();
 }
 
-}  // namespace cascade::orchestrator
+}  // namespace cascade

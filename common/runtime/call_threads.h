@@ -1,14 +1,14 @@
 #pragma once
 
-// Runs blocking calls (upstream HTTP, a downstream gRPC stream) off gRPC's callback
-// threads, which must never block. One thread per call: a call lasts seconds, so the
-// thread's cost is noise, and max_concurrency bounds how many there are. The destructor
-// waits for every call to end.
+// Runs a call's blocking work (upstream HTTP, synchronous downstream gRPC calls) off
+// gRPC's callback threads, which must never block. One thread per call: a call lasts
+// milliseconds to seconds, so a thread's start is noise beside it, and each service's
+// concurrency limit bounds how many there are. The destructor waits for every call to end.
 
 #include <functional>
 #include <memory>
 
-namespace cascade::tier_worker {
+namespace cascade {
 
 class CallThreads {
  public:
@@ -25,4 +25,4 @@ class CallThreads {
   std::shared_ptr<State> state_;
 };
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade
