@@ -22,6 +22,7 @@ nlohmann::json ReportJson(const ReportContext& context, const OpenLoopResult& re
           {"ok", result.outcomes.done - result.outcomes.errors},
           {"errors", result.outcomes.errors},
           {"held_by_concurrency_cap", result.held_by_cap},
+          {"unanswered", result.unanswered},
           {"codes", result.outcomes.codes},
           {"latency_ms",
            {{"p50", latency.p50_ms},
@@ -41,14 +42,15 @@ std::string ReportTable(const ReportContext& context, const OpenLoopResult& resu
       "target        %s\n"
       "offered       %.0f req/s for %.1f s (at most %d in flight)\n"
       "achieved      %.1f req/s over %.2f s\n"
-      "requests      %d sent, %d answered OK, %d errors, %d held by the concurrency cap\n"
+      "requests      %d sent, %d answered OK, %d errors, %d unanswered, %d held by the "
+      "concurrency cap\n"
       "latency (OK, from the scheduled send, ms)\n"
       "  p50 %9.3f   p90 %9.3f   p99 %9.3f   p99.9 %9.3f   max %9.3f   mean %9.3f\n"
       "errors answered within (ms): p50 %.3f   p99 %.3f   max %.3f\n"
       "codes\n",
       context.target, context.offered_rate, context.duration_seconds, context.max_in_flight,
       json["achieved_rate"].get<double>(), result.elapsed_seconds, result.scheduled,
-      json["ok"].get<int64_t>(), result.outcomes.errors, result.held_by_cap,
+      json["ok"].get<int64_t>(), result.outcomes.errors, result.unanswered, result.held_by_cap,
       latency["p50"].get<double>(), latency["p90"].get<double>(), latency["p99"].get<double>(),
       latency["p999"].get<double>(), latency["max"].get<double>(), latency["mean"].get<double>(),
       json["error_latency_ms"]["p50"].get<double>(), json["error_latency_ms"]["p99"].get<double>(),

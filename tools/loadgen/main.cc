@@ -88,6 +88,7 @@ int Run(const LoadgenOptions& options) {
   } else {
     std::cout << ReportTable(context, result);
   }
+  std::cout.flush();
   return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "tools/loadgen/open_loop.h"
 
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -28,9 +29,11 @@ class InFlight {
     --count_;
     changed_.notify_all();
   }
-  void WaitForNone() {
+  // Returns how many are still in flight at `deadline` (0 when all ended before it).
+  int WaitForNoneUntil(Clock::time_point deadline) {
     std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [this] { return count_ == 0; });
+    changed_.wait_until(lock, deadline, [this] { return count_ == 0; });
+    return count_;
   }
   int count() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -48,8 +51,12 @@ class InFlight {
 
 OpenLoopResult RunOpenLoop(const OpenLoopOptions& options,
                            const std::vector<v1::CascadeRequest>& requests, LoadTarget& target) {
-  LatencyRecorder recorder;
-  InFlight in_flight(options.max_in_flight);
+  // Shared with the completion callbacks: a call that never answers (a target that loses a
+  // callback) may complete after this function has given up on it and returned.
+  auto recorder_owner = std::make_shared<LatencyRecorder>();
+  auto in_flight_owner = std::make_shared<InFlight>(options.max_in_flight);
+  LatencyRecorder& recorder = *recorder_owner;
+  InFlight& in_flight = *in_flight_owner;
   OpenLoopResult result;
   const auto interval = std::chrono::duration<double>(1.0 / options.rate_per_second);
   const int64_t total = static_cast<int64_t>(
@@ -74,12 +81,13 @@ OpenLoopResult RunOpenLoop(const OpenLoopOptions& options,
     std::this_thread::sleep_until(scheduled);
     if (in_flight.Acquire()) ++result.held_by_cap;
     const v1::CascadeRequest& request = requests[static_cast<size_t>(i) % requests.size()];
-    target.Send(
-        request, options.request_timeout, [&recorder, &in_flight, scheduled](CallOutcome outcome) {
-          double ms = std::chrono::duration<double, std::milli>(Clock::now() - scheduled).count();
-          recorder.Record(outcome.code, outcome.ok, ms);
-          in_flight.Release();
-        });
+    target.Send(request, options.request_timeout,
+                [recorder_owner, in_flight_owner, scheduled](CallOutcome outcome) {
+                  double ms =
+                      std::chrono::duration<double, std::milli>(Clock::now() - scheduled).count();
+                  recorder_owner->Record(outcome.code, outcome.ok, ms);
+                  in_flight_owner->Release();
+                });
     ++result.scheduled;
     const Clock::time_point now = Clock::now();
     if (now >= next_progress) {
@@ -87,7 +95,10 @@ OpenLoopResult RunOpenLoop(const OpenLoopOptions& options,
       next_progress += options.progress_every;
     }
   }
-  in_flight.WaitForNone();
+  // Every request carries its deadline, so all should have ended by then; a target that
+  // never answers must not hang the run: what is left is reported as unanswered.
+  result.unanswered =
+      in_flight.WaitForNoneUntil(Clock::now() + options.request_timeout + options.answer_grace);
   result.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   progress(Clock::now(), result.scheduled);
   result.outcomes = recorder.Take();

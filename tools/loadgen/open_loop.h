@@ -21,6 +21,9 @@ struct OpenLoopOptions {
   std::chrono::milliseconds duration{10000};
   int max_in_flight = 256;
   std::chrono::milliseconds request_timeout{10000};
+  // How long past its deadline a request may take to report before it counts as
+  // unanswered (and is no longer waited for).
+  std::chrono::milliseconds answer_grace{5000};
   // Every `progress_every` a progress line is handed to `on_progress` (if set).
   std::chrono::milliseconds progress_every{1000};
   std::function<void(const std::string&)> on_progress;
@@ -30,11 +33,15 @@ struct OpenLoopResult {
   double elapsed_seconds = 0;  // From the first scheduled send to the last answer.
   int64_t scheduled = 0;
   int64_t held_by_cap = 0;  // Requests that waited for the concurrency cap.
+  // Requests with no answer `answer_grace` past their deadline (a target that lost them);
+  // not in `outcomes`.
+  int64_t unanswered = 0;
   LatencyRecorder::Snapshot outcomes;
 };
 
 // Sends requests[i % size] on schedule until the duration ends, then waits for every
-// request in flight (each is bounded by request_timeout).
+// request in flight: each is bounded by request_timeout, and what has not answered
+// answer_grace after that is counted as unanswered rather than waited for.
 OpenLoopResult RunOpenLoop(const OpenLoopOptions& options,
                            const std::vector<v1::CascadeRequest>& requests, LoadTarget& target);
 

@@ -100,6 +100,37 @@ TEST(OpenLoopTest, TheConcurrencyCapHoldsRequestsBackAndTheirWaitCountsAsLatency
   EXPECT_GE(*std::max_element(latencies.begin(), latencies.end()), 400.0);
 }
 
+// Never answers until released: a target that lost its callbacks.
+class SilentTarget : public LoadTarget {
+ public:
+  void Send(const v1::CascadeRequest&, std::chrono::milliseconds,
+            std::function<void(CallOutcome)> done) override {
+    held_.push_back(std::move(done));
+  }
+  std::string Describe() const override { return "silent"; }
+  void AnswerAll() {
+    for (auto& done : held_) done(CallOutcome{true, "OK"});
+  }
+
+ private:
+  std::vector<std::function<void(CallOutcome)>> held_;
+};
+
+TEST(OpenLoopTest, ATargetThatNeverAnswersDoesNotHangTheRun) {
+  SilentTarget target;
+  OpenLoopOptions options;
+  options.rate_per_second = 100;
+  options.duration = std::chrono::milliseconds(50);
+  options.request_timeout = std::chrono::milliseconds(20);
+  options.answer_grace = std::chrono::milliseconds(20);
+  OpenLoopResult result = RunOpenLoop(options, OneRequest(), target);
+  EXPECT_EQ(result.scheduled, 5);
+  EXPECT_EQ(result.unanswered, 5);
+  EXPECT_EQ(result.outcomes.done, 0);
+  // Answers that come after the run gave up touch nothing that is gone (ASan would say).
+  target.AnswerAll();
+}
+
 TEST(OpenLoopTest, ProgressLinesArriveWhileSending) {
   DelayedTarget target(std::chrono::milliseconds(1), 0);
   OpenLoopOptions options;
