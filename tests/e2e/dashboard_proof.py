@@ -26,16 +26,15 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from local_suite import SERVER, Suite, free_port, http_get, log
 
 DASHBOARDS = "deploy/helm/cascade/dashboards"
 RULES = "deploy/helm/cascade/rules/cascade-rules.yaml"
@@ -50,80 +49,6 @@ ORCHESTRATOR_SERIES = {
 SKIP = 77
 SERVING = b"\x08\x01"
 DEADLINE_S = 90
-
-
-def log(message):
-    print(message, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Suite:
-    def __init__(self, bin_dir, scratch):
-        self.bin_dir = bin_dir
-        self.scratch = scratch
-        self.processes = []
-        self.listening = {}
-
-    def start(self, name, binary, config_text, extra=()):
-        path = os.path.join(self.scratch, f"{name}.yaml")
-        with open(path, "w") as f:
-            f.write(config_text)
-        args = [os.path.join(self.bin_dir, binary), "--config", path, *extra]
-        process = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
-        self.processes.append((name, process))
-        line = process.stderr.readline()
-        try:
-            listening = json.loads(line)
-        except json.JSONDecodeError:
-            raise SystemExit(f"FAIL {name} did not start: {line}{process.stderr.read()[:2000]}")
-        threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
-        self.listening[name] = listening
-        wait_ready(name, listening)
-        return listening
-
-    def stop(self):
-        codes = {}
-        for name, process in reversed(self.processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-            try:
-                codes[name] = process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                codes[name] = "killed"
-        return codes
-
-
-def http_get(url, timeout=5):
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-    except OSError:
-        return None, b""
-
-
-def wait_ready(name, listening):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if http_get(f"http://{listening['metrics']}/readyz", 2)[0] == 200:
-            return
-        time.sleep(0.05)
-    raise SystemExit(f"FAIL {name} never became ready")
-
-
-SERVER = """server:
-  grpc_listen: 127.0.0.1:0
-  metrics_listen: 127.0.0.1:0
-  drain_delay: 0s
-  drain_grace: 2s
-"""
 
 
 def tier_config(name, model, address, price, speculation="mode: NONE"):

@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+"""Chaos tests: the suite on loopback under steady open-loop load (cascade-loadgen through
+the orchestrator's gRPC API) while one fault is injected. Each scenario is bounded in time
+and prints one RESULT line with what the load saw.
+
+  chaos_test.py --bin-dir DIR --test-bin-dir DIR --scenario NAME [--rate R] [--seconds S]
+
+The suite: two cascade-test-upstream processes (OpenAI-compatible, faults switched at run
+time), tier workers `small` and `large` over them (on unix: sockets, so a restarted worker
+comes back on the same address), a router, and the orchestrator with policy `default`
+(small, accepted when the answer's mean logprob >= -2, then large).
+
+Scenarios:
+  tier_kill             SIGKILL the small tier worker mid-run: no request fails (they
+                        climb to large), its circuit opens; started again on the same
+                        socket, traffic returns to small.
+  router_kill           SIGKILL the router mid-run: no request fails; they start at small.
+  orchestrator_sigterm  SIGTERM the orchestrator with answers in flight: those complete,
+                        later requests are refused fast (UNAVAILABLE, or CANCELLED for one
+                        that arrived as the server shut down), it exits 0, the load
+                        generator ends on time.
+  slow_tier             small's upstream answers late: requests climb and answer within
+                        their deadline; with both upstreams late, they fail with
+                        DEADLINE_EXCEEDED (UNAVAILABLE once the circuits open) within
+                        their deadline.
+  upstream_429          small's upstream answers 429 in bursts: no request fails, and the
+                        tier worker's attempts stay bounded (no retry storm).
+  steady                no fault: load only, the report printed (for measurements).
+Standard library only.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from local_suite import SERVER, Suite, http_get, http_post_json, log
+
+MAX_RETRIES = 2
+
+
+def tier_config(name, upstream):
+    return SERVER + f"""tier: {name}
+openai:
+  base_url: http://{upstream}/v1
+  model: test-{name}
+retry:
+  max_retries: {MAX_RETRIES}
+  initial_backoff: 20ms
+  max_backoff: 200ms
+max_concurrency: 512
+price:
+  input_usd_per_mtok: {0.15 if name == 'small' else 5}
+  output_usd_per_mtok: {0.6 if name == 'small' else 15}
+"""
+
+
+ROUTES = """default: general
+routes:
+  - name: geography
+    utterances:
+      - what is the capital of france
+      - which city is the capital of a country
+    start_tier: small
+"""
+
+
+def orchestrator_config(suite):
+    small, large, router = (suite.listening[n]["grpc"] for n in ("small", "large", "router"))
+    return SERVER.replace("drain_grace: 2s", "drain_grace: 10s") + f"""router:
+  address: "{router}"
+tiers:
+  - name: small
+    endpoint: {{address: "{small}"}}
+  - name: large
+    endpoint: {{address: "{large}"}}
+circuit_breaker:
+  failures: 3
+  open_for: 1s
+http:
+  max_connections: 256
+policies:
+  - name: default
+    tiers:
+      - tier: small
+        accept:
+          logprob:
+            aggregate: mean
+            min: -2
+      - tier: large
+"""
+
+
+class Cascade:
+    def __init__(self, suite, test_bin_dir, scratch):
+        self.suite = suite
+        self.bin_dir = suite.bin_dir
+        self.scratch = scratch
+        upstream = os.path.join(test_bin_dir, "cascade-test-upstream")
+        self.upstreams = {}
+        for name in ("small", "large"):
+            self.upstreams[name] = self.suite.start(f"upstream-{name}", upstream, None)["http"]
+        for name in ("small", "large"):
+            self.suite.start(name, "cascade-tier-worker", tier_config(name, self.upstreams[name]),
+                             extra=["--grpc-listen", f"unix:{scratch}/{name}.sock"])
+        routes = os.path.join(scratch, "routes.yaml")
+        with open(routes, "w") as f:
+            f.write(ROUTES)
+        self.suite.start("router", "cascade-router", SERVER + f"routes_file: {routes}\n",
+                         extra=["--grpc-listen", f"unix:{scratch}/router.sock"])
+        self.orchestrator = self.suite.start("orchestrator", "cascade-orchestrator",
+                                             orchestrator_config(self.suite))
+
+    def faults(self, upstream, **faults):
+        status, body = http_post_json(f"http://{self.upstreams[upstream]}/admin", faults)
+        if status != 200:
+            raise SystemExit(f"FAIL setting faults on {upstream}: {status} {body!r}")
+
+    def upstream_calls(self, upstream):
+        status, body = http_get(f"http://{self.upstreams[upstream]}/admin/stats")
+        if status != 200:
+            raise SystemExit(f"FAIL reading {upstream}'s stats: {status}")
+        return json.loads(body)
+
+    def metric(self, pattern):
+        """The value of the orchestrator's first metric line matching `pattern`, or None."""
+        status, body = http_get(f"http://{self.orchestrator['metrics']}/metrics")
+        if status != 200:
+            return None
+        for line in body.decode().splitlines():
+            if re.match(pattern, line):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+
+    def load(self, rate, seconds, timeout_ms=5000):
+        """Starts cascade-loadgen; returns (thread, result dict filled when it ends)."""
+        result = {}
+        args = [os.path.join(self.bin_dir, "cascade-loadgen"), "--target",
+                self.orchestrator["grpc"], "--rate", str(rate), "--duration", f"{seconds}s",
+                "--timeout-ms", str(timeout_ms), "--policy", "default", "--json", "--quiet",
+                "--concurrency", "1024"]
+
+        def run():
+            began = time.monotonic()
+            try:
+                done = subprocess.run(args, capture_output=True, text=True,
+                                      timeout=seconds + timeout_ms / 1000 + 20)
+            except subprocess.TimeoutExpired as hung:
+                output = hung.stdout.decode() if isinstance(hung.stdout, bytes) else hung.stdout
+                result["error"] = (f"cascade-loadgen did not exit "
+                                   f"({'after' if output else 'before'} its report): {output}")
+                return
+            result["wall_s"] = time.monotonic() - began
+            if done.returncode != 0:
+                result["error"] = f"cascade-loadgen exited {done.returncode}: {done.stderr}"
+                return
+            result.update(json.loads(done.stdout))
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread, result
+
+
+def finish(load, name):
+    thread, result = load
+    thread.join()
+    if "error" in result:
+        raise SystemExit(f"FAIL {name}: {result['error']}")
+    latency = result["latency_ms"]
+    log(f"RESULT {name}: sent {result['sent']} at {result['offered_rate']:.0f}/s, "
+        f"ok {result['ok']}, errors {result['errors']}, codes {result['codes']}, "
+        f"p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, max {latency['max']:.1f} ms, "
+        f"errors answered within {result['error_latency_ms']['max']:.1f} ms")
+    return result
+
+
+def expect(condition, message):
+    if not condition:
+        raise SystemExit(f"FAIL {message}")
+    log(f"ok   {message}")
+
+
+def wait_for(condition, timeout_s, what):
+    """Polls `condition` (a state to reach, not a fixed sleep) until it holds."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"FAIL {what} within {timeout_s} s")
+
+
+def at(start, seconds):
+    """Waits until `seconds` after `start`: when in the load run the fault is injected."""
+    time.sleep(max(0.0, start + seconds - time.monotonic()))
+
+
+def tier_kill(cascade, rate, seconds):
+    start = time.monotonic()
+    load = cascade.load(rate, seconds)
+    at(start, seconds * 0.25)
+    cascade.suite.kill("small")
+    log("killed the small tier worker (SIGKILL)")
+    wait_for(lambda: cascade.metric(r'cascade_tier_circuit_open\{.*tier="small"') == 1, 5,
+             "the small tier's circuit opens")
+    log("small's circuit is open")
+    at(start, seconds * 0.5)
+    cascade.suite.restart("small")
+    calls_at_restart = cascade.upstream_calls("small")["calls"]
+    log(f"restarted the small tier worker on the same socket ({calls_at_restart} upstream calls so far)")
+    result = finish(load, "tier_kill")
+    expect(result["errors"] == 0, "no request failed while the small tier was down")
+    expect(result["ok"] == result["sent"], "every request was answered")
+    expect(cascade.upstream_calls("small")["calls"] > calls_at_restart,
+           "traffic returned to the small tier after its restart")
+    expect(cascade.metric(r'cascade_tier_circuit_open\{.*tier="small"') == 0,
+           "small's circuit closed again")
+
+
+def router_kill(cascade, rate, seconds):
+    start = time.monotonic()
+    load = cascade.load(rate, seconds)
+    at(start, seconds * 0.3)
+    cascade.suite.kill("router")
+    calls_at_kill = cascade.upstream_calls("small")["calls"]
+    log("killed the router (SIGKILL)")
+    result = finish(load, "router_kill")
+    expect(result["errors"] == 0, "no request failed without the router")
+    expect(cascade.upstream_calls("small")["calls"] > calls_at_kill,
+           "requests kept starting at the first tier (small) after the router died")
+
+
+def orchestrator_sigterm(cascade, rate, seconds):
+    # Answers take 300 ms, so requests are in flight when the signal lands.
+    cascade.faults("small", delay_ms=300)
+    start = time.monotonic()
+    load = cascade.load(rate, seconds, timeout_ms=5000)
+    signal_at = seconds * 0.5
+    at(start, signal_at)
+    orchestrator = cascade.suite.kill("orchestrator", sig=15)
+    log("sent SIGTERM to the orchestrator")
+    code = orchestrator.wait(timeout=20)
+    exited_after = time.monotonic() - start - signal_at
+    result = finish(load, "orchestrator_sigterm")
+    expect(code == 0, f"the orchestrator drained and exited 0 (exit {code}, "
+                      f"{exited_after:.1f} s after SIGTERM)")
+    # A call that reached the server as it shut down, before a handler took it, is
+    # cancelled by gRPC (CANCELLED); later ones find no server (UNAVAILABLE). Either is a
+    # fast refusal a client can retry elsewhere.
+    expect(set(result["codes"]) <= {"OK", "UNAVAILABLE", "CANCELLED"},
+           f"requests either completed or were refused ({result['codes']})")
+    # Everything sent before the signal was in flight or done: all of it must complete.
+    expect(result["ok"] >= int(rate * signal_at * 0.95),
+           f"requests sent before SIGTERM completed ({result['ok']} OK, "
+           f"~{int(rate * signal_at)} sent before it)")
+    expect(result["unanswered"] == 0, "every request got an answer")
+    expect(result["errors"] == 0 or result["error_latency_ms"]["max"] < 1000,
+           "requests after SIGTERM were refused fast (under 1 s)")
+    expect(result["wall_s"] < seconds + 10, f"the load generator ended on time "
+                                            f"({result['wall_s']:.1f} s for {seconds} s)")
+
+
+def slow_tier(cascade, rate, seconds):
+    timeout_ms = 3000
+    # small answers after 2.5 s; its share of a 3 s deadline is half: it times out (and its
+    # circuit soon opens), and the request climbs to large, which is fast.
+    cascade.faults("small", delay_ms=2500)
+    result = finish(cascade.load(rate, seconds, timeout_ms), "slow_tier (small slow)")
+    expect(result["errors"] == 0, "with small slow, every request climbed and was answered")
+    expect(result["latency_ms"]["max"] < timeout_ms,
+           f"...within its {timeout_ms} ms deadline ({result['latency_ms']['max']:.0f} ms)")
+    cascade.faults("large", delay_ms=3000)
+    timeout_ms = 1000
+    result = finish(cascade.load(rate, seconds, timeout_ms), "slow_tier (both slow)")
+    # Each request fails with DEADLINE_EXCEEDED; once both circuits have opened on those
+    # timeouts, requests are refused at once as UNAVAILABLE ("circuit open") instead.
+    codes = result["codes"]
+    expect(result["ok"] == 0 and set(codes) <= {"DEADLINE_EXCEEDED", "UNAVAILABLE"}
+           and codes.get("DEADLINE_EXCEEDED", 0) > 0,
+           f"with both slow, requests failed with DEADLINE_EXCEEDED, or UNAVAILABLE once the "
+           f"circuits opened ({codes})")
+    expect(result["error_latency_ms"]["max"] < timeout_ms + 500,
+           f"...within their deadline ({result['error_latency_ms']['max']:.0f} ms for "
+           f"{timeout_ms} ms)")
+
+
+def upstream_429(cascade, rate, seconds):
+    # 429 for 300 ms of every second: retries back off (20 ms, 40 ms, ...) and give up.
+    cascade.faults("small", fail_status=429, fail_on_ms=300, fail_period_ms=1000)
+    result = finish(cascade.load(rate, seconds), "upstream_429")
+    stats = cascade.upstream_calls("small")
+    log(f"small's upstream saw {stats['calls']} calls, {stats['failed']} answered 429, "
+        f"for {result['sent']} requests")
+    expect(result["errors"] == 0, "no request failed during 429 bursts (they retried or climbed)")
+    expect(stats["failed"] > 0, "the bursts happened")
+    expect(stats["calls"] <= result["sent"] * (1 + MAX_RETRIES),
+           f"attempts stayed bounded: {stats['calls']} upstream calls <= "
+           f"{result['sent']} requests x {1 + MAX_RETRIES} attempts")
+
+
+def steady(cascade, rate, seconds):
+    result = finish(cascade.load(rate, seconds, timeout_ms=10000), "steady")
+    print(json.dumps(result, indent=2))
+
+
+SCENARIOS = {f.__name__: f for f in
+             (tier_kill, router_kill, orchestrator_sigterm, slow_tier, upstream_429, steady)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--test-bin-dir", required=True)
+    parser.add_argument("--scenario", required=True, choices=sorted(SCENARIOS))
+    parser.add_argument("--rate", type=float, default=40)
+    parser.add_argument("--seconds", type=float, default=8)
+    args = parser.parse_args()
+    scratch = tempfile.mkdtemp(prefix=f"cascade-chaos-{args.scenario}-")
+    suite = Suite(os.path.abspath(args.bin_dir), scratch)
+    try:
+        cascade = Cascade(suite, os.path.abspath(args.test_bin_dir), scratch)
+        SCENARIOS[args.scenario](cascade, args.rate, args.seconds)
+    except SystemExit:
+        suite.tail_logs()
+        raise
+    finally:
+        suite.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
