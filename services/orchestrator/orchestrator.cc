@@ -5,8 +5,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/json/json_nesting.h"
 #include "common/log/logger.h"
+#include "common/validation/generation_params.h"
 
 namespace cascade::orchestrator {
 namespace {
@@ -29,6 +29,10 @@ absl::Status ValidateRequest(const v1::CascadeRequest& request) {
       return absl::InvalidArgumentError(absl::StrCat(
           "messages[", i, "].role '", role, "' must be \"system\", \"user\" or \"assistant\""));
     }
+    if (!IsValidUtf8(request.messages(i).content())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("messages[", i, "].content is not valid UTF-8"));
+    }
   }
   if (request.has_threshold_override() &&
       !(request.threshold_override() >= 0 && request.threshold_override() <= 1)) {
@@ -38,16 +42,9 @@ absl::Status ValidateRequest(const v1::CascadeRequest& request) {
   if (request.has_budget_pusd() && request.budget_pusd() < 0) {
     return absl::InvalidArgumentError("budget_pusd must be >= 0");
   }
-  if (request.params().max_tokens() < 0) {
-    return absl::InvalidArgumentError("params.max_tokens must be >= 0");
-  }
-  const std::string& schema = request.params().response_format().json_schema();
-  if (int depth = JsonNestingDepth(schema); depth > kMaxJsonNesting) {
-    return absl::InvalidArgumentError(absl::StrCat("params.response_format.json_schema nests ",
-                                                   depth, " levels deep; at most ", kMaxJsonNesting,
-                                                   " are accepted"));
-  }
-  return absl::OkStatus();
+  // The tiers' own checks, before anything is spent: a request every tier would refuse
+  // must not look like a broken cascade (UNAVAILABLE) or trip their circuit breakers.
+  return ValidateGenerationParams(request.params());
 }
 
 int TierIndex(const PolicySettings& policy, const std::string& tier) {

@@ -34,6 +34,7 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Climb(const v1::CascadeRequest
   bool accepted = false;
   bool streamed = false;
   bool last_errored = false;
+  size_t refused_as_invalid_count = 0;  // Tiers that answered INVALID_ARGUMENT/OUT_OF_RANGE.
   std::vector<std::string> errors;
   std::string stopped;
   std::string previous_tier;
@@ -106,7 +107,17 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Climb(const v1::CascadeRequest
         breaker.RecordAbandoned();
         return absl::CancelledError("the client cancelled");
       }
-      breaker.RecordFailure();
+      // A tier that refuses the request as invalid (a max_tokens over its limit, say) is
+      // healthy: that must not open its circuit for everyone else.
+      const bool refused_as_invalid =
+          answer.status().code() == absl::StatusCode::kInvalidArgument ||
+          answer.status().code() == absl::StatusCode::kOutOfRange;
+      if (refused_as_invalid) {
+        breaker.RecordAbandoned();
+        ++refused_as_invalid_count;
+      } else {
+        breaker.RecordFailure();
+      }
       double seconds = absl::ToDoubleSeconds(clock_() - step_began);
       step->set_latency_seconds(seconds);
       step->set_method("none");
@@ -176,6 +187,10 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Climb(const v1::CascadeRequest
     if (clock_() >= deadline || escalation_reason == "timeout") {
       return absl::DeadlineExceededError(
           absl::StrCat("the deadline passed before any tier answered: ", trace));
+    }
+    if (refused_as_invalid_count > 0 && refused_as_invalid_count == errors.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("every tier tried refused the request: ", trace));
     }
     return absl::UnavailableError(absl::StrCat("every tier tried failed: ", trace));
   }

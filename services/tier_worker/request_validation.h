@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "cascade/v1/tier.pb.h"
+#include "common/validation/generation_params.h"
 
 namespace cascade::tier_worker {
 
@@ -19,8 +20,5 @@ struct RequestLimits {
 
 absl::Status ValidateCompleteRequest(const cascade::v1::CompleteRequest& request,
                                      const RequestLimits& limits);
-
-// Well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
-bool IsValidUtf8(absl::string_view text);
 
 }  // namespace cascade::tier_worker

@@ -19,6 +19,7 @@ using testing::FakeJudgeClient;
 using testing::FakeRouterClient;
 using testing::FakeTierClient;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr int64_t kSmallIn = 100'000;  // 0.10 USD per million tokens.
 constexpr int64_t kSmallOut = 400'000;
@@ -230,6 +231,38 @@ TEST_F(OrchestratorTest, ALastTierOutOfTimeIsDeadlineExceededEvenBeforeTheDeadli
   EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_THAT(response.status().message(), HasSubstr("small is down"));
   EXPECT_THAT(response.status().message(), HasSubstr("did not answer in time"));
+}
+
+// A request every tier refuses as invalid is the caller's error, and it says nothing about
+// the tiers' health: INVALID_ARGUMENT, and no circuit opens (the breaker allows 2 failures).
+TEST_F(OrchestratorTest, ARequestEveryTierRefusesIsInvalidArgumentAndOpensNoCircuit) {
+  Orchestrator& orchestrator = Make();
+  for (int i = 0; i < 3; ++i) {
+    small_->Enqueue(absl::InvalidArgumentError("max_tokens 9999 is over this tier's limit"));
+    large_->Enqueue(absl::InvalidArgumentError("max_tokens 9999 is over this tier's limit"));
+    auto response = orchestrator.Complete(Ask("hi"), Call());
+    EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(response.status().message(), HasSubstr("over this tier's limit"));
+  }
+  small_->Enqueue(Small(-0.2));
+  auto response = orchestrator.Complete(Ask("hi"), Call());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->final_tier(), "small");
+  EXPECT_THAT(Metrics(), Not(HasSubstr("cascade_tier_circuit_open{tier=\"small\"} 1")));
+}
+
+// Parameters the tiers would refuse are refused before any tier is called.
+TEST_F(OrchestratorTest, InvalidParametersAreRefusedBeforeAnyTierIsCalled) {
+  v1::CascadeRequest request = Ask("hi");
+  request.mutable_params()->set_temperature(std::nanf(""));
+  auto response = Make().Complete(request, Call());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(response.status().message(), HasSubstr("params.temperature"));
+  request = Ask("bad \xC3\x28 byte");
+  response = Make().Complete(request, Call());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(response.status().message(), HasSubstr("not valid UTF-8"));
+  EXPECT_EQ(small_->calls(), 0);
 }
 
 TEST_F(OrchestratorTest, ARejectedAnswerIsKeptWhenTheTierAboveFails) {
