@@ -1,6 +1,7 @@
 // cascade-test-upstream: an OpenAI-compatible chat completions server for the chaos tests
 // and load runs, whose faults are switched at run time (POST /admin) while load flows:
-// latency, and bursts of an error status (429 with Retry-After, 5xx). Counts what it saw
+// latency, bursts of an error status (429 with Retry-After, 5xx), and broken answers
+// (malformed JSON, NaN logprobs). Counts what it saw
 // (GET /admin/stats), so a test can prove retries stayed bounded.
 //
 //   cascade-test-upstream [--listen HOST:PORT] [--threads N]
@@ -16,6 +17,7 @@
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 #include <thread>
 
@@ -35,6 +37,9 @@ struct Faults {
   int fail_on_ms = 0;      // Fail during the first fail_on_ms of every fail_period_ms...
   int fail_period_ms = 0;  // ...0: fail every call while fail_status is set.
   int retry_after_s = -1;  // Retry-After header on failures (-1: none).
+  // A broken answer with status 200: "malformed_json" (not JSON at all) or "nan_logprobs"
+  // (well-formed, but every token logprob is the literal NaN); "" answers normally.
+  std::string reply;
   Clock::time_point since = Clock::now();
 };
 
@@ -43,6 +48,15 @@ class Upstream {
   bool SetFaults(const json& body, std::string* error) {
     Faults faults;
     for (const auto& [key, value] : body.items()) {
+      if (key == "reply") {
+        if (!value.is_string() ||
+            (value != "" && value != "malformed_json" && value != "nan_logprobs")) {
+          *error = "reply must be \"\", \"malformed_json\" or \"nan_logprobs\"";
+          return false;
+        }
+        faults.reply = value.get<std::string>();
+        continue;
+      }
       int* field = key == "delay_ms"         ? &faults.delay_ms
                    : key == "fail_status"    ? &faults.fail_status
                    : key == "fail_on_ms"     ? &faults.fail_on_ms
@@ -86,9 +100,17 @@ class Upstream {
     const std::vector<std::string> tokens = {"Paris", " is", " the", " capital."};
     using cascade::tier_worker::testing::ChatCompletionChunks;
     using cascade::tier_worker::testing::ChatCompletionJson;
+    if (faults.reply == "malformed_json") {
+      response.set_content("{\"choices\": [{\"message\": ", "application/json");
+      return;
+    }
     if (!stream) {
-      response.set_content(ChatCompletionJson(tokens, 12, 4, true, "test-upstream").dump(),
-                           "application/json");
+      std::string answer = ChatCompletionJson(tokens, 12, 4, true, "test-upstream").dump();
+      if (faults.reply == "nan_logprobs") {
+        answer =
+            std::regex_replace(answer, std::regex(R"("logprob":-?[0-9.eE+-]+)"), "\"logprob\":NaN");
+      }
+      response.set_content(answer, "application/json");
       return;
     }
     std::string events;
