@@ -50,9 +50,32 @@ def with_invalid_utf8(message, placeholder="INVALID_UTF8_HERE"):
 
 
 class BadInputCase(unittest.TestCase):
-    """Shared checks: each case must fail with `code` and a non-empty message."""
+    """Starts the servers a subclass's start() asks for, once per class, and checks each case:
+    it must fail with `code` and a non-empty message."""
 
     service = ""
+    stub_class = None
+
+    @classmethod
+    def start(cls, servers):
+        """Starts what the class needs; returns the server its stub talks to."""
+        raise NotImplementedError
+
+    @classmethod
+    def setUpClass(cls):
+        cls.servers = Servers()
+        try:
+            cls.server = cls.start(cls.servers)
+        except Exception:
+            cls.servers.stop()
+            raise
+        cls.channel = grpc.insecure_channel(cls.server.grpc)
+        cls.stub = cls.stub_class(cls.channel)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.channel.close()
+        cls.servers.stop()
 
     def expect_code(self, call, code, what, silent=False):
         TRIED[self.service] = TRIED.get(self.service, 0) + 1
@@ -77,6 +100,7 @@ class Servers:
     def __init__(self):
         self.scratch = tempfile.TemporaryDirectory(prefix="cascade-bad-input-")
         self.servers = []
+        self.processes = []
 
     def write(self, name, text):
         path = os.path.join(self.scratch.name, name)
@@ -92,9 +116,18 @@ class Servers:
         self.servers.append(server)
         return server
 
+    def start_process(self, args):
+        """A helper process whose first stderr line is its listening JSON; returns that."""
+        process = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+        self.processes.append(process)
+        return json.loads(process.stderr.readline())
+
     def stop(self):
         for server in reversed(self.servers):
             server.stop()
+        for process in self.processes:
+            process.kill()
+            process.wait()
         self.scratch.cleanup()
 
 
@@ -106,22 +139,11 @@ def bard_inference_config():
 
 class InferenceBadInputTest(BadInputCase):
     service = "inference"
+    stub_class = inference_pb2_grpc.InferenceServiceStub
 
     @classmethod
-    def setUpClass(cls):
-        cls.servers = Servers()
-        try:
-            cls.server = cls.servers.start("cascade-inference", bard_inference_config())
-        except Exception:
-            cls.servers.stop()
-            raise
-        cls.channel = grpc.insecure_channel(cls.server.grpc)
-        cls.stub = inference_pb2_grpc.InferenceServiceStub(cls.channel)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.channel.close()
-        cls.servers.stop()
+    def start(cls, servers):
+        return servers.start("cascade-inference", bard_inference_config())
 
     def generate(self, **fields):
         fields.setdefault("model", "bard-target")
@@ -185,32 +207,17 @@ class InferenceBadInputTest(BadInputCase):
 
 class TierWorkerBadInputTest(BadInputCase):
     service = "tier-worker"
+    stub_class = tier_pb2_grpc.TierWorkerStub
 
     @classmethod
-    def setUpClass(cls):
-        cls.servers = Servers()
-        try:
-            upstream = os.path.join(os.environ["CASCADE_TEST_BIN_DIR"], "cascade-test-upstream")
-            process = subprocess.Popen([upstream], stderr=subprocess.PIPE, text=True)
-            cls.upstream_process = process
-            cls.upstream = json.loads(process.stderr.readline())["http"]
-            cls.server = cls.servers.start("cascade-tier-worker", f"""tier: small
+    def start(cls, servers):
+        upstream = os.path.join(os.environ["CASCADE_TEST_BIN_DIR"], "cascade-test-upstream")
+        cls.upstream = servers.start_process([upstream])["http"]
+        return servers.start("cascade-tier-worker", f"""tier: small
 openai: {{base_url: "http://{cls.upstream}/v1", model: test-small}}
 retry: {{max_retries: 1, initial_backoff: 10ms, max_backoff: 20ms}}
 price: {{input_usd_per_mtok: 1, output_usd_per_mtok: 1}}
 """)
-        except Exception:
-            cls.servers.stop()
-            raise
-        cls.channel = grpc.insecure_channel(cls.server.grpc)
-        cls.stub = tier_pb2_grpc.TierWorkerStub(cls.channel)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.channel.close()
-        cls.servers.stop()
-        cls.upstream_process.kill()
-        cls.upstream_process.wait()
 
     def upstream_reply(self, reply):
         connection = http.client.HTTPConnection(self.upstream, timeout=5)
@@ -274,27 +281,16 @@ price: {{input_usd_per_mtok: 1, output_usd_per_mtok: 1}}
 
 class RouterBadInputTest(BadInputCase):
     service = "router"
+    stub_class = router_pb2_grpc.RouterStub
 
     @classmethod
-    def setUpClass(cls):
-        cls.servers = Servers()
-        try:
-            routes = cls.servers.write("routes.yaml", """default: general
+    def start(cls, servers):
+        routes = servers.write("routes.yaml", """default: general
 routes:
   - name: geography
     utterances: [what is the capital of france, which city is the capital]
 """)
-            cls.server = cls.servers.start("cascade-router", f"routes_file: {routes}\n")
-        except Exception:
-            cls.servers.stop()
-            raise
-        cls.channel = grpc.insecure_channel(cls.server.grpc)
-        cls.stub = router_pb2_grpc.RouterStub(cls.channel)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.channel.close()
-        cls.servers.stop()
+        return servers.start("cascade-router", f"routes_file: {routes}\n")
 
     def upsert(self, **spec):
         return self.stub.UpsertRoutes(
@@ -334,22 +330,11 @@ routes:
 
 class JudgeBadInputTest(BadInputCase):
     service = "judge"
+    stub_class = judge_pb2_grpc.JudgeStub
 
     @classmethod
-    def setUpClass(cls):
-        cls.servers = Servers()
-        try:
-            cls.server = cls.servers.start("cascade-judge")
-        except Exception:
-            cls.servers.stop()
-            raise
-        cls.channel = grpc.insecure_channel(cls.server.grpc)
-        cls.stub = judge_pb2_grpc.JudgeStub(cls.channel)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.channel.close()
-        cls.servers.stop()
+    def start(cls, servers):
+        return servers.start("cascade-judge")
 
     def score(self, answer="Paris.", logprobs=(-0.1, -0.2), methods=("logprob",), **fields):
         request = judge_pb2.ScoreRequest(
@@ -381,32 +366,21 @@ class JudgeBadInputTest(BadInputCase):
 
 class OrchestratorBadInputTest(BadInputCase):
     service = "orchestrator"
+    stub_class = cascade_pb2_grpc.CascadeStub
 
     @classmethod
-    def setUpClass(cls):
-        cls.servers = Servers()
-        try:
-            inference = cls.servers.start("cascade-inference", bard_inference_config())
-            tier = cls.servers.start("cascade-tier-worker", f"""tier: small
+    def start(cls, servers):
+        inference = servers.start("cascade-inference", bard_inference_config())
+        tier = servers.start("cascade-tier-worker", f"""tier: small
 inference: {{endpoint: {{address: "{inference.grpc}"}}, model: bard-target}}
 price: {{input_usd_per_mtok: 1, output_usd_per_mtok: 1}}
 """)
-            cls.server = cls.servers.start("cascade-orchestrator", f"""tiers:
+        return servers.start("cascade-orchestrator", f"""tiers:
   - {{name: small, endpoint: {{address: "{tier.grpc}"}}}}
 policies:
   - name: default
     tiers: [{{tier: small}}]
 """, extra=["--http-listen", "127.0.0.1:0"])
-        except Exception:
-            cls.servers.stop()
-            raise
-        cls.channel = grpc.insecure_channel(cls.server.grpc)
-        cls.stub = cascade_pb2_grpc.CascadeStub(cls.channel)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.channel.close()
-        cls.servers.stop()
 
     def complete(self, messages=None, params=None, **fields):
         request = cascade_pb2.CascadeRequest(
