@@ -29,7 +29,7 @@ void Load(const std::string& yaml) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string yaml(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (static_cast<uint8_t>(data[0] - '0') % 5) {  // seeds start with '0' to '4'
     case 0:
       Load<cascade::v1::TierWorkerConfig>(yaml);
       break;

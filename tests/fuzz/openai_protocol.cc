@@ -41,7 +41,7 @@ void Stream(const std::string& payloads) {
   while (start <= payloads.size()) {
     size_t end = payloads.find('\n', start);
     if (end == std::string::npos) end = payloads.size();
-    auto chunk = assembler.AddEvent(std::string_view(payloads).substr(start, end - start));
+    auto chunk = assembler.AddEvent(absl::string_view(payloads).substr(start, end - start));
     if (!chunk.ok()) break;
     start = end + 1;
   }

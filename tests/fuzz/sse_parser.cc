@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool pieces_ok = true;
   for (size_t at = 0; at < bytes.size() && pieces_ok;) {
     const size_t length = 1 + static_cast<uint8_t>(bytes[at]) % 7;
-    pieces_ok = pieces.Feed(std::string_view(bytes).substr(at, length), &piece_events).ok();
+    pieces_ok = pieces.Feed(absl::string_view(bytes).substr(at, length), &piece_events).ok();
     at += length;
   }
 

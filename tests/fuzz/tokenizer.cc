@@ -1,7 +1,7 @@
 // Fuzzes the SentencePiece tokenizer (services/inference/engine/tokenizer) with the bundled
 // bard vocabulary (models/bard-draft-0.5m.gguf): any valid UTF-8 text encodes to ids in
-// the vocabulary that decode back to the same text; invalid UTF-8 is refused; any ids
-// decode to valid UTF-8.
+// the vocabulary that decode back to the same text (unless it holds U+2581, see below);
+// invalid UTF-8 is refused; any ids decode to valid UTF-8.
 #include "services/inference/engine/tokenizer.h"
 
 #include <cstdint>
@@ -46,7 +46,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(ids.ok() == engine::IsValidUtf8(text));
   if (ids.ok()) {
     for (int id : *ids) Check(id >= 0 && id < tokenizer->vocab_size());
-    Check(tokenizer->Decode(*ids) == text);
+    // Text holding U+2581 itself cannot round-trip: SentencePiece writes spaces as U+2581
+    // and decodes every U+2581 as a space (llama.cpp and SentencePiece do the same).
+    if (text.find("\xE2\x96\x81") == std::string::npos) {
+      const std::string decoded = tokenizer->Decode(*ids);
+      if (decoded != text) {
+        std::fprintf(stderr, "round trip changed the text:\n  in:  '%s'\n  out: '%s'\n",
+                     text.c_str(), decoded.c_str());
+        std::abort();
+      }
+    }
     auto with_bos = tokenizer->Encode(text, /*add_bos=*/true);
     Check(with_bos.ok() && !with_bos->empty() && with_bos->front() == tokenizer->bos_id());
   }
