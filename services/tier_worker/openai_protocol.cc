@@ -1,5 +1,6 @@
 #include "services/tier_worker/openai_protocol.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/status/status.h"
@@ -26,10 +27,38 @@ std::string StringOr(const json& object, const char* key, std::string fallback =
   return it->get<std::string>();
 }
 
+// A token id is an int32 in our protos; an upstream id that is negative or does not fit is
+// no id at all (-1), never a wrapped number.
 int32_t TokenIdOf(const json& entry) {
   auto it = entry.find("id");
-  if (it != entry.end() && it->is_number_integer()) return it->get<int32_t>();
+  if (it == entry.end()) return -1;
+  if (it->is_number_unsigned()) {
+    const auto id = it->get<uint64_t>();
+    return id <= static_cast<uint64_t>(std::numeric_limits<int32_t>::max())
+               ? static_cast<int32_t>(id)
+               : -1;
+  }
+  if (it->is_number_integer()) {
+    const auto id = it->get<int64_t>();
+    return id >= 0 && id <= std::numeric_limits<int32_t>::max() ? static_cast<int32_t>(id) : -1;
+  }
   return -1;
+}
+
+// A usage count: a non-negative integer that fits in int64. Anything else (a string, a
+// fraction, a negative or overflowing number) is treated as not reported (0) rather than
+// thrown on or cast with undefined behaviour.
+int64_t CountOf(const json& usage, const char* key) {
+  auto it = usage.find(key);
+  if (it == usage.end()) return 0;
+  if (it->is_number_unsigned()) {
+    const auto count = it->get<uint64_t>();
+    return count <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+               ? static_cast<int64_t>(count)
+               : 0;
+  }
+  if (it->is_number_integer()) return std::max<int64_t>(it->get<int64_t>(), 0);
+  return 0;
 }
 
 void AppendChatShape(const json& content, google::protobuf::RepeatedPtrField<TokenLogprob>* out) {
@@ -86,8 +115,8 @@ void TakeModelAndUsage(const json& root, CompleteResponse* response, bool* saw_u
   if (!model.empty()) response->set_upstream_model(model);
   auto usage = root.find("usage");
   if (usage != root.end() && usage->is_object()) {
-    response->mutable_usage()->set_prompt_tokens(usage->value("prompt_tokens", int64_t{0}));
-    response->mutable_usage()->set_completion_tokens(usage->value("completion_tokens", int64_t{0}));
+    response->mutable_usage()->set_prompt_tokens(CountOf(*usage, "prompt_tokens"));
+    response->mutable_usage()->set_completion_tokens(CountOf(*usage, "completion_tokens"));
     if (saw_usage != nullptr) *saw_usage = true;
   }
 }
