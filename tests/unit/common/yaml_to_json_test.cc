@@ -74,7 +74,7 @@ TEST(YamlToJsonTest, NonUtf8ScalarsAndKeysAreErrors) {
   EXPECT_THAT(std::string(YamlToJson("a: ok\nb: \xff\n", "t.yaml").status().message()),
               HasSubstr("t.yaml:2: not valid UTF-8"));
   EXPECT_FALSE(YamlToJson("\xed\xa0\x80: 1\n", "t.yaml").ok());  // a surrogate
-  EXPECT_FALSE(YamlToJson("a: \xc0\xaf\n", "t.yaml").ok());       // overlong
+  EXPECT_FALSE(YamlToJson("a: \xc0\xaf\n", "t.yaml").ok());      // overlong
   EXPECT_TRUE(YamlToJson("a: \xf0\x9f\x98\x80\n", "t.yaml").ok());
 }
 

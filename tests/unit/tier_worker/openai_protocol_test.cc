@@ -159,18 +159,17 @@ TEST(NormalizedLogprobsTest, TokenIdsOutsideInt32AreNoId) {
 // behaviour (1e30) or wrapped negative (2^64 - 1). Such a count is taken as not reported.
 TEST(ParseChatCompletionTest, UsageOfTheWrongTypeOrOverflowingIsZero) {
   const std::string prefix = R"({"choices":[{"message":{"content":"x"}}],"usage":)";
-  for (const char* usage :
-       {R"({"prompt_tokens":"11","completion_tokens":[2]})",
-        R"({"prompt_tokens":1e30,"completion_tokens":2.5})",
-        R"({"prompt_tokens":18446744073709551615,"completion_tokens":-3})",
-        R"({"prompt_tokens":null,"completion_tokens":{"n":1}})"}) {
+  for (const char* usage : {R"({"prompt_tokens":"11","completion_tokens":[2]})",
+                            R"({"prompt_tokens":1e30,"completion_tokens":2.5})",
+                            R"({"prompt_tokens":18446744073709551615,"completion_tokens":-3})",
+                            R"({"prompt_tokens":null,"completion_tokens":{"n":1}})"}) {
     auto response = ParseChatCompletion(prefix + usage + "}");
     ASSERT_TRUE(response.ok()) << usage << ": " << response.status();
     EXPECT_EQ(response->usage().prompt_tokens(), 0) << usage;
     EXPECT_EQ(response->usage().completion_tokens(), 0) << usage;
   }
-  auto big = ParseChatCompletion(
-      prefix + R"({"prompt_tokens":9223372036854775807,"completion_tokens":7}})");
+  auto big = ParseChatCompletion(prefix +
+                                 R"({"prompt_tokens":9223372036854775807,"completion_tokens":7}})");
   ASSERT_TRUE(big.ok());
   EXPECT_EQ(big->usage().prompt_tokens(), 9223372036854775807);
   EXPECT_EQ(big->usage().completion_tokens(), 7);
