@@ -11,14 +11,20 @@ cascade_library(cascadectl_commands
        gRPC::grpc++ nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings
        absl::str_format)
 
+# A prompt file's line -> a cascade request (cascadectl replay, cascade-loadgen).
+cascade_library(cascade_tools_request_line
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/common/request_line.cc
+  DEPS cascade_proto nlohmann_json::nlohmann_json absl::status absl::statusor)
+
 # The orchestrator's commands (ask, replay, health) and the cost planner.
 cascade_library(cascadectl_cascade_commands
   SOURCES
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/cascade_client_commands.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/cost_command.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/cost_planner.cc
-  DEPS cascadectl_args cascade_proto gRPC::grpc++ nlohmann_json::nlohmann_json absl::status
-       absl::statusor absl::strings absl::str_format absl::int128)
+  DEPS cascadectl_args cascade_tools_request_line cascade_proto gRPC::grpc++
+       nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings absl::str_format
+       absl::int128)
 
 # The judge's calibration command.
 cascade_library(cascadectl_judge_commands

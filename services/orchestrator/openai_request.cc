@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/json/json_nesting.h"
 
 namespace cascade::orchestrator {
 namespace {
@@ -289,6 +290,12 @@ absl::Status ParseParams(const json& body, v1::GenerationParams* params) {
 }  // namespace
 
 absl::StatusOr<ChatCompletionRequest> ParseChatCompletionRequest(absl::string_view body) {
+  if (int depth = cascade::JsonNestingDepth({body.data(), body.size()});
+      depth > cascade::kMaxJsonNesting) {
+    return absl::InvalidArgumentError(absl::StrCat("the request body nests arrays and objects ",
+                                                   depth, " levels deep; at most ",
+                                                   cascade::kMaxJsonNesting, " are accepted"));
+  }
   json parsed = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     return absl::InvalidArgumentError("the request body is not valid JSON");

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/json/json_nesting.h"
 #include "common/log/logger.h"
 
 namespace cascade::orchestrator {
@@ -39,6 +40,12 @@ absl::Status ValidateRequest(const v1::CascadeRequest& request) {
   }
   if (request.params().max_tokens() < 0) {
     return absl::InvalidArgumentError("params.max_tokens must be >= 0");
+  }
+  const std::string& schema = request.params().response_format().json_schema();
+  if (int depth = JsonNestingDepth(schema); depth > kMaxJsonNesting) {
+    return absl::InvalidArgumentError(absl::StrCat("params.response_format.json_schema nests ",
+                                                   depth, " levels deep; at most ", kMaxJsonNesting,
+                                                   " are accepted"));
   }
   return absl::OkStatus();
 }

@@ -171,7 +171,9 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Climb(const v1::CascadeRequest
       return absl::ResourceExhaustedError(
           absl::StrCat("budget_pusd ", *budget, " cannot pay for the next tier: ", trace));
     }
-    if (clock_() >= deadline) {
+    // A last tier that ran out of time is a deadline too: its own deadline can fire a moment
+    // before ours, and the client must not see UNAVAILABLE for a request that was too slow.
+    if (clock_() >= deadline || escalation_reason == "timeout") {
       return absl::DeadlineExceededError(
           absl::StrCat("the deadline passed before any tier answered: ", trace));
     }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/json/json_nesting.h"
 
 namespace cascade::tier_worker {
 namespace {
@@ -98,6 +99,11 @@ absl::Status ValidateCompleteRequest(const cascade::v1::CompleteRequest& request
   }
   if (params.top_logprobs() < 0 || params.top_logprobs() > kMaxTopLogprobs) {
     return Invalid(absl::StrCat("params.top_logprobs must be in [0, ", kMaxTopLogprobs, "]"));
+  }
+  const std::string& schema = params.response_format().json_schema();
+  if (int depth = JsonNestingDepth(schema); depth > kMaxJsonNesting) {
+    return Invalid(absl::StrCat("params.response_format.json_schema nests ", depth,
+                                " levels deep; at most ", kMaxJsonNesting, " are accepted"));
   }
   return absl::OkStatus();
 }

@@ -184,18 +184,22 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
-TEST(OrchestratorFrontDoorTest, AnswersWithAnOpenAIShapedErrorUntilBuilt) {
+// Without tiers and policies the front door still answers in OpenAI's shapes: no models to
+// list, and an error that names the policy asked for and the ones there are (none).
+TEST(OrchestratorFrontDoorTest, WithoutPoliciesAnswersInOpenAIShapes) {
   auto process =
       ServerProcess::Start(BinaryPath("cascade-orchestrator"), {"--http-listen", "127.0.0.1:0"});
   ASSERT_TRUE(process.ok()) << process.status();
   ASSERT_FALSE((*process)->http_address().empty());
   auto models = HttpGet((*process)->http_address(), "/v1/models");
   ASSERT_TRUE(models.ok()) << models.status();
-  EXPECT_EQ(models->status, 501);
-  EXPECT_THAT(models->body, HasSubstr("\"error\""));
+  EXPECT_EQ(models->status, 200);
+  EXPECT_THAT(models->body, HasSubstr("\"data\":[]"));
   auto missing = HttpGet((*process)->http_address(), "/nothing");
   ASSERT_TRUE(missing.ok());
   EXPECT_EQ(missing->status, 404);
+  EXPECT_THAT(missing->body, HasSubstr("\"error\""));
+  EXPECT_THAT(missing->body, HasSubstr("POST /v1/chat/completions"));
 }
 
 TEST(SecretConfigTest, MissingSecretVariableExitsNonZeroNamingTheVariable) {

@@ -22,6 +22,7 @@
 #include "cascade/v1/cascade.grpc.pb.h"
 #include "tools/cascadectl/command_args.h"
 #include "tools/cascadectl/cost_planner.h"
+#include "tools/common/request_line.h"
 
 namespace cascade::cli {
 namespace {
@@ -80,37 +81,6 @@ void PrintTrace(const v1::CascadeResponse& response, std::ostream& out) {
 
 std::unique_ptr<v1::Cascade::Stub> CascadeStub(const std::string& address) {
   return v1::Cascade::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-}
-
-// One replay line -> a request; INVALID_ARGUMENT saying what the line lacks.
-absl::StatusOr<v1::CascadeRequest> ReplayRequest(const std::string& line,
-                                                 const std::string& policy) {
-  nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
-  if (json.is_discarded() || !json.is_object()) {
-    return absl::InvalidArgumentError("not a JSON object");
-  }
-  v1::CascadeRequest request;
-  request.set_policy(json.value("policy", policy));
-  if (json.contains("prompt") && json["prompt"].is_string()) {
-    v1::ChatMessage* message = request.add_messages();
-    message->set_role("user");
-    message->set_content(json["prompt"].get<std::string>());
-  } else if (json.contains("messages") && json["messages"].is_array()) {
-    for (const nlohmann::json& item : json["messages"]) {
-      if (!item.is_object() || !item.contains("content") || !item["content"].is_string()) {
-        return absl::InvalidArgumentError("a message needs \"role\" and string \"content\"");
-      }
-      v1::ChatMessage* message = request.add_messages();
-      message->set_role(item.value("role", "user"));
-      message->set_content(item["content"].get<std::string>());
-    }
-  } else {
-    return absl::InvalidArgumentError("needs \"prompt\" (a string) or \"messages\" (an array)");
-  }
-  if (json.contains("max_tokens") && json["max_tokens"].is_number_integer()) {
-    request.mutable_params()->set_max_tokens(json["max_tokens"].get<int>());
-  }
-  return request;
 }
 
 double Percentile(std::vector<double> sorted, double quantile) {
@@ -243,7 +213,8 @@ int RunReplay(const std::vector<std::string>& raw_args, std::ostream& out, std::
   std::string line;
   for (int number = 1; std::getline(file, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    absl::StatusOr<v1::CascadeRequest> request = ReplayRequest(line, args->ValueOr("policy", ""));
+    absl::StatusOr<v1::CascadeRequest> request =
+        tools::ParseRequestLine(line, args->ValueOr("policy", ""));
     if (!request.ok()) {
       err << "cascadectl replay: " << path << ":" << number << ": " << request.status().message()
           << "\n";

@@ -65,7 +65,12 @@ std::unique_ptr<FakeOpenAIServer> FakeOpenAIServer::Start() {
             reply.content_type.c_str(), [self, reply, sent](size_t, httplib::DataSink& sink) {
               if (*sent < reply.events.size()) {
                 std::string event = absl::StrCat("data: ", reply.events[(*sent)++], "\n\n");
-                return sink.write(event.data(), event.size());
+                if (sink.write(event.data(), event.size())) return true;
+                // The client went away before the last event (a reader that stops early
+                // can close before the server is done writing): that is a disconnect too.
+                absl::MutexLock lock(&self->mu_);
+                ++self->disconnects_;
+                return false;
               }
               if (reply.cut_off) return false;  // Drops the connection mid-stream.
               if (reply.hang) {

@@ -221,6 +221,17 @@ TEST_F(OrchestratorTest, EveryTierFailingIsUnavailableNamingEach) {
   EXPECT_THAT(response.status().message(), HasSubstr("large broke"));
 }
 
+// The last tier's own deadline can fire a moment before the request's: the client must see
+// DEADLINE_EXCEEDED (a slow request), not UNAVAILABLE (a broken cascade).
+TEST_F(OrchestratorTest, ALastTierOutOfTimeIsDeadlineExceededEvenBeforeTheDeadline) {
+  small_->Enqueue(absl::UnavailableError("small is down"));
+  large_->Enqueue(absl::DeadlineExceededError("the upstream did not answer in time"));
+  auto response = Make().Complete(Ask("hi"), Call());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(response.status().message(), HasSubstr("small is down"));
+  EXPECT_THAT(response.status().message(), HasSubstr("did not answer in time"));
+}
+
 TEST_F(OrchestratorTest, ARejectedAnswerIsKeptWhenTheTierAboveFails) {
   small_->Enqueue(Small(-3.0));
   large_->Enqueue(absl::UnavailableError("down"));

@@ -136,5 +136,19 @@ TEST(OpenAIRequestTest, BadJsonSaysSo) {
   EXPECT_EQ(Parse("[1, 2]").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Found by fuzzing: a json_schema nested ~100k deep crashed the front door (dump() recurses).
+TEST(OpenAIRequestTest, ABodyNestedTooDeepIsRefusedBeforeParsing) {
+  std::string nested;
+  for (int i = 0; i < 100000; ++i) nested += "{\"a\":";
+  nested += "1" + std::string(100000, '}');
+  absl::StatusOr<ChatCompletionRequest> parsed = Parse(
+      R"({"model": "p", "messages": [{"role": "user", "content": "x"}],
+          "response_format": {"type": "json_schema", "json_schema": {"schema": )" +
+      nested + "}}}");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(parsed.status().message(), HasSubstr("at most 64 are accepted"));
+}
+
 }  // namespace
 }  // namespace cascade::orchestrator

@@ -61,6 +61,18 @@ TEST(RequestValidationTest, RolesUtf8AndParams) {
   ExpectInvalid(request, {}, "params.stop");
 }
 
+// Copying and dumping a parsed JSON value recurse: a schema nested thousands deep would
+// overflow the stack when the worker builds the upstream body.
+TEST(RequestValidationTest, ADeeplyNestedJsonSchemaIsRefusedNamingTheLimit) {
+  CompleteRequest request = WithMessages(1);
+  auto* format = request.mutable_params()->mutable_response_format();
+  format->set_type(v1::ResponseFormat::JSON_SCHEMA);
+  format->set_json_schema(std::string(100000, '[') + std::string(100000, ']'));
+  ExpectInvalid(request, {}, "json_schema nests 100000 levels deep; at most 64");
+  format->set_json_schema(R"({"type": "object", "properties": {"a": {"type": "array"}}})");
+  EXPECT_TRUE(ValidateCompleteRequest(request, {}).ok());
+}
+
 TEST(Utf8Test, WellFormedOnly) {
   EXPECT_TRUE(IsValidUtf8("plain"));
   EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
