@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/json/json_nesting.h"
 
 namespace cascade::tier_worker {
 namespace {
@@ -109,6 +110,15 @@ absl::Status Malformed(absl::string_view what) {
       absl::StrCat("upstream answer is not a valid chat completion: ", what));
 }
 
+// nlohmann::json copies and dumps recursively (an upstream error object is dumped into the
+// status), so an answer nested too deeply is refused before it is parsed.
+absl::Status CheckNesting(absl::string_view body) {
+  const int depth = JsonNestingDepth(std::string_view(body.data(), body.size()));
+  if (depth <= kMaxJsonNesting) return absl::OkStatus();
+  return Malformed(
+      absl::StrCat("it nests ", depth, " levels deep; at most ", kMaxJsonNesting, " are accepted"));
+}
+
 // The part of a response or chunk common to both: model id and usage.
 void TakeModelAndUsage(const json& root, CompleteResponse* response, bool* saw_usage) {
   std::string model = StringOr(root, "model");
@@ -159,6 +169,11 @@ absl::StatusOr<std::string> BuildChatCompletionBody(const cascade::v1::CompleteR
       break;
     case ResponseFormat::JSON_SCHEMA: {
       const std::string& text = params.response_format().json_schema();
+      // Normally refused earlier (request_validation); the copy below would recurse.
+      if (JsonNestingDepth(text) > kMaxJsonNesting) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "params.response_format.json_schema nests more than ", kMaxJsonNesting, " levels"));
+      }
       json schema = json::parse(text, nullptr, /*allow_exceptions=*/false);
       if (schema.is_discarded() || !schema.is_object()) {
         return absl::InvalidArgumentError(
@@ -198,6 +213,7 @@ void AppendNormalizedLogprobs(const json& logprobs,
 }
 
 absl::StatusOr<CompleteResponse> ParseChatCompletion(absl::string_view body) {
+  if (auto status = CheckNesting(body); !status.ok()) return status;
   json root = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) return Malformed("the body is not JSON");
   if (!root.is_object()) return Malformed("the body is not a JSON object");
@@ -225,6 +241,7 @@ absl::StatusOr<CompleteChunk> ChatStreamAssembler::AddEvent(absl::string_view da
     saw_done_ = true;
     return delta;
   }
+  if (auto status = CheckNesting(data); !status.ok()) return status;
   json root = json::parse(data.begin(), data.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded() || !root.is_object()) return Malformed("a stream chunk is not JSON");
   auto error = root.find("error");

@@ -180,6 +180,31 @@ TEST(ParseChatCompletionTest, UsageOfTheWrongTypeOrOverflowingIsZero) {
   EXPECT_EQ(assembler.response().usage().prompt_tokens(), 0);
 }
 
+// Found by the openai_protocol fuzzer: an upstream error object nested 100000 deep was
+// dumped into the status recursively and overflowed the stack. Answers (and schemas) are
+// measured before parsing; 64 levels are accepted.
+TEST(ParseChatCompletionTest, DeeplyNestedJsonIsRefused) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  ChatStreamAssembler assembler;
+  auto error = assembler.AddEvent(R"({"error":)" + deep + "}");
+  EXPECT_EQ(error.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(error.status().message(), HasSubstr("nests 100001 levels deep"));
+  auto whole = ParseChatCompletion(R"({"choices":[{"message":{"content":"x"}}],"x":)" + deep + "}");
+  EXPECT_EQ(whole.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(whole.status().message(), HasSubstr("at most 64"));
+
+  const std::string ok = std::string(63, '[') + std::string(63, ']');
+  EXPECT_TRUE(
+      ParseChatCompletion(R"({"choices":[{"message":{"content":"x"}}],"x":)" + ok + "}").ok());
+
+  CompleteRequest request = Request();
+  request.mutable_params()->mutable_response_format()->set_type(
+      cascade::v1::ResponseFormat::JSON_SCHEMA);
+  request.mutable_params()->mutable_response_format()->set_json_schema(R"({"a":)" + deep + "}");
+  EXPECT_EQ(BuildChatCompletionBody(request, ChatRequestOptions{}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ChatStreamAssemblerTest, AssemblesDeltasUsageAndDone) {
   ChatStreamAssembler assembler;
   std::string text;
