@@ -44,13 +44,17 @@ finding() {
 }
 
 echo "run_fuzzer: $name: replaying $(find "$seeds" -type f | wc -l) corpus inputs"
-"$bin" "${flags[@]}" -runs=0 "$seeds" || finding "replaying the corpus"
+"$bin" "${flags[@]}" -runs=0 "$seeds" >"$work/replay.log" 2>&1 || {
+  tail -n 60 "$work/replay.log" >&2
+  finding "replaying the corpus"
+}
+grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)' "$work/replay.log"
 
 echo "run_fuzzer: $name: fuzzing $seconds s"
 "$bin" "${flags[@]}" -max_total_time="$seconds" "$work/corpus" "$seeds" >"$work/log" 2>&1
 status=$?
 # The summary: start, end, coverage (cov, ft) and the number of executions.
-grep -E '^#[0-9]+ +(INITED|DONE)|^stat::(number_of_executed_units|peak_rss_mb)' "$work/log"
+grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(number_of_executed_units|peak_rss_mb)' "$work/log"
 if [[ $status -ne 0 ]]; then
   tail -n 60 "$work/log" >&2
   finding "exit status $status"

@@ -60,8 +60,8 @@ TEST(YamlToJsonTest, AliasExplosionIsAnError) {
 // Found by the config_loader fuzzer: an alias inside its own anchor's node is a cycle, and
 // the conversion recursed until the stack overflowed; very deep nesting did the same.
 TEST(YamlToJsonTest, AliasCyclesAndDeepNestingAreErrors) {
-  for (const std::string yaml : {std::string("a: &a [*a]\n"), std::string("a: &a {b: *a}\n"),
-                                 std::string(1000, '[') + std::string(1000, ']')}) {
+  for (const std::string& yaml : {std::string("a: &a [*a]\n"), std::string("a: &a {b: *a}\n"),
+                                  std::string(1000, '[') + std::string(1000, ']')}) {
     auto doc = YamlToJson(yaml, "t.yaml");
     ASSERT_EQ(doc.status().code(), absl::StatusCode::kFailedPrecondition) << yaml.substr(0, 20);
   }
