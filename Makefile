@@ -4,8 +4,11 @@
 PRESET_TEST := asan-ubsan
 PRESET_RUN  := release
 JOBS ?= $(shell nproc)
+# `make fuzz`: how long each fuzzer runs (tests/fuzz/run_fuzzer.sh), one after another.
+FUZZ_SECONDS ?= 600
+FUZZERS := $(notdir $(wildcard tests/fuzz/corpus/*))
 
-.PHONY: all deps build build-test demo test format clean
+.PHONY: all deps build build-test build-fuzz demo test fuzz format clean
 
 all: build
 
@@ -23,8 +26,22 @@ build-test: deps
 	cmake --preset $(PRESET_TEST)
 	cmake --build --preset $(PRESET_TEST) -j $(JOBS)
 
-test: build-test
+# The fuzzers (clang, libFuzzer): only they and the libraries they fuzz are built.
+build-fuzz: deps
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+
+# Every unit and integration test, then each fuzzer: its corpus and 20 seconds more.
+test: build-test build-fuzz
 	ctest --preset $(PRESET_TEST) -j $(JOBS)
+	ctest --preset fuzz -j $(JOBS)
+
+# Long fuzzing runs: each fuzzer FUZZ_SECONDS, one at a time; fails if any finds a bug.
+fuzz: build-fuzz
+	@failed=""; for name in $(FUZZERS); do \
+	  tests/fuzz/run_fuzzer.sh $$name $(FUZZ_SECONDS) || failed="$$failed $$name"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: findings in:$$failed"; exit 1; fi
 
 demo: build
 	/usr/bin/python3 scripts/demo.py --bin-dir build/bin --python-dir build/release/python

@@ -10,6 +10,7 @@ set -euo pipefail
 PACKAGES=(
   # Toolchain
   build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
+  libomp-14-dev  # OpenMP for clang: the fuzz preset configures the whole tree (FAISS needs it)
   # Libraries
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   libfaiss-dev prometheus-cpp-dev libgtest-dev libgmock-dev

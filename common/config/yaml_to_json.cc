@@ -49,17 +49,73 @@ nlohmann::json PlainScalar(const std::string& text) {
   return text;
 }
 
+// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), as JSON
+// needs: nlohmann::json refuses to write anything else.
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    size_t length = 0;
+    uint32_t code = 0;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+      code = lead & 0x1F;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      code = lead & 0x0F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      code = lead & 0x07;
+    } else {
+      return false;
+    }
+    if (text.size() - i < length) return false;
+    for (size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if ((length == 3 && code < 0x800) || (length == 4 && code < 0x10000) || code > 0x10FFFF ||
+        (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+// Aliases let a few lines of YAML stand for an exponential number of values ("billion
+// laughs") or, referring to themselves, an endless one; these bounds keep the conversion
+// small. No real config comes near either.
+constexpr int kMaxDepth = 64;
+constexpr size_t kMaxValues = 100000;
+
 class Converter {
  public:
   Converter(absl::string_view source_name, YamlDocument* doc) : source_(source_name), doc_(doc) {}
 
-  absl::StatusOr<nlohmann::json> Convert(const YAML::Node& node, const std::string& pointer) {
-    doc_->lines[pointer] = node.Mark().line + 1;
+  absl::StatusOr<nlohmann::json> Convert(const YAML::Node& node, const std::string& pointer,
+                                         int depth = 0) {
+    const int line = node.Mark().line + 1;
+    if (depth > kMaxDepth) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          source_, ":", line, ": nested more than ", kMaxDepth, " levels deep (an alias cycle?)"));
+    }
+    if (++values_ > kMaxValues) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(source_, ":", line, ": more than ", kMaxValues,
+                       " values once aliases are expanded; a config is far smaller"));
+    }
+    doc_->lines[pointer] = line;
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
       case YAML::NodeType::Null:
         return nlohmann::json(nullptr);
       case YAML::NodeType::Scalar:
+        if (!IsValidUtf8(node.Scalar())) return NotUtf8(line);
         // yaml-cpp tags plain scalars "?" and quoted ones "!".
         if (node.Tag() == "!") return nlohmann::json(node.Scalar());
         return PlainScalar(node.Scalar());
@@ -67,7 +123,7 @@ class Converter {
         nlohmann::json array = nlohmann::json::array();
         size_t index = 0;
         for (const YAML::Node& item : node) {
-          auto value = Convert(item, absl::StrCat(pointer, "/", index++));
+          auto value = Convert(item, absl::StrCat(pointer, "/", index++), depth + 1);
           if (!value.ok()) return value.status();
           array.push_back(*std::move(value));
         }
@@ -82,12 +138,13 @@ class Converter {
                 absl::StrCat(source_, ":", line, ": a mapping key must be a plain string"));
           }
           std::string key = entry.first.Scalar();
+          if (!IsValidUtf8(key)) return NotUtf8(line);
           if (object.contains(key)) {
             return absl::FailedPreconditionError(
                 absl::StrCat(source_, ":", line, ": duplicate key '", key, "'"));
           }
           std::string child = absl::StrCat(pointer, "/", EscapePointerToken(key));
-          auto value = Convert(entry.second, child);
+          auto value = Convert(entry.second, child, depth + 1);
           if (!value.ok()) return value.status();
           doc_->lines[child] = line;  // The key's line reads better than the value's.
           object[key] = *std::move(value);
@@ -99,8 +156,14 @@ class Converter {
   }
 
  private:
+  absl::Status NotUtf8(int line) const {
+    return absl::FailedPreconditionError(
+        absl::StrCat(source_, ":", line, ": not valid UTF-8 (a config file is UTF-8 text)"));
+  }
+
   std::string source_;
   YamlDocument* doc_;
+  size_t values_ = 0;
 };
 
 }  // namespace

@@ -1,9 +1,11 @@
 #include "services/tier_worker/openai_protocol.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/json/json_nesting.h"
 
 namespace cascade::tier_worker {
 namespace {
@@ -26,10 +28,38 @@ std::string StringOr(const json& object, const char* key, std::string fallback =
   return it->get<std::string>();
 }
 
+// A token id is an int32 in our protos; an upstream id that is negative or does not fit is
+// no id at all (-1), never a wrapped number.
 int32_t TokenIdOf(const json& entry) {
   auto it = entry.find("id");
-  if (it != entry.end() && it->is_number_integer()) return it->get<int32_t>();
+  if (it == entry.end()) return -1;
+  if (it->is_number_unsigned()) {
+    const auto id = it->get<uint64_t>();
+    return id <= static_cast<uint64_t>(std::numeric_limits<int32_t>::max())
+               ? static_cast<int32_t>(id)
+               : -1;
+  }
+  if (it->is_number_integer()) {
+    const auto id = it->get<int64_t>();
+    return id >= 0 && id <= std::numeric_limits<int32_t>::max() ? static_cast<int32_t>(id) : -1;
+  }
   return -1;
+}
+
+// A usage count: a non-negative integer that fits in int64. Anything else (a string, a
+// fraction, a negative or overflowing number) is treated as not reported (0) rather than
+// thrown on or cast with undefined behaviour.
+int64_t CountOf(const json& usage, const char* key) {
+  auto it = usage.find(key);
+  if (it == usage.end()) return 0;
+  if (it->is_number_unsigned()) {
+    const auto count = it->get<uint64_t>();
+    return count <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+               ? static_cast<int64_t>(count)
+               : 0;
+  }
+  if (it->is_number_integer()) return std::max<int64_t>(it->get<int64_t>(), 0);
+  return 0;
 }
 
 void AppendChatShape(const json& content, google::protobuf::RepeatedPtrField<TokenLogprob>* out) {
@@ -80,14 +110,23 @@ absl::Status Malformed(absl::string_view what) {
       absl::StrCat("upstream answer is not a valid chat completion: ", what));
 }
 
+// nlohmann::json copies and dumps recursively (an upstream error object is dumped into the
+// status), so an answer nested too deeply is refused before it is parsed.
+absl::Status CheckNesting(absl::string_view body) {
+  const int depth = JsonNestingDepth(std::string_view(body.data(), body.size()));
+  if (depth <= kMaxJsonNesting) return absl::OkStatus();
+  return Malformed(
+      absl::StrCat("it nests ", depth, " levels deep; at most ", kMaxJsonNesting, " are accepted"));
+}
+
 // The part of a response or chunk common to both: model id and usage.
 void TakeModelAndUsage(const json& root, CompleteResponse* response, bool* saw_usage) {
   std::string model = StringOr(root, "model");
   if (!model.empty()) response->set_upstream_model(model);
   auto usage = root.find("usage");
   if (usage != root.end() && usage->is_object()) {
-    response->mutable_usage()->set_prompt_tokens(usage->value("prompt_tokens", int64_t{0}));
-    response->mutable_usage()->set_completion_tokens(usage->value("completion_tokens", int64_t{0}));
+    response->mutable_usage()->set_prompt_tokens(CountOf(*usage, "prompt_tokens"));
+    response->mutable_usage()->set_completion_tokens(CountOf(*usage, "completion_tokens"));
     if (saw_usage != nullptr) *saw_usage = true;
   }
 }
@@ -130,6 +169,11 @@ absl::StatusOr<std::string> BuildChatCompletionBody(const cascade::v1::CompleteR
       break;
     case ResponseFormat::JSON_SCHEMA: {
       const std::string& text = params.response_format().json_schema();
+      // Normally refused earlier (request_validation); the copy below would recurse.
+      if (JsonNestingDepth(text) > kMaxJsonNesting) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "params.response_format.json_schema nests more than ", kMaxJsonNesting, " levels"));
+      }
       json schema = json::parse(text, nullptr, /*allow_exceptions=*/false);
       if (schema.is_discarded() || !schema.is_object()) {
         return absl::InvalidArgumentError(
@@ -169,6 +213,7 @@ void AppendNormalizedLogprobs(const json& logprobs,
 }
 
 absl::StatusOr<CompleteResponse> ParseChatCompletion(absl::string_view body) {
+  if (auto status = CheckNesting(body); !status.ok()) return status;
   json root = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) return Malformed("the body is not JSON");
   if (!root.is_object()) return Malformed("the body is not a JSON object");
@@ -196,6 +241,7 @@ absl::StatusOr<CompleteChunk> ChatStreamAssembler::AddEvent(absl::string_view da
     saw_done_ = true;
     return delta;
   }
+  if (auto status = CheckNesting(data); !status.ok()) return status;
   json root = json::parse(data.begin(), data.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded() || !root.is_object()) return Malformed("a stream chunk is not JSON");
   auto error = root.find("error");

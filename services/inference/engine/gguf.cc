@@ -240,8 +240,9 @@ class GgufParser {
       uint64_t dim = 0;
       if (auto s = ReadCount(dim, what); !s.ok()) return s;
       // 2^40 elements is far beyond any file that fits in memory; the bound keeps the
-      // products below from overflowing.
-      if (dim == 0 || dim > (uint64_t{1} << 40) || elements * dim > (uint64_t{1} << 40)) {
+      // products below from overflowing. Checked by division: elements * dim can wrap.
+      constexpr uint64_t kMaxElements = uint64_t{1} << 40;
+      if (dim == 0 || dim > kMaxElements / elements) {
         return Error(absl::StrCat("has tensor '", info.name, "' with an invalid dimension ", dim));
       }
       elements *= dim;

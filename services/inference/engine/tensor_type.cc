@@ -81,32 +81,48 @@ uint16_t FloatToHalf(float f) {
   return sign | static_cast<uint16_t>((rounded - 0x38000000u) >> 13);
 }
 
+namespace {
+
+uint16_t LoadHalf(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, sizeof(h));
+  return h;
+}
+
+}  // namespace
+
 void DequantizeRow(TensorType type, const void* row, int64_t cols, float* out) {
   switch (type) {
     case TensorType::kF32:
       std::memcpy(out, row, static_cast<size_t>(cols) * 4);
       return;
     case TensorType::kF16: {
-      const auto* h = static_cast<const uint16_t*>(row);
-      for (int64_t i = 0; i < cols; ++i) out[i] = HalfToFloat(h[i]);
+      // Tensor data is only as aligned as the file says (general.alignment may be 1), so
+      // every 16-bit value is copied out rather than read through a uint16_t pointer.
+      const auto* bytes = static_cast<const uint8_t*>(row);
+      for (int64_t i = 0; i < cols; ++i) out[i] = HalfToFloat(LoadHalf(bytes + 2 * i));
       return;
     }
     case TensorType::kQ8_0: {
-      const auto* blocks = static_cast<const BlockQ8_0*>(row);
+      const auto* bytes = static_cast<const uint8_t*>(row);
       for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
-        const float scale = HalfToFloat(blocks[b].scale);
-        for (int j = 0; j < kQuantBlock; ++j) out[b * kQuantBlock + j] = scale * blocks[b].q[j];
+        BlockQ8_0 block;
+        std::memcpy(&block, bytes + b * sizeof(BlockQ8_0), sizeof(block));
+        const float scale = HalfToFloat(block.scale);
+        for (int j = 0; j < kQuantBlock; ++j) out[b * kQuantBlock + j] = scale * block.q[j];
       }
       return;
     }
     case TensorType::kQ4_0: {
-      const auto* blocks = static_cast<const BlockQ4_0*>(row);
+      const auto* bytes = static_cast<const uint8_t*>(row);
       for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
-        const float scale = HalfToFloat(blocks[b].scale);
+        BlockQ4_0 block;
+        std::memcpy(&block, bytes + b * sizeof(BlockQ4_0), sizeof(block));
+        const float scale = HalfToFloat(block.scale);
         float* dst = out + b * kQuantBlock;
         for (int j = 0; j < kQuantBlock / 2; ++j) {
-          dst[j] = scale * static_cast<float>((blocks[b].q[j] & 0x0f) - 8);
-          dst[j + kQuantBlock / 2] = scale * static_cast<float>((blocks[b].q[j] >> 4) - 8);
+          dst[j] = scale * static_cast<float>((block.q[j] & 0x0f) - 8);
+          dst[j + kQuantBlock / 2] = scale * static_cast<float>((block.q[j] >> 4) - 8);
         }
       }
       return;

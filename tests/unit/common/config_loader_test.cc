@@ -123,6 +123,25 @@ TEST(ConfigLoaderTest, DuplicateKeyIsRejected) {
   EXPECT_THAT(config.status().message(), AllOf(HasSubstr("tier.yaml:2"), HasSubstr("duplicate")));
 }
 
+// Found by the config_loader fuzzer: a config with bytes that are not UTF-8 made the JSON
+// step throw (nlohmann::json::type_error 316) out of the loader.
+TEST(ConfigLoaderTest, NonUtf8IsAnErrorNamingTheLine) {
+  for (const char* yaml : {"tier: small\nprice: {}\nmodel: caf\xe9\n", "\xc3\x28: 1\n"}) {
+    auto config = ParseTier(yaml);
+    ASSERT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition) << yaml;
+    EXPECT_THAT(config.status().message(), HasSubstr("not valid UTF-8")) << yaml;
+  }
+  EXPECT_THAT(ParseTier("tier: small\nprice: {}\nmodel: caf\xe9\n").status().message(),
+              HasSubstr("tier.yaml:3"));
+  // An escaped lone surrogate is refused too (by yaml-cpp or by the UTF-8 check).
+  EXPECT_EQ(ParseTier("tier: \"\\udc00\"\n").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Escapes of real characters are fine.
+  auto config = ParseTier("tier: \"caf\\xe9 \\u2581\"\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tier(), "caf\xc3\xa9 \xe2\x96\x81");
+}
+
 TEST(ConfigLoaderTest, SyntaxErrorNamesLine) {
   auto config = ParseTier("server:\n  grpc_listen: [unclosed\n");
   ASSERT_FALSE(config.ok());

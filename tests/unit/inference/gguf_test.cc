@@ -193,6 +193,43 @@ TEST(GgufReader, RejectsAbsurdCountsAndDims) {
   EXPECT_THAT(OpenBytes(big_dim).message(), HasSubstr("invalid dimension"));
 }
 
+// Found by the gguf_reader fuzzer: dimensions whose product wraps around 2^64 (2^32 x
+// 2^32) passed the size check, and the tensor then claimed 0 bytes of data.
+TEST(GgufReader, RejectsDimensionsWhoseProductOverflows) {
+  std::string bytes = SmallFile();
+  const uint64_t two_to_32 = uint64_t{1} << 32;
+  const size_t dims_at = bytes.find("weights") + 7 + 4;
+  std::memcpy(&bytes[dims_at], &two_to_32, 8);
+  std::memcpy(&bytes[dims_at + 8], &two_to_32, 8);
+  EXPECT_THAT(OpenBytes(bytes).message(), HasSubstr("invalid dimension 4294967296"));
+  // Each dimension alone is allowed; only the product is too large.
+  const uint64_t two_to_20 = uint64_t{1} << 20;
+  std::memcpy(&bytes[dims_at], &two_to_20, 8);
+  std::memcpy(&bytes[dims_at + 8], &two_to_20, 8);
+  EXPECT_THAT(OpenBytes(bytes).message(), HasSubstr("runs past the end"));
+}
+
+// Found by the gguf_reader fuzzer: with general.alignment 1 a tensor can start at an odd
+// address, and DequantizeRow read its float16 values through a misaligned pointer (UBSan).
+TEST(GgufReader, DequantizesMisalignedData) {
+  const uint16_t halves[3] = {FloatToHalf(1.0f), FloatToHalf(-2.0f), FloatToHalf(0.5f)};
+  std::vector<uint8_t> buffer(1 + sizeof(halves) + sizeof(BlockQ8_0));
+  std::memcpy(buffer.data() + 1, halves, sizeof(halves));
+  float out[kQuantBlock];
+  DequantizeRow(TensorType::kF16, buffer.data() + 1, 3, out);
+  EXPECT_EQ(out[0], 1.0f);
+  EXPECT_EQ(out[1], -2.0f);
+  EXPECT_EQ(out[2], 0.5f);
+
+  BlockQ8_0 block{};
+  block.scale = FloatToHalf(0.5f);
+  for (int j = 0; j < kQuantBlock; ++j) block.q[j] = static_cast<int8_t>(j - 16);
+  std::memcpy(buffer.data() + 1, &block, sizeof(block));
+  DequantizeRow(TensorType::kQ8_0, buffer.data() + 1, kQuantBlock, out);
+  EXPECT_EQ(out[0], -8.0f);
+  EXPECT_EQ(out[31], 7.5f);
+}
+
 TEST(GgufReader, RejectsBadAlignment) {
   GgufWriter writer;
   writer.SetMetadata("general.alignment", GgufUint32(24));

@@ -132,6 +132,79 @@ TEST(NormalizedLogprobsTest, LegacyShapeTokenIdsAndNullLogprobs) {
   EXPECT_EQ(out.size(), 0);
 }
 
+// Found by the openai_protocol fuzzer: token ids past int32 were cast (wrapping to another
+// token, or negative); they are now "no id".
+TEST(NormalizedLogprobsTest, TokenIdsOutsideInt32AreNoId) {
+  google::protobuf::RepeatedPtrField<cascade::v1::TokenLogprob> out;
+  AppendNormalizedLogprobs(json::parse(R"({"content":[
+      {"id":2147483647,"token":"a","logprob":-1},
+      {"id":2147483648,"token":"b","logprob":-1},
+      {"id":18446744073709551615,"token":"c","logprob":-1},
+      {"id":-5,"token":"d","logprob":-1},
+      {"id":4294967338,"token":"e","logprob":-1,
+       "top_logprobs":[{"id":9223372036854775807,"token":"f","logprob":-2}]}]})"),
+                           &out);
+  ASSERT_EQ(out.size(), 5);
+  EXPECT_EQ(out[0].token_id(), 2147483647);
+  EXPECT_EQ(out[1].token_id(), -1);
+  EXPECT_EQ(out[2].token_id(), -1);
+  EXPECT_EQ(out[3].token_id(), -1);
+  EXPECT_EQ(out[4].token_id(), -1);  // 2^32 + 42 once wrapped to 42
+  ASSERT_EQ(out[4].top_size(), 1);
+  EXPECT_EQ(out[4].top(0).token_id(), -1);
+}
+
+// Found by the openai_protocol fuzzer: a usage field of the wrong type threw out of the
+// parser (nlohmann::json::type_error), and one too large for int64 was cast with undefined
+// behaviour (1e30) or wrapped negative (2^64 - 1). Such a count is taken as not reported.
+TEST(ParseChatCompletionTest, UsageOfTheWrongTypeOrOverflowingIsZero) {
+  const std::string prefix = R"({"choices":[{"message":{"content":"x"}}],"usage":)";
+  for (const char* usage : {R"({"prompt_tokens":"11","completion_tokens":[2]})",
+                            R"({"prompt_tokens":1e30,"completion_tokens":2.5})",
+                            R"({"prompt_tokens":18446744073709551615,"completion_tokens":-3})",
+                            R"({"prompt_tokens":null,"completion_tokens":{"n":1}})"}) {
+    auto response = ParseChatCompletion(prefix + usage + "}");
+    ASSERT_TRUE(response.ok()) << usage << ": " << response.status();
+    EXPECT_EQ(response->usage().prompt_tokens(), 0) << usage;
+    EXPECT_EQ(response->usage().completion_tokens(), 0) << usage;
+  }
+  auto big = ParseChatCompletion(prefix +
+                                 R"({"prompt_tokens":9223372036854775807,"completion_tokens":7}})");
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->usage().prompt_tokens(), 9223372036854775807);
+  EXPECT_EQ(big->usage().completion_tokens(), 7);
+
+  ChatStreamAssembler assembler;
+  ASSERT_TRUE(assembler.AddEvent(R"({"choices":[],"usage":{"prompt_tokens":"5"}})").ok());
+  EXPECT_TRUE(assembler.saw_usage());
+  EXPECT_EQ(assembler.response().usage().prompt_tokens(), 0);
+}
+
+// Found by the openai_protocol fuzzer: an upstream error object nested 100000 deep was
+// dumped into the status recursively and overflowed the stack. Answers (and schemas) are
+// measured before parsing; 64 levels are accepted.
+TEST(ParseChatCompletionTest, DeeplyNestedJsonIsRefused) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  ChatStreamAssembler assembler;
+  auto error = assembler.AddEvent(R"({"error":)" + deep + "}");
+  EXPECT_EQ(error.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(error.status().message(), HasSubstr("nests 100001 levels deep"));
+  auto whole = ParseChatCompletion(R"({"choices":[{"message":{"content":"x"}}],"x":)" + deep + "}");
+  EXPECT_EQ(whole.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(whole.status().message(), HasSubstr("at most 64"));
+
+  const std::string ok = std::string(63, '[') + std::string(63, ']');
+  EXPECT_TRUE(
+      ParseChatCompletion(R"({"choices":[{"message":{"content":"x"}}],"x":)" + ok + "}").ok());
+
+  CompleteRequest request = Request();
+  request.mutable_params()->mutable_response_format()->set_type(
+      cascade::v1::ResponseFormat::JSON_SCHEMA);
+  request.mutable_params()->mutable_response_format()->set_json_schema(R"({"a":)" + deep + "}");
+  EXPECT_EQ(BuildChatCompletionBody(request, ChatRequestOptions{}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ChatStreamAssemblerTest, AssemblesDeltasUsageAndDone) {
   ChatStreamAssembler assembler;
   std::string text;
