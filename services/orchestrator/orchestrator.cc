@@ -192,9 +192,18 @@ absl::StatusOr<Orchestrator::Start> Orchestrator::Route(const v1::CascadeRequest
                                                         absl::Time deadline,
                                                         const CascadeCall& call) {
   Start start;
-  start.route = request.route_hint();
-  start.route_label = request.route_hint().empty() ? "none" : request.route_hint();
-  if (!policy.routing || clients_.router == nullptr) return start;
+  // The label is a metric label: only a route the router knows may become one, never the
+  // client's text.
+  start.route_label = "none";
+  if (!policy.routing || clients_.router == nullptr) {
+    if (!request.route_hint().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "route_hint '", request.route_hint(), "' needs routing, and ",
+          clients_.router == nullptr ? "no router is configured"
+                                     : absl::StrCat("policy '", policy.name, "' has routing off")));
+    }
+    return start;
+  }
   DownstreamCall router_call{std::min(deadline, clock_() + settings_.router_timeout),
                              call.request_id, call.cancellation};
   v1::RouteDecision decision;

@@ -265,6 +265,19 @@ TEST_F(OrchestratorTest, InvalidParametersAreRefusedBeforeAnyTierIsCalled) {
   EXPECT_EQ(small_->calls(), 0);
 }
 
+// Without routing a hint cannot be honoured, and the client's text must never become a
+// metric label.
+TEST_F(OrchestratorTest, ARouteHintWithoutRoutingIsInvalidArgument) {
+  settings_.policies[0].routing = false;
+  v1::CascadeRequest request = Ask("hi");
+  request.set_route_hint("anything-a-client-likes");
+  auto response = Make().Complete(request, Call());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(response.status().message(), HasSubstr("has routing off"));
+  EXPECT_EQ(small_->calls(), 0);
+  EXPECT_THAT(Metrics(), Not(HasSubstr("anything-a-client-likes")));
+}
+
 TEST_F(OrchestratorTest, ARejectedAnswerIsKeptWhenTheTierAboveFails) {
   small_->Enqueue(Small(-3.0));
   large_->Enqueue(absl::UnavailableError("down"));
