@@ -75,11 +75,16 @@ OpenLoopResult RunOpenLoop(const OpenLoopOptions& options,
         so_far.errors, recent.p50_ms, recent.p99_ms));
   };
 
+  bool behind_because_of_cap = false;
   for (int64_t i = 0; i < total; ++i) {
     const Clock::time_point scheduled =
         start + std::chrono::duration_cast<Clock::duration>(interval * static_cast<double>(i));
+    // A request is held by the cap when it waited for a slot, or when it is late only
+    // because an earlier one waited (the schedule has not caught up since).
+    if (Clock::now() <= scheduled) behind_because_of_cap = false;
     std::this_thread::sleep_until(scheduled);
-    if (in_flight.Acquire()) ++result.held_by_cap;
+    if (in_flight.Acquire()) behind_because_of_cap = true;
+    if (behind_because_of_cap) ++result.held_by_cap;
     const v1::CascadeRequest& request = requests[static_cast<size_t>(i) % requests.size()];
     target.Send(request, options.request_timeout,
                 [recorder_owner, in_flight_owner, scheduled](CallOutcome outcome) {

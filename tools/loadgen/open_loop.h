@@ -32,7 +32,9 @@ struct OpenLoopOptions {
 struct OpenLoopResult {
   double elapsed_seconds = 0;  // From the first scheduled send to the last answer.
   int64_t scheduled = 0;
-  int64_t held_by_cap = 0;  // Requests that waited for the concurrency cap.
+  // Requests sent late because of the concurrency cap: they waited for a slot, or an
+  // earlier one did and the schedule had not caught up.
+  int64_t held_by_cap = 0;
   // Requests with no answer `answer_grace` past their deadline (a target that lost them);
   // not in `outcomes`.
   int64_t unanswered = 0;
