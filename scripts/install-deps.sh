@@ -18,6 +18,7 @@ PACKAGES=(
   libssl-dev
   # Test and demo peers
   python3 python3-grpcio python3-protobuf nodejs curl prometheus
+  openssl  # the TLS tests make a throwaway CA (tests/support/make_test_ca.sh)
 )
 
 if [[ "${1:-}" == "--list" ]]; then

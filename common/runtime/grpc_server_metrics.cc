@@ -3,6 +3,8 @@
 #include <chrono>
 #include <string>
 
+#include <google/protobuf/descriptor.h>
+
 #include "absl/strings/ascii.h"
 
 namespace cascade {
@@ -91,6 +93,18 @@ GrpcServerMetricsInterceptorFactory::GrpcServerMetricsInterceptorFactory(
                     .Name("cascade_grpc_server_request_duration_seconds")
                     .Help("Time from a call's arrival to its status, by service and method.")
                     .Register(registry)) {}
+
+GrpcServerMetricsInterceptorFactory::RefusedCallRecorderFn
+GrpcServerMetricsInterceptorFactory::RefusedCallRecorder() const {
+  // Families live in the registry, which outlives the server.
+  return [requests = &requests_](const std::string& method, grpc::StatusCode code) {
+    auto [service, name] = SplitMethod(method.c_str());
+    const auto* known = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+        service + "." + name);
+    if (known == nullptr) service = name = "unknown";
+    requests->Add({{"service", service}, {"method", name}, {"code", CodeName(code)}}).Increment();
+  };
+}
 
 grpc::experimental::Interceptor* GrpcServerMetricsInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {

@@ -11,7 +11,9 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <functional>
 #include <memory>
+#include <string>
 
 namespace cascade {
 
@@ -22,6 +24,13 @@ class GrpcServerMetricsInterceptorFactory
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
+
+  // Counts calls gRPC refused before any handler ran (a missing API key), which the
+  // interceptor never sees. `method` is "/pkg.Service/Method" as the client sent it; one no
+  // linked proto defines is counted as service and method "unknown", so a client cannot
+  // mint label values. The recorder outlives the factory.
+  using RefusedCallRecorderFn = std::function<void(const std::string& method, grpc::StatusCode)>;
+  RefusedCallRecorderFn RefusedCallRecorder() const;
 
  private:
   prometheus::Family<prometheus::Counter>& requests_;

@@ -27,14 +27,22 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(ServiceHostOptio
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  auto metrics_interceptor = std::make_unique<GrpcServerMetricsInterceptorFactory>(*opts.registry);
+  // A call refused for its API key never reaches a handler (or the interceptor): count and
+  // log it here. The log line names the method and the reason, never the key.
+  auto on_rejected = [recorder = metrics_interceptor->RefusedCallRecorder()](
+                         const std::string& method, const char* reason) {
+    recorder(method, grpc::StatusCode::UNAUTHENTICATED);
+    LogWarn("grpc_unauthenticated", {{"method", method}, {"reason", reason}});
+  };
   grpc::ServerBuilder builder;
   int selected_port = 0;
-  builder.AddListeningPort(opts.grpc_address.ToGrpcTarget(), grpc::InsecureServerCredentials(),
-                           &selected_port);
+  builder.AddListeningPort(opts.grpc_address.ToGrpcTarget(),
+                           MakeServerCredentials(opts.security, on_rejected), &selected_port);
   builder.SetMaxReceiveMessageSize(opts.max_receive_message_bytes);
   for (grpc::Service* service : opts.services) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<GrpcServerMetricsInterceptorFactory>(*opts.registry));
+  interceptors.push_back(std::move(metrics_interceptor));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
 
   host->server_ = builder.BuildAndStart();

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "common/runtime/listen_address.h"
 #include "common/runtime/metrics_http_server.h"
+#include "common/security/grpc_security.h"
 
 namespace cascade {
 
@@ -30,6 +31,8 @@ struct ServiceHostOptions {
   // Not owned; must outlive the host.
   std::vector<grpc::Service*> services;
   std::shared_ptr<prometheus::Registry> registry;
+  // TLS, mutual TLS and API keys of the gRPC port; default plaintext.
+  GrpcServerSecurity security;
 };
 
 class ServiceHost {

@@ -112,6 +112,17 @@ int RunServerProgram(int argc, char** argv, const ServerProgram& program,
     return Fail(kExitConfig, "config_invalid", "server.drain_delay and drain_grace must be >= 0");
   }
 
+  auto security = ServerSecurityFromConfig(*server);
+  if (!security.ok()) {
+    return Fail(kExitConfig, "config_invalid", std::string(security.status().message()));
+  }
+  if (!security->tls() && !grpc_address->is_unix && grpc_address->host != "127.0.0.1" &&
+      grpc_address->host != "::1" && grpc_address->host != "localhost") {
+    LogWarn("grpc_plaintext",
+            {{"grpc", grpc_address->ToGrpcTarget()},
+             {"why", "no server.tls: calls and answers cross the network unencrypted"}});
+  }
+
   ServiceEnvironment env{std::make_shared<prometheus::Registry>(), *http_address};
   auto parts = program.build(*config, env);
   if (!parts.ok()) {
@@ -126,14 +137,17 @@ int RunServerProgram(int argc, char** argv, const ServerProgram& program,
       *metrics_address,
       server->max_receive_message_bytes() > 0 ? server->max_receive_message_bytes() : 4 << 20,
       {},
-      env.registry};
+      env.registry,
+      *std::move(security)};
   for (auto& service : parts->services) host_options.services.push_back(service.get());
+  const std::string host_security = host_options.security.Describe();
   auto host = ServiceHost::Start(std::move(host_options));
   if (!host.ok())
     return Fail(kExitUnavailable, "startup_failed", std::string(host.status().message()));
 
   nlohmann::json listening = {{"grpc", (*host)->grpc_address()},
-                              {"metrics", (*host)->metrics_address()}};
+                              {"metrics", (*host)->metrics_address()},
+                              {"grpc_security", host_security}};
   if (parts->http) listening["http"] = parts->http->address();
   listening["version"] = kCascadeVersion;
   LogInfo("listening", listening);
