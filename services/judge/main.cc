@@ -3,6 +3,7 @@
 
 #include "cascade/v1/judge.grpc.pb.h"
 #include "common/runtime/service_main.h"
+#include "common/security/grpc_security.h"
 #include "services/judge/judge.h"
 #include "services/judge/judge_service.h"
 
@@ -17,6 +18,9 @@ absl::StatusOr<cascade::ServiceParts> BuildParts(const cascade::v1::JudgeConfig&
   if (!config.llm_tier().address().empty()) {
     cascade::judge::TierVerdictClientOptions client;
     client.address = config.llm_tier().address();
+    auto channel = cascade::ChannelFromConfig(config.llm_tier(), "llm_tier");
+    if (!channel.ok()) return channel.status();
+    client.channel = *std::move(channel);
     if (config.llm_tier().has_timeout()) {
       client.default_timeout =
           std::chrono::milliseconds(config.llm_tier().timeout().seconds() * 1000 +

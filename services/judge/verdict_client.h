@@ -31,7 +31,10 @@ class VerdictClient {
 };
 
 struct TierVerdictClientOptions {
+  // HOST:PORT, for error messages.
   std::string address;
+  // To `address`, with its TLS and API key (see ChannelFromConfig).
+  std::shared_ptr<grpc::Channel> channel;
   std::chrono::milliseconds default_timeout{30000};
 };
 

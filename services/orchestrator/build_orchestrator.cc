@@ -1,5 +1,6 @@
 #include "services/orchestrator/build_orchestrator.h"
 
+#include "absl/strings/str_cat.h"
 #include "services/orchestrator/grpc_clients.h"
 
 namespace cascade::orchestrator {
@@ -9,14 +10,21 @@ absl::StatusOr<std::shared_ptr<Orchestrator>> BuildOrchestrator(
   auto settings = SettingsFromConfig(config);
   if (!settings.ok()) return settings.status();
   OrchestratorClients clients;
-  for (const auto& tier : settings->tiers) {
-    clients.tiers[tier.name] = std::make_shared<GrpcTierClient>(MakeChannel(tier.address));
+  for (int i = 0; i < config.tiers_size(); ++i) {
+    const v1::OrchestratorTierConfig& tier = config.tiers(i);
+    auto channel = MakeChannel(tier.endpoint(), absl::StrCat("tiers[", i, "].endpoint"));
+    if (!channel.ok()) return channel.status();
+    clients.tiers[tier.name()] = std::make_shared<GrpcTierClient>(*std::move(channel));
   }
   if (!settings->router_address.empty()) {
-    clients.router = std::make_shared<GrpcRouterClient>(MakeChannel(settings->router_address));
+    auto channel = MakeChannel(config.router(), "router");
+    if (!channel.ok()) return channel.status();
+    clients.router = std::make_shared<GrpcRouterClient>(*std::move(channel));
   }
   if (!settings->judge_address.empty()) {
-    clients.judge = std::make_shared<GrpcJudgeClient>(MakeChannel(settings->judge_address));
+    auto channel = MakeChannel(config.judge(), "judge");
+    if (!channel.ok()) return channel.status();
+    clients.judge = std::make_shared<GrpcJudgeClient>(*std::move(channel));
   }
   return std::make_shared<Orchestrator>(*std::move(settings), std::move(clients), registry);
 }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/runtime/request_context.h"
+#include "common/security/grpc_security.h"
 #include "common/status/status_mapping.h"
 
 namespace cascade::orchestrator {
@@ -31,12 +32,22 @@ class CallContext {
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+grpc::ChannelArguments DownstreamChannelArguments() {
   grpc::ChannelArguments arguments;
   // Fail fast while a tier is down instead of waiting out the deadline for a connection.
   arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+  return arguments;
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   DownstreamChannelArguments());
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const v1::ClientConfig& endpoint,
+                                                           absl::string_view field) {
+  return ChannelFromConfig(endpoint, field, DownstreamChannelArguments());
 }
 
 GrpcTierClient::GrpcTierClient(std::shared_ptr<grpc::Channel> channel)

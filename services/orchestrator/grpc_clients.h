@@ -8,6 +8,8 @@
 
 #include <memory>
 
+#include "absl/strings/string_view.h"
+#include "cascade/v1/config.pb.h"
 #include "cascade/v1/judge.grpc.pb.h"
 #include "cascade/v1/router.grpc.pb.h"
 #include "cascade/v1/tier.grpc.pb.h"
@@ -15,7 +17,11 @@
 
 namespace cascade::orchestrator {
 
+// A plaintext channel (benchmarks and tests).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+// A channel with the endpoint's TLS and API key; FAILED_PRECONDITION naming `field`.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const v1::ClientConfig& endpoint,
+                                                           absl::string_view field);
 
 class GrpcTierClient final : public TierClient {
  public:

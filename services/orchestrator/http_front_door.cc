@@ -17,6 +17,7 @@
 #include "common/config/config_loader.h"
 #include "common/log/logger.h"
 #include "common/runtime/request_context.h"
+#include "common/security/api_keys.h"
 #include "services/orchestrator/http_front_door_disconnects.h"
 #include "services/orchestrator/http_front_door_pool.h"
 #include "services/orchestrator/openai_request.h"
@@ -83,16 +84,9 @@ absl::StatusOr<HttpFrontDoorOptions> HttpFrontDoorOptionsFromConfig(
   }
   if (config.max_body_bytes() > 0) options.max_body_bytes = config.max_body_bytes();
   if (!config.api_keys_env().empty()) {
-    absl::StatusOr<std::string> keys = ReadSecretFromEnv(config.api_keys_env());
+    auto keys = ReadApiKeysFromEnv(config.api_keys_env(), "http.api_keys_env");
     if (!keys.ok()) return keys.status();
-    for (absl::string_view key : absl::StrSplit(*keys, absl::ByAnyChar(",\n"))) {
-      key = absl::StripAsciiWhitespace(key);
-      if (!key.empty()) options.api_keys.emplace_back(key);
-    }
-    if (options.api_keys.empty()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("http.api_keys_env names ", config.api_keys_env(), ", which holds no key"));
-    }
+    options.api_keys = *std::move(keys);
   }
   return options;
 }
@@ -190,12 +184,7 @@ absl::StatusOr<std::unique_ptr<HttpFrontDoor>> HttpFrontDoor::Start(
 
 bool HttpFrontDoor::Authorized(const httplib::Request& request) const {
   if (options_.api_keys.empty()) return true;
-  const std::string header = request.get_header_value("Authorization");
-  constexpr absl::string_view kBearer = "Bearer ";
-  if (!absl::StartsWith(header, kBearer)) return false;
-  const std::string key = header.substr(kBearer.size());
-  return std::find(options_.api_keys.begin(), options_.api_keys.end(), key) !=
-         options_.api_keys.end();
+  return ApiKeyAccepted(options_.api_keys, BearerKey(request.get_header_value("Authorization")));
 }
 
 void HttpFrontDoor::ListModels(httplib::Response& response) const {

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/config/config_loader.h"
+#include "common/security/grpc_security.h"
 #include "services/tier_worker/inference_backend.h"
 #include "services/tier_worker/openai_backend.h"
 
@@ -73,8 +74,9 @@ absl::StatusOr<std::unique_ptr<Backend>> BuildInferenceBackend(
   }
   if (config.model().empty()) return ConfigError("inference.model must not be empty");
   InferenceBackendOptions options;
-  options.channel =
-      grpc::CreateChannel(config.endpoint().address(), grpc::InsecureChannelCredentials());
+  auto channel = ChannelFromConfig(config.endpoint(), "inference.endpoint");
+  if (!channel.ok()) return channel.status();
+  options.channel = *std::move(channel);
   options.model = config.model();
   options.default_speculation = config.speculation();
   options.retry = retry;

@@ -12,8 +12,14 @@ namespace cascade::testing {
 
 absl::StatusOr<HealthStatus> CheckGrpcHealth(const std::string& address, const std::string& service,
                                              std::chrono::milliseconds timeout) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  grpc::GenericStub stub(channel);
+  return CheckGrpcHealth(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()), service,
+                         timeout);
+}
+
+absl::StatusOr<HealthStatus> CheckGrpcHealth(std::shared_ptr<grpc::Channel> channel,
+                                             const std::string& service,
+                                             std::chrono::milliseconds timeout) {
+  grpc::GenericStub stub(std::move(channel));
   // HealthCheckRequest{service = 1 (string)}.
   std::string request;
   if (!service.empty()) {
