@@ -3,11 +3,17 @@ cascade_library(cascadectl_args
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/command_args.cc
   DEPS absl::status absl::statusor absl::strings)
 
+# --tls, --ca-file, --cert-file, --key-file, --server-name, --api-key-env.
+cascade_library(cascadectl_dial
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/dial.cc
+  DEPS cascadectl_args cascade_security cascade_proto gRPC::grpc++ absl::status absl::statusor
+       absl::strings)
+
 cascade_library(cascadectl_commands
   SOURCES
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/router_client_commands.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/routes_fit_command.cc
-  DEPS cascadectl_args cascade_router_lib cascade_router_options cascade_config cascade_proto
+  DEPS cascadectl_args cascadectl_dial cascade_router_lib cascade_router_options cascade_config cascade_proto
        gRPC::grpc++ nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings
        absl::str_format)
 
@@ -22,7 +28,7 @@ cascade_library(cascadectl_cascade_commands
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/cascade_client_commands.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/cost_command.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/cost_planner.cc
-  DEPS cascadectl_args cascade_tools_request_line cascade_proto gRPC::grpc++
+  DEPS cascadectl_args cascadectl_dial cascade_tools_request_line cascade_proto gRPC::grpc++
        nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings absl::str_format
        absl::int128)
 

@@ -7,7 +7,7 @@ cascade_library(cascade_loadgen_lib
     ${CMAKE_CURRENT_SOURCE_DIR}/loadgen/http_chat_target.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/loadgen/load_report.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/loadgen/loadgen_options.cc
-  DEPS cascadectl_args cascade_tools_request_line cascade_proto gRPC::grpc++
+  DEPS cascadectl_args cascadectl_dial cascade_tools_request_line cascade_proto gRPC::grpc++
        PkgConfig::HTTPLIB nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings absl::str_format
        absl::time Threads::Threads)
 

@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "cascade/v1/cascade.grpc.pb.h"
 #include "tools/cascadectl/command_args.h"
+#include "tools/cascadectl/dial.h"
 #include "tools/cascadectl/cost_planner.h"
 #include "tools/common/request_line.h"
 
@@ -79,9 +80,6 @@ void PrintTrace(const v1::CascadeResponse& response, std::ostream& out) {
                          Usd(response.baseline_cost_pusd()), Usd(response.savings_pusd()));
 }
 
-std::unique_ptr<v1::Cascade::Stub> CascadeStub(const std::string& address) {
-  return v1::Cascade::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-}
 
 double Percentile(std::vector<double> sorted, double quantile) {
   if (sorted.empty()) return 0;
@@ -90,8 +88,9 @@ double Percentile(std::vector<double> sorted, double quantile) {
 }
 
 // grpc.health.v1.Health/Check with raw bytes (no health .proto in the build).
-std::string CheckHealth(const std::string& address, std::chrono::milliseconds timeout) {
-  grpc::GenericStub stub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+std::string CheckHealth(std::shared_ptr<grpc::Channel> channel,
+                        std::chrono::milliseconds timeout) {
+  grpc::GenericStub stub(std::move(channel));
   grpc::ByteBuffer request, response;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + timeout);
@@ -122,9 +121,10 @@ std::string CheckHealth(const std::string& address, std::chrono::milliseconds ti
 int RunAsk(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
   absl::StatusOr<CommandArgs> args =
       CommandArgs::Parse(raw_args,
-                         {"orchestrator", "policy", "system", "max-tokens", "route-hint",
-                          "start-tier", "max-tier", "budget-usd", "tenant", "timeout-ms"},
-                         {"json", "help"});
+                         WithTlsValueFlags({"orchestrator", "policy", "system", "max-tokens",
+                                            "route-hint", "start-tier", "max-tier", "budget-usd",
+                                            "tenant", "timeout-ms"}),
+                         WithTlsSwitches({"json", "help"}));
   if (!args.ok()) return UsageError(err, "ask", args.status().message(), kAskUsage);
   if (args->Has("help")) {
     out << kAskUsage;
@@ -165,10 +165,12 @@ int RunAsk(const std::vector<std::string>& raw_args, std::ostream& out, std::ost
     request.set_budget_pusd(*micro * 1'000'000);
   }
 
+  auto channel = Dial(*args, *address);
+  if (!channel.ok()) return UsageError(err, "ask", channel.status().message(), kAskUsage);
   v1::CascadeResponse response;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + *timeout);
-  grpc::Status status = CascadeStub(*address)->Complete(&context, request, &response);
+  grpc::Status status = v1::Cascade::NewStub(*channel)->Complete(&context, request, &response);
   if (!status.ok()) {
     err << "cascadectl ask: " << StatusText(status) << "\n";
     return 1;
@@ -183,8 +185,9 @@ int RunAsk(const std::vector<std::string>& raw_args, std::ostream& out, std::ost
 
 int RunReplay(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
   absl::StatusOr<CommandArgs> args =
-      CommandArgs::Parse(raw_args, {"orchestrator", "policy", "concurrency", "timeout-ms"},
-                         {"json", "help", "progress"});
+      CommandArgs::Parse(raw_args,
+                         WithTlsValueFlags({"orchestrator", "policy", "concurrency", "timeout-ms"}),
+                         WithTlsSwitches({"json", "help", "progress"}));
   if (!args.ok()) return UsageError(err, "replay", args.status().message(), kReplayUsage);
   if (args->Has("help")) {
     out << kReplayUsage;
@@ -223,7 +226,9 @@ int RunReplay(const std::vector<std::string>& raw_args, std::ostream& out, std::
     requests.push_back(*std::move(request));
   }
 
-  auto stub = CascadeStub(*address);
+  auto channel = Dial(*args, *address);
+  if (!channel.ok()) return UsageError(err, "replay", channel.status().message(), kReplayUsage);
+  auto stub = v1::Cascade::NewStub(*channel);
   const bool progress = args->Has("progress") || isatty(STDERR_FILENO) == 1;
   std::mutex mu;
   std::map<std::string, int64_t> per_tier;
@@ -312,7 +317,8 @@ int RunHealth(const std::vector<std::string>& raw_args, std::ostream& out, std::
                                              "tier-worker"};
   std::set<std::string> flags(services.begin(), services.end());
   flags.insert("timeout-ms");
-  absl::StatusOr<CommandArgs> args = CommandArgs::Parse(raw_args, flags, {"json", "help"});
+  absl::StatusOr<CommandArgs> args =
+      CommandArgs::Parse(raw_args, WithTlsValueFlags(flags), WithTlsSwitches({"json", "help"}));
   if (!args.ok()) return UsageError(err, "health", args.status().message(), kHealthUsage);
   if (args->Has("help")) {
     out << kHealthUsage;
@@ -340,7 +346,9 @@ int RunHealth(const std::vector<std::string>& raw_args, std::ostream& out, std::
     out << absl::StrFormat("%-14s %-28s %s\n", "SERVICE", "ADDRESS", "STATUS");
   }
   for (const auto& [service, address] : targets) {
-    const std::string status = CheckHealth(address, *timeout);
+    auto channel = Dial(*args, address);
+    if (!channel.ok()) return UsageError(err, "health", channel.status().message(), kHealthUsage);
+    const std::string status = CheckHealth(*channel, *timeout);
     all_serving = all_serving && status == "SERVING";
     if (args->Has("json")) {
       json.push_back({{"service", service}, {"address", address}, {"status", status}});

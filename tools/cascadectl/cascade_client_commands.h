@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/cascadectl/dial.h"
+
 namespace cascade::cli {
 
 inline constexpr char kAskUsage[] =
@@ -19,7 +21,7 @@ inline constexpr char kAskUsage[] =
 Sends TEXT through the cascade at ADDR (HOST:PORT or unix:PATH) and prints the answer and
 its trace: every tier tried, its model, confidence and method, whether it was accepted,
 latency and cost, then the request's cost, baseline (top tier alone) and savings.
-)";
+)" CASCADECTL_TLS_USAGE;
 
 inline constexpr char kReplayUsage[] =
     R"(usage: cascadectl replay FILE.jsonl --orchestrator ADDR [--policy P]
@@ -29,7 +31,7 @@ Runs every line of FILE through the cascade: {"prompt": "..."} or {"messages": [
 optionally with "policy" and "max_tokens". Prints the share of requests each final tier
 answered, total cost, baseline and savings, errors, and latency p50/p90/p99. A progress
 bar goes to stderr when it is a terminal (or with --progress).
-)";
+)" CASCADECTL_TLS_USAGE;
 
 inline constexpr char kHealthUsage[] =
     R"(usage: cascadectl health [--orchestrator A] [--router A] [--judge A] [--inference A]
@@ -37,7 +39,7 @@ inline constexpr char kHealthUsage[] =
 
 Checks grpc.health.v1 of every service named and prints a table. Exit code 1 when any is
 not SERVING.
-)";
+)" CASCADECTL_TLS_USAGE;
 
 int RunAsk(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int RunReplay(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "cascade/v1/router.grpc.pb.h"
 #include "tools/cascadectl/command_args.h"
+#include "tools/cascadectl/dial.h"
 
 namespace cascade::cli {
 namespace {
@@ -42,8 +43,12 @@ std::optional<Connection> Connect(const CommandArgs& args, const std::string& co
     }
     connection.timeout = std::chrono::milliseconds(milliseconds);
   }
-  connection.stub = cascade::v1::Router::NewStub(
-      grpc::CreateChannel(*address, grpc::InsecureChannelCredentials()));
+  auto channel = Dial(args, *address);
+  if (!channel.ok()) {
+    UsageError(err, command, channel.status().message(), usage);
+    return std::nullopt;
+  }
+  connection.stub = cascade::v1::Router::NewStub(*std::move(channel));
   return connection;
 }
 
@@ -75,7 +80,8 @@ std::string TargetText(const Message& message) {
 
 int RunRoute(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
   absl::StatusOr<CommandArgs> args =
-      CommandArgs::Parse(raw_args, {"router", "timeout-ms"}, {"json", "help"});
+      CommandArgs::Parse(raw_args, WithTlsValueFlags({"router", "timeout-ms"}),
+                         WithTlsSwitches({"json", "help"}));
   if (!args.ok()) return UsageError(err, "route", args.status().message(), kRouteUsage);
   if (args->Has("help")) {
     out << kRouteUsage;
@@ -113,7 +119,8 @@ int RunRoute(const std::vector<std::string>& raw_args, std::ostream& out, std::o
 
 int RunRoutesList(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
   absl::StatusOr<CommandArgs> args =
-      CommandArgs::Parse(raw_args, {"router", "timeout-ms"}, {"json", "help"});
+      CommandArgs::Parse(raw_args, WithTlsValueFlags({"router", "timeout-ms"}),
+                         WithTlsSwitches({"json", "help"}));
   if (!args.ok()) return UsageError(err, "routes list", args.status().message(), kRoutesListUsage);
   if (args->Has("help")) {
     out << kRoutesListUsage;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/cascadectl/dial.h"
+
 namespace cascade::cli {
 
 inline constexpr char kRouteUsage[] =
@@ -15,13 +17,13 @@ inline constexpr char kRouteUsage[] =
 
 Asks the router at ADDR (HOST:PORT or unix:PATH) where TEXT should go, and prints the
 decision: route, target tier, score, the exemplar that matched best and the runners-up.
-)";
+)" CASCADECTL_TLS_USAGE;
 
 inline constexpr char kRoutesListUsage[] =
     R"(usage: cascadectl routes list --router ADDR [--timeout-ms N] [--json]
 
 Prints the routes the router at ADDR serves: name, target, threshold, exemplar count.
-)";
+)" CASCADECTL_TLS_USAGE;
 
 // Each returns the process exit code: 0, 1 (the call failed, reported on `err`) or 2.
 int RunRoute(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

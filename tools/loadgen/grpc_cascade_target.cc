@@ -2,6 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "tools/cascadectl/dial.h"
 
 namespace cascade::loadgen {
 
@@ -10,14 +11,33 @@ std::string GrpcCodeName(grpc::StatusCode code) {
   return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
 }
 
+namespace {
+
+grpc::ChannelArguments ChannelNumber(int i) {
+  grpc::ChannelArguments args;
+  // Distinct channels get distinct connections instead of sharing one subchannel.
+  args.SetInt("cascade.loadgen.channel", i);
+  return args;
+}
+
+}  // namespace
+
 GrpcCascadeTarget::GrpcCascadeTarget(const std::string& address, int channels) : address_(address) {
   for (int i = 0; i < std::max(1, channels); ++i) {
-    grpc::ChannelArguments args;
-    // Distinct channels get distinct connections instead of sharing one subchannel.
-    args.SetInt("cascade.loadgen.channel", i);
     stubs_.push_back(v1::Cascade::NewStub(
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args)));
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), ChannelNumber(i))));
   }
+}
+
+absl::StatusOr<std::unique_ptr<GrpcCascadeTarget>> GrpcCascadeTarget::Create(
+    const v1::ClientConfig& client, int channels) {
+  std::unique_ptr<GrpcCascadeTarget> target(new GrpcCascadeTarget(client.address()));
+  for (int i = 0; i < std::max(1, channels); ++i) {
+    auto channel = cli::Dial(client, ChannelNumber(i));
+    if (!channel.ok()) return channel.status();
+    target->stubs_.push_back(v1::Cascade::NewStub(*std::move(channel)));
+  }
+  return target;
 }
 
 void GrpcCascadeTarget::Send(const v1::CascadeRequest& request, std::chrono::milliseconds timeout,

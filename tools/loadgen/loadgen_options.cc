@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "tools/cascadectl/command_args.h"
+#include "tools/cascadectl/dial.h"
 
 namespace cascade::loadgen {
 
@@ -27,7 +28,12 @@ and outcomes by status code.
                        used round robin. Default: one short built-in prompt
   --policy NAME        the cascade policy (the front door's "model") where a line names none
   --channels N         gRPC connections to spread calls over (default 4)
-  --api-key-env VAR    HTTP: send the key in environment variable VAR as a Bearer token
+  --api-key-env VAR    send the key in environment variable VAR as a Bearer token (HTTP
+                       header, or gRPC metadata `authorization`, which needs TLS)
+  --tls                gRPC over TLS, trusting the system's roots
+  --ca-file PEM        gRPC over TLS, trusting this CA bundle
+  --cert-file PEM      with --key-file PEM: this client's certificate (mutual TLS)
+  --server-name NAME   the name the server's certificate must carry, when ADDR does not
   --json               the final report as JSON on stdout
   --quiet              no progress lines
   --help               this text
@@ -82,10 +88,11 @@ absl::Status ParseTarget(const std::string& target, LoadgenOptions* options) {
 }  // namespace
 
 absl::StatusOr<LoadgenOptions> ParseLoadgenOptions(const std::vector<std::string>& raw) {
-  auto args = cli::CommandArgs::Parse(raw,
-                                      {"target", "rate", "duration", "concurrency", "timeout-ms",
-                                       "prompts", "policy", "channels", "api-key-env"},
-                                      {"json", "quiet", "help"});
+  auto args = cli::CommandArgs::Parse(
+      raw,
+      cli::WithTlsValueFlags({"target", "rate", "duration", "concurrency", "timeout-ms", "prompts",
+                              "policy", "channels", "api-key-env"}),
+      cli::WithTlsSwitches({"json", "quiet", "help"}));
   if (!args.ok()) return args.status();
   LoadgenOptions options;
   if (args->Has("help")) {
@@ -124,8 +131,15 @@ absl::StatusOr<LoadgenOptions> ParseLoadgenOptions(const std::vector<std::string
   options.prompts_path = args->ValueOr("prompts", "");
   options.policy = args->ValueOr("policy", "");
   options.api_key_env = args->ValueOr("api-key-env", "");
-  if (!options.api_key_env.empty() && options.protocol != LoadgenOptions::Protocol::kHttp) {
-    return Invalid("api-key-env", "applies to http:// targets only");
+  if (options.protocol == LoadgenOptions::Protocol::kGrpc) {
+    options.grpc_client = cli::ClientConfigFromArgs(*args, options.grpc_address);
+    if (!options.api_key_env.empty() && !options.grpc_client.has_tls()) {
+      return Invalid("api-key-env", "over gRPC needs TLS (--tls or --ca-file): a key sent in "
+                                    "plaintext is a leaked key");
+    }
+  } else if (cli::HasTlsFlags(*args)) {
+    return Invalid("tls", "and the certificate flags apply to gRPC targets (https:// is not "
+                          "supported yet)");
   }
   options.json = args->Has("json");
   options.quiet = args->Has("quiet");

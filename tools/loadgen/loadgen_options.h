@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cascade/v1/config.pb.h"
 
 namespace cascade::loadgen {
 
@@ -15,6 +16,8 @@ struct LoadgenOptions {
   enum class Protocol { kGrpc, kHttp };
   Protocol protocol = Protocol::kGrpc;
   std::string grpc_address;  // HOST:PORT or unix:PATH.
+  // The gRPC connection: address, TLS and API key (--tls, --ca-file, ..., --api-key-env).
+  v1::ClientConfig grpc_client;
   std::string http_host;
   int http_port = 0;
   double rate = 100;
@@ -24,7 +27,7 @@ struct LoadgenOptions {
   int channels = 4;
   std::string prompts_path;  // Empty: one built-in prompt.
   std::string policy;
-  std::string api_key_env;
+  std::string api_key_env;  // HTTP: the Bearer key's variable.
   bool json = false;
   bool quiet = false;
   bool help = false;

@@ -58,7 +58,12 @@ int Run(const LoadgenOptions& options) {
   }
   std::unique_ptr<LoadTarget> target;
   if (options.protocol == LoadgenOptions::Protocol::kGrpc) {
-    target = std::make_unique<GrpcCascadeTarget>(options.grpc_address, options.channels);
+    auto grpc_target = GrpcCascadeTarget::Create(options.grpc_client, options.channels);
+    if (!grpc_target.ok()) {
+      std::cerr << "cascade-loadgen: " << grpc_target.status().message() << "\n";
+      return 1;
+    }
+    target = *std::move(grpc_target);
   } else {
     std::string api_key;
     if (!options.api_key_env.empty()) {

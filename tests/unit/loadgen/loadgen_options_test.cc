@@ -45,7 +45,8 @@ TEST(LoadgenOptionsTest, InputValidationNamesTheFlagAndWhatItAccepts) {
            {{"--target", "127.0.0.1:1", "--duration", "10"}, "--duration must be a duration"},
            {{"--target", "127.0.0.1:1", "--concurrency", "0"}, "--concurrency must be an integer"},
            {{"--target", "127.0.0.1:1", "--channels", "65"}, "from 1 to 64"},
-           {{"--target", "127.0.0.1:1", "--api-key-env", "K"}, "http:// targets only"},
+           {{"--target", "127.0.0.1:1", "--api-key-env", "K"}, "over gRPC needs TLS"},
+           {{"--target", "http://x:1", "--ca-file", "ca.pem"}, "apply to gRPC targets"},
            {{"--target", "https://x:1"}, "not supported yet"},
            {{"--target", "http://x"}, "http://HOST:PORT"},
            {{"--target", "localhost"}, "HOST:PORT"},
@@ -57,6 +58,24 @@ TEST(LoadgenOptionsTest, InputValidationNamesTheFlagAndWhatItAccepts) {
     EXPECT_THAT(options.status().message(), HasSubstr(bad.says))
         << testing::PrintToString(bad.args);
   }
+}
+
+TEST(LoadgenOptionsTest, TlsFlagsDescribeTheGrpcConnection) {
+  auto options = ParseLoadgenOptions({"--target", "orchestrator:50051", "--ca-file", "ca.pem",
+                                      "--cert-file", "c.pem", "--key-file", "c.key",
+                                      "--server-name", "cascade", "--api-key-env", "KEY"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  const v1::ClientConfig& client = options->grpc_client;
+  EXPECT_EQ(client.address(), "orchestrator:50051");
+  EXPECT_EQ(client.tls().ca_file(), "ca.pem");
+  EXPECT_EQ(client.tls().cert_file(), "c.pem");
+  EXPECT_EQ(client.tls().key_file(), "c.key");
+  EXPECT_EQ(client.tls().server_name(), "cascade");
+  EXPECT_EQ(client.api_key_env(), "KEY");
+
+  auto plaintext = ParseLoadgenOptions({"--target", "127.0.0.1:1"});
+  ASSERT_TRUE(plaintext.ok()) << plaintext.status();
+  EXPECT_FALSE(plaintext->grpc_client.has_tls());
 }
 
 TEST(LoadgenOptionsTest, HelpNeedsNoTarget) {
