@@ -163,7 +163,22 @@ def gpu_and_security(ctx):
                "path: /healthz" in d and "path: /readyz" in d and "port: metrics" in d,
                f"{name}: non-root, read-only root, "
                "HTTP probes on the metrics port")
+    # tls.enabled + tls.mutual: every server reads the mounted certificate and asks clients
+    # for theirs; every address the chart fills in trusts ca.crt and presents tls.crt.
+    server_tls = (r"server:(\n +\w+: \S+)*\n +tls:\n +cert_file: /etc/cascade/tls/tls.crt\n"
+                  r" +client_ca_file: /etc/cascade/tls/ca.crt\n +key_file: /etc/cascade/tls/tls.key")
+    for component in ("router", "orchestrator", "tier-small", "judge", "inference"):
+        expect(re.search(server_tls, section(rendered, f"cascade-{component}-config")),
+               f"{component}: server.tls from the mounted Secret, with client certificates")
+    orchestrator = section(rendered, "cascade-orchestrator-config")
+    client_tls = (r"address: cascade-tier-small:50051\n +tls:\n +ca_file: /etc/cascade/tls/ca.crt"
+                  r"\n +cert_file: /etc/cascade/tls/tls.crt\n +key_file: /etc/cascade/tls/tls.key")
+    expect(len(re.findall(r"\n +ca_file: /etc/cascade/tls/ca.crt", orchestrator)) >= 3,
+           "the orchestrator's router, judge and tier endpoints trust ca.crt")
+    expect(re.search(client_tls, orchestrator), "the orchestrator presents tls.crt to its tiers")
     cpu = ctx.template().stdout
+    expect("tls:" not in section(cpu, "cascade-router-config"),
+           "without tls.enabled the servers stay plaintext")
     expect("nvidia.com/gpu" not in cpu, "without gpu.enabled nothing asks for a GPU")
     expect("secretKeyRef:\n                  name: llm-api-keys\n                  key: openai" in rendered,
            "API keys come from existing Secrets")

@@ -279,6 +279,13 @@ other server fields, e.g. log_level, are kept).
 {{- $_ := set $server "metrics_listen" (printf "0.0.0.0:%d" (int $root.Values.ports.metrics)) -}}
 {{- $_ := set $server "drain_delay" (include "cascade.seconds" $root.Values.drain.delaySeconds) -}}
 {{- $_ := set $server "drain_grace" (include "cascade.seconds" $root.Values.drain.graceSeconds) -}}
+{{- if and $root.Values.tls.enabled (not (hasKey $server "tls")) -}}
+{{- $tls := dict "cert_file" "/etc/cascade/tls/tls.crt" "key_file" "/etc/cascade/tls/tls.key" -}}
+{{- if $root.Values.tls.mutual -}}
+{{- $_ := set $tls "client_ca_file" "/etc/cascade/tls/ca.crt" -}}
+{{- end -}}
+{{- $_ := set $server "tls" $tls -}}
+{{- end -}}
 {{- $_ := set $config "server" $server -}}
 {{- toYaml $config -}}
 {{- end -}}

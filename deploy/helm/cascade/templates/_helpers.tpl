@@ -48,6 +48,21 @@ app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
 {{- printf "%s:%d" (include "cascade.componentName" .) (int .root.Values.ports.grpc) -}}
 {{- end -}}
 
+{{/* A cascade.v1.ClientConfig to a component's gRPC Service: its address and, with
+tls.enabled, the CA (and with tls.mutual this pod's certificate) from the TLS mount. */}}
+{{- define "cascade.clientConfig" -}}
+{{- $client := dict "address" (include "cascade.grpcAddress" .) -}}
+{{- if .root.Values.tls.enabled -}}
+{{- $tls := dict "ca_file" "/etc/cascade/tls/ca.crt" -}}
+{{- if .root.Values.tls.mutual -}}
+{{- $_ := set $tls "cert_file" "/etc/cascade/tls/tls.crt" -}}
+{{- $_ := set $tls "key_file" "/etc/cascade/tls/tls.key" -}}
+{{- end -}}
+{{- $_ := set $client "tls" $tls -}}
+{{- end -}}
+{{- toYaml $client -}}
+{{- end -}}
+
 {{/* A duration in the servers' config syntax ("5s"). */}}
 {{- define "cascade.seconds" -}}
 {{- printf "%ds" (int .) -}}
