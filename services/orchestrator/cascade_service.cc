@@ -1,8 +1,12 @@
 #include "services/orchestrator/cascade_service.h"
 
+#include <optional>
+#include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/log/logger.h"
 #include "common/runtime/request_context.h"
 #include "common/status/status_mapping.h"
 
@@ -12,6 +16,27 @@ namespace {
 using v1::CascadeChunk;
 using v1::CascadeRequest;
 using v1::CascadeResponse;
+
+// A slot for the call, or nullopt after logging why there is none (the caller then
+// finishes the call with AtLimit()).
+std::optional<ConcurrencyLimiter::Permit> Admit(CascadeService* service,
+                                               const std::string& request_id) {
+  auto permit = service->limiter().TryAcquire();
+  if (!permit) {
+    LogWarn("request_refused", {{"request_id", request_id},
+                                {"why", "max_concurrent_requests reached"},
+                                {"limit", service->limiter().max_in_flight()}});
+  }
+  return permit;
+}
+
+grpc::Status AtLimit(CascadeService* service) {
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      absl::StrCat("the orchestrator is at its limit of ",
+                                   service->limiter().max_in_flight(),
+                                   " requests in flight (max_concurrent_requests); retry with "
+                                   "backoff"));
+}
 
 absl::Time CallerDeadline(const grpc::CallbackServerContext& context) {
   auto deadline = context.deadline();
@@ -25,6 +50,11 @@ class CompleteReactor final : public grpc::ServerUnaryReactor {
                   const CascadeRequest* request, CascadeResponse* response)
       : service_(service), request_(request), response_(response) {
     call_.request_id = AcceptRequestId(context);
+    permit_ = Admit(service, call_.request_id);
+    if (!permit_) {
+      Finish(AtLimit(service));
+      return;
+    }
     call_.deadline = CallerDeadline(*context);
     call_.cancellation = &cancel_;
     service_->threads().Run([this] { Work(); });
@@ -46,6 +76,7 @@ class CompleteReactor final : public grpc::ServerUnaryReactor {
   CascadeResponse* response_;
   CancellationToken cancel_;
   CascadeCall call_;
+  std::optional<ConcurrencyLimiter::Permit> permit_;  // Released when the call is done.
 };
 
 class StreamReactor final : public grpc::ServerWriteReactor<CascadeChunk> {
@@ -54,6 +85,11 @@ class StreamReactor final : public grpc::ServerWriteReactor<CascadeChunk> {
                 const CascadeRequest* request)
       : service_(service), request_(request) {
     call_.request_id = AcceptRequestId(context);
+    permit_ = Admit(service, call_.request_id);
+    if (!permit_) {
+      Finish(AtLimit(service));
+      return;
+    }
     call_.deadline = CallerDeadline(*context);
     call_.cancellation = &cancel_;
     call_.on_text = [this](absl::string_view text) { Write(text); };
@@ -121,12 +157,13 @@ class StreamReactor final : public grpc::ServerWriteReactor<CascadeChunk> {
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   CascadeChunk pending_;
   CascadeChunk final_;
+  std::optional<ConcurrencyLimiter::Permit> permit_;  // Released when the call is done.
 };
 
 }  // namespace
 
-CascadeService::CascadeService(std::shared_ptr<CascadeHandler> handler)
-    : handler_(std::move(handler)) {}
+CascadeService::CascadeService(std::shared_ptr<CascadeHandler> handler, int max_in_flight)
+    : handler_(std::move(handler)), limiter_(max_in_flight) {}
 
 CascadeService::~CascadeService() = default;
 

@@ -4,18 +4,24 @@
 // the request id and the caller's deadline, cancels the cascade (and so every downstream
 // call) when the caller goes away, and for StreamComplete writes the accepted tier's text
 // as it arrives, one write in flight at a time, then a last chunk with the full response.
+// Each call holds a thread; past `max_in_flight` calls at once, a call is refused at once
+// with RESOURCE_EXHAUSTED (and a warning log line) instead of growing threads without bound.
 
 #include <memory>
 
 #include "cascade/v1/cascade.grpc.pb.h"
 #include "common/runtime/call_threads.h"
+#include "common/runtime/concurrency_limiter.h"
 #include "services/orchestrator/cascade_handler.h"
 
 namespace cascade::orchestrator {
 
 class CascadeService final : public v1::Cascade::CallbackService {
  public:
-  explicit CascadeService(std::shared_ptr<CascadeHandler> handler);
+  static constexpr int kDefaultMaxInFlight = 1024;
+
+  explicit CascadeService(std::shared_ptr<CascadeHandler> handler,
+                          int max_in_flight = kDefaultMaxInFlight);
   ~CascadeService() override;
 
   grpc::ServerUnaryReactor* Complete(grpc::CallbackServerContext* context,
@@ -26,9 +32,11 @@ class CascadeService final : public v1::Cascade::CallbackService {
 
   CascadeHandler& handler() { return *handler_; }
   CallThreads& threads() { return threads_; }
+  ConcurrencyLimiter& limiter() { return limiter_; }
 
  private:
   std::shared_ptr<CascadeHandler> handler_;
+  ConcurrencyLimiter limiter_;
   CallThreads threads_;  // Last: destroyed (and waited for) first.
 };
 

@@ -22,7 +22,14 @@ int main(int argc, char** argv) {
         // Without tiers and policies every request answers FAILED_PRECONDITION saying so.
         auto handler = cascade::orchestrator::BuildOrchestrator(config, env.registry.get());
         if (!handler.ok()) return handler.status();
-        parts.services.push_back(std::make_unique<cascade::orchestrator::CascadeService>(*handler));
+        const int max_in_flight = config.max_concurrent_requests();
+        if (max_in_flight < 0 || max_in_flight > 65536) {
+          return absl::FailedPreconditionError(
+              "max_concurrent_requests must be between 1 and 65536 (0: the default, 1024)");
+        }
+        parts.services.push_back(std::make_unique<cascade::orchestrator::CascadeService>(
+            *handler, max_in_flight > 0 ? max_in_flight
+                                        : cascade::orchestrator::CascadeService::kDefaultMaxInFlight));
         // The registry holds the cascade's metrics; the handler records into it until the end.
         parts.keep_alive.push_back(env.registry);
         parts.keep_alive.push_back(*handler);

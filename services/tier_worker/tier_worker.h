@@ -11,8 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "cascade/v1/tier.pb.h"
+#include "common/runtime/concurrency_limiter.h"
 #include "services/tier_worker/backend.h"
-#include "services/tier_worker/concurrency_limiter.h"
 #include "services/tier_worker/price_table.h"
 #include "services/tier_worker/request_validation.h"
 #include "services/tier_worker/tier_metrics.h"

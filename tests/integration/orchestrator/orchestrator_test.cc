@@ -245,6 +245,49 @@ TEST_F(OrchestratorIntegrationTest, ClientCancelCancelsDownstreamAtOnce) {
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
+TEST_F(OrchestratorIntegrationTest, RequestsPastTheConcurrencyLimitAreRefusedAtOnce) {
+  StartCascade("max_concurrent_requests: 1\n");
+  FakeReply hang = FakeReply::Stream(ChatCompletionChunks({"a", "b"}, 7, 2, true, true));
+  hang.events.resize(2);
+  hang.hang = true;
+  large_upstream_->Enqueue(hang);
+  v1::CascadeRequest request = Ask("hello");
+  request.set_start_tier("large");
+  grpc::ClientContext context;
+  auto reader = stub_->StreamComplete(&context, request);
+  v1::CascadeChunk chunk;
+  ASSERT_TRUE(reader->Read(&chunk));  // The one slot is held.
+
+  absl::Time began = absl::Now();
+  v1::CascadeResponse response;
+  grpc::Status refused = Call(Ask("hello"), &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(), HasSubstr("max_concurrent_requests"));
+  EXPECT_LT(absl::Now() - began, absl::Seconds(5));
+  EXPECT_TRUE(orchestrator_->WaitForStderr("\"event\":\"request_refused\"",
+                                           std::chrono::seconds(5)));
+  EXPECT_THAT(MetricsOf(*orchestrator_),
+              HasSubstr("cascade_grpc_server_requests_total{code=\"RESOURCE_EXHAUSTED\","
+                        "method=\"Complete\",service=\"cascade.v1.Cascade\"} 1"));
+
+  // The slot comes back when the call ends.
+  context.TryCancel();
+  while (reader->Read(&chunk)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  small_upstream_->Enqueue(Confident());
+  grpc::Status status;
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        // Refused calls never reach the upstream, so the queued reply waits for the first
+        // call admitted.
+        status = Call(Ask("hello"), &response);
+        return status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED;
+      },
+      std::chrono::seconds(10)));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
 TEST_F(OrchestratorIntegrationTest, StreamsOnlyTheAcceptedTier) {
   StartCascade();
   small_upstream_->Enqueue(Unsure());

@@ -1,12 +1,13 @@
 #pragma once
 
 // At most N calls at once; the one past N is refused at once (RESOURCE_EXHAUSTED) rather
-// than queued: the orchestrator escalates or retries elsewhere, which beats waiting.
+// than queued: the caller escalates or retries elsewhere, which beats waiting. Used by the
+// tier worker (per tier) and the orchestrator (per process).
 
 #include <atomic>
 #include <optional>
 
-namespace cascade::tier_worker {
+namespace cascade {
 
 class ConcurrencyLimiter {
  public:
@@ -44,4 +45,4 @@ class ConcurrencyLimiter {
   std::atomic<int> in_flight_{0};
 };
 
-}  // namespace cascade::tier_worker
+}  // namespace cascade
