@@ -50,11 +50,12 @@ class CompleteReactor final : public grpc::ServerUnaryReactor {
                   const CascadeRequest* request, CascadeResponse* response)
       : service_(service), request_(request), response_(response) {
     call_.request_id = AcceptRequestId(context);
-    permit_ = Admit(service, call_.request_id);
-    if (!permit_) {
+    auto permit = Admit(service, call_.request_id);
+    if (!permit) {
       Finish(AtLimit(service));
       return;
     }
+    permit_.emplace(*std::move(permit));
     call_.deadline = CallerDeadline(*context);
     call_.cancellation = &cancel_;
     service_->threads().Run([this] { Work(); });
@@ -85,11 +86,12 @@ class StreamReactor final : public grpc::ServerWriteReactor<CascadeChunk> {
                 const CascadeRequest* request)
       : service_(service), request_(request) {
     call_.request_id = AcceptRequestId(context);
-    permit_ = Admit(service, call_.request_id);
-    if (!permit_) {
+    auto permit = Admit(service, call_.request_id);
+    if (!permit) {
       Finish(AtLimit(service));
       return;
     }
+    permit_.emplace(*std::move(permit));
     call_.deadline = CallerDeadline(*context);
     call_.cancellation = &cancel_;
     call_.on_text = [this](absl::string_view text) { Write(text); };

@@ -109,7 +109,9 @@ price: {{input_usd_per_mtok: 1, output_usd_per_mtok: 2}}
             f.write("default: general\nroutes:\n  - name: geography\n    utterances:\n"
                     "      - what is the capital of france\n    start_tier: small\n")
         self.start("router", "cascade-router", self.server_yaml() + f"routes_file: {routes}\n")
-        self.start("judge", "cascade-judge", self.server_yaml() + "llm_tier:\n"
+        # The test upstream always answers "Paris is the capital.": make that a verdict.
+        self.start("judge", "cascade-judge", self.server_yaml()
+                   + "llm: {yes_words: [Paris], no_words: [London]}\nllm_tier:\n"
                    + self.client_yaml(self.servers["large"].grpc, 2))
         self.start("orchestrator", "cascade-orchestrator",
                    self.server_yaml("CASCADE_SEC_ORCHESTRATOR_KEYS") + f"""http:
@@ -241,6 +243,7 @@ class MutualTlsAndApiKeysTest(unittest.TestCase):
                 judge_pb2.ScoreRequest(messages=user("capital of france?"), answer="Paris.",
                                        methods=["llm"]), timeout=30)
         self.assertGreater(response.usage.prompt_tokens, 0)  # The llm call happened.
+        self.assertEqual(response.score, 1.0)
 
     def test_the_front_door_takes_only_its_bearer_key(self):
         host, port = SUITE.servers["orchestrator"].addresses["http"].rsplit(":", 1)

@@ -79,6 +79,19 @@ class OrchestratorIntegrationTest : public ::testing::Test {
     return stub_->Complete(&context, request, response);
   }
 
+  // A StreamComplete started at large (the last tier, so its tokens stream live) whose
+  // upstream sends one token and then hangs until `context` is cancelled.
+  std::unique_ptr<grpc::ClientReader<v1::CascadeChunk>> StartHangingStream(
+      grpc::ClientContext* context) {
+    FakeReply hang = FakeReply::Stream(ChatCompletionChunks({"a", "b"}, 7, 2, true, true));
+    hang.events.resize(2);
+    hang.hang = true;
+    large_upstream_->Enqueue(hang);
+    v1::CascadeRequest request = Ask("hello");
+    request.set_start_tier("large");
+    return stub_->StreamComplete(context, request);
+  }
+
   std::unique_ptr<FakeOpenAIServer> small_upstream_;
   std::unique_ptr<FakeOpenAIServer> large_upstream_;
   std::unique_ptr<ServerProcess> small_;
@@ -226,15 +239,8 @@ TEST_F(OrchestratorIntegrationTest, DeadlineIsHonoured) {
 
 TEST_F(OrchestratorIntegrationTest, ClientCancelCancelsDownstreamAtOnce) {
   StartCascade();
-  // Start at large (the last tier): its tokens stream live, and the upstream hangs.
-  FakeReply hang = FakeReply::Stream(ChatCompletionChunks({"a", "b"}, 7, 2, true, true));
-  hang.events.resize(2);
-  hang.hang = true;
-  large_upstream_->Enqueue(hang);
-  v1::CascadeRequest request = Ask("hello");
-  request.set_start_tier("large");
   grpc::ClientContext context;
-  auto reader = stub_->StreamComplete(&context, request);
+  auto reader = StartHangingStream(&context);
   v1::CascadeChunk chunk;
   ASSERT_TRUE(reader->Read(&chunk));  // The first token arrived: the upstream is streaming.
   EXPECT_EQ(chunk.text(), "a");
@@ -247,14 +253,8 @@ TEST_F(OrchestratorIntegrationTest, ClientCancelCancelsDownstreamAtOnce) {
 
 TEST_F(OrchestratorIntegrationTest, RequestsPastTheConcurrencyLimitAreRefusedAtOnce) {
   StartCascade("max_concurrent_requests: 1\n");
-  FakeReply hang = FakeReply::Stream(ChatCompletionChunks({"a", "b"}, 7, 2, true, true));
-  hang.events.resize(2);
-  hang.hang = true;
-  large_upstream_->Enqueue(hang);
-  v1::CascadeRequest request = Ask("hello");
-  request.set_start_tier("large");
   grpc::ClientContext context;
-  auto reader = stub_->StreamComplete(&context, request);
+  auto reader = StartHangingStream(&context);
   v1::CascadeChunk chunk;
   ASSERT_TRUE(reader->Read(&chunk));  // The one slot is held.
 
