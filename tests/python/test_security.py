@@ -261,6 +261,45 @@ class MutualTlsAndApiKeysTest(unittest.TestCase):
             self.assertEqual(response.status, expected, key)
 
 
+class CommandLineToolsOverTlsTest(unittest.TestCase):
+    """cascadectl and cascade-loadgen dial with the same flags: CA, client certificate,
+    server name and the key's environment variable."""
+
+    def tls_flags(self, key_env="CASCADE_SEC_CLIENT_KEY"):
+        return ["--ca-file", SUITE.path("ca.pem"), "--cert-file", SUITE.path("client.pem"),
+                "--key-file", SUITE.path("client.key"), "--server-name", "localhost",
+                "--api-key-env", key_env]
+
+    def run_tool(self, args, key=CLIENT_KEY):
+        env = dict(os.environ, CASCADE_SEC_CLIENT_KEY=key)
+        return subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+
+    def test_cascadectl_asks_over_mutual_tls_with_a_key(self):
+        done = self.run_tool([os.path.join(bin_dir(), "cascadectl"), "ask",
+                              "what is the capital of france?", "--orchestrator",
+                              SUITE.servers["orchestrator"].grpc, "--json"]
+                             + self.tls_flags())
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("Paris", json.loads(done.stdout)["answer"])
+
+    def test_cascadectl_with_a_wrong_key_says_unauthenticated(self):
+        done = self.run_tool([os.path.join(bin_dir(), "cascadectl"), "ask", "hello",
+                              "--orchestrator", SUITE.servers["orchestrator"].grpc]
+                             + self.tls_flags(), key="sk-not-a-key")
+        self.assertNotEqual(done.returncode, 0)
+        self.assertIn("UNAUTHENTICATED", done.stderr)
+
+    def test_loadgen_runs_over_mutual_tls_with_a_key(self):
+        done = self.run_tool([os.path.join(bin_dir(), "cascade-loadgen"), "--target",
+                              SUITE.servers["orchestrator"].grpc, "--rate", "20",
+                              "--duration", "1s", "--quiet", "--json"] + self.tls_flags())
+        self.assertEqual(done.returncode, 0, done.stderr)
+        report = json.loads(done.stdout)
+        self.assertEqual(report["sent"], 20)
+        self.assertEqual(report["ok"], 20, report["codes"])
+        self.assertNotIn(CLIENT_KEY, done.stdout + done.stderr)
+
+
 class NoSecretInLogsTest(unittest.TestCase):
     def test_no_secret_in_any_log_line_or_metric(self):
         # Failures are where secrets leak: refused calls, and every upstream failure mode.
