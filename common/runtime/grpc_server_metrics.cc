@@ -1,9 +1,9 @@
 #include "common/runtime/grpc_server_metrics.h"
 
+#include <google/protobuf/descriptor.h>
+
 #include <chrono>
 #include <string>
-
-#include <google/protobuf/descriptor.h>
 
 #include "absl/strings/ascii.h"
 
@@ -99,8 +99,8 @@ GrpcServerMetricsInterceptorFactory::RefusedCallRecorder() const {
   // Families live in the registry, which outlives the server.
   return [requests = &requests_](const std::string& method, grpc::StatusCode code) {
     auto [service, name] = SplitMethod(method.c_str());
-    const auto* known = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
-        service + "." + name);
+    const auto* known =
+        google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(service + "." + name);
     if (known == nullptr) service = name = "unknown";
     requests->Add({{"service", service}, {"method", name}, {"code", CodeName(code)}}).Increment();
   };

@@ -23,7 +23,7 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> ReadApiKeysFromEnv(absl::string_view env_name,
-                                                             absl::string_view field) {
+                                                            absl::string_view field) {
   absl::StatusOr<std::string> text = ReadSecretFromEnv(env_name);
   if (!text.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(field, ": ", text.status().message()));

@@ -16,7 +16,7 @@ namespace cascade {
 // trimmed. FAILED_PRECONDITION naming `field` and the variable (never a value) when it is
 // unset or holds no key.
 absl::StatusOr<std::vector<std::string>> ReadApiKeysFromEnv(absl::string_view env_name,
-                                                             absl::string_view field);
+                                                            absl::string_view field);
 
 // The KEY of "Bearer KEY"; empty when `header` has another form.
 absl::string_view BearerKey(absl::string_view header);

@@ -36,8 +36,7 @@ ApiKeyAuthProcessor::ApiKeyAuthProcessor(std::vector<std::string> keys,
     : keys_(std::move(keys)), on_rejected_(std::move(on_rejected)) {}
 
 grpc::Status ApiKeyAuthProcessor::Process(const InputMetadata& auth_metadata, grpc::AuthContext*,
-                                          OutputMetadata* consumed_auth_metadata,
-                                          OutputMetadata*) {
+                                          OutputMetadata* consumed_auth_metadata, OutputMetadata*) {
   std::string method;
   if (auto path = auth_metadata.find(":path"); path != auth_metadata.end()) {
     method = std::string(View(path->second));

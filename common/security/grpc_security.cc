@@ -84,9 +84,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFromConfig(const v1::Clien
     options.pem_root_certs = *std::move(ca);
   }
   if (tls.cert_file().empty() != tls.key_file().empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(field, ".tls.cert_file and ", field, ".tls.key_file go together: set both "
-                     "(mutual TLS) or neither"));
+    return absl::FailedPreconditionError(absl::StrCat(field, ".tls.cert_file and ", field,
+                                                      ".tls.key_file go together: set both "
+                                                      "(mutual TLS) or neither"));
   }
   if (!tls.cert_file().empty()) {
     const std::string cert_field = absl::StrCat(field, ".tls.cert_file");

@@ -91,9 +91,8 @@ absl::StatusOr<std::string> ReadPemPrivateKey(const std::string& path, absl::str
   KeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
   ERR_clear_error();
   if (key == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(field, ": ", path,
-                     " holds no unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        field, ": ", path, " holds no unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)"));
   }
   return pem;
 }

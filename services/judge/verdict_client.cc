@@ -7,8 +7,7 @@
 namespace cascade::judge {
 
 TierVerdictClient::TierVerdictClient(TierVerdictClientOptions options)
-    : options_(std::move(options)),
-      stub_(v1::TierWorker::NewStub(options_.channel)) {}
+    : options_(std::move(options)), stub_(v1::TierWorker::NewStub(options_.channel)) {}
 
 absl::StatusOr<v1::CompleteResponse> TierVerdictClient::Complete(const v1::CompleteRequest& request,
                                                                  const CallScope& scope) {

@@ -20,7 +20,7 @@ using v1::CascadeResponse;
 // A slot for the call, or nullopt after logging why there is none (the caller then
 // finishes the call with AtLimit()).
 std::optional<ConcurrencyLimiter::Permit> Admit(CascadeService* service,
-                                               const std::string& request_id) {
+                                                const std::string& request_id) {
   auto permit = service->limiter().TryAcquire();
   if (!permit) {
     LogWarn("request_refused", {{"request_id", request_id},
@@ -31,11 +31,11 @@ std::optional<ConcurrencyLimiter::Permit> Admit(CascadeService* service,
 }
 
 grpc::Status AtLimit(CascadeService* service) {
-  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                      absl::StrCat("the orchestrator is at its limit of ",
-                                   service->limiter().max_in_flight(),
-                                   " requests in flight (max_concurrent_requests); retry with "
-                                   "backoff"));
+  return grpc::Status(
+      grpc::StatusCode::RESOURCE_EXHAUSTED,
+      absl::StrCat("the orchestrator is at its limit of ", service->limiter().max_in_flight(),
+                   " requests in flight (max_concurrent_requests); retry with "
+                   "backoff"));
 }
 
 absl::Time CallerDeadline(const grpc::CallbackServerContext& context) {

@@ -28,8 +28,9 @@ int main(int argc, char** argv) {
               "max_concurrent_requests must be between 1 and 65536 (0: the default, 1024)");
         }
         parts.services.push_back(std::make_unique<cascade::orchestrator::CascadeService>(
-            *handler, max_in_flight > 0 ? max_in_flight
-                                        : cascade::orchestrator::CascadeService::kDefaultMaxInFlight));
+            *handler, max_in_flight > 0
+                          ? max_in_flight
+                          : cascade::orchestrator::CascadeService::kDefaultMaxInFlight));
         // The registry holds the cascade's metrics; the handler records into it until the end.
         parts.keep_alive.push_back(env.registry);
         parts.keep_alive.push_back(*handler);

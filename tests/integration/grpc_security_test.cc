@@ -2,6 +2,8 @@
 // runtime every cascade-* server uses) with a test PKI made by tests/support/make_test_ca.sh.
 // Clients are built with ChannelFromConfig, the code every cascade client uses.
 
+#include "common/security/grpc_security.h"
+
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -10,7 +12,6 @@
 #include <cstdlib>
 
 #include "cascade/test/v1/test_service.grpc.pb.h"
-#include "common/security/grpc_security.h"
 #include "tests/support/grpc_probe.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_config.h"
@@ -21,9 +22,9 @@ namespace {
 using cascade::test::v1::EchoRequest;
 using cascade::test::v1::EchoResponse;
 using cascade::test::v1::TestService;
-using testing::ServerProcess;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::ServerProcess;
 using namespace std::chrono_literals;
 
 const std::string kTestServer = std::string(CASCADE_TEST_BIN_DIR) + "/cascade-test-server";
@@ -48,8 +49,8 @@ class GrpcSecurityTest : public ::testing::Test {
   // A server whose `server:` section is `server_yaml` (indented by two spaces).
   std::unique_ptr<ServerProcess> Start(const std::string& server_yaml,
                                        const std::map<std::string, std::string>& env = {}) {
-    std::string path = testing::WriteTempConfig(
-        "security_" + std::to_string(++configs_) + ".yaml", "server:\n" + server_yaml);
+    std::string path = testing::WriteTempConfig("security_" + std::to_string(++configs_) + ".yaml",
+                                                "server:\n" + server_yaml);
     auto process = ServerProcess::Start(kTestServer, {"--config", path}, env);
     EXPECT_TRUE(process.ok()) << process.status();
     return process.ok() ? *std::move(process) : nullptr;
@@ -224,9 +225,8 @@ TEST_F(GrpcSecurityTest, ConfigMistakesStopTheServerWithAMessage) {
       {TlsServerYaml() + "    client_ca: " + Pki("ca.pem") + "\n", "client_ca_file"},
   };
   for (const Case& c : cases) {
-    std::string path =
-        testing::WriteTempConfig("bad_security_" + std::to_string(++configs_) + ".yaml",
-                                 "server:\n" + c.server_yaml);
+    std::string path = testing::WriteTempConfig(
+        "bad_security_" + std::to_string(++configs_) + ".yaml", "server:\n" + c.server_yaml);
     std::string output;
     setenv(kKeyEnv, kGoodKey, 1);
     auto result = ServerProcess::RunToExit(kTestServer, {"--config", path}, &output);

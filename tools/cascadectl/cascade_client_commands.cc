@@ -21,8 +21,8 @@
 #include "absl/strings/str_split.h"
 #include "cascade/v1/cascade.grpc.pb.h"
 #include "tools/cascadectl/command_args.h"
-#include "tools/cascadectl/dial.h"
 #include "tools/cascadectl/cost_planner.h"
+#include "tools/cascadectl/dial.h"
 #include "tools/common/request_line.h"
 
 namespace cascade::cli {
@@ -80,7 +80,6 @@ void PrintTrace(const v1::CascadeResponse& response, std::ostream& out) {
                          Usd(response.baseline_cost_pusd()), Usd(response.savings_pusd()));
 }
 
-
 double Percentile(std::vector<double> sorted, double quantile) {
   if (sorted.empty()) return 0;
   size_t index = static_cast<size_t>(quantile * static_cast<double>(sorted.size() - 1) + 0.5);
@@ -88,8 +87,7 @@ double Percentile(std::vector<double> sorted, double quantile) {
 }
 
 // grpc.health.v1.Health/Check with raw bytes (no health .proto in the build).
-std::string CheckHealth(std::shared_ptr<grpc::Channel> channel,
-                        std::chrono::milliseconds timeout) {
+std::string CheckHealth(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds timeout) {
   grpc::GenericStub stub(std::move(channel));
   grpc::ByteBuffer request, response;
   grpc::ClientContext context;
@@ -119,12 +117,11 @@ std::string CheckHealth(std::shared_ptr<grpc::Channel> channel,
 }  // namespace
 
 int RunAsk(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
-  absl::StatusOr<CommandArgs> args =
-      CommandArgs::Parse(raw_args,
-                         WithTlsValueFlags({"orchestrator", "policy", "system", "max-tokens",
-                                            "route-hint", "start-tier", "max-tier", "budget-usd",
-                                            "tenant", "timeout-ms"}),
-                         WithTlsSwitches({"json", "help"}));
+  absl::StatusOr<CommandArgs> args = CommandArgs::Parse(
+      raw_args,
+      WithTlsValueFlags({"orchestrator", "policy", "system", "max-tokens", "route-hint",
+                         "start-tier", "max-tier", "budget-usd", "tenant", "timeout-ms"}),
+      WithTlsSwitches({"json", "help"}));
   if (!args.ok()) return UsageError(err, "ask", args.status().message(), kAskUsage);
   if (args->Has("help")) {
     out << kAskUsage;
@@ -184,10 +181,9 @@ int RunAsk(const std::vector<std::string>& raw_args, std::ostream& out, std::ost
 }
 
 int RunReplay(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
-  absl::StatusOr<CommandArgs> args =
-      CommandArgs::Parse(raw_args,
-                         WithTlsValueFlags({"orchestrator", "policy", "concurrency", "timeout-ms"}),
-                         WithTlsSwitches({"json", "help", "progress"}));
+  absl::StatusOr<CommandArgs> args = CommandArgs::Parse(
+      raw_args, WithTlsValueFlags({"orchestrator", "policy", "concurrency", "timeout-ms"}),
+      WithTlsSwitches({"json", "help", "progress"}));
   if (!args.ok()) return UsageError(err, "replay", args.status().message(), kReplayUsage);
   if (args->Has("help")) {
     out << kReplayUsage;

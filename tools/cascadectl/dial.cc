@@ -50,8 +50,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const v1::ClientConfig& conf
   if (channel.ok()) return channel;
   // The config's field names, as the flags a person typed.
   const std::vector<std::pair<std::string, std::string>> names = {
-      {"client.tls.ca_file", "--ca-file"},     {"client.tls.cert_file", "--cert-file"},
-      {"client.tls.key_file", "--key-file"},   {"client.api_key_env", "--api-key-env"},
+      {"client.tls.ca_file", "--ca-file"},    {"client.tls.cert_file", "--cert-file"},
+      {"client.tls.key_file", "--key-file"},  {"client.api_key_env", "--api-key-env"},
       {"client.tls", "--tls (or --ca-file)"},
   };
   return absl::InvalidArgumentError(absl::StrReplaceAll(channel.status().message(), names));

@@ -16,10 +16,10 @@
 #include "tools/cascadectl/command_args.h"
 
 // The flags' help, appended to the usage text of every command that takes them.
-#define CASCADECTL_TLS_USAGE                                                                   \
-  "\nTLS (default plaintext): --tls (system roots) or --ca-file PEM; --cert-file PEM and\n"     \
-  "--key-file PEM for mutual TLS; --server-name NAME when ADDR does not carry the\n"           \
-  "certificate's name; --api-key-env VAR sends the key held in VAR as\n"                       \
+#define CASCADECTL_TLS_USAGE                                                                \
+  "\nTLS (default plaintext): --tls (system roots) or --ca-file PEM; --cert-file PEM and\n" \
+  "--key-file PEM for mutual TLS; --server-name NAME when ADDR does not carry the\n"        \
+  "certificate's name; --api-key-env VAR sends the key held in VAR as\n"                    \
   "`authorization: Bearer KEY` (needs TLS).\n"
 
 namespace cascade::cli {

@@ -79,9 +79,8 @@ std::string TargetText(const Message& message) {
 }  // namespace
 
 int RunRoute(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
-  absl::StatusOr<CommandArgs> args =
-      CommandArgs::Parse(raw_args, WithTlsValueFlags({"router", "timeout-ms"}),
-                         WithTlsSwitches({"json", "help"}));
+  absl::StatusOr<CommandArgs> args = CommandArgs::Parse(
+      raw_args, WithTlsValueFlags({"router", "timeout-ms"}), WithTlsSwitches({"json", "help"}));
   if (!args.ok()) return UsageError(err, "route", args.status().message(), kRouteUsage);
   if (args->Has("help")) {
     out << kRouteUsage;
@@ -118,9 +117,8 @@ int RunRoute(const std::vector<std::string>& raw_args, std::ostream& out, std::o
 }
 
 int RunRoutesList(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
-  absl::StatusOr<CommandArgs> args =
-      CommandArgs::Parse(raw_args, WithTlsValueFlags({"router", "timeout-ms"}),
-                         WithTlsSwitches({"json", "help"}));
+  absl::StatusOr<CommandArgs> args = CommandArgs::Parse(
+      raw_args, WithTlsValueFlags({"router", "timeout-ms"}), WithTlsSwitches({"json", "help"}));
   if (!args.ok()) return UsageError(err, "routes list", args.status().message(), kRoutesListUsage);
   if (args->Has("help")) {
     out << kRoutesListUsage;

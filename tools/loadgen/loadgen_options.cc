@@ -134,12 +134,14 @@ absl::StatusOr<LoadgenOptions> ParseLoadgenOptions(const std::vector<std::string
   if (options.protocol == LoadgenOptions::Protocol::kGrpc) {
     options.grpc_client = cli::ClientConfigFromArgs(*args, options.grpc_address);
     if (!options.api_key_env.empty() && !options.grpc_client.has_tls()) {
-      return Invalid("api-key-env", "over gRPC needs TLS (--tls or --ca-file): a key sent in "
-                                    "plaintext is a leaked key");
+      return Invalid("api-key-env",
+                     "over gRPC needs TLS (--tls or --ca-file): a key sent in "
+                     "plaintext is a leaked key");
     }
   } else if (cli::HasTlsFlags(*args)) {
-    return Invalid("tls", "and the certificate flags apply to gRPC targets (https:// is not "
-                          "supported yet)");
+    return Invalid("tls",
+                   "and the certificate flags apply to gRPC targets (https:// is not "
+                   "supported yet)");
   }
   options.json = args->Has("json");
   options.quiet = args->Has("quiet");

@@ -264,8 +264,8 @@ TEST_F(OrchestratorIntegrationTest, RequestsPastTheConcurrencyLimitAreRefusedAtO
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(refused.error_message(), HasSubstr("max_concurrent_requests"));
   EXPECT_LT(absl::Now() - began, absl::Seconds(5));
-  EXPECT_TRUE(orchestrator_->WaitForStderr("\"event\":\"request_refused\"",
-                                           std::chrono::seconds(5)));
+  EXPECT_TRUE(
+      orchestrator_->WaitForStderr("\"event\":\"request_refused\"", std::chrono::seconds(5)));
   EXPECT_THAT(MetricsOf(*orchestrator_),
               HasSubstr("cascade_grpc_server_requests_total{code=\"RESOURCE_EXHAUSTED\","
                         "method=\"Complete\",service=\"cascade.v1.Cascade\"} 1"));

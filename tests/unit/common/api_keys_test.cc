@@ -76,7 +76,8 @@ TEST(ClientSecurityConfigTest, ClientCertificateWithoutKeyIsRefused) {
   config.mutable_tls()->set_cert_file("/nonexistent/client.pem");
   auto channel = ChannelFromConfig(config, "router");
   EXPECT_EQ(channel.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(channel.status().message(), HasSubstr("router.tls.cert_file and router.tls.key_file"));
+  EXPECT_THAT(channel.status().message(),
+              HasSubstr("router.tls.cert_file and router.tls.key_file"));
 }
 
 TEST(ClientSecurityConfigTest, UnreadableCaFileIsNamed) {

@@ -88,7 +88,8 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> Host(const std::string& name, grpc:
   if (!grpc_address.ok()) return grpc_address.status();
   if (!metrics_address.ok()) return metrics_address.status();
   ServiceHostOptions options{
-      name, *grpc_address, *metrics_address, 4 << 20, {}, std::make_shared<prometheus::Registry>(), {}};
+      name, *grpc_address, *metrics_address, 4 << 20, {}, std::make_shared<prometheus::Registry>(),
+      {}};
   options.services.push_back(service);
   return ServiceHost::Start(std::move(options));
 }

@@ -156,7 +156,8 @@ absl::StatusOr<LocalServer> StartLocalServer(const Clinc150& data) {
   absl::StatusOr<ListenAddress> metrics_address = ParseListenAddress("127.0.0.1:0", "metrics");
   if (!grpc_address.ok()) return grpc_address.status();
   if (!metrics_address.ok()) return metrics_address.status();
-  ServiceHostOptions host_options{"router", *grpc_address, *metrics_address, 4 << 20, {}, registry, {}};
+  ServiceHostOptions host_options{"router", *grpc_address, *metrics_address, 4 << 20, {}, registry,
+                                  {}};
   host_options.services.push_back(server.service.get());
   absl::StatusOr<std::unique_ptr<ServiceHost>> host = ServiceHost::Start(std::move(host_options));
   if (!host.ok()) return host.status();
