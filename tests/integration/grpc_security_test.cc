@@ -56,9 +56,10 @@ class GrpcSecurityTest : public ::testing::Test {
     return process.ok() ? *std::move(process) : nullptr;
   }
 
-  std::string TlsServerYaml() const {
-    return "  tls:\n    cert_file: " + Pki("server.pem") + "\n    key_file: " + Pki("server.key") +
-           "\n";
+  // server.tls with these files of the test PKI.
+  std::string TlsServerYaml(const std::string& cert = "server.pem",
+                            const std::string& key = "server.key") const {
+    return "  tls:\n    cert_file: " + Pki(cert) + "\n    key_file: " + Pki(key) + "\n";
   }
 
   // A client that trusts the test CA, with the given client certificate (NAME.pem/.key).
@@ -207,18 +208,11 @@ TEST_F(GrpcSecurityTest, ConfigMistakesStopTheServerWithAMessage) {
   };
   const std::vector<Case> cases = {
       {"  api_keys_env: " + std::string(kKeyEnv) + "\n", "server.api_keys_env needs server.tls"},
-      {"  tls:\n    cert_file: " + Pki("server.pem") + "\n    key_file: " + Pki("client.key") +
-           "\n",
+      {TlsServerYaml("server.pem", "client.key"),
        "server.tls.key_file is not the private key of server.tls.cert_file"},
-      {"  tls:\n    cert_file: " + Pki("missing.pem") + "\n    key_file: " + Pki("server.key") +
-           "\n",
-       "server.tls.cert_file: cannot read"},
-      {"  tls:\n    cert_file: " + Pki("server.key") + "\n    key_file: " + Pki("server.key") +
-           "\n",
-       "holds no PEM certificate"},
-      {"  tls:\n    cert_file: " + Pki("server.pem") + "\n    key_file: " + Pki("server.pem") +
-           "\n",
-       "holds no unencrypted PEM private key"},
+      {TlsServerYaml("missing.pem", "server.key"), "server.tls.cert_file: cannot read"},
+      {TlsServerYaml("server.key", "server.key"), "holds no PEM certificate"},
+      {TlsServerYaml("server.pem", "server.pem"), "holds no unencrypted PEM private key"},
       {"  tls:\n    cert_file: " + Pki("server.pem") + "\n", "key_file"},
       {TlsServerYaml() + "    client_ca_file: " + Pki("nope.pem") + "\n",
        "server.tls.client_ca_file: cannot read"},
