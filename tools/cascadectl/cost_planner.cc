@@ -121,8 +121,13 @@ absl::StatusOr<int64_t> ParseMillionths(absl::string_view text) {
 std::string FormatUsd(int64_t pusd) {
   const bool negative = pusd < 0;
   const int64_t cents = (std::llabs(pusd) + 5'000'000'000LL) / 10'000'000'000LL;
-  std::string dollars = absl::StrCat(cents / 100);
-  for (int i = static_cast<int>(dollars.size()) - 3; i > 0; i -= 3) dollars.insert(i, ",");
+  const std::string digits = absl::StrCat(cents / 100);
+  // Appended digit by digit: GCC 12 at -O3 misreads string::insert here (-Wrestrict).
+  std::string dollars;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) dollars.push_back(',');
+    dollars.push_back(digits[i]);
+  }
   return absl::StrFormat("%s$%s.%02d", negative ? "-" : "", dollars, cents % 100);
 }
 

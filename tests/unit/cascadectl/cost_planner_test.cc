@@ -83,6 +83,16 @@ TEST(CostPlannerTest, RefusesBadInput) {
   EXPECT_FALSE(PlanCost(input).ok());
 }
 
+TEST(CostPlannerTest, FormatsDollarsWithThousandsSeparatorsAndRoundedCents) {
+  constexpr int64_t kPicoUsdPerCent = 10'000'000'000LL;
+  EXPECT_EQ(FormatUsd(0), "$0.00");
+  EXPECT_EQ(FormatUsd(5 * kPicoUsdPerCent), "$0.05");
+  EXPECT_EQ(FormatUsd(99'999 * kPicoUsdPerCent), "$999.99");
+  EXPECT_EQ(FormatUsd(100'000 * kPicoUsdPerCent), "$1,000.00");
+  EXPECT_EQ(FormatUsd(123'456'789 * kPicoUsdPerCent + kPicoUsdPerCent / 2), "$1,234,567.90");
+  EXPECT_EQ(FormatUsd(-100'000'000 * kPicoUsdPerCent), "-$1,000,000.00");
+}
+
 TEST(CostPlannerTest, ParsesDecimalsExactly) {
   EXPECT_EQ(*ParseMillionths("0.30"), 300'000);
   EXPECT_EQ(*ParseMillionths("10"), 10'000'000);
