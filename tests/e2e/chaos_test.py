@@ -26,6 +26,7 @@ Scenarios:
   upstream_429          small's upstream answers 429 in bursts: no request fails, and the
                         tier worker's attempts stay bounded (no retry storm).
   steady                no fault: load only, the report printed (for measurements).
+  steady_front_door     the same through the OpenAI front door (POST /v1/chat/completions).
 Standard library only.
 """
 import argparse
@@ -138,13 +139,17 @@ class Cascade:
                 return float(line.rsplit(" ", 1)[1])
         return None
 
-    def load(self, rate, seconds, timeout_ms=5000):
-        """Starts cascade-loadgen; returns (thread, result dict filled when it ends)."""
+    def load(self, rate, seconds, timeout_ms=5000, front_door=False):
+        """Starts cascade-loadgen (gRPC, or the OpenAI front door); returns (thread, result
+        dict filled when it ends)."""
         result = {}
-        args = [os.path.join(self.bin_dir, "cascade-loadgen"), "--target",
-                self.orchestrator["grpc"], "--rate", str(rate), "--duration", f"{seconds}s",
+        target = (f"http://{self.orchestrator['http']}" if front_door
+                  else self.orchestrator["grpc"])
+        args = [os.path.join(self.bin_dir, "cascade-loadgen"), "--target", target, "--rate", str(rate), "--duration", f"{seconds}s",
                 "--timeout-ms", str(timeout_ms), "--policy", "default", "--json", "--quiet",
-                "--concurrency", "1024"]
+                # Over HTTP each request in flight holds a connection: stay under the front
+                # door's max_connections (256).
+                "--concurrency", "200" if front_door else "1024"]
 
         def run():
             began = time.monotonic()
@@ -318,8 +323,14 @@ def steady(cascade, rate, seconds):
     print(json.dumps(result, indent=2))
 
 
-SCENARIOS = {f.__name__: f for f in
-             (tier_kill, router_kill, orchestrator_sigterm, slow_tier, upstream_429, steady)}
+def steady_front_door(cascade, rate, seconds):
+    result = finish(cascade.load(rate, seconds, timeout_ms=10000, front_door=True),
+                    "steady_front_door")
+    print(json.dumps(result, indent=2))
+
+
+SCENARIOS = {f.__name__: f for f in (tier_kill, router_kill, orchestrator_sigterm, slow_tier,
+                                     upstream_429, steady, steady_front_door)}
 
 
 def main():

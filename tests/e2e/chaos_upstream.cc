@@ -169,6 +169,9 @@ int main(int argc, char** argv) {
   Upstream upstream;
   httplib::Server server;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // httplib writes headers and body separately: without this, Nagle holds the body until
+  // the client's delayed ACK (40 ms) on a kept-alive connection, as a real API would not.
+  server.set_tcp_nodelay(true);
   server.Post("/v1/chat/completions",
               [&](const httplib::Request& request, httplib::Response& response) {
                 upstream.Chat(request, response);

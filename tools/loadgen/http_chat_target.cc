@@ -44,6 +44,7 @@ void HttpChatTarget::Send(const v1::CascadeRequest& request, std::chrono::millis
 void HttpChatTarget::Work() {
   httplib::Client client(host_, port_);
   client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);  // A request's headers and body leave without waiting for an ACK.
   httplib::Headers headers;
   if (!api_key_.empty()) headers.emplace("Authorization", absl::StrCat("Bearer ", api_key_));
   while (true) {
