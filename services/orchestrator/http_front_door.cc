@@ -118,6 +118,10 @@ absl::StatusOr<std::unique_ptr<HttpFrontDoor>> HttpFrontDoor::Start(
   // httplib writes a response's headers and body separately: with Nagle on, the body waits
   // for the client's delayed ACK, 40 ms on every answer of a kept-alive connection.
   server.set_tcp_nodelay(true);
+  // httplib closes a kept-alive connection after 5 requests by default; clients then
+  // reconnect at a fifth of the request rate and overflow httplib's listen backlog of 5
+  // (SYN retries: answers 1-7 s late). nginx's default, 1000, makes reconnects rare.
+  server.set_keep_alive_max_count(1000);
   server.set_pre_routing_handler([door](const httplib::Request& request,
                                         httplib::Response& response) {
     if (orchestrator::ConnectionPool::RejectingThisThread()) {

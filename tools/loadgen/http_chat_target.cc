@@ -62,7 +62,7 @@ void HttpChatTarget::Work() {
     httplib::Result result =
         client.Post("/v1/chat/completions", headers, job.body, "application/json");
     if (!result) {
-      job.done(CallOutcome{false, "transport_error"});
+      job.done(CallOutcome{false, "transport_error_" + httplib::to_string(result.error())});
       continue;
     }
     job.done(CallOutcome{result->status == 200, std::to_string(result->status)});

@@ -15,7 +15,8 @@ namespace cascade::loadgen {
 struct CallOutcome {
   bool ok = false;
   // The gRPC status code's name ("OK", "UNAVAILABLE", ...) or the HTTP status ("200",
-  // "503", ...); "transport_error" when no HTTP answer came back.
+  // "503", ...); "transport_error_<httplib's error>" (`transport_error_Read`) when no HTTP answer
+  // came back.
   std::string code;
 };
 
