@@ -172,6 +172,7 @@ int main(int argc, char** argv) {
   // httplib writes headers and body separately: without this, Nagle holds the body until
   // the client's delayed ACK (40 ms) on a kept-alive connection, as a real API would not.
   server.set_tcp_nodelay(true);
+  server.set_keep_alive_max_count(1000);  // Like a real API: no reconnect every 5 calls.
   server.Post("/v1/chat/completions",
               [&](const httplib::Request& request, httplib::Response& response) {
                 upstream.Chat(request, response);
