@@ -78,7 +78,10 @@ int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return cancel != nullptr && cancel->IsCancelled() ? 1 : 0;
 }
 
-HttpTransportError Classify(CURLcode code, const Transfer& transfer, absl::Time deadline) {
+// `connected`: curl had a connection for this transfer (reused or new), so a timeout was the
+// call's, never the connect timeout's.
+HttpTransportError Classify(CURLcode code, const Transfer& transfer, absl::Time deadline,
+                            bool connected) {
   switch (code) {
     case CURLE_OK:
       return HttpTransportError::kNone;
@@ -88,7 +91,9 @@ HttpTransportError Classify(CURLcode code, const Transfer& transfer, absl::Time 
     case CURLE_SSL_CONNECT_ERROR:
       return HttpTransportError::kConnect;
     case CURLE_OPERATION_TIMEDOUT: {
-      if (absl::Now() >= deadline) return HttpTransportError::kTimeout;
+      // curl's timer may fire a moment before `deadline` by our clock: ask whether it
+      // was connected rather than compare times.
+      if (connected || absl::Now() >= deadline) return HttpTransportError::kTimeout;
       // The connect timeout fired, not the call's deadline.
       return HttpTransportError::kConnect;
     }
@@ -228,7 +233,10 @@ HttpResult HttpClient::Post(const HttpRequest& request) {
   curl_slist_free_all(headers);
 
   result.status = static_cast<int>(ResponseCode(easy));
-  result.error = Classify(code, transfer, request.deadline);
+  curl_off_t connect_time_us = 0;
+  curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_time_us);
+  const bool connected = connect_time_us > 0 || ResponseCode(easy) != 0;
+  result.error = Classify(code, transfer, request.deadline, connected);
   if (result.error != HttpTransportError::kNone) {
     result.error_message =
         error_buffer[0] != '\0' ? std::string(error_buffer) : std::string(curl_easy_strerror(code));
