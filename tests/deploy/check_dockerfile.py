@@ -16,6 +16,7 @@
 Standard library only; prints one line per check, exits 1 on the first failure.
 """
 import fnmatch
+import functools
 import glob
 import json
 import os
@@ -56,13 +57,17 @@ def ignored(path, patterns):
     return result
 
 
+@functools.lru_cache(maxsize=None)
+def providers_of(soname):
+    shown = subprocess.run(["apt-cache", "showpkg", soname], capture_output=True, text=True)
+    return tuple(shown.stdout.partition("Reverse Provides:")[2].split())
+
+
 def provided_by_closure(soname, closure):
     """Sonames such as libblas.so.3 are virtual packages chosen through alternatives: this
     machine may resolve them to libblas3 while the image ships libopenblas0-pthread. Either
     provider in the closure will do."""
-    shown = subprocess.run(["apt-cache", "showpkg", soname], capture_output=True, text=True)
-    providers = shown.stdout.partition("Reverse Provides:")[2].split()
-    return any(provider in closure for provider in providers)
+    return any(provider in closure for provider in providers_of(soname))
 
 
 def main():

@@ -145,7 +145,8 @@ class Cascade:
         result = {}
         target = (f"http://{self.orchestrator['http']}" if front_door
                   else self.orchestrator["grpc"])
-        args = [os.path.join(self.bin_dir, "cascade-loadgen"), "--target", target, "--rate", str(rate), "--duration", f"{seconds}s",
+        args = [os.path.join(self.bin_dir, "cascade-loadgen"), "--target", target,
+                "--rate", str(rate), "--duration", f"{seconds}s",
                 "--timeout-ms", str(timeout_ms), "--policy", "default", "--json", "--quiet",
                 # Over HTTP each request in flight holds a connection: stay under the front
                 # door's max_connections (256).
@@ -318,15 +319,14 @@ def upstream_429(cascade, rate, seconds):
            f"{result['sent']} requests x {1 + MAX_RETRIES} attempts")
 
 
-def steady(cascade, rate, seconds):
-    result = finish(cascade.load(rate, seconds, timeout_ms=10000), "steady")
+def steady(cascade, rate, seconds, front_door=False):
+    name = "steady_front_door" if front_door else "steady"
+    result = finish(cascade.load(rate, seconds, timeout_ms=10000, front_door=front_door), name)
     print(json.dumps(result, indent=2))
 
 
 def steady_front_door(cascade, rate, seconds):
-    result = finish(cascade.load(rate, seconds, timeout_ms=10000, front_door=True),
-                    "steady_front_door")
-    print(json.dumps(result, indent=2))
+    steady(cascade, rate, seconds, front_door=True)
 
 
 SCENARIOS = {f.__name__: f for f in (tier_kill, router_kill, orchestrator_sigterm, slow_tier,

@@ -265,10 +265,10 @@ class CommandLineToolsOverTlsTest(unittest.TestCase):
     """cascadectl and cascade-loadgen dial with the same flags: CA, client certificate,
     server name and the key's environment variable."""
 
-    def tls_flags(self, key_env="CASCADE_SEC_CLIENT_KEY"):
+    def tls_flags(self):
         return ["--ca-file", SUITE.path("ca.pem"), "--cert-file", SUITE.path("client.pem"),
                 "--key-file", SUITE.path("client.key"), "--server-name", "localhost",
-                "--api-key-env", key_env]
+                "--api-key-env", "CASCADE_SEC_CLIENT_KEY"]
 
     def run_tool(self, args, key=CLIENT_KEY):
         env = dict(os.environ, CASCADE_SEC_CLIENT_KEY=key)

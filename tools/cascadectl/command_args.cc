@@ -56,7 +56,9 @@ std::vector<std::string> CommandArgs::Values(const std::string& name) const {
   return found->second;
 }
 
-bool CommandArgs::Has(const std::string& name) const { return switches_.count(name) > 0; }
+bool CommandArgs::Has(const std::string& name) const {
+  return switches_.count(name) > 0 || values_.count(name) > 0;
+}
 
 absl::StatusOr<std::string> CommandArgs::Required(const std::string& name) const {
   std::optional<std::string> value = Value(name);

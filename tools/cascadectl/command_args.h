@@ -26,7 +26,7 @@ class CommandArgs {
   std::string ValueOr(const std::string& name, const std::string& fallback) const;
   // Every value of a flag given more than once (`--tier a=1:1 --tier b=2:2`), in order.
   std::vector<std::string> Values(const std::string& name) const;
-  // Whether a switch was given; value flags are checked with Value().
+  // Whether the flag was given: a switch, or a flag with a value.
   bool Has(const std::string& name) const;
   // InvalidArgument naming the flag when it is missing.
   absl::StatusOr<std::string> Required(const std::string& name) const;

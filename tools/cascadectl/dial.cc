@@ -26,8 +26,8 @@ std::set<std::string> WithTlsSwitches(std::set<std::string> switches) {
 }
 
 bool HasTlsFlags(const CommandArgs& args) {
-  return args.Has("tls") || args.Value("ca-file") || args.Value("cert-file") ||
-         args.Value("key-file") || args.Value("server-name");
+  return args.Has("tls") || args.Has("ca-file") || args.Has("cert-file") || args.Has("key-file") ||
+         args.Has("server-name");
 }
 
 v1::ClientConfig ClientConfigFromArgs(const CommandArgs& args, const std::string& address) {
