@@ -2,5 +2,5 @@
 # open loop over gRPC on loopback.
 cascade_binary(cascade-orchestrator-overhead
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/orchestrator/orchestrator_overhead.cc
-  DEPS cascade_orchestrator_service cascade_orchestrator_lib cascade_runtime gRPC::grpc++
+  DEPS cascade_orchestrator_service cascade_orchestrator_lib cascade_grpc_runtime gRPC::grpc++
        Threads::Threads)

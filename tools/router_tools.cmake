@@ -18,4 +18,4 @@ cascade_binary(cascade-router-latency
 cascade_binary(cascade-router-grpc-latency
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/router/grpc_route_latency.cc
   DEPS cascade_router_service cascade_router_options cascade_router_lib cascade_router_clinc150
-       cascade_runtime gRPC::grpc++ absl::synchronization Threads::Threads)
+       cascade_grpc_runtime gRPC::grpc++ absl::synchronization Threads::Threads)

@@ -4,7 +4,7 @@
 // without waiting (testing/fake_clock.h).
 
 #include "absl/time/time.h"
-#include "common/runtime/cancellation.h"
+#include "common/concurrency/cancellation.h"
 
 namespace cascade::http {
 

@@ -14,7 +14,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/runtime/cancellation.h"
+#include "common/concurrency/cancellation.h"
 
 namespace cascade::http {
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/json/json_nesting.h"
+#include "common/text/utf8.h"
 
 namespace cascade {
 namespace {
@@ -17,43 +18,6 @@ constexpr int kMaxTopLogprobs = 20;
 absl::Status Invalid(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
 }  // namespace
-
-bool IsValidUtf8(absl::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    unsigned char lead = static_cast<unsigned char>(text[i]);
-    int length = 0;
-    uint32_t code_point = 0;
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    } else if ((lead & 0xE0) == 0xC0) {
-      length = 2;
-      code_point = lead & 0x1F;
-    } else if ((lead & 0xF0) == 0xE0) {
-      length = 3;
-      code_point = lead & 0x0F;
-    } else if ((lead & 0xF8) == 0xF0) {
-      length = 4;
-      code_point = lead & 0x07;
-    } else {
-      return false;
-    }
-    if (i + length > text.size()) return false;
-    for (int k = 1; k < length; ++k) {
-      unsigned char next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code_point = (code_point << 6) | (next & 0x3F);
-    }
-    static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code_point < kSmallest[length] || code_point > 0x10FFFF ||
-        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-      return false;
-    }
-    i += length;
-  }
-  return true;
-}
 
 absl::Status ValidateGenerationParams(const v1::GenerationParams& params) {
   if (params.max_tokens() < 0) return Invalid("params.max_tokens must be >= 0");

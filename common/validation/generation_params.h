@@ -10,9 +10,6 @@
 
 namespace cascade {
 
-// Well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
-bool IsValidUtf8(absl::string_view text);
-
 // max_tokens >= 0; temperature finite and >= 0; top_p in [0, 1]; top_k >= 0; at most 4
 // stop strings of at most 64 bytes of UTF-8; top_logprobs in [0, 20]; a json_schema nested
 // at most kMaxJsonNesting deep.

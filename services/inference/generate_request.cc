@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/validation/chat_messages.h"
 #include "services/inference/prompt_renderer.h"
 
 namespace cascade::inference {
@@ -110,6 +111,9 @@ absl::StatusOr<PreparedRequest> PrepareGenerate(const cascade::v1::GenerateReque
       if (prompt.empty()) return absl::InvalidArgumentError("prompt is empty");
       break;
     case cascade::v1::GenerateRequest::kMessages: {
+      if (auto valid = ValidateChatMessages(request.messages().messages()); !valid.ok()) {
+        return valid;
+      }
       auto rendered = RenderPlainPrompt(request.messages());
       if (!rendered.ok()) return rendered.status();
       prompt = *std::move(rendered);

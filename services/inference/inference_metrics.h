@@ -1,6 +1,6 @@
 #pragma once
 
-// The inference service's series of the metrics catalogue (ARCHITECTURE.md).
+// The inference service's series of the metrics catalogue (docs/architecture.md).
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>

@@ -1,7 +1,7 @@
 // cascade-inference: our engine for Llama-architecture GGUF models behind
 // cascade.v1.InferenceService, with speculative decoding.
 
-#include "common/runtime/service_main.h"
+#include "common/grpc_runtime/service_main.h"
 #include "services/inference/inference_service.h"
 
 namespace {

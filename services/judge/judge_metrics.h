@@ -1,6 +1,6 @@
 #pragma once
 
-// The judge's series of the metrics catalogue (ARCHITECTURE.md), label `method`
+// The judge's series of the metrics catalogue (docs/architecture.md), label `method`
 // ("logprob", "llm", "validators", "combined"), plus cascade_judge_degraded_total{reason}:
 // combined scores given without the llm because its call failed.
 

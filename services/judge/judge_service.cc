@@ -1,6 +1,6 @@
 #include "services/judge/judge_service.h"
 
-#include "common/runtime/request_context.h"
+#include "common/grpc_runtime/request_context.h"
 #include "common/status/status_mapping.h"
 
 namespace cascade::judge {

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "cascade/v1/judge.grpc.pb.h"
-#include "common/runtime/call_threads.h"
+#include "common/concurrency/call_threads.h"
 #include "services/judge/judge.h"
 
 namespace cascade::judge {

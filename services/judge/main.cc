@@ -2,7 +2,7 @@
 // LLM judge.
 
 #include "cascade/v1/judge.grpc.pb.h"
-#include "common/runtime/service_main.h"
+#include "common/grpc_runtime/service_main.h"
 #include "common/security/grpc_security.h"
 #include "services/judge/judge.h"
 #include "services/judge/judge_service.h"

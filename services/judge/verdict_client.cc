@@ -1,7 +1,7 @@
 #include "services/judge/verdict_client.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/runtime/request_context.h"
+#include "common/grpc_runtime/request_context.h"
 #include "common/status/status_mapping.h"
 
 namespace cascade::judge {

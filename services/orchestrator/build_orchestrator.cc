@@ -1,6 +1,7 @@
 #include "services/orchestrator/build_orchestrator.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/orchestrator/cascade_metrics.h"
 #include "services/orchestrator/grpc_clients.h"
 
 namespace cascade::orchestrator {
@@ -26,7 +27,8 @@ absl::StatusOr<std::shared_ptr<Orchestrator>> BuildOrchestrator(
     if (!channel.ok()) return channel.status();
     clients.judge = std::make_shared<GrpcJudgeClient>(*std::move(channel));
   }
-  return std::make_shared<Orchestrator>(*std::move(settings), std::move(clients), registry);
+  return std::make_shared<Orchestrator>(*std::move(settings), std::move(clients),
+                                        std::make_shared<CascadeMetrics>(registry));
 }
 
 }  // namespace cascade::orchestrator

@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "cascade/v1/config.pb.h"
-#include "services/orchestrator/orchestrator.h"
+#include "services/orchestrator/lib/orchestrator.h"
 
 namespace cascade::orchestrator {
 

@@ -1,8 +1,8 @@
 #pragma once
 
-// The orchestrator's series of the metrics catalogue (ARCHITECTURE.md). It owns what
-// requests paid and what the top tier alone would have cost; spend per model is the tier
-// workers' (never add the two families together).
+// The cascade's observer in Prometheus: the orchestrator's series of the metrics catalogue
+// (docs/architecture.md). It owns what requests paid and what the top tier alone would have
+// cost; spend per model is the tier workers' (never add the two families together).
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -13,22 +13,22 @@
 #include <cstdint>
 #include <string>
 
+#include "services/orchestrator/lib/cascade_observer.h"
+
 namespace cascade::orchestrator {
 
-class CascadeMetrics {
+class CascadeMetrics final : public CascadeObserver {
  public:
   explicit CascadeMetrics(prometheus::Registry* registry);
 
-  // outcome: "ok", or the status code in lower case.
   void RecordRequest(const std::string& route, const std::string& final_tier,
-                     const std::string& outcome, double seconds);
-  void RecordCost(const std::string& route, int64_t cost_pusd, int64_t baseline_pusd);
-  // reason: low_confidence, judge, error, timeout, circuit_open.
+                     const std::string& outcome, double seconds) override;
+  void RecordCost(const std::string& route, int64_t cost_pusd, int64_t baseline_pusd) override;
   void RecordEscalation(const std::string& from_tier, const std::string& to_tier,
-                        const std::string& reason);
-  void RecordStep(const std::string& tier, double seconds);
-  void RecordConfidence(const std::string& tier, const std::string& method, double score);
-  void SetCircuitOpen(const std::string& tier, bool open);
+                        const std::string& reason) override;
+  void RecordStep(const std::string& tier, double seconds) override;
+  void RecordConfidence(const std::string& tier, const std::string& method, double score) override;
+  void SetCircuitOpen(const std::string& tier, bool open) override;
 
  private:
   prometheus::Family<prometheus::Counter>* requests_;

@@ -6,8 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/grpc_runtime/request_context.h"
+#include "common/grpc_runtime/server_stream.h"
 #include "common/log/logger.h"
-#include "common/runtime/request_context.h"
 #include "common/status/status_mapping.h"
 
 namespace cascade::orchestrator {
@@ -80,7 +81,9 @@ class CompleteReactor final : public grpc::ServerUnaryReactor {
   std::optional<ConcurrencyLimiter::Permit> permit_;  // Released when the call is done.
 };
 
-class StreamReactor final : public grpc::ServerWriteReactor<CascadeChunk> {
+// The cascade's answer as it streams: text deltas, then a last chunk with what only the end
+// knows (usage, finish reason, trace, cost); the client assembles the text from the deltas.
+class StreamReactor final : public ServerStream<CascadeChunk> {
  public:
   StreamReactor(CascadeService* service, grpc::CallbackServerContext* context,
                 const CascadeRequest* request)
@@ -88,77 +91,37 @@ class StreamReactor final : public grpc::ServerWriteReactor<CascadeChunk> {
     call_.request_id = AcceptRequestId(context);
     auto permit = Admit(service, call_.request_id);
     if (!permit) {
-      Finish(AtLimit(service));
+      Close(std::nullopt, AtLimit(service));
       return;
     }
     permit_.emplace(*std::move(permit));
     call_.deadline = CallerDeadline(*context);
-    call_.cancellation = &cancel_;
-    call_.on_text = [this](absl::string_view text) { Write(text); };
+    call_.cancellation = &cancellation();
+    call_.on_text = [this](absl::string_view text) {
+      CascadeChunk chunk;
+      chunk.set_text(std::string(text));
+      Send(std::move(chunk));
+    };
     service_->threads().Run([this] { Work(); });
   }
 
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (!ok) broken_ = true;
-  }
-
-  void OnCancel() override {
-    {
-      absl::MutexLock lock(&mu_);
-      cancelled_ = true;
-    }
-    cancel_.Cancel();
-  }
-
-  void OnDone() override { delete this; }
-
  private:
-  // On the request's thread: waits for the previous write, so a slow reader slows the
-  // tier's stream instead of growing a queue.
-  void Write(absl::string_view text) {
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &StreamReactor::CanWriteOrGiveUp));
-      if (broken_ || cancelled_) return;
-      writing_ = true;
-      pending_.set_text(std::string(text));
-    }
-    StartWrite(&pending_);
-  }
-
-  bool CanWriteOrGiveUp() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !writing_ || broken_ || cancelled_;
-  }
-  bool NoWriteInFlight() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_; }
-
   void Work() {
     auto result = service_->handler().Complete(*request_, call_);
-    {
-      // Every StartWrite gets its OnWriteDone, cancelled or not.
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &StreamReactor::NoWriteInFlight));
-    }
     if (!result.ok()) {
-      Finish(ToGrpcStatus(result.status()));
+      Close(std::nullopt, ToGrpcStatus(result.status()));
       return;
     }
-    *final_.mutable_final() = *std::move(result);
-    // Last: OnDone may delete this before it returns.
-    StartWriteAndFinish(&final_, grpc::WriteOptions(), grpc::Status::OK);
+    CascadeChunk last;
+    *last.mutable_final() = *std::move(result);
+    last.mutable_final()->clear_answer();  // The deltas carried it.
+    // Last: the stream may be gone when Close returns.
+    Close(std::move(last), grpc::Status::OK);
   }
 
   CascadeService* service_;
   const CascadeRequest* request_;
-  CancellationToken cancel_;
   CascadeCall call_;
-  absl::Mutex mu_;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  CascadeChunk pending_;
-  CascadeChunk final_;
   std::optional<ConcurrencyLimiter::Permit> permit_;  // Released when the call is done.
 };
 

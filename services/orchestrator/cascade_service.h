@@ -3,16 +3,17 @@
 // cascade.v1.Cascade on gRPC's callback API: a thin adapter over a CascadeHandler. It takes
 // the request id and the caller's deadline, cancels the cascade (and so every downstream
 // call) when the caller goes away, and for StreamComplete writes the accepted tier's text
-// as it arrives, one write in flight at a time, then a last chunk with the full response.
+// as it arrives (common/grpc_runtime/server_stream.h), then a last chunk with the response
+// less its text.
 // Each call holds a thread; past `max_in_flight` calls at once, a call is refused at once
 // with RESOURCE_EXHAUSTED (and a warning log line) instead of growing threads without bound.
 
 #include <memory>
 
 #include "cascade/v1/cascade.grpc.pb.h"
-#include "common/runtime/call_threads.h"
-#include "common/runtime/concurrency_limiter.h"
-#include "services/orchestrator/cascade_handler.h"
+#include "common/concurrency/call_threads.h"
+#include "common/concurrency/concurrency_limiter.h"
+#include "services/orchestrator/lib/cascade_handler.h"
 
 namespace cascade::orchestrator {
 

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/runtime/request_context.h"
+#include "common/grpc_runtime/request_context.h"
 #include "common/security/grpc_security.h"
 #include "common/status/status_mapping.h"
 
@@ -64,10 +64,17 @@ absl::StatusOr<v1::CompleteResponse> GrpcTierClient::Complete(const v1::Complete
     return response;
   }
   auto reader = stub_->StreamComplete(context.get(), request);
+  // The deltas carry the text and logprobs; the last chunk what only the end knows.
   v1::CompleteChunk chunk;
+  std::string text;
+  google::protobuf::RepeatedPtrField<v1::TokenLogprob> logprobs;
   bool has_final = false;
   while (reader->Read(&chunk)) {
-    if (!chunk.text().empty()) (*on_text)(chunk.text());
+    if (!chunk.text().empty()) {
+      (*on_text)(chunk.text());
+      text += chunk.text();
+    }
+    logprobs.Add(chunk.logprobs().begin(), chunk.logprobs().end());
     if (chunk.has_final()) {
       response = std::move(*chunk.mutable_final());
       has_final = true;
@@ -76,6 +83,8 @@ absl::StatusOr<v1::CompleteResponse> GrpcTierClient::Complete(const v1::Complete
   grpc::Status status = reader->Finish();
   if (!status.ok()) return FromGrpcStatus(status);
   if (!has_final) return absl::UnavailableError("the tier's stream ended without its final chunk");
+  response.set_text(std::move(text));
+  *response.mutable_logprobs() = std::move(logprobs);
   return response;
 }
 

@@ -13,7 +13,7 @@
 #include "cascade/v1/judge.grpc.pb.h"
 #include "cascade/v1/router.grpc.pb.h"
 #include "cascade/v1/tier.grpc.pb.h"
-#include "services/orchestrator/clients.h"
+#include "services/orchestrator/lib/clients.h"
 
 namespace cascade::orchestrator {
 

@@ -2,10 +2,10 @@
 // first and climbs while confidence is too low.
 
 #include "cascade/v1/cascade.grpc.pb.h"
-#include "common/runtime/service_main.h"
+#include "common/grpc_runtime/service_main.h"
 #include "services/orchestrator/build_orchestrator.h"
 #include "services/orchestrator/cascade_service.h"
-#include "services/orchestrator/http_front_door.h"
+#include "services/orchestrator/front_door/http_front_door.h"
 
 int main(int argc, char** argv) {
   return cascade::ServiceMain<cascade::v1::OrchestratorConfig>(

@@ -1,6 +1,6 @@
 #pragma once
 
-// The router's series of the metrics catalogue (ARCHITECTURE.md), plus the counters of its
+// The router's series of the metrics catalogue (docs/architecture.md), plus the counters of its
 // degraded modes (a routes file that would not load, a write-back that failed):
 //   cascade_router_decisions_total{route}
 //   cascade_router_below_threshold_total

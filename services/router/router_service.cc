@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_runtime/request_context.h"
 #include "common/log/logger.h"
-#include "common/runtime/request_context.h"
 #include "common/status/status_mapping.h"
 #include "services/router/route_proto.h"
 #include "services/router/route_request_reader.h"

@@ -11,8 +11,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cascade/v1/tier.pb.h"
+#include "common/concurrency/cancellation.h"
 #include "common/http/retry_policy.h"
-#include "common/runtime/cancellation.h"
 
 namespace cascade::tier_worker {
 

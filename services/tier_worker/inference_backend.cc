@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "common/runtime/request_context.h"
+#include "common/grpc_runtime/request_context.h"
 #include "common/status/status_mapping.h"
 
 namespace cascade::tier_worker {

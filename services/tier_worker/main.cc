@@ -2,7 +2,7 @@
 // OpenAI-compatible API or the inference service.
 
 #include "cascade/v1/tier.grpc.pb.h"
-#include "common/runtime/service_main.h"
+#include "common/grpc_runtime/service_main.h"
 #include "services/tier_worker/tier_worker_config.h"
 #include "services/tier_worker/tier_worker_service.h"
 #include "services/tier_worker/unconfigured_service.h"

@@ -2,7 +2,7 @@
 
 // Model prices. Configured as USD per million tokens (a double in YAML); held as integer
 // micro-USD per million tokens, which is pico-USD per token, so cost is an exact integer
-// product (ARCHITECTURE.md, "Money").
+// product (docs/architecture.md, "Names and definitions").
 
 #include <cstdint>
 #include <map>

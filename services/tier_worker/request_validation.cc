@@ -1,6 +1,7 @@
 #include "services/tier_worker/request_validation.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/validation/chat_messages.h"
 
 namespace cascade::tier_worker {
 namespace {
@@ -11,7 +12,9 @@ absl::Status Invalid(absl::string_view message) { return absl::InvalidArgumentEr
 
 absl::Status ValidateCompleteRequest(const cascade::v1::CompleteRequest& request,
                                      const RequestLimits& limits) {
-  if (request.messages_size() == 0) return Invalid("messages: at least one message is required");
+  if (absl::Status messages = ValidateChatMessages(request.messages()); !messages.ok()) {
+    return messages;
+  }
   if (request.messages_size() > limits.max_messages) {
     return Invalid(absl::StrCat("messages: ", request.messages_size(),
                                 " messages, over the limit of ", limits.max_messages,
@@ -19,15 +22,7 @@ absl::Status ValidateCompleteRequest(const cascade::v1::CompleteRequest& request
   }
   int64_t content_bytes = 0;
   for (int i = 0; i < request.messages_size(); ++i) {
-    const auto& message = request.messages(i);
-    if (message.role() != "system" && message.role() != "user" && message.role() != "assistant") {
-      return Invalid(
-          absl::StrCat("messages[", i, "].role must be \"system\", \"user\" or \"assistant\""));
-    }
-    if (!IsValidUtf8(message.content())) {
-      return Invalid(absl::StrCat("messages[", i, "].content is not valid UTF-8"));
-    }
-    content_bytes += static_cast<int64_t>(message.content().size());
+    content_bytes += static_cast<int64_t>(request.messages(i).content().size());
   }
   if (content_bytes > limits.max_content_bytes) {
     return Invalid(absl::StrCat("messages: ", content_bytes,

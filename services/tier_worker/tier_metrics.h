@@ -1,6 +1,6 @@
 #pragma once
 
-// The tier worker's series of the metrics catalogue (ARCHITECTURE.md). It owns spend per
+// The tier worker's series of the metrics catalogue (docs/architecture.md). It owns spend per
 // model: cascade_tier_cost_usd_total counts every call, judge calls included.
 
 #include <prometheus/counter.h>

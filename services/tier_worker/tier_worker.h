@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "cascade/v1/tier.pb.h"
-#include "common/runtime/concurrency_limiter.h"
+#include "common/concurrency/concurrency_limiter.h"
 #include "services/tier_worker/backend.h"
 #include "services/tier_worker/price_table.h"
 #include "services/tier_worker/request_validation.h"

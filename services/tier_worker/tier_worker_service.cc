@@ -4,7 +4,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "common/runtime/request_context.h"
+#include "common/grpc_runtime/request_context.h"
+#include "common/grpc_runtime/server_stream.h"
 #include "common/status/status_mapping.h"
 
 namespace cascade::tier_worker {
@@ -43,79 +44,42 @@ class CompleteReactor final : public grpc::ServerUnaryReactor {
   CallContext call_;
 };
 
-class StreamReactor final : public grpc::ServerWriteReactor<CompleteChunk>, public DeltaSink {
+// The answer as it streams: the backend's deltas (text and logprobs), then a last chunk
+// with what only the end knows (finish reason, usage, cost); the client assembles the text
+// and logprobs from the deltas.
+class StreamReactor final : public ServerStream<CompleteChunk>, public DeltaSink {
  public:
   StreamReactor(TierWorkerService* service, grpc::CallbackServerContext* context,
                 const CompleteRequest* request)
       : service_(service), request_(request) {
     call_.request_id = AcceptRequestId(context);
     call_.deadline = service->UpstreamDeadline(*context);
-    call_.cancel = &cancel_;
+    call_.cancel = &cancellation();
     service_->threads().Run([this] { Work(); });
   }
 
-  // Called on the worker thread: waits for the previous write, so a slow reader slows
-  // the upstream read instead of growing a queue.
-  bool OnDelta(const CompleteChunk& delta) override {
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &StreamReactor::CanWriteOrGiveUp));
-      if (broken_ || cancelled_) return false;
-      writing_ = true;
-      pending_ = delta;
-    }
-    StartWrite(&pending_);
-    return true;
-  }
-
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (!ok) broken_ = true;
-  }
-
-  void OnCancel() override {
-    {
-      absl::MutexLock lock(&mu_);
-      cancelled_ = true;
-    }
-    cancel_.Cancel();
-  }
-
-  void OnDone() override { delete this; }
+  // On the worker thread; never blocks on the client (the stream merges what waits).
+  bool OnDelta(const CompleteChunk& delta) override { return Send(delta); }
 
  private:
-  bool CanWriteOrGiveUp() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !writing_ || broken_ || cancelled_;
-  }
-  bool NoWriteInFlight() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_; }
-
   void Work() {
     auto result = service_->worker().Complete(*request_, call_, this);
-    {
-      // Every StartWrite gets its OnWriteDone, cancelled or not.
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &StreamReactor::NoWriteInFlight));
-    }
     if (!result.ok()) {
-      Finish(ToGrpcStatus(result.status()));
+      Close(std::nullopt, ToGrpcStatus(result.status()));
       return;
     }
-    *final_.mutable_final() = *std::move(result);
-    // Last: OnDone may delete this before it returns.
-    StartWriteAndFinish(&final_, grpc::WriteOptions(), grpc::Status::OK);
+    CompleteChunk last;
+    *last.mutable_final() = *std::move(result);
+    // The deltas carried these.
+    last.mutable_final()->clear_text();
+    last.mutable_final()->clear_logprobs();
+    // Last: the stream may be gone when Close returns.
+    Close(std::move(last), grpc::Status::OK);
   }
 
   TierWorkerService* service_;
   const CompleteRequest* request_;
-  CancellationToken cancel_;
   CallContext call_;
-  absl::Mutex mu_;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  CompleteChunk pending_;
-  CompleteChunk final_;
 };
 
 }  // namespace

@@ -3,13 +3,14 @@
 // cascade.v1.TierWorker on gRPC's callback API: a thin adapter over TierWorker. It takes
 // the request id, turns the caller's deadline into the upstream's (less a margin), turns
 // the caller's cancellation into the upstream's, runs the blocking backend call on its
-// own thread and streams deltas with backpressure (one write in flight at a time).
+// own thread and streams deltas (common/grpc_runtime/server_stream.h), then a last chunk
+// with the response less its text and logprobs.
 
 #include <memory>
 
 #include "absl/time/time.h"
 #include "cascade/v1/tier.grpc.pb.h"
-#include "common/runtime/call_threads.h"
+#include "common/concurrency/call_threads.h"
 #include "services/tier_worker/tier_worker.h"
 
 namespace cascade::tier_worker {

@@ -1,4 +1,4 @@
-// The conformance rules of issue #3, as a check of our engine's answers against a reference's
+// The conformance rules (docs/testing.md), as a check of our engine's answers against a reference's
 // (llama.cpp's, from llama_cpp_reference.h) on the same model file:
 //
 // - Tokenization: our ids for each prompt are the reference's.

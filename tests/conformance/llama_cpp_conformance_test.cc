@@ -1,11 +1,11 @@
-// Conformance of the engine with llama.cpp on the same GGUF files (issue #3): the bard target and
-// draft in F32 and in F16 copies made by cascade-quantize, six prompts, 32 greedy tokens each,
-// checked by the rules in agreement.h (same tokenization; greedy tokens equal but at near-ties;
-// logprobs of llama.cpp's top 5 within 1e-3 in F32, 1e-2 in F16, where llama.cpp rounds the
-// activations to F16 too). Q8_0: llama.cpp quantizes activations to 8 bits as well, so our Q8_0
+// Conformance of the engine with llama.cpp on the same GGUF files (docs/testing.md): the bard
+// target and draft in F32 and in F16 copies made by cascade-quantize, six prompts, 32 greedy tokens
+// each, checked by the rules in agreement.h (same tokenization; greedy tokens equal but at
+// near-ties; logprobs of llama.cpp's top 5 within 1e-3 in F32, 1e-2 in F16, where llama.cpp rounds
+// the activations to F16 too). Q8_0: llama.cpp quantizes activations to 8 bits as well, so our Q8_0
 // copy is compared with our own F32 instead: top-1 agreement >= 98% teacher-forced.
 //
-// Each test prints one line of numbers (grep "conformance:") for the README.
+// Each test prints one line of numbers (grep "conformance:") for docs/testing.md.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>

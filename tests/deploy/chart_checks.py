@@ -316,7 +316,7 @@ def dashboard_queries_parse(ctx):
     expect(result.returncode == 0, f"all {len(rules)} dashboard queries parse as PromQL")
 
 
-# ARCHITECTURE.md's metrics catalogue (binding): dashboards and rules use only these.
+# docs/architecture.md's metrics catalogue (binding): dashboards and rules use only these.
 CATALOGUE = {
     "cascade_grpc_server_requests_total", "cascade_grpc_server_request_duration_seconds",
     "cascade_build_info", "cascade_inference_requests_total", "cascade_inference_tokens_total",

@@ -39,7 +39,7 @@ from local_suite import SERVER, Suite, free_port, http_get, log
 DASHBOARDS = "deploy/helm/cascade/dashboards"
 RULES = "deploy/helm/cascade/rules/cascade-rules.yaml"
 HELM_TEST = "deploy/helm/cascade/files/helm_test.py"
-# Series only the orchestrator exports (ARCHITECTURE.md's metrics catalogue).
+# Series only the orchestrator exports (docs/architecture.md's metrics catalogue).
 ORCHESTRATOR_SERIES = {
     "cascade_requests_total", "cascade_request_cost_usd_total",
     "cascade_request_baseline_cost_usd_total", "cascade_escalations_total",

@@ -9,7 +9,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "services/orchestrator/http_front_door.h"
+#include "services/orchestrator/front_door/http_front_door.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// The drain sequence of ARCHITECTURE.md, proven on a test-only server built on the common
+// The drain sequence of docs/architecture.md, proven on a test-only server built on the common
 // runtime: on SIGTERM readiness fails at once, calls are still served for drain_delay,
 // in-flight calls finish within drain_grace, and the process exits 0.
 

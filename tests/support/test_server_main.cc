@@ -1,7 +1,7 @@
 // cascade-test-server: cascade.test.v1.TestService on the common runtime, for the drain
 // and propagation tests. Built into the test tree only.
 
-#include "common/runtime/service_main.h"
+#include "common/grpc_runtime/service_main.h"
 #include "tests/support/test_service.h"
 
 int main(int argc, char** argv) {

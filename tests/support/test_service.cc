@@ -3,8 +3,8 @@
 #include <chrono>
 #include <thread>
 
+#include "common/grpc_runtime/request_context.h"
 #include "common/log/logger.h"
-#include "common/runtime/request_context.h"
 
 namespace cascade::testing {
 

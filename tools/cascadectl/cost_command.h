@@ -24,7 +24,7 @@ lower tier's attempt (and, with --judge-usd, for a judge call per attempt below 
                        (default 0: every request climbs)
   --judge-usd X        cost of one judge call in USD (default 0)
 
-Example (issue #7): --requests 1000000 --input-tokens 500 --output-tokens 500
+Example: --requests 1000000 --input-tokens 500 --output-tokens 500
   --tier small=0.30:0.30 --tier large=10:10 --mix small=0.8,large=0.2
   -> monolith $10,000.00; routed $2,240.00 (77.6% saved); cascade $2,300.00 (77.0%).
 )";

@@ -4,7 +4,7 @@
 // model (the monolith), routed perfectly (each request straight to the tier that answers
 // it), and as the cascade, where the share of requests that climbs has already paid for
 // every lower tier's attempt and its judge calls. Integer pico-USD throughout (prices are
-// micro-USD per million tokens = pico-USD per token), so the example of issue #7 comes out
+// micro-USD per million tokens = pico-USD per token), so a worked example comes out
 // exact: 1,000,000 requests of 500 + 500 tokens, $0.30 and $10 per million, 80% answered
 // by the small tier -> $10,000 monolith, $2,240 routed, $2,300 as a waterfall.
 

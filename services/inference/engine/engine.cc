@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "services/inference/engine/utf8.h"
+#include "common/text/utf8.h"
 
 namespace cascade::engine {
 namespace {

@@ -6,7 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "services/inference/engine/utf8.h"
+#include "common/text/utf8.h"
 
 namespace cascade::engine {
 namespace {

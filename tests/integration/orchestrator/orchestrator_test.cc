@@ -303,7 +303,8 @@ TEST_F(OrchestratorIntegrationTest, StreamsOnlyTheAcceptedTier) {
     if (chunk.has_final()) final_response = chunk.final();
   }
   ASSERT_TRUE(reader->Finish().ok());
-  EXPECT_EQ(text, "The answer");  // Never "Maybe it is so".
+  EXPECT_EQ(text, "The answer");           // Never "Maybe it is so".
+  EXPECT_EQ(final_response.answer(), "");  // The deltas carried it.
   EXPECT_EQ(final_response.final_tier(), "large");
   EXPECT_EQ(final_response.steps_size(), 2);
 }

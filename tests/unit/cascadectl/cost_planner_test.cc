@@ -1,4 +1,4 @@
-// The cost planner: the example of issue #7 exactly, climbing and judge costs, routed
+// The cost planner: the worked example of its --help exactly, climbing and judge costs, routed
 // shares, bad input; and `cascadectl cost` printing it.
 
 #include "tools/cascadectl/cost_planner.h"
@@ -18,7 +18,7 @@ using ::testing::HasSubstr;
 
 constexpr int64_t kUsd = 1'000'000'000'000;  // pico-USD
 
-CostPlanInput IssueExample() {
+CostPlanInput WorkedExample() {
   CostPlanInput input;
   input.requests = 1'000'000;
   input.input_tokens = 500;
@@ -27,8 +27,8 @@ CostPlanInput IssueExample() {
   return input;
 }
 
-TEST(CostPlannerTest, ReproducesTheIssueExampleExactly) {
-  absl::StatusOr<CostPlan> plan = PlanCost(IssueExample());
+TEST(CostPlannerTest, ReproducesTheWorkedExampleExactly) {
+  absl::StatusOr<CostPlan> plan = PlanCost(WorkedExample());
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->monolith_pusd, 10'000 * kUsd);
   EXPECT_EQ(plan->routed_pusd, 2'240 * kUsd);
@@ -43,7 +43,7 @@ TEST(CostPlannerTest, ReproducesTheIssueExampleExactly) {
 }
 
 TEST(CostPlannerTest, RoutedShareSkipsTheClimbAndJudgesAreCountedPerAttempt) {
-  CostPlanInput input = IssueExample();
+  CostPlanInput input = WorkedExample();
   input.routed_ppm = 500'000;                 // Half the requests go straight to their tier.
   input.judge_pusd_per_call = kUsd / 10'000;  // $0.0001 a judge call.
   absl::StatusOr<CostPlan> plan = PlanCost(input);
@@ -71,14 +71,14 @@ TEST(CostPlannerTest, ThreeTiersClimbThroughEveryLowerOne) {
 }
 
 TEST(CostPlannerTest, RefusesBadInput) {
-  CostPlanInput input = IssueExample();
+  CostPlanInput input = WorkedExample();
   input.tiers[0].final_share_ppm = 700'000;
   absl::StatusOr<CostPlan> plan = PlanCost(input);
   ASSERT_FALSE(plan.ok());
   EXPECT_THAT(plan.status().message(), HasSubstr("add up to 1"));
   input.tiers.clear();
   EXPECT_FALSE(PlanCost(input).ok());
-  input = IssueExample();
+  input = WorkedExample();
   input.routed_ppm = 2'000'000;
   EXPECT_FALSE(PlanCost(input).ok());
 }
@@ -105,7 +105,7 @@ TEST(CostPlannerTest, ParsesDecimalsExactly) {
   EXPECT_FALSE(ParseMillionths("1.2x").ok());
 }
 
-TEST(CostCommandTest, PrintsTheIssueExample) {
+TEST(CostCommandTest, PrintsTheWorkedExample) {
   std::ostringstream out, err;
   int code =
       RunCost({"--requests", "1000000", "--input-tokens", "500", "--output-tokens", "500", "--tier",

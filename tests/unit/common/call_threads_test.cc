@@ -1,4 +1,4 @@
-#include "common/runtime/call_threads.h"
+#include "common/concurrency/call_threads.h"
 
 #include <gtest/gtest.h>
 

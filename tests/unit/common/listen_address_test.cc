@@ -1,4 +1,4 @@
-#include "common/runtime/listen_address.h"
+#include "common/grpc_runtime/listen_address.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "common/runtime/server_flags.h"
+#include "common/grpc_runtime/server_flags.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

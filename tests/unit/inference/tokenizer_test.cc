@@ -1,9 +1,9 @@
 // SentencePiece BPE encoding, byte fallback, and UTF-8 safe decoding.
 #include "services/inference/engine/tokenizer.h"
 
+#include "common/text/utf8.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/inference/engine/utf8.h"
 #include "tests/unit/inference/test_models.h"
 
 namespace cascade::engine {
@@ -81,34 +81,6 @@ TEST(Tokenizer, MergesByScoreThenLeftmost) {
   EXPECT_THAT(*tokenizer->Encode("aaa"), ElementsAre(3, 9, 4));
   // No byte tokens in this vocabulary: an unknown character becomes <unk>.
   EXPECT_THAT(*tokenizer->Encode("c"), ElementsAre(3, 0));
-}
-
-TEST(Utf8, ValidatesSequences) {
-  EXPECT_TRUE(IsValidUtf8("plain"));
-  EXPECT_TRUE(IsValidUtf8("\xF0\x9F\x8E\xAD"));
-  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong
-  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
-  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xE2\x96"));          // cut short
-}
-
-TEST(Utf8, StreamHoldsSplitCharactersBack) {
-  Utf8Stream stream;
-  EXPECT_EQ(stream.Push("a\xF0"), "a");
-  EXPECT_EQ(stream.Push("\x9F"), "");
-  EXPECT_EQ(stream.Push("\x8E"), "");
-  EXPECT_EQ(stream.Push("\xAD!"), "\xF0\x9F\x8E\xAD!");
-  EXPECT_EQ(stream.Flush(), "");
-}
-
-TEST(Utf8, StreamReplacesInvalidBytes) {
-  Utf8Stream stream;
-  EXPECT_EQ(stream.Push("x\xFFy"), "x\xEF\xBF\xBDy");
-  // A character broken off by another one: one U+FFFD for the broken part.
-  EXPECT_EQ(stream.Push("\xE2\x96"), "");
-  EXPECT_EQ(stream.Push("z"), "\xEF\xBF\xBDz");
-  EXPECT_EQ(stream.Push("\xE2"), "");
-  EXPECT_EQ(stream.Flush(), "\xEF\xBF\xBD");  // unfinished at the end
 }
 
 // Streaming the byte tokens of an encoded text one by one gives back the text, and every piece

@@ -1,4 +1,4 @@
-#include "services/orchestrator/circuit_breaker.h"
+#include "services/orchestrator/lib/circuit_breaker.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "services/orchestrator/logprob_confidence.h"
+#include "services/orchestrator/lib/logprob_confidence.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

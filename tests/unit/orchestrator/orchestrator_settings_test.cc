@@ -1,4 +1,4 @@
-#include "services/orchestrator/orchestrator_settings.h"
+#include "services/orchestrator/lib/orchestrator_settings.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,15 +1,15 @@
 // The cascade with doubles for the tiers, router and judge: which tiers run, what the
 // trace says, the exact cost and baseline, limits, faults and metrics.
 
-#include "services/orchestrator/orchestrator.h"
+#include "services/orchestrator/lib/orchestrator.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
 
 #include <cmath>
 
-#include "tests/unit/orchestrator/fake_clients.h"
+#include "services/orchestrator/lib/testing/fake_clients.h"
+#include "services/orchestrator/lib/testing/recording_observer.h"
 
 namespace cascade::orchestrator {
 namespace {
@@ -20,6 +20,7 @@ using testing::FakeRouterClient;
 using testing::FakeTierClient;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::RecordingObserver;
 
 constexpr int64_t kSmallIn = 100'000;  // 0.10 USD per million tokens.
 constexpr int64_t kSmallOut = 400'000;
@@ -49,7 +50,7 @@ class OrchestratorTest : public ::testing::Test {
     clients.tiers = {{"small", small_}, {"large", large_}};
     clients.router = router_;
     clients.judge = judge_;
-    orchestrator_ = std::make_unique<Orchestrator>(settings_, std::move(clients), &registry_,
+    orchestrator_ = std::make_unique<Orchestrator>(settings_, std::move(clients), observer_,
                                                    [this] { return now_; });
     return *orchestrator_;
   }
@@ -77,14 +78,15 @@ class OrchestratorTest : public ::testing::Test {
     return Answer("large", "large answer", -0.1, 10, 6, kLargeIn, kLargeOut);
   }
 
-  std::string Metrics() { return prometheus::TextSerializer().Serialize(registry_.Collect()); }
+  // What the cascade reported, a line per event.
+  std::string Metrics() { return observer_->Text(); }
 
   OrchestratorSettings settings_;
   std::shared_ptr<FakeTierClient> small_;
   std::shared_ptr<FakeTierClient> large_;
   std::shared_ptr<FakeRouterClient> router_;
   std::shared_ptr<FakeJudgeClient> judge_;
-  prometheus::Registry registry_;
+  std::shared_ptr<RecordingObserver> observer_ = std::make_shared<RecordingObserver>();
   CancellationToken cancel_;
   absl::Time now_ = absl::FromUnixSeconds(1'000'000);
   std::unique_ptr<Orchestrator> orchestrator_;
@@ -111,8 +113,7 @@ TEST_F(OrchestratorTest, AcceptsAtTheFirstTierWithExactCostAndBaseline) {
   EXPECT_EQ(large_->calls(), 0);
   // The logprob rule needs logprobs even when the client did not ask for them.
   EXPECT_TRUE(small_->requests()[0].params().logprobs());
-  EXPECT_THAT(Metrics(), HasSubstr("cascade_requests_total{final_tier=\"small\",outcome=\"ok\","
-                                   "route=\"router_unavailable\"} 1"));
+  EXPECT_THAT(Metrics(), HasSubstr("request route=router_unavailable final_tier=small outcome=ok"));
 }
 
 TEST_F(OrchestratorTest, ClimbsOnLowLogprobConfidence) {
@@ -129,8 +130,7 @@ TEST_F(OrchestratorTest, ClimbsOnLowLogprobConfidence) {
   EXPECT_EQ(response->cost_pusd(), cost);
   EXPECT_EQ(response->baseline_cost_pusd(), 10 * kLargeIn + 6 * kLargeOut);
   EXPECT_EQ(response->savings_pusd(), 10 * kLargeIn + 6 * kLargeOut - cost);
-  EXPECT_THAT(Metrics(), HasSubstr("cascade_escalations_total{from_tier=\"small\","
-                                   "reason=\"low_confidence\",to_tier=\"large\"} 1"));
+  EXPECT_THAT(Metrics(), HasSubstr("escalation from=small to=large reason=low_confidence"));
 }
 
 TEST_F(OrchestratorTest, ThresholdOverrideComparesTheProbability) {
@@ -165,7 +165,7 @@ TEST_F(OrchestratorTest, ClimbsOnTheJudgeAndCountsItsCost) {
   ASSERT_EQ(judge_->requests.size(), 1u);
   EXPECT_EQ(judge_->requests[0].answer(), "small answer");
   EXPECT_EQ(judge_->requests[0].methods(0), "llm");
-  EXPECT_THAT(Metrics(), HasSubstr("reason=\"judge\""));
+  EXPECT_THAT(Metrics(), HasSubstr("reason=judge\n"));
 }
 
 TEST_F(OrchestratorTest, AndRuleSkipsTheJudgeWhenLogprobsAlreadyFail) {
@@ -203,14 +203,14 @@ TEST_F(OrchestratorTest, AFailedTierIsSkippedWithItsErrorInTheTrace) {
   EXPECT_EQ(response->steps(0).cost_pusd(), 0);
   EXPECT_EQ(response->cost_pusd(), 10 * kLargeIn + 6 * kLargeOut);
   EXPECT_EQ(response->savings_pusd(), 0);
-  EXPECT_THAT(Metrics(), HasSubstr("reason=\"error\""));
+  EXPECT_THAT(Metrics(), HasSubstr("reason=error\n"));
 }
 
 TEST_F(OrchestratorTest, ATimeoutIsItsOwnEscalationReason) {
   small_->Enqueue(absl::DeadlineExceededError("slow"));
   large_->Enqueue(Large());
   ASSERT_TRUE(Make().Complete(Ask("hi"), Call()).ok());
-  EXPECT_THAT(Metrics(), HasSubstr("reason=\"timeout\""));
+  EXPECT_THAT(Metrics(), HasSubstr("reason=timeout\n"));
 }
 
 TEST_F(OrchestratorTest, EveryTierFailingIsUnavailableNamingEach) {
@@ -248,7 +248,7 @@ TEST_F(OrchestratorTest, ARequestEveryTierRefusesIsInvalidArgumentAndOpensNoCirc
   auto response = orchestrator.Complete(Ask("hi"), Call());
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->final_tier(), "small");
-  EXPECT_THAT(Metrics(), Not(HasSubstr("cascade_tier_circuit_open{tier=\"small\"} 1")));
+  EXPECT_EQ(observer_->Last("circuit tier=small"), "circuit tier=small closed");
 }
 
 // Parameters the tiers would refuse are refused before any tier is called.
@@ -294,18 +294,18 @@ TEST_F(OrchestratorTest, CircuitOpensAfterFailuresThenProbes) {
   ASSERT_TRUE(orchestrator.Complete(Ask("hi"), Call()).ok());
   ASSERT_TRUE(orchestrator.Complete(Ask("hi"), Call()).ok());
   EXPECT_EQ(small_->calls(), 2);
-  EXPECT_THAT(Metrics(), HasSubstr("cascade_tier_circuit_open{tier=\"small\"} 1"));
+  EXPECT_EQ(observer_->Last("circuit tier=small"), "circuit tier=small open");
   auto skipped = orchestrator.Complete(Ask("hi"), Call());
   ASSERT_TRUE(skipped.ok());
   EXPECT_EQ(small_->calls(), 2);  // Not called while open.
   EXPECT_THAT(skipped->steps(0).error(), HasSubstr("circuit open"));
-  EXPECT_THAT(Metrics(), HasSubstr("reason=\"circuit_open\""));
+  EXPECT_THAT(Metrics(), HasSubstr("reason=circuit_open\n"));
   now_ += absl::Seconds(30);
   small_->Enqueue(Small(-0.1));
   auto probed = orchestrator.Complete(Ask("hi"), Call());
   ASSERT_TRUE(probed.ok());
   EXPECT_EQ(probed->final_tier(), "small");
-  EXPECT_THAT(Metrics(), HasSubstr("cascade_tier_circuit_open{tier=\"small\"} 0"));
+  EXPECT_EQ(observer_->Last("circuit tier=small"), "circuit tier=small closed");
 }
 
 TEST_F(OrchestratorTest, RouteStartsAtItsTier) {

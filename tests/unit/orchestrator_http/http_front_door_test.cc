@@ -2,7 +2,7 @@
 // answers, errors in OpenAI's shape, API keys, the connection cap (429), the body limit
 // (413), a client that goes away (cancels the cascade) and the drain.
 
-#include "services/orchestrator/http_front_door.h"
+#include "services/orchestrator/front_door/http_front_door.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

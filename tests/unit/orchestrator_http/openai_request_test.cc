@@ -1,7 +1,7 @@
 // The OpenAI request -> CascadeRequest mapping: every supported field, the tolerated ones,
 // and a 400 naming the field for what Cascade cannot honour.
 
-#include "services/orchestrator/openai_request.h"
+#include "services/orchestrator/front_door/openai_request.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // CascadeResponse -> OpenAI chat completion objects, with the trace; status -> HTTP error.
 
-#include "services/orchestrator/openai_response.h"
+#include "services/orchestrator/front_door/openai_response.h"
 
 #include <gtest/gtest.h>
 

@@ -73,14 +73,5 @@ TEST(RequestValidationTest, ADeeplyNestedJsonSchemaIsRefusedNamingTheLimit) {
   EXPECT_TRUE(ValidateCompleteRequest(request, {}).ok());
 }
 
-TEST(Utf8Test, WellFormedOnly) {
-  EXPECT_TRUE(IsValidUtf8("plain"));
-  EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
-  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // Overlong.
-  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // Surrogate.
-  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // Past U+10FFFF.
-  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));          // Truncated.
-}
-
 }  // namespace
 }  // namespace cascade::tier_worker

@@ -1,5 +1,5 @@
 // cascade-orchestrator-overhead: what the orchestrator adds to a tier call. Open loop at
-// steady rates (the goal: p50 <= 1 ms and p99 <= 5 ms added at 1,000 requests/s on
+// steady rates (the goal: p50 <= 1 ms and p99 <= 5 ms added at 1,000 requests/s on
 // 2 cores), three paths over gRPC on loopback, all in this process:
 //   direct     client -> tier (a trivial TierWorker that answers at once)
 //   cascade    client -> orchestrator -> tier   (one-tier policy, no routing)
@@ -29,12 +29,13 @@
 #include "absl/synchronization/mutex.h"
 #include "cascade/v1/cascade.grpc.pb.h"
 #include "cascade/v1/tier.grpc.pb.h"
+#include "common/grpc_runtime/listen_address.h"
+#include "common/grpc_runtime/service_host.h"
 #include "common/log/logger.h"
-#include "common/runtime/listen_address.h"
-#include "common/runtime/service_host.h"
+#include "services/orchestrator/cascade_metrics.h"
 #include "services/orchestrator/cascade_service.h"
 #include "services/orchestrator/grpc_clients.h"
-#include "services/orchestrator/orchestrator.h"
+#include "services/orchestrator/lib/orchestrator.h"
 
 namespace cascade::orchestrator::bench {
 namespace {
@@ -193,7 +194,8 @@ int Run(const std::vector<double>& rates, double seconds) {
   clients.tiers["a"] = std::make_shared<GrpcTierClient>(channel);
   clients.tiers["b"] = std::make_shared<GrpcTierClient>(channel);
   prometheus::Registry registry;
-  auto orchestrator = std::make_shared<Orchestrator>(settings, clients, &registry);
+  auto orchestrator = std::make_shared<Orchestrator>(settings, clients,
+                                                     std::make_shared<CascadeMetrics>(&registry));
   CascadeService service(orchestrator);
   auto orchestrator_host = Host("orchestrator", &service);
   if (!orchestrator_host.ok()) {

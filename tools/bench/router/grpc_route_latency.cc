@@ -1,5 +1,5 @@
 // cascade-router-grpc-latency: Route() over gRPC on loopback with all 15,000 CLINC150 train
-// exemplars loaded, open loop at steady rates (the goal: p99 <= 2 ms and >= 5,000
+// exemplars loaded, open loop at steady rates (the goal: p99 <= 2 ms and >= 5,000
 // decisions/s on 2 cores).
 //
 // Open loop: requests leave on a fixed schedule whether or not earlier ones have been
@@ -28,8 +28,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "cascade/v1/router.grpc.pb.h"
-#include "common/runtime/listen_address.h"
-#include "common/runtime/service_host.h"
+#include "common/grpc_runtime/listen_address.h"
+#include "common/grpc_runtime/service_host.h"
 #include "services/router/lib/labeled_queries.h"
 #include "services/router/route_updater.h"
 #include "services/router/router_metrics.h"

@@ -1,5 +1,5 @@
 // cascade-router-latency: in-process Route() latency with all 15,000 CLINC150 train
-// exemplars loaded (the goal: p99 <= 1 ms on 2 cores).
+// exemplars loaded (the goal: p99 <= 1 ms on 2 cores).
 //
 // Prints the index build time, then a table of latency percentiles for single-threaded
 // routing, and the throughput with --threads routing concurrently.

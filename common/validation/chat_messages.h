@@ -1,0 +1,22 @@
+#pragma once
+
+// The chat messages every service takes (common.proto's ChatMessage): the roles Cascade
+// knows and well-formed UTF-8 content. Each service checks its own API's input with it at
+// its boundary, once.
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "cascade/v1/common.pb.h"
+#include "google/protobuf/repeated_ptr_field.h"
+
+namespace cascade {
+
+// "system", "user" or "assistant".
+bool IsChatRole(absl::string_view role);
+
+// INVALID_ARGUMENT naming the message and what to fix: no message at all, an unknown role,
+// content that is not UTF-8.
+absl::Status ValidateChatMessages(
+    const google::protobuf::RepeatedPtrField<v1::ChatMessage>& messages);
+
+}  // namespace cascade

@@ -1,0 +1,31 @@
+#pragma once
+
+// What the cascade reports as it runs: the orchestrator's series of the metrics catalogue
+// (docs/architecture.md). An interface, so the cascade links no metrics library: the
+// service records into Prometheus (cascade_metrics.h), tests into a recorder
+// (testing/recording_observer.h).
+
+#include <cstdint>
+#include <string>
+
+namespace cascade::orchestrator {
+
+class CascadeObserver {
+ public:
+  virtual ~CascadeObserver() = default;
+  // outcome: "ok", or the status code in lower case.
+  virtual void RecordRequest(const std::string& route, const std::string& final_tier,
+                             const std::string& outcome, double seconds) = 0;
+  // What the request paid and what the top tier alone would have cost.
+  virtual void RecordCost(const std::string& route, int64_t cost_pusd, int64_t baseline_pusd) = 0;
+  // reason: low_confidence, judge, error, timeout, circuit_open.
+  virtual void RecordEscalation(const std::string& from_tier, const std::string& to_tier,
+                                const std::string& reason) = 0;
+  virtual void RecordStep(const std::string& tier, double seconds) = 0;
+  // method: "logprob" or "judge"; score in [0, 1].
+  virtual void RecordConfidence(const std::string& tier, const std::string& method,
+                                double score) = 0;
+  virtual void SetCircuitOpen(const std::string& tier, bool open) = 0;
+};
+
+}  // namespace cascade::orchestrator

@@ -1,0 +1,207 @@
+#include "services/orchestrator/lib/cascade_run.h"
+
+#include <climits>
+
+#include "absl/strings/str_cat.h"
+#include "common/log/logger.h"
+#include "services/orchestrator/lib/cost_estimate.h"
+
+namespace cascade::orchestrator {
+namespace {
+
+absl::Status ClientCancelled() { return absl::CancelledError("the client cancelled"); }
+
+}  // namespace
+
+CascadeRun::CascadeRun(CascadeShared& shared, const v1::CascadeRequest& request,
+                       const RequestPlan& plan, const CascadeStart& start, const CascadeCall& call)
+    : shared_(shared),
+      request_(request),
+      plan_(plan),
+      start_(start),
+      call_(call),
+      end_(start.fixed ? start.first : plan.last),
+      max_tiers_(plan.policy->max_tiers > 0 ? plan.policy->max_tiers : INT_MAX),
+      trace_(start.route) {
+  *tier_request_.mutable_messages() = request.messages();
+  *tier_request_.mutable_params() = request.params();
+  live_sink_ = [this](absl::string_view text) {
+    streamed_ = true;
+    call_.on_text(text);
+  };
+}
+
+absl::StatusOr<v1::CascadeResponse> CascadeRun::Run() {
+  for (int index = start_.first; index <= end_; ++index) {
+    auto next = Step(index);
+    if (!next.ok()) return next.status();
+    if (*next == Next::kStop) break;
+  }
+  return Finish();
+}
+
+absl::StatusOr<CascadeRun::Next> CascadeRun::Step(int index) {
+  const PolicyTier& tier = plan_.policy->tiers[index];
+  if (Cancelled()) return ClientCancelled();
+  const absl::Time began = shared_.clock();
+  if (auto reason = ReasonToStop(tier, began)) {
+    stopped_ = std::string(*reason);
+    return Next::kStop;
+  }
+  v1::CascadeStep* step = trace_.AddStep(tier.tier);
+  NoteClimbTo(tier.tier);
+  CircuitBreaker& breaker = *shared_.tiers.at(tier.tier).breaker;
+  if (!breaker.Allow()) {
+    CascadeTrace::Skipped(step, "circuit open: the tier failed repeatedly and is skipped for now");
+    failures_.Add(tier.tier, "circuit open");
+    escalation_reason_ = "circuit_open";
+    last_errored_ = true;
+    return Next::kClimb;
+  }
+  ++tried_;
+  auto answer = CallTier(index, began);
+  if (!answer.ok()) return TierFailed(tier.tier, step, breaker, answer.status(), began);
+  breaker.RecordSuccess();
+  last_errored_ = false;
+  const AcceptanceResult verdict = Check(index, *answer);
+  if (Cancelled()) return ClientCancelled();
+  const double seconds = SecondsSince(began);
+  trace_.Answered(step, *answer, verdict, seconds);
+  RecordConfidence(tier.tier, verdict);
+  shared_.observer->RecordStep(tier.tier, seconds);
+  best_ = *std::move(answer);
+  if (verdict.accepted) {
+    accepted_ = true;
+    return Next::kStop;
+  }
+  escalation_reason_ = verdict.reason;
+  return Next::kClimb;
+}
+
+std::optional<absl::string_view> CascadeRun::ReasonToStop(const PolicyTier& tier, absl::Time now) {
+  if (now >= plan_.deadline) return kStoppedDeadline;
+  if (tried_ >= max_tiers_) return kStoppedMaxTiers;
+  if (!plan_.budget_pusd) return std::nullopt;
+  auto price = shared_.prices->Get(tier.tier, call_.request_id);
+  if (!price) return std::nullopt;
+  const int64_t expected = ExpectedCostPusd(request_, price->price);
+  const int64_t left = *plan_.budget_pusd - trace_.spent_pusd();
+  if (expected <= left) return std::nullopt;
+  LogInfo("budget_reached", {{"request_id", call_.request_id},
+                             {"tier", tier.tier},
+                             {"expected_cost_pusd", expected},
+                             {"spent_pusd", trace_.spent_pusd()},
+                             {"budget_pusd", *plan_.budget_pusd}});
+  failures_.Add(tier.tier, absl::StrCat("expected cost ", expected,
+                                        " pusd exceeds the budget left (", left, ")"));
+  return kStoppedBudget;
+}
+
+absl::StatusOr<v1::CompleteResponse> CascadeRun::CallTier(int index, absl::Time began) {
+  const PolicyTier& tier = plan_.policy->tiers[index];
+  const bool last_candidate = IsLastCandidate(index);
+  const bool top = index == static_cast<int>(plan_.policy->tiers.size()) - 1;
+  // The tiers above keep half of the time left; the last one that can be tried gets all.
+  const absl::Time deadline =
+      last_candidate ? plan_.deadline : began + (plan_.deadline - began) / 2;
+  tier_request_.mutable_params()->set_logprobs(request_.params().logprobs() ||
+                                               (!top && tier.accept.logprob.has_value()));
+  const bool live = call_.on_text && last_candidate;
+  return shared_.tiers.at(tier.tier).client->Complete(
+      tier_request_, DownstreamCall{deadline, call_.request_id, call_.cancellation},
+      live ? &live_sink_ : nullptr);
+}
+
+absl::StatusOr<CascadeRun::Next> CascadeRun::TierFailed(const std::string& tier,
+                                                        v1::CascadeStep* step,
+                                                        CircuitBreaker& breaker,
+                                                        const absl::Status& error,
+                                                        absl::Time began) {
+  if (Cancelled()) {
+    breaker.RecordAbandoned();
+    return ClientCancelled();
+  }
+  const TierFailure failure = ClassifyTierFailure(error);
+  if (failure.refused_as_invalid) {
+    breaker.RecordAbandoned();
+  } else {
+    breaker.RecordFailure();
+  }
+  const double seconds = SecondsSince(began);
+  CascadeTrace::Failed(step, error, seconds);
+  shared_.observer->RecordStep(tier, seconds);
+  failures_.Add(tier, error.ToString(), failure.refused_as_invalid);
+  escalation_reason_ = failure.escalation_reason;
+  last_errored_ = true;
+  LogWarn("tier_failed",
+          {{"request_id", call_.request_id}, {"tier", tier}, {"error", error.ToString()}});
+  // Text already shown to the client cannot be taken back.
+  if (streamed_) {
+    return absl::UnavailableError(
+        absl::StrCat("tier '", tier, "' failed mid-stream: ", error.ToString()));
+  }
+  return Next::kClimb;
+}
+
+AcceptanceResult CascadeRun::Check(int index, const v1::CompleteResponse& answer) {
+  const bool top = index == static_cast<int>(plan_.policy->tiers.size()) - 1;
+  if (top || start_.fixed) {
+    AcceptanceResult verdict;
+    verdict.accepted = true;
+    verdict.confidence = 1;
+    verdict.method = start_.fixed ? "fixed" : "none";
+    return verdict;
+  }
+  DownstreamCall judge_call{plan_.deadline, call_.request_id, call_.cancellation};
+  return shared_.acceptance->Check(plan_.policy->tiers[index].accept, request_, answer,
+                                   plan_.threshold_override, judge_call);
+}
+
+void CascadeRun::RecordConfidence(const std::string& tier, const AcceptanceResult& verdict) {
+  if (verdict.logprob_score) {
+    shared_.observer->RecordConfidence(tier, "logprob", *verdict.logprob_score);
+  }
+  if (verdict.judge_score) shared_.observer->RecordConfidence(tier, "judge", *verdict.judge_score);
+}
+
+void CascadeRun::NoteClimbTo(const std::string& tier) {
+  if (!previous_tier_.empty()) {
+    shared_.observer->RecordEscalation(previous_tier_, tier, escalation_reason_);
+  }
+  previous_tier_ = tier;
+}
+
+absl::StatusOr<v1::CascadeResponse> CascadeRun::Finish() {
+  if (!best_) {
+    if (Cancelled()) return ClientCancelled();
+    const bool out_of_time = shared_.clock() >= plan_.deadline || escalation_reason_ == "timeout";
+    return failures_.NoAnswer(stopped_, plan_.budget_pusd, out_of_time);
+  }
+  if (call_.on_text && !streamed_) call_.on_text(best_->text());
+  const int64_t baseline = Baseline(*best_);
+  return std::move(trace_).Finish(*best_, baseline, StoppedReason());
+}
+
+std::string CascadeRun::StoppedReason() const {
+  if (accepted_ || !stopped_.empty()) return stopped_;
+  if (last_errored_) return "error";
+  if (tried_ >= max_tiers_) return std::string(kStoppedMaxTiers);
+  return "max_tier";
+}
+
+int64_t CascadeRun::Baseline(const v1::CompleteResponse& answer) const {
+  const std::string& top = plan_.policy->tiers.back().tier;
+  auto price = shared_.prices->Get(top, call_.request_id);
+  if (!price) {
+    // Nothing to price the top tier with: claim no saving rather than invent one.
+    LogWarn("baseline_unpriced", {{"request_id", call_.request_id}, {"tier", top}});
+    return trace_.spent_pusd();
+  }
+  return TopTierCostPusd(answer.usage(), price->price);
+}
+
+double CascadeRun::SecondsSince(absl::Time began) const {
+  return absl::ToDoubleSeconds(shared_.clock() - began);
+}
+
+}  // namespace cascade::orchestrator

@@ -1,0 +1,54 @@
+#pragma once
+
+// What the cascade calls: tier workers, the router and the judge. Interfaces, so the
+// cascade's logic is tested with doubles; grpc_clients.h has the real ones.
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cascade/v1/judge.pb.h"
+#include "cascade/v1/router.pb.h"
+#include "cascade/v1/tier.pb.h"
+#include "common/concurrency/cancellation.h"
+
+namespace cascade::orchestrator {
+
+// One downstream call's deadline, request id and cancellation.
+struct DownstreamCall {
+  absl::Time deadline = absl::InfiniteFuture();
+  std::string request_id;
+  CancellationToken* cancellation = nullptr;  // May be null.
+};
+
+using TextSink = std::function<void(absl::string_view text)>;
+
+class TierClient {
+ public:
+  virtual ~TierClient() = default;
+  // With `on_text`, the answer streams (StreamComplete) and each delta is passed on as it
+  // arrives; the result is the same either way.
+  virtual absl::StatusOr<v1::CompleteResponse> Complete(const v1::CompleteRequest& request,
+                                                        const DownstreamCall& call,
+                                                        const TextSink* on_text) = 0;
+  virtual absl::StatusOr<v1::DescribeResponse> Describe(const DownstreamCall& call) = 0;
+};
+
+class RouterClient {
+ public:
+  virtual ~RouterClient() = default;
+  virtual absl::StatusOr<v1::RouteDecision> Route(const std::string& query,
+                                                  const DownstreamCall& call) = 0;
+  virtual absl::StatusOr<v1::ListRoutesResponse> ListRoutes(const DownstreamCall& call) = 0;
+};
+
+class JudgeClient {
+ public:
+  virtual ~JudgeClient() = default;
+  virtual absl::StatusOr<v1::ScoreResponse> Score(const v1::ScoreRequest& request,
+                                                  const DownstreamCall& call) = 0;
+};
+
+}  // namespace cascade::orchestrator

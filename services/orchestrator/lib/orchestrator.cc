@@ -1,0 +1,90 @@
+#include "services/orchestrator/lib/orchestrator.h"
+
+#include "absl/strings/ascii.h"
+#include "common/log/logger.h"
+#include "services/orchestrator/lib/request_plan.h"
+
+namespace cascade::orchestrator {
+namespace {
+
+std::string OutcomeLabel(const absl::Status& status) {
+  if (status.ok()) return "ok";
+  return absl::AsciiStrToLower(absl::StatusCodeToString(status.code()));
+}
+
+}  // namespace
+
+Orchestrator::Orchestrator(OrchestratorSettings settings, OrchestratorClients clients,
+                           std::shared_ptr<CascadeObserver> observer,
+                           std::function<absl::Time()> clock)
+    : settings_(std::move(settings)),
+      clients_(std::move(clients)),
+      observer_(observer),
+      clock_(std::move(clock)),
+      acceptance_(clients_.judge.get()),
+      prices_(TierPrices::Options(), clock_),
+      start_selector_(clients_.router.get(), settings_.router_timeout, clock_) {
+  shared_.prices = &prices_;
+  shared_.acceptance = &acceptance_;
+  shared_.observer = observer_.get();
+  shared_.clock = clock_;
+  for (const auto& tier : settings_.tiers) {
+    prices_.AddTier(tier.name, clients_.tiers[tier.name], tier.fallback_price);
+    std::string name = tier.name;
+    auto breaker =
+        std::make_unique<CircuitBreaker>(settings_.breaker, clock_, [this, name](bool open) {
+          observer_->SetCircuitOpen(name, open);
+          LogWarn(open ? "circuit_opened" : "circuit_closed", {{"tier", name}});
+        });
+    shared_.tiers[tier.name] = TierHandle{clients_.tiers[tier.name], std::move(breaker)};
+    observer_->SetCircuitOpen(tier.name, false);
+  }
+}
+
+std::vector<std::string> Orchestrator::PolicyNames() const {
+  std::vector<std::string> names;
+  for (const auto& policy : settings_.policies) names.push_back(policy.name);
+  return names;
+}
+
+absl::StatusOr<v1::CascadeResponse> Orchestrator::Complete(const v1::CascadeRequest& request,
+                                                           const CascadeCall& call) {
+  const absl::Time began = clock_();
+  auto plan = PlanRequest(request, settings_, call.deadline, began);
+  if (!plan.ok()) return Record(plan.status(), request, call, "none", began);
+  auto start = start_selector_.Choose(request, *plan, call);
+  if (!start.ok()) return Record(start.status(), request, call, "none", began);
+  CascadeRun run(shared_, request, *plan, *start, call);
+  return Record(run.Run(), request, call, start->route_label, began);
+}
+
+absl::StatusOr<v1::CascadeResponse> Orchestrator::Record(absl::StatusOr<v1::CascadeResponse> result,
+                                                         const v1::CascadeRequest& request,
+                                                         const CascadeCall& call,
+                                                         const std::string& route,
+                                                         absl::Time began) {
+  const double seconds = absl::ToDoubleSeconds(clock_() - began);
+  const std::string outcome = OutcomeLabel(result.status());
+  observer_->RecordRequest(route, result.ok() ? result->final_tier() : "", outcome, seconds);
+  nlohmann::json line = {{"request_id", call.request_id},
+                         {"tenant", request.tenant()},
+                         {"policy", request.policy()},
+                         {"route", route},
+                         {"outcome", outcome},
+                         {"seconds", seconds}};
+  if (result.ok()) {
+    observer_->RecordCost(route, result->cost_pusd(), result->baseline_cost_pusd());
+    line["final_tier"] = result->final_tier();
+    line["steps"] = result->steps_size();
+    line["cost_pusd"] = result->cost_pusd();
+    line["baseline_cost_pusd"] = result->baseline_cost_pusd();
+    line["savings_pusd"] = result->savings_pusd();
+    if (!result->stopped_reason().empty()) line["stopped_reason"] = result->stopped_reason();
+  } else {
+    line["error"] = result.status().ToString();
+  }
+  Logger::Log(result.ok() ? LogLevel::kInfo : LogLevel::kWarn, "cascade_request", line);
+  return result;
+}
+
+}  // namespace cascade::orchestrator

@@ -1,0 +1,60 @@
+#pragma once
+
+// The cascade as a CascadeHandler: plans each request against the settings, picks where it
+// starts (start_selector.h), climbs the policy's ladder (cascade_run.h), and records the
+// outcome (a log line and the observer's series). Plain C++ over the client interfaces of
+// clients.h; the gRPC and HTTP front doors translate into Complete().
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "services/orchestrator/lib/acceptance_check.h"
+#include "services/orchestrator/lib/cascade_handler.h"
+#include "services/orchestrator/lib/cascade_observer.h"
+#include "services/orchestrator/lib/cascade_run.h"
+#include "services/orchestrator/lib/clients.h"
+#include "services/orchestrator/lib/orchestrator_settings.h"
+#include "services/orchestrator/lib/start_selector.h"
+#include "services/orchestrator/lib/tier_prices.h"
+
+namespace cascade::orchestrator {
+
+struct OrchestratorClients {
+  std::map<std::string, std::shared_ptr<TierClient>> tiers;  // By tier name.
+  std::shared_ptr<RouterClient> router;                      // May be null.
+  std::shared_ptr<JudgeClient> judge;                        // May be null.
+};
+
+class Orchestrator final : public CascadeHandler {
+ public:
+  // `observer` receives the cascade's metrics.
+  Orchestrator(
+      OrchestratorSettings settings, OrchestratorClients clients,
+      std::shared_ptr<CascadeObserver> observer,
+      std::function<absl::Time()> clock = [] { return absl::Now(); });
+
+  absl::StatusOr<v1::CascadeResponse> Complete(const v1::CascadeRequest& request,
+                                               const CascadeCall& call) override;
+  std::vector<std::string> PolicyNames() const override;
+
+ private:
+  // Logs the request's outcome and records it in the observer; returns `result`.
+  absl::StatusOr<v1::CascadeResponse> Record(absl::StatusOr<v1::CascadeResponse> result,
+                                             const v1::CascadeRequest& request,
+                                             const CascadeCall& call, const std::string& route,
+                                             absl::Time began);
+
+  OrchestratorSettings settings_;
+  OrchestratorClients clients_;
+  std::shared_ptr<CascadeObserver> observer_;
+  std::function<absl::Time()> clock_;
+  AcceptanceCheck acceptance_;
+  TierPrices prices_;
+  StartSelector start_selector_;
+  CascadeShared shared_;
+};
+
+}  // namespace cascade::orchestrator

@@ -1,0 +1,233 @@
+#include "services/orchestrator/lib/orchestrator_settings.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace cascade::orchestrator {
+namespace {
+
+absl::Status ConfigError(absl::string_view message) {
+  return absl::FailedPreconditionError(message);
+}
+
+absl::Duration FromProto(const google::protobuf::Duration& duration) {
+  return absl::Milliseconds(google::protobuf::util::TimeUtil::DurationToMilliseconds(duration));
+}
+
+absl::StatusOr<AcceptanceRule> RuleFromConfig(const v1::AcceptanceConfig& config,
+                                              const std::string& field) {
+  AcceptanceRule rule;
+  if (config.has_logprob()) {
+    const auto& logprob = config.logprob();
+    auto aggregate =
+        LogprobConfidence::Parse(logprob.aggregate().empty() ? "mean" : logprob.aggregate());
+    if (!aggregate.ok()) {
+      return ConfigError(absl::StrCat(field, ".logprob.aggregate: ", aggregate.status().message()));
+    }
+    rule.logprob = *std::move(aggregate);
+    if (!logprob.has_min() || std::isnan(logprob.min()) || logprob.min() > 0) {
+      return ConfigError(absl::StrCat(field,
+                                      ".logprob.min must be set and <= 0 (a raw log-probability "
+                                      "aggregate, e.g. -1.5)"));
+    }
+    rule.logprob_min = logprob.min();
+  }
+  if (config.has_judge()) {
+    const auto& judge = config.judge();
+    if (!judge.has_min() || !(judge.min() >= 0 && judge.min() <= 1)) {
+      return ConfigError(absl::StrCat(field, ".judge.min must be set and in [0, 1]"));
+    }
+    rule.judge_min = judge.min();
+    for (const auto& method : judge.methods()) {
+      if (method.empty()) return ConfigError(absl::StrCat(field, ".judge.methods: empty name"));
+      rule.judge_methods.push_back(method);
+    }
+    if (rule.judge_methods.empty()) rule.judge_methods.push_back("llm");
+  }
+  if (config.combine() == "or") {
+    rule.combine_or = true;
+  } else if (!config.combine().empty() && config.combine() != "and") {
+    return ConfigError(
+        absl::StrCat(field, ".combine '", config.combine(), "' must be \"and\" or \"or\""));
+  }
+  return rule;
+}
+
+absl::StatusOr<PolicySettings> PolicyFromConfig(const v1::CascadePolicyConfig& config,
+                                                const std::set<std::string>& tier_names,
+                                                const std::string& field) {
+  PolicySettings policy;
+  policy.name = config.name();
+  if (policy.name.empty()) return ConfigError(absl::StrCat(field, ".name must not be empty"));
+  if (config.tiers().empty()) {
+    return ConfigError(absl::StrCat(field, " ('", policy.name, "') lists no tiers"));
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < config.tiers_size(); ++i) {
+    const auto& tier = config.tiers(i);
+    std::string tier_field = absl::StrCat(field, ".tiers[", i, "]");
+    if (!tier_names.count(tier.tier())) {
+      return ConfigError(absl::StrCat(
+          tier_field, ".tier '", tier.tier(),
+          "' is not a configured tier (tiers: ", absl::StrJoin(tier_names, ", "), ")"));
+    }
+    if (!seen.insert(tier.tier()).second) {
+      return ConfigError(absl::StrCat(tier_field, ".tier '", tier.tier(), "' is listed twice"));
+    }
+    auto rule = RuleFromConfig(tier.accept(), absl::StrCat(tier_field, ".accept"));
+    if (!rule.ok()) return rule.status();
+    // The last tier always accepts: its rule would have nowhere to send a rejection.
+    if (i + 1 == config.tiers_size()) *rule = AcceptanceRule();
+    policy.tiers.push_back({tier.tier(), *std::move(rule)});
+  }
+  policy.routing = !config.has_routing() || config.routing();
+  if (config.max_tiers() < 0) return ConfigError(absl::StrCat(field, ".max_tiers must be >= 0"));
+  policy.max_tiers = config.max_tiers();
+  if (config.has_default_deadline()) policy.default_deadline = FromProto(config.default_deadline());
+  if (config.has_max_deadline()) policy.max_deadline = FromProto(config.max_deadline());
+  if (policy.default_deadline <= absl::ZeroDuration() ||
+      policy.max_deadline <= absl::ZeroDuration()) {
+    return ConfigError(absl::StrCat(field, ": default_deadline and max_deadline must be > 0"));
+  }
+  if (policy.default_deadline > policy.max_deadline) {
+    return ConfigError(absl::StrCat(field, ".default_deadline must be <= max_deadline"));
+  }
+  if (config.has_default_budget_usd()) {
+    auto budget = UsdToMicroUsd(config.default_budget_usd(), "default_budget_usd");
+    if (!budget.ok()) return ConfigError(absl::StrCat(field, ".", budget.status().message()));
+    // USD -> pico-USD is micro-USD * 1e6.
+    policy.default_budget_pusd = *budget * 1000000;
+  }
+  return policy;
+}
+
+absl::StatusOr<TierSettings> TierFromConfig(const v1::OrchestratorTierConfig& tier,
+                                            const std::string& field) {
+  if (tier.name().empty()) return ConfigError(absl::StrCat(field, ".name must not be empty"));
+  if (tier.endpoint().address().empty()) {
+    return ConfigError(absl::StrCat(field, ".endpoint.address must not be empty"));
+  }
+  TierSettings settings{tier.name(), tier.endpoint().address(), std::nullopt};
+  if (!tier.has_fallback_price()) return settings;
+  const auto& price = tier.fallback_price();
+  if (!price.has_input_usd_per_mtok() || !price.has_output_usd_per_mtok()) {
+    return ConfigError(absl::StrCat(
+        field, ".fallback_price: set both input_usd_per_mtok and output_usd_per_mtok"));
+  }
+  auto input = UsdToMicroUsd(price.input_usd_per_mtok(), "input_usd_per_mtok");
+  if (!input.ok()) {
+    return ConfigError(absl::StrCat(field, ".fallback_price.", input.status().message()));
+  }
+  auto output = UsdToMicroUsd(price.output_usd_per_mtok(), "output_usd_per_mtok");
+  if (!output.ok()) {
+    return ConfigError(absl::StrCat(field, ".fallback_price.", output.status().message()));
+  }
+  settings.fallback_price = TierPrice{*input, *output};
+  return settings;
+}
+
+// Every policy, the default first.
+absl::StatusOr<std::vector<PolicySettings>> PoliciesFromConfig(
+    const v1::OrchestratorConfig& config, const std::set<std::string>& tier_names) {
+  if (config.policies().empty() && !config.tiers().empty()) {
+    return ConfigError("policies: none configured (a policy lists the tiers in climbing order)");
+  }
+  std::vector<PolicySettings> policies;
+  std::set<std::string> policy_names;
+  for (int i = 0; i < config.policies_size(); ++i) {
+    auto policy =
+        PolicyFromConfig(config.policies(i), tier_names, absl::StrCat("policies[", i, "]"));
+    if (!policy.ok()) return policy.status();
+    if (!policy_names.insert(policy->name).second) {
+      return ConfigError(absl::StrCat("policies[", i, "].name '", policy->name, "' is used twice"));
+    }
+    policies.push_back(*std::move(policy));
+  }
+  if (config.default_policy().empty()) return policies;
+  auto it = std::find_if(policies.begin(), policies.end(), [&](const PolicySettings& p) {
+    return p.name == config.default_policy();
+  });
+  if (it == policies.end()) {
+    return ConfigError(absl::StrCat(
+        "default_policy '", config.default_policy(),
+        "' is not a configured policy (policies: ", absl::StrJoin(policy_names, ", "), ")"));
+  }
+  std::rotate(policies.begin(), it, it + 1);
+  return policies;
+}
+
+// The circuit breaker and the router's timeout.
+absl::Status LimitsFromConfig(const v1::OrchestratorConfig& config,
+                              OrchestratorSettings& settings) {
+  if (config.circuit_breaker().failures() < 0) {
+    return ConfigError("circuit_breaker.failures must be >= 0");
+  }
+  if (config.circuit_breaker().failures() > 0) {
+    settings.breaker.failures = config.circuit_breaker().failures();
+  }
+  if (config.circuit_breaker().has_open_for()) {
+    settings.breaker.open_for = FromProto(config.circuit_breaker().open_for());
+    if (settings.breaker.open_for <= absl::ZeroDuration()) {
+      return ConfigError("circuit_breaker.open_for must be > 0");
+    }
+  }
+  if (config.has_router_timeout()) {
+    settings.router_timeout = FromProto(config.router_timeout());
+    if (settings.router_timeout <= absl::ZeroDuration()) {
+      return ConfigError("router_timeout must be > 0");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> UsdToMicroUsd(double usd, absl::string_view field) {
+  if (!std::isfinite(usd) || usd < 0 || usd > 1e6) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be a number in [0, 1000000], not ", usd));
+  }
+  double micro = usd * 1e6;
+  double rounded = std::round(micro);
+  if (std::fabs(micro - rounded) > 1e-6 * std::max(1.0, rounded)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " ", usd, " is finer than a micro-USD (at most 6 decimals)"));
+  }
+  return static_cast<int64_t>(rounded);
+}
+
+absl::StatusOr<OrchestratorSettings> SettingsFromConfig(const v1::OrchestratorConfig& config) {
+  OrchestratorSettings settings;
+  std::set<std::string> tier_names;
+  for (int i = 0; i < config.tiers_size(); ++i) {
+    auto tier = TierFromConfig(config.tiers(i), absl::StrCat("tiers[", i, "]"));
+    if (!tier.ok()) return tier.status();
+    if (!tier_names.insert(tier->name).second) {
+      return ConfigError(absl::StrCat("tiers[", i, "].name '", tier->name, "' is used twice"));
+    }
+    settings.tiers.push_back(*std::move(tier));
+  }
+  auto policies = PoliciesFromConfig(config, tier_names);
+  if (!policies.ok()) return policies.status();
+  settings.policies = *std::move(policies);
+  if (absl::Status limits = LimitsFromConfig(config, settings); !limits.ok()) return limits;
+  settings.router_address = config.router().address();
+  settings.judge_address = config.judge().address();
+  bool needs_judge = false;
+  for (const auto& policy : settings.policies) {
+    for (const auto& tier : policy.tiers) needs_judge |= tier.accept.judge_min.has_value();
+  }
+  if (needs_judge && settings.judge_address.empty()) {
+    return ConfigError("a policy has a judge rule but judge.address is not set");
+  }
+  return settings;
+}
+
+}  // namespace cascade::orchestrator

@@ -1,0 +1,71 @@
+#pragma once
+
+// From a cascade.v1.OrchestratorConfig to checked settings: tiers, policies (the default
+// first), acceptance rules, limits and the circuit breaker, with defaults filled in.
+// Every mistake is FAILED_PRECONDITION naming the field, so the server exits 78 with it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cascade/v1/config.pb.h"
+#include "services/orchestrator/lib/circuit_breaker.h"
+#include "services/orchestrator/lib/logprob_confidence.h"
+
+namespace cascade::orchestrator {
+
+// Price per token: integer micro-USD per million tokens = pico-USD per token.
+struct TierPrice {
+  int64_t input_uusd_per_mtok = 0;
+  int64_t output_uusd_per_mtok = 0;
+};
+
+struct TierSettings {
+  std::string name;
+  std::string address;
+  std::optional<TierPrice> fallback_price;
+};
+
+struct AcceptanceRule {
+  std::optional<LogprobConfidence> logprob;
+  double logprob_min = 0;
+  std::optional<double> judge_min;
+  std::vector<std::string> judge_methods;
+  bool combine_or = false;
+  bool AlwaysAccepts() const { return !logprob.has_value() && !judge_min.has_value(); }
+};
+
+struct PolicyTier {
+  std::string tier;
+  AcceptanceRule accept;
+};
+
+struct PolicySettings {
+  std::string name;
+  std::vector<PolicyTier> tiers;  // Climbing order; the last always accepts.
+  bool routing = true;
+  int max_tiers = 0;  // 0 = every tier.
+  absl::Duration default_deadline = absl::Seconds(30);
+  absl::Duration max_deadline = absl::Seconds(120);
+  std::optional<int64_t> default_budget_pusd;
+};
+
+struct OrchestratorSettings {
+  std::vector<TierSettings> tiers;
+  std::vector<PolicySettings> policies;  // The default first.
+  CircuitBreakerOptions breaker;
+  absl::Duration router_timeout = absl::Milliseconds(50);
+  std::string router_address;  // Empty: no router.
+  std::string judge_address;   // Empty: no judge.
+};
+
+absl::StatusOr<OrchestratorSettings> SettingsFromConfig(const v1::OrchestratorConfig& config);
+
+// USD per million tokens -> integer micro-USD per million; INVALID_ARGUMENT naming `field`
+// for NaN, negative, absurd (> 1e6) or sub-micro-USD values.
+absl::StatusOr<int64_t> UsdToMicroUsd(double usd, absl::string_view field);
+
+}  // namespace cascade::orchestrator

@@ -1,0 +1,58 @@
+#pragma once
+
+// Where the climb starts: the client's start_tier, else the route the router picks for the
+// last user message (or the client's route_hint), else the first tier. Routing is an
+// optimisation: a router that fails or times out never fails the request (the cascade then
+// starts at the first tier, labelled "router_unavailable").
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cascade/v1/cascade.pb.h"
+#include "services/orchestrator/lib/cascade_handler.h"
+#include "services/orchestrator/lib/clients.h"
+#include "services/orchestrator/lib/request_plan.h"
+
+namespace cascade::orchestrator {
+
+struct CascadeStart {
+  std::string route;  // For the response.
+  std::string
+      route_label;     // For metrics: a route the router knows, "none" or "router_unavailable".
+  int first = 0;       // Index in the policy's tiers, never above the plan's last.
+  bool fixed = false;  // Only `first` is tried.
+};
+
+class StartSelector {
+ public:
+  // `router` may be null (no routing).
+  StartSelector(RouterClient* router, absl::Duration router_timeout,
+                std::function<absl::Time()> clock)
+      : router_(router), router_timeout_(router_timeout), clock_(std::move(clock)) {}
+
+  // Errors: INVALID_ARGUMENT for a route_hint that cannot be honoured, CANCELLED.
+  absl::StatusOr<CascadeStart> Choose(const v1::CascadeRequest& request, const RequestPlan& plan,
+                                      const CascadeCall& call) const;
+
+ private:
+  struct RouterAnswer {
+    absl::Status status;  // The router's: not OK when it failed.
+    v1::RouteDecision decision;
+  };
+  // The router's decision for the request: by its route_hint (ListRoutes) or by meaning.
+  // INVALID_ARGUMENT for a hint the router does not know (the client's mistake).
+  absl::StatusOr<RouterAnswer> Decide(const v1::CascadeRequest& request,
+                                      const DownstreamCall& router_call) const;
+  // The decision's tier as a start in the policy; the first tier when it names none or one
+  // the policy lacks (logged).
+  CascadeStart FromDecision(const v1::RouteDecision& decision, const PolicySettings& policy,
+                            const std::string& request_id) const;
+
+  RouterClient* router_;
+  absl::Duration router_timeout_;
+  std::function<absl::Time()> clock_;
+};
+
+}  // namespace cascade::orchestrator

@@ -1,0 +1,157 @@
+#pragma once
+
+// Doubles of the orchestrator's clients: scripted answers, and a record of every call.
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "services/orchestrator/lib/clients.h"
+
+namespace cascade::orchestrator::testing {
+
+// An answer of `tokens` tokens, each with logprob `logprob`, costing exactly
+// prompt * input + completion * output.
+inline v1::CompleteResponse Answer(const std::string& tier, const std::string& text, double logprob,
+                                   int prompt_tokens, int completion_tokens, int64_t input_price,
+                                   int64_t output_price) {
+  v1::CompleteResponse response;
+  response.set_tier(tier);
+  response.set_text(text);
+  response.set_upstream_model(tier + "-model");
+  response.set_finish_reason(v1::FINISH_REASON_STOP);
+  for (int i = 0; i < completion_tokens; ++i) {
+    auto* token = response.add_logprobs();
+    token->set_token("t");
+    token->set_logprob(logprob);
+  }
+  response.mutable_usage()->set_prompt_tokens(prompt_tokens);
+  response.mutable_usage()->set_completion_tokens(completion_tokens);
+  response.set_cost_pusd(prompt_tokens * input_price + completion_tokens * output_price);
+  return response;
+}
+
+class FakeTierClient final : public TierClient {
+ public:
+  FakeTierClient(std::string tier, int64_t input_price, int64_t output_price)
+      : tier_(std::move(tier)), input_price_(input_price), output_price_(output_price) {}
+
+  // Replies are used in order; the last one repeats.
+  void Enqueue(absl::StatusOr<v1::CompleteResponse> reply) {
+    absl::MutexLock lock(&mu_);
+    if (front_used_ && replies_.size() == 1) replies_.pop_front();
+    front_used_ = false;
+    replies_.push_back(std::move(reply));
+  }
+  void FailDescribe(bool fail) {
+    absl::MutexLock lock(&mu_);
+    fail_describe_ = fail;
+  }
+
+  absl::StatusOr<v1::CompleteResponse> Complete(const v1::CompleteRequest& request,
+                                                const DownstreamCall& call,
+                                                const TextSink* on_text) override {
+    absl::StatusOr<v1::CompleteResponse> reply = absl::UnavailableError("no reply scripted");
+    {
+      absl::MutexLock lock(&mu_);
+      calls_.push_back(call);
+      requests_.push_back(request);
+      streamed_.push_back(on_text != nullptr);
+      if (!replies_.empty()) {
+        reply = replies_.front();
+        front_used_ = true;
+        if (replies_.size() > 1) {
+          replies_.pop_front();
+          front_used_ = false;
+        }
+      }
+    }
+    if (reply.ok() && on_text != nullptr) {
+      // Two deltas, so a test sees text arrive in pieces.
+      std::string text = reply->text();
+      (*on_text)(text.substr(0, text.size() / 2));
+      (*on_text)(text.substr(text.size() / 2));
+    }
+    return reply;
+  }
+
+  absl::StatusOr<v1::DescribeResponse> Describe(const DownstreamCall&) override {
+    absl::MutexLock lock(&mu_);
+    ++describes_;
+    if (fail_describe_) return absl::UnavailableError("tier down");
+    v1::DescribeResponse response;
+    response.set_tier(tier_);
+    response.set_model(tier_ + "-model");
+    response.set_input_price_uusd_per_mtok(input_price_);
+    response.set_output_price_uusd_per_mtok(output_price_);
+    return response;
+  }
+
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return static_cast<int>(calls_.size());
+  }
+  std::vector<DownstreamCall> downstream_calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  std::vector<v1::CompleteRequest> requests() {
+    absl::MutexLock lock(&mu_);
+    return requests_;
+  }
+  std::vector<bool> streamed() {
+    absl::MutexLock lock(&mu_);
+    return streamed_;
+  }
+  int describes() {
+    absl::MutexLock lock(&mu_);
+    return describes_;
+  }
+
+ private:
+  std::string tier_;
+  int64_t input_price_;
+  int64_t output_price_;
+  absl::Mutex mu_;
+  std::deque<absl::StatusOr<v1::CompleteResponse>> replies_ ABSL_GUARDED_BY(mu_);
+  std::vector<DownstreamCall> calls_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::CompleteRequest> requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<bool> streamed_ ABSL_GUARDED_BY(mu_);
+  bool front_used_ ABSL_GUARDED_BY(mu_) = false;
+  bool fail_describe_ ABSL_GUARDED_BY(mu_) = false;
+  int describes_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+class FakeRouterClient final : public RouterClient {
+ public:
+  absl::StatusOr<v1::RouteDecision> decision = absl::UnavailableError("router down");
+  absl::StatusOr<v1::ListRoutesResponse> routes = absl::UnavailableError("router down");
+  std::vector<std::string> queries;
+  std::vector<DownstreamCall> calls;
+
+  absl::StatusOr<v1::RouteDecision> Route(const std::string& query,
+                                          const DownstreamCall& call) override {
+    queries.push_back(query);
+    calls.push_back(call);
+    return decision;
+  }
+  absl::StatusOr<v1::ListRoutesResponse> ListRoutes(const DownstreamCall& call) override {
+    calls.push_back(call);
+    return routes;
+  }
+};
+
+class FakeJudgeClient final : public JudgeClient {
+ public:
+  absl::StatusOr<v1::ScoreResponse> reply = absl::UnavailableError("judge down");
+  std::vector<v1::ScoreRequest> requests;
+
+  absl::StatusOr<v1::ScoreResponse> Score(const v1::ScoreRequest& request,
+                                          const DownstreamCall&) override {
+    requests.push_back(request);
+    return reply;
+  }
+};
+
+}  // namespace cascade::orchestrator::testing

@@ -1,0 +1,40 @@
+// The cascade's observer in Prometheus: the catalogue's series, names and labels.
+
+#include "services/orchestrator/cascade_metrics.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
+
+namespace cascade::orchestrator {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(CascadeMetrics, ExportsTheCatalogueSeries) {
+  prometheus::Registry registry;
+  CascadeMetrics metrics(&registry);
+  metrics.RecordRequest("code", "small", "ok", 0.2);
+  metrics.RecordCost("code", 2'000'000, 8'000'000);  // pico-USD
+  metrics.RecordEscalation("small", "large", "low_confidence");
+  metrics.RecordStep("small", 0.1);
+  metrics.RecordConfidence("small", "logprob", 0.7);
+  metrics.SetCircuitOpen("small", true);
+  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  EXPECT_THAT(text, HasSubstr("cascade_requests_total{final_tier=\"small\",outcome=\"ok\","
+                              "route=\"code\"} 1"));
+  EXPECT_THAT(text, HasSubstr("cascade_request_cost_usd_total{route=\"code\"} 2e-06"));
+  EXPECT_THAT(text, HasSubstr("cascade_request_baseline_cost_usd_total{route=\"code\"} 8e-06"));
+  EXPECT_THAT(text, HasSubstr("cascade_escalations_total{from_tier=\"small\","
+                              "reason=\"low_confidence\",to_tier=\"large\"} 1"));
+  EXPECT_THAT(text, HasSubstr("cascade_request_duration_seconds_count{route=\"code\"} 1"));
+  EXPECT_THAT(text, HasSubstr("cascade_step_duration_seconds_count{tier=\"small\"} 1"));
+  EXPECT_THAT(text, HasSubstr("cascade_confidence_count{method=\"logprob\",tier=\"small\"} 1"));
+  EXPECT_THAT(text, HasSubstr("cascade_tier_circuit_open{tier=\"small\"} 1"));
+  metrics.SetCircuitOpen("small", false);
+  EXPECT_THAT(prometheus::TextSerializer().Serialize(registry.Collect()),
+              HasSubstr("cascade_tier_circuit_open{tier=\"small\"} 0"));
+}
+
+}  // namespace
+}  // namespace cascade::orchestrator
