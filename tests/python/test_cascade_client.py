@@ -6,6 +6,7 @@ confidence bar the draft cannot reach, so the request climbs. Checks the answer,
 trace and that cost and baseline are exact against the configured prices."""
 
 import os
+import subprocess
 import tempfile
 import unittest
 
@@ -114,6 +115,43 @@ class CascadeClientTest(unittest.TestCase):
         self.assert_exact_cost(response)
         # The climb paid for the small attempt: the cascade cost more than the baseline.
         self.assertLess(response.savings_pusd, 0)
+
+    def stream(self, policy):
+        """StreamComplete: the chunks' text joined, and the last chunk's response."""
+        request = cascade_pb2.CascadeRequest(
+            policy=policy,
+            messages=[common_pb2.ChatMessage(role="user", content="ROMEO:")],
+            params=common_pb2.GenerationParams(max_tokens=12, temperature=0))
+        text, final = "", None
+        with grpc.insecure_channel(self.orchestrator) as channel:
+            for chunk in cascade_pb2_grpc.CascadeStub(channel).StreamComplete(request, timeout=60):
+                text += chunk.text
+                if chunk.HasField("final"):
+                    final = chunk.final
+        return text, final
+
+    def test_a_stream_carries_the_text_once_and_the_trace_last(self):
+        for policy, tier in (("accepting", "small"), ("climbing", "large")):
+            with self.subTest(policy=policy):
+                unary = self.complete(policy)
+                text, final = self.stream(policy)
+                # Greedy decoding: the stream joins to the unary answer, and only the
+                # accepted tier's text is ever sent.
+                self.assertEqual(text, unary.answer)
+                self.assertEqual(final.final_tier, tier)
+                self.assertEqual(final.answer, "")  # Never the text again.
+                self.assertEqual(final.usage, unary.usage)
+                self.assert_exact_cost(final)
+
+    def test_cascadectl_ask_streams_the_answer_then_the_trace(self):
+        unary = self.complete("climbing")
+        done = subprocess.run(
+            [os.path.join(bin_dir(), "cascadectl"), "ask", "ROMEO:", "--orchestrator",
+             self.orchestrator, "--policy", "climbing", "--max-tokens", "12", "--stream"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertTrue(done.stdout.startswith(unary.answer + "\n\nTIER"), done.stdout)
+        self.assertIn("final tier large", done.stdout)
 
     def test_bad_requests_are_invalid_argument(self):
         with grpc.insecure_channel(self.orchestrator) as channel:

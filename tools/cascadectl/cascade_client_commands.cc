@@ -61,8 +61,8 @@ std::string Json(const google::protobuf::Message& message) {
 
 std::string Usd(int64_t pusd) { return absl::StrFormat("$%.6f", static_cast<double>(pusd) / 1e12); }
 
-void PrintTrace(const v1::CascadeResponse& response, std::ostream& out) {
-  out << response.answer() << "\n\n";
+void PrintTrace(const v1::CascadeResponse& response, std::ostream& out, bool with_answer = true) {
+  out << (with_answer ? response.answer() : "") << "\n\n";
   out << absl::StrFormat("%-10s %-18s %10s %-14s %-8s %9s %12s  %s\n", "TIER", "MODEL",
                          "CONFIDENCE", "METHOD", "ACCEPTED", "LATENCY", "COST", "ERROR");
   for (const v1::CascadeStep& step : response.steps()) {
@@ -78,6 +78,31 @@ void PrintTrace(const v1::CascadeResponse& response, std::ostream& out) {
                              : absl::StrCat(", stopped: ", response.stopped_reason()));
   out << absl::StrFormat("cost %s, baseline %s, saved %s\n", Usd(response.cost_pusd()),
                          Usd(response.baseline_cost_pusd()), Usd(response.savings_pusd()));
+}
+
+// StreamComplete: each delta goes to `live` (when set) as it arrives; `response` is the
+// last chunk's, with the answer joined from the deltas.
+grpc::Status StreamAsk(const std::shared_ptr<grpc::Channel>& channel, grpc::ClientContext& context,
+                       const v1::CascadeRequest& request, std::ostream* live,
+                       v1::CascadeResponse& response) {
+  auto reader = v1::Cascade::NewStub(channel)->StreamComplete(&context, request);
+  v1::CascadeChunk chunk;
+  std::string answer;
+  bool has_final = false;
+  while (reader->Read(&chunk)) {
+    answer += chunk.text();
+    if (live != nullptr && !chunk.text().empty()) *live << chunk.text() << std::flush;
+    if (chunk.has_final()) {
+      response = std::move(*chunk.mutable_final());
+      has_final = true;
+    }
+  }
+  grpc::Status status = reader->Finish();
+  if (status.ok() && !has_final) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream ended without its last chunk");
+  }
+  response.set_answer(std::move(answer));
+  return status;
 }
 
 double Percentile(std::vector<double> sorted, double quantile) {
@@ -121,7 +146,7 @@ int RunAsk(const std::vector<std::string>& raw_args, std::ostream& out, std::ost
       raw_args,
       WithTlsValueFlags({"orchestrator", "policy", "system", "max-tokens", "route-hint",
                          "start-tier", "max-tier", "budget-usd", "tenant", "timeout-ms"}),
-      WithTlsSwitches({"json", "help"}));
+      WithTlsSwitches({"json", "stream", "help"}));
   if (!args.ok()) return UsageError(err, "ask", args.status().message(), kAskUsage);
   if (args->Has("help")) {
     out << kAskUsage;
@@ -167,8 +192,13 @@ int RunAsk(const std::vector<std::string>& raw_args, std::ostream& out, std::ost
   v1::CascadeResponse response;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + *timeout);
-  grpc::Status status = v1::Cascade::NewStub(*channel)->Complete(&context, request, &response);
+  const bool stream = args->Has("stream");
+  // Streamed text goes straight out unless the whole response is printed as JSON.
+  grpc::Status status =
+      stream ? StreamAsk(*channel, context, request, args->Has("json") ? nullptr : &out, response)
+             : v1::Cascade::NewStub(*channel)->Complete(&context, request, &response);
   if (!status.ok()) {
+    if (stream && !args->Has("json")) out << "\n";
     err << "cascadectl ask: " << StatusText(status) << "\n";
     return 1;
   }
@@ -176,7 +206,7 @@ int RunAsk(const std::vector<std::string>& raw_args, std::ostream& out, std::ost
     out << Json(response);
     return 0;
   }
-  PrintTrace(response, out);
+  PrintTrace(response, out, /*with_answer=*/!stream);
   return 0;
 }
 

@@ -16,11 +16,13 @@ namespace cascade::cli {
 inline constexpr char kAskUsage[] =
     R"(usage: cascadectl ask "TEXT" --orchestrator ADDR [--policy P] [--system TEXT]
                      [--max-tokens N] [--route-hint R] [--start-tier T] [--max-tier T]
-                     [--budget-usd X] [--tenant NAME] [--timeout-ms N] [--json]
+                     [--budget-usd X] [--tenant NAME] [--timeout-ms N] [--stream] [--json]
 
 Sends TEXT through the cascade at ADDR (HOST:PORT or unix:PATH) and prints the answer and
 its trace: every tier tried, its model, confidence and method, whether it was accepted,
-latency and cost, then the request's cost, baseline (top tier alone) and savings.
+latency and cost, then the request's cost, baseline (top tier alone) and savings. With
+--stream the answer is printed as it arrives (only the accepted tier's text ever is), then
+the trace.
 )" CASCADECTL_TLS_USAGE;
 
 inline constexpr char kReplayUsage[] =
