@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   auto ids = tokenizer->Encode(text, /*add_bos=*/false);
-  Check(ids.ok() == IsValidUtf8(text));
+  Check(ids.ok() == cascade::IsValidUtf8(text));
   if (ids.ok()) {
     for (int id : *ids) Check(id >= 0 && id < tokenizer->vocab_size());
     // Text holding U+2581 itself cannot round-trip: SentencePiece writes spaces as U+2581
@@ -64,6 +64,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < raw.size(); ++i) {
     raw[i] = static_cast<int16_t>(data[2 * i] | (data[2 * i + 1] << 8));
   }
-  Check(IsValidUtf8(tokenizer->Decode(raw)));
+  Check(cascade::IsValidUtf8(tokenizer->Decode(raw)));
   return 0;
 }

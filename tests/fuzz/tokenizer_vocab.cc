@@ -44,13 +44,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto tokenizer = engine::Tokenizer::FromVocab(std::move(vocab));
   if (!tokenizer.ok()) return 0;
   auto ids = tokenizer->Encode(text);
-  Check(ids.ok() == IsValidUtf8(text));
+  Check(ids.ok() == cascade::IsValidUtf8(text));
   if (ids.ok()) {
     for (int id : *ids) Check(id >= 0 && id < tokenizer->vocab_size());
-    Check(IsValidUtf8(tokenizer->Decode(*ids)));
+    Check(cascade::IsValidUtf8(tokenizer->Decode(*ids)));
   }
   std::vector<int> raw;
   while (provider.remaining_bytes() > 0) raw.push_back(provider.ConsumeIntegral<int8_t>());
-  Check(IsValidUtf8(tokenizer->Decode(raw)));
+  Check(cascade::IsValidUtf8(tokenizer->Decode(raw)));
   return 0;
 }
