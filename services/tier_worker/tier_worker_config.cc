@@ -12,6 +12,7 @@
 #include "common/security/grpc_security.h"
 #include "services/tier_worker/inference_backend.h"
 #include "services/tier_worker/openai_backend.h"
+#include "services/tier_worker/replay_backend.h"
 
 namespace cascade::tier_worker {
 namespace {
@@ -118,6 +119,8 @@ std::string ConfiguredModel(const TierWorkerConfig& config) {
       return config.openai().model();
     case TierWorkerConfig::kInference:
       return config.inference().model();
+    case TierWorkerConfig::kReplay:
+      return config.replay().model();
     default:
       return "";
   }
@@ -150,10 +153,31 @@ absl::Duration DefaultTimeout(const TierWorkerConfig& config) {
   return absl::Seconds(60);
 }
 
+namespace {
+
+absl::StatusOr<std::unique_ptr<Backend>> BuildBackend(const TierWorkerConfig& config,
+                                                      const http::RetryOptions& retry) {
+  switch (config.backend_case()) {
+    case TierWorkerConfig::kOpenai:
+      return BuildOpenAIBackend(config.openai(), retry);
+    case TierWorkerConfig::kInference:
+      return BuildInferenceBackend(config.inference(), retry);
+    case TierWorkerConfig::kReplay: {
+      auto replay = ReplayBackend::Load({config.replay().outcomes(), config.replay().model()});
+      if (!replay.ok()) return replay.status();
+      return std::unique_ptr<Backend>(*std::move(replay));
+    }
+    default:
+      return ConfigError("no backend: set 'openai', 'inference' or 'replay'");
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<TierWorker>> BuildTierWorker(const TierWorkerConfig& config,
                                                             prometheus::Registry* registry) {
   if (config.backend_case() == TierWorkerConfig::BACKEND_NOT_SET) {
-    return ConfigError("no backend: set 'openai' or 'inference'");
+    return ConfigError("no backend: set 'openai', 'inference' or 'replay'");
   }
   if (config.max_concurrency() < 0) return ConfigError("max_concurrency must be >= 0");
   if (DefaultTimeout(config) <= absl::ZeroDuration()) {
@@ -168,9 +192,7 @@ absl::StatusOr<std::unique_ptr<TierWorker>> BuildTierWorker(const TierWorkerConf
   auto price = ResolvePrice(config, *table);
   if (!price.ok()) return price.status();
 
-  absl::StatusOr<std::unique_ptr<Backend>> backend =
-      config.has_openai() ? BuildOpenAIBackend(config.openai(), *retry)
-                          : BuildInferenceBackend(config.inference(), *retry);
+  absl::StatusOr<std::unique_ptr<Backend>> backend = BuildBackend(config, *retry);
   if (!backend.ok()) return backend.status();
 
   TierWorkerOptions options;

@@ -122,15 +122,16 @@ absl::StatusOr<CascadeRun::Next> CascadeRun::TierFailed(const std::string& tier,
     return ClientCancelled();
   }
   const TierFailure failure = ClassifyTierFailure(error);
-  if (failure.refused_as_invalid) {
+  if (failure.refused) {
     breaker.RecordAbandoned();
+    failures_.AddRefusal(tier, error);
   } else {
     breaker.RecordFailure();
+    failures_.Add(tier, error.ToString());
   }
   const double seconds = SecondsSince(began);
   CascadeTrace::Failed(step, error, seconds);
   shared_.observer->RecordStep(tier, seconds);
-  failures_.Add(tier, error.ToString(), failure.refused_as_invalid);
   escalation_reason_ = failure.escalation_reason;
   last_errored_ = true;
   LogWarn("tier_failed",

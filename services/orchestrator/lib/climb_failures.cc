@@ -7,16 +7,22 @@ namespace cascade::orchestrator {
 
 TierFailure ClassifyTierFailure(const absl::Status& status) {
   TierFailure failure;
-  failure.refused_as_invalid = status.code() == absl::StatusCode::kInvalidArgument ||
-                               status.code() == absl::StatusCode::kOutOfRange;
+  failure.refused = status.code() == absl::StatusCode::kInvalidArgument ||
+                    status.code() == absl::StatusCode::kOutOfRange ||
+                    status.code() == absl::StatusCode::kNotFound;
   failure.escalation_reason =
       status.code() == absl::StatusCode::kDeadlineExceeded ? "timeout" : "error";
   return failure;
 }
 
-void ClimbFailures::Add(absl::string_view tier, absl::string_view error, bool refused_as_invalid) {
+void ClimbFailures::Add(absl::string_view tier, absl::string_view error) {
   errors_.push_back(absl::StrCat(tier, ": ", error));
-  if (refused_as_invalid) ++refused_as_invalid_;
+}
+
+void ClimbFailures::AddRefusal(absl::string_view tier, const absl::Status& error) {
+  Add(tier, error.ToString());
+  ++refused_;
+  every_refusal_not_found_ &= error.code() == absl::StatusCode::kNotFound;
 }
 
 absl::Status ClimbFailures::NoAnswer(absl::string_view stopped, std::optional<int64_t> budget_pusd,
@@ -31,9 +37,10 @@ absl::Status ClimbFailures::NoAnswer(absl::string_view stopped, std::optional<in
     return absl::DeadlineExceededError(
         absl::StrCat("the deadline passed before any tier answered: ", trace));
   }
-  if (refused_as_invalid_ > 0 && refused_as_invalid_ == errors_.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("every tier tried refused the request: ", trace));
+  if (refused_ > 0 && refused_ == errors_.size()) {
+    const std::string message = absl::StrCat("every tier tried refused the request: ", trace);
+    return every_refusal_not_found_ ? absl::NotFoundError(message)
+                                    : absl::InvalidArgumentError(message);
   }
   return absl::UnavailableError(absl::StrCat("every tier tried failed: ", trace));
 }

@@ -11,11 +11,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TEST(ClassifyTierFailure, ARefusalAsInvalidIsNotTheTiersFault) {
-  EXPECT_TRUE(ClassifyTierFailure(absl::InvalidArgumentError("max_tokens")).refused_as_invalid);
-  EXPECT_TRUE(ClassifyTierFailure(absl::OutOfRangeError("too long")).refused_as_invalid);
-  EXPECT_FALSE(ClassifyTierFailure(absl::UnavailableError("down")).refused_as_invalid);
-  EXPECT_FALSE(ClassifyTierFailure(absl::InternalError("bug")).refused_as_invalid);
+TEST(ClassifyTierFailure, ARefusalIsNotTheTiersFault) {
+  EXPECT_TRUE(ClassifyTierFailure(absl::InvalidArgumentError("max_tokens")).refused);
+  EXPECT_TRUE(ClassifyTierFailure(absl::OutOfRangeError("too long")).refused);
+  EXPECT_TRUE(ClassifyTierFailure(absl::NotFoundError("no recorded answer")).refused);
+  EXPECT_FALSE(ClassifyTierFailure(absl::UnavailableError("down")).refused);
+  EXPECT_FALSE(ClassifyTierFailure(absl::InternalError("bug")).refused);
 }
 
 TEST(ClassifyTierFailure, ATimeoutEscalatesAsTimeoutAnythingElseAsError) {
@@ -42,16 +43,30 @@ TEST(ClimbFailures, RunningOutOfTimeIsDeadlineExceeded) {
 
 TEST(ClimbFailures, OnlyWhenEveryTierRefusedIsItInvalidArgument) {
   ClimbFailures refused;
-  refused.Add("small", "INVALID_ARGUMENT: max_tokens", true);
-  refused.Add("large", "OUT_OF_RANGE: prompt", true);
+  refused.AddRefusal("small", absl::InvalidArgumentError("max_tokens"));
+  refused.AddRefusal("large", absl::OutOfRangeError("prompt"));
   absl::Status all = refused.NoAnswer("", std::nullopt, false);
   EXPECT_EQ(all.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(all.message(), HasSubstr("small: INVALID_ARGUMENT: max_tokens; large: OUT_OF_RANGE"));
 
   ClimbFailures mixed;
-  mixed.Add("small", "INVALID_ARGUMENT: max_tokens", true);
+  mixed.AddRefusal("small", absl::InvalidArgumentError("max_tokens"));
   mixed.Add("large", "circuit open");
   EXPECT_EQ(mixed.NoAnswer("", std::nullopt, false).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(ClimbFailures, NoTierWithARecordOfTheRequestIsNotFound) {
+  ClimbFailures unknown;
+  unknown.AddRefusal("small", absl::NotFoundError("no recorded answer of 'small'"));
+  unknown.AddRefusal("large", absl::NotFoundError("no recorded answer of 'large'"));
+  absl::Status status = unknown.NoAnswer("", std::nullopt, false);
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(status.message(), HasSubstr("no recorded answer of 'large'"));
+
+  ClimbFailures mixed;
+  mixed.AddRefusal("small", absl::NotFoundError("no recorded answer"));
+  mixed.AddRefusal("large", absl::InvalidArgumentError("max_tokens"));
+  EXPECT_EQ(mixed.NoAnswer("", std::nullopt, false).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ClimbFailures, TierFailuresAreUnavailableNamingEachTier) {

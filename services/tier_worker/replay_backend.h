@@ -1,0 +1,52 @@
+#pragma once
+
+// A backend that answers as a recorded model answered: each request is matched to its
+// record in an outcomes file (docs/outcomes.md) by its messages, roles and contents
+// exactly, and gets that model's recorded answer, token logprobs and usage. With it, a
+// recorded cascade of real models replays through the real orchestrator, judge and
+// metrics with no model running. No record (or none for this model): NOT_FOUND naming what
+// was looked up.
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "common/outcomes/outcomes.h"
+#include "services/tier_worker/backend.h"
+
+namespace cascade::tier_worker {
+
+struct ReplayBackendOptions {
+  std::string outcomes_path;
+  std::string model;  // The model whose answers are replayed.
+};
+
+class ReplayBackend final : public Backend {
+ public:
+  // Reads the whole file. FAILED_PRECONDITION (the server then exits 78) for a bad file,
+  // naming its path and line, or a model that answered none of its queries.
+  static absl::StatusOr<std::unique_ptr<ReplayBackend>> Load(ReplayBackendOptions options);
+
+  const BackendInfo& info() const override { return info_; }
+  // Streams the answer token by token when its logprobs spell it out, else in one piece.
+  absl::StatusOr<cascade::v1::CompleteResponse> Complete(
+      const cascade::v1::CompleteRequest& request, const CallContext& context,
+      DeltaSink* sink) override;
+
+  size_t records() const { return by_messages_.size(); }
+
+ private:
+  ReplayBackend(ReplayBackendOptions options, BackendInfo info,
+                absl::flat_hash_map<std::string, outcomes::ModelOutcome> by_messages)
+      : options_(std::move(options)),
+        info_(std::move(info)),
+        by_messages_(std::move(by_messages)) {}
+
+  ReplayBackendOptions options_;
+  BackendInfo info_;
+  // The model's outcome by the request's messages (outcomes::MessagesKey).
+  absl::flat_hash_map<std::string, outcomes::ModelOutcome> by_messages_;
+};
+
+}  // namespace cascade::tier_worker
