@@ -121,6 +121,17 @@ class ReplayCascadeTest(unittest.TestCase):
                                  sum(pico_usd(o["usage"], m) for m, o in zip(tried, outcomes)))
                 self.assertEqual(response.baseline_cost_pusd,
                                  pico_usd(record["models"][final]["usage"], "top"))
+                # Every step carries its answer's recorded signals.
+                for step, outcome in zip(response.steps, outcomes):
+                    logprobs = [t["logprob"] for t in outcome.get("logprobs", [])]
+                    self.assertEqual(step.signals.completion_tokens,
+                                     outcome["usage"]["completion_tokens"])
+                    self.assertEqual(step.signals.HasField("logprob_mean"), bool(logprobs))
+                    if logprobs:
+                        self.assertAlmostEqual(step.signals.logprob_mean,
+                                               sum(logprobs) / len(logprobs), places=12)
+                        self.assertAlmostEqual(step.signals.logprob_min, min(logprobs),
+                                               places=12)
                 # The rejected steps' confidence is exp(mean logprob), 0 with none recorded.
                 for step, outcome in zip(response.steps[:-1], outcomes):
                     logprobs = [t["logprob"] for t in outcome.get("logprobs", [])]

@@ -84,6 +84,8 @@ bool AcceptanceCheck::JudgePasses(const AcceptanceRule& rule, const v1::CascadeR
   }
   result.judge_score = scored->score();
   result.judge_cost_pusd = scored->cost_pusd();
+  for (const auto& method : scored->methods())
+    result.judge_scores[method.method()] = method.score();
   return scored->score() >= threshold_override.value_or(*rule.judge_min);
 }
 

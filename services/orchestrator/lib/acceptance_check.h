@@ -5,6 +5,7 @@
 // in the step). With "and", a failing logprob check skips the judge call (it could not
 // change the outcome); with "or", a passing one does.
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -27,6 +28,8 @@ struct AcceptanceResult {
   // Per method scores, for the confidence histogram.
   std::optional<double> logprob_score;
   std::optional<double> judge_score;
+  // The judge's score of each method it ran, for the trace.
+  std::map<std::string, double> judge_scores;
 };
 
 class AcceptanceCheck {

@@ -25,6 +25,9 @@ CascadeRun::CascadeRun(CascadeShared& shared, const v1::CascadeRequest& request,
       trace_(start.route) {
   *tier_request_.mutable_messages() = request.messages();
   *tier_request_.mutable_params() = request.params();
+  // Every tier is asked for logprobs, so that every trace carries the signals a policy
+  // fitted later may use (a tier whose upstream has none does not pass the ask on).
+  tier_request_.mutable_params()->set_logprobs(true);
   live_sink_ = [this](absl::string_view text) {
     streamed_ = true;
     call_.on_text(text);
@@ -100,12 +103,9 @@ std::optional<absl::string_view> CascadeRun::ReasonToStop(const PolicyTier& tier
 absl::StatusOr<v1::CompleteResponse> CascadeRun::CallTier(int index, absl::Time began) {
   const PolicyTier& tier = plan_.policy->tiers[index];
   const bool last_candidate = IsLastCandidate(index);
-  const bool top = index == static_cast<int>(plan_.policy->tiers.size()) - 1;
   // The tiers above keep half of the time left; the last one that can be tried gets all.
   const absl::Time deadline =
       last_candidate ? plan_.deadline : began + (plan_.deadline - began) / 2;
-  tier_request_.mutable_params()->set_logprobs(request_.params().logprobs() ||
-                                               (!top && tier.accept.logprob.has_value()));
   const bool live = call_.on_text && last_candidate;
   return shared_.tiers.at(tier.tier).client->Complete(
       tier_request_, DownstreamCall{deadline, call_.request_id, call_.cancellation},

@@ -1,5 +1,7 @@
 #include "services/orchestrator/lib/cascade_trace.h"
 
+#include "services/orchestrator/lib/answer_signals.h"
+
 namespace cascade::orchestrator {
 
 v1::CascadeStep* CascadeTrace::AddStep(const std::string& tier) {
@@ -31,6 +33,7 @@ void CascadeTrace::Answered(v1::CascadeStep* step, const v1::CompleteResponse& a
   step->set_accepted(verdict.accepted);
   step->set_error(verdict.error);
   step->set_latency_seconds(seconds);
+  *step->mutable_signals() = SignalsOf(answer, verdict);
   best_step_ = response_.steps_size() - 1;
 }
 

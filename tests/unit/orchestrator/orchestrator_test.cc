@@ -151,6 +151,9 @@ TEST_F(OrchestratorTest, ClimbsOnTheJudgeAndCountsItsCost) {
   v1::ScoreResponse score;
   score.set_score(0.3);
   score.set_cost_pusd(12345);
+  auto* method = score.add_methods();
+  method->set_method("llm");
+  method->set_score(0.3);
   judge_->reply = score;
   small_->Enqueue(Small(-0.1));
   large_->Enqueue(Large());
@@ -166,6 +169,50 @@ TEST_F(OrchestratorTest, ClimbsOnTheJudgeAndCountsItsCost) {
   EXPECT_EQ(judge_->requests[0].answer(), "small answer");
   EXPECT_EQ(judge_->requests[0].methods(0), "llm");
   EXPECT_THAT(Metrics(), HasSubstr("reason=judge\n"));
+  // The judge's scores are in the trace with the logprob signals it did not use.
+  const v1::AnswerSignals& signals = response->steps(0).signals();
+  EXPECT_DOUBLE_EQ(signals.judge_scores().at("llm"), 0.3);
+  EXPECT_DOUBLE_EQ(signals.logprob_mean(), -0.1);
+}
+
+// Every answer's step carries every signal, whichever one its rule uses; the top tier's
+// too, and every tier is asked for logprobs so that they exist.
+TEST_F(OrchestratorTest, EveryStepCarriesEverySignalOfItsAnswer) {
+  v1::CompleteResponse uneven = Small(-0.2);
+  const double logprobs[] = {-0.1, -0.2, -2.0, -0.5};
+  for (int i = 0; i < 4; ++i) uneven.mutable_logprobs(i)->set_logprob(logprobs[i]);
+  small_->Enqueue(uneven);
+  large_->Enqueue(Large());
+  settings_.policies[0].tiers[0].accept.logprob_min = -0.5;  // The mean -0.7 fails.
+  auto response = Make().Complete(Ask("hi"), Call());
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->steps_size(), 2);
+  const v1::AnswerSignals& small = response->steps(0).signals();
+  EXPECT_EQ(small.completion_tokens(), 4);
+  EXPECT_DOUBLE_EQ(small.logprob_mean(), -0.7);
+  EXPECT_DOUBLE_EQ(small.logprob_min(), -2.0);
+  // Sorted: -2.0, -0.5, -0.2, -0.1; p10 and p25 interpolate between the first two.
+  EXPECT_NEAR(small.logprob_p10(), -2.0 + 0.3 * 1.5, 1e-12);
+  EXPECT_NEAR(small.logprob_p25(), -2.0 + 0.75 * 1.5, 1e-12);
+  EXPECT_NEAR(small.logprob_mean_len(), -2.8 / 2.0, 1e-12);
+  EXPECT_TRUE(small.judge_scores().empty());
+  const v1::AnswerSignals& large = response->steps(1).signals();
+  EXPECT_EQ(large.completion_tokens(), 6);
+  EXPECT_DOUBLE_EQ(large.logprob_mean(), -0.1);
+  EXPECT_TRUE(large_->requests()[0].params().logprobs());
+}
+
+TEST_F(OrchestratorTest, AnAnswerWithoutLogprobsClaimsNoAggregate) {
+  v1::CompleteResponse bare = Small(-0.2);
+  bare.clear_logprobs();
+  small_->Enqueue(bare);
+  large_->Enqueue(Large());
+  auto response = Make().Complete(Ask("hi"), Call());
+  ASSERT_TRUE(response.ok()) << response.status();
+  const v1::AnswerSignals& signals = response->steps(0).signals();
+  EXPECT_FALSE(signals.has_logprob_mean());
+  EXPECT_FALSE(signals.has_logprob_min());
+  EXPECT_EQ(signals.completion_tokens(), 4);
 }
 
 TEST_F(OrchestratorTest, AndRuleSkipsTheJudgeWhenLogprobsAlreadyFail) {

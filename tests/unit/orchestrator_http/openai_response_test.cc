@@ -21,6 +21,13 @@ v1::CascadeResponse TwoStepResponse() {
   small->set_confidence(-2.5);
   small->set_method("logprob:p10");
   small->set_cost_pusd(3'900'000);
+  small->mutable_signals()->set_completion_tokens(3);
+  small->mutable_signals()->set_logprob_mean(-0.4);
+  small->mutable_signals()->set_logprob_min(-1.2);
+  small->mutable_signals()->set_logprob_p10(-1.0);
+  small->mutable_signals()->set_logprob_p25(-0.8);
+  small->mutable_signals()->set_logprob_mean_len(-0.7);
+  (*small->mutable_signals()->mutable_judge_scores())["llm"] = 0.25;
   v1::CascadeStep* large = response.add_steps();
   large->set_tier("large");
   large->set_accepted(true);
@@ -57,6 +64,17 @@ TEST(OpenAIResponseTest, WholeCompletionCarriesAnswerUsageAndTrace) {
   EXPECT_EQ(trace["steps"][0]["accepted"], false);
   EXPECT_EQ(trace["steps"][0]["method"], "logprob:p10");
   EXPECT_FALSE(trace["steps"][1].contains("error"));
+  // Every signal of the step's answer, not only the one its rule used.
+  const nlohmann::json& signals = trace["steps"][0]["signals"];
+  EXPECT_EQ(signals["completion_tokens"], 3);
+  EXPECT_DOUBLE_EQ(signals["logprob"]["mean"].get<double>(), -0.4);
+  EXPECT_DOUBLE_EQ(signals["logprob"]["min"].get<double>(), -1.2);
+  EXPECT_DOUBLE_EQ(signals["logprob"]["p10"].get<double>(), -1.0);
+  EXPECT_DOUBLE_EQ(signals["logprob"]["p25"].get<double>(), -0.8);
+  EXPECT_DOUBLE_EQ(signals["logprob"]["mean_len"].get<double>(), -0.7);
+  EXPECT_DOUBLE_EQ(signals["judge"]["llm"].get<double>(), 0.25);
+  // A step without logprobs claims no aggregate.
+  EXPECT_FALSE(trace["steps"][1].contains("signals"));
 }
 
 TEST(OpenAIResponseTest, StreamChunks) {
