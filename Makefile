@@ -43,8 +43,10 @@ fuzz: build-fuzz
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: findings in:$$failed"; exit 1; fi
 
+# `make demo OUTCOMES=FILE [PRICES=FILE]` also replays an outcomes file (docs/outcomes.md).
 demo: build
-	/usr/bin/python3 scripts/demo.py --bin-dir build/bin --python-dir build/release/python
+	/usr/bin/python3 scripts/demo.py --bin-dir build/bin --python-dir build/release/python \
+	  $(if $(OUTCOMES),--outcomes "$(OUTCOMES)") $(if $(PRICES),--prices "$(PRICES)")
 
 format:
 	git ls-files -z '*.cc' '*.h' '*.cu' '*.cuh' '*.proto' | xargs -0 clang-format -i

@@ -9,6 +9,11 @@ prints their answers with the cascade's trace, and stops everything cleanly (SIG
 drain) on Ctrl-C.
 
   scripts/demo.py --bin-dir build/bin --python-dir build/release/python [--once]
+                  [--outcomes FILE [--prices PRICES.yaml] [--replay-min-logprob X]]
+
+With --outcomes it then replays that file's recorded models through a ladder of replay
+tier workers and the front door, and prints the workload's cost and accuracy against the
+top model alone (scripts/demo_replay.py).
 """
 
 import argparse
@@ -158,7 +163,19 @@ def main():
                         help="where the generated Python stubs are")
     parser.add_argument("--once", action="store_true",
                         help="stop everything right after showing it healthy")
+    parser.add_argument("--outcomes", help="an outcomes file (docs/outcomes.md) to replay")
+    parser.add_argument("--prices", help="USD per million tokens per model (default: "
+                        "prices.yaml beside the outcomes file)")
+    parser.add_argument("--replay-min-logprob", type=float, default=-0.1,
+                        help="the replay policy's acceptance: mean token logprob (default -0.1)")
     options = parser.parse_args()
+    if options.outcomes:
+        options.outcomes = os.path.abspath(options.outcomes)
+        options.prices = os.path.abspath(options.prices or os.path.join(
+            os.path.dirname(options.outcomes), "prices.yaml"))
+        for path in (options.outcomes, options.prices):
+            if not os.path.exists(path):
+                raise SystemExit(f"demo: {path} does not exist")
     start_dir = os.getcwd()
 
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -191,6 +208,21 @@ def main():
                 print(f"\nOpenAI SDK: OpenAI(base_url='http://{http_address}/v1', api_key='-'),"
                       " model='default'")
                 print(f"cascadectl ask \"hello\" --orchestrator {addresses['orchestrator']}")
+        if all_healthy and options.outcomes:
+            import demo_replay
+
+            def start_replay(binary, name, text):
+                path = os.path.join(scratch, name + ".yaml")
+                with open(path, "w") as f:
+                    f.write(text)
+                process, listening = start(bin_dir, binary, path)
+                running.append((name, process))
+                if not healthy(listening):
+                    raise SystemExit(f"{name} did not become healthy")
+                return listening
+
+            all_healthy = demo_replay.run(options.outcomes, options.prices,
+                                          options.replay_min_logprob, start_replay, scratch)
         print("\nMetrics: curl http://<metrics>/metrics   Probes: /healthz /readyz")
         if not options.once:
             print("Press Ctrl-C to stop (each service drains, then exits).")
