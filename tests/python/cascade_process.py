@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 
 
@@ -49,3 +50,26 @@ class ServerProcess:
 
 def bin_dir():
     return os.environ["CASCADE_BIN_DIR"]
+
+
+class Suite:
+    """Servers started from config texts written to a scratch folder; `stop` ends them in
+    reverse order (dependents first) and removes the folder."""
+
+    def __init__(self, prefix):
+        self.scratch = tempfile.TemporaryDirectory(prefix=prefix)
+        self.servers = []
+
+    def start(self, binary, name, config_text):
+        """Starts `binary` with the config; returns its gRPC address."""
+        path = os.path.join(self.scratch.name, f"{name}.yaml")
+        with open(path, "w") as f:
+            f.write(config_text)
+        server = ServerProcess(os.path.join(bin_dir(), binary), ["--config", path])
+        self.servers.append(server)
+        return server.grpc
+
+    def stop(self):
+        for server in reversed(self.servers):
+            server.stop()
+        self.scratch.cleanup()

@@ -7,14 +7,13 @@ trace and that cost and baseline are exact against the configured prices."""
 
 import os
 import subprocess
-import tempfile
 import unittest
 
 import grpc
 
 from cascade.v1 import cascade_pb2, cascade_pb2_grpc, common_pb2
 
-from cascade_process import ServerProcess, bin_dir
+from cascade_process import Suite, bin_dir
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SMALL_PRICE = 300_000      # $0.30 per million tokens = pico-USD per token.
@@ -50,34 +49,24 @@ class CascadeClientTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.scratch = tempfile.TemporaryDirectory(prefix="cascade-py-")
-        cls.servers = []
-
-        def start(binary, config_text):
-            path = os.path.join(cls.scratch.name, f"{binary}-{len(cls.servers)}.yaml")
-            with open(path, "w") as f:
-                f.write(config_text)
-            server = ServerProcess(os.path.join(bin_dir(), binary), ["--config", path])
-            cls.servers.append(server)
-            return server.grpc
-
+        cls.suite = Suite("cascade-py-")
+        start = cls.suite.start
         try:
-            inference = start("cascade-inference", INFERENCE.format(root=os.path.abspath(ROOT)))
-            small = start("cascade-tier-worker", TIER.format(
+            inference = start("cascade-inference", "inference",
+                              INFERENCE.format(root=os.path.abspath(ROOT)))
+            small = start("cascade-tier-worker", "small", TIER.format(
                 name="small", inference=inference, model="bard-draft", price="0.30"))
-            large = start("cascade-tier-worker", TIER.format(
+            large = start("cascade-tier-worker", "large", TIER.format(
                 name="large", inference=inference, model="bard-target", price="10"))
-            cls.orchestrator = start("cascade-orchestrator",
+            cls.orchestrator = start("cascade-orchestrator", "orchestrator",
                                      ORCHESTRATOR.format(small=small, large=large))
         except Exception:
-            cls.tearDownClass()
+            cls.suite.stop()
             raise
 
     @classmethod
     def tearDownClass(cls):
-        for server in reversed(cls.servers):
-            server.stop()
-        cls.scratch.cleanup()
+        cls.suite.stop()
 
     def complete(self, policy, **kwargs):
         request = cascade_pb2.CascadeRequest(

@@ -7,14 +7,13 @@ independently of the services."""
 import json
 import math
 import os
-import tempfile
 import unittest
 
 import grpc
 
 from cascade.v1 import cascade_pb2, cascade_pb2_grpc, common_pb2
 
-from cascade_process import ServerProcess, bin_dir
+from cascade_process import Suite
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 FIXTURE = os.path.join(ROOT, "tests", "data", "outcomes", "ladder.jsonl")
@@ -63,34 +62,23 @@ class ReplayCascadeTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.scratch = tempfile.TemporaryDirectory(prefix="cascade-replay-")
-        cls.servers = []
-
-        def start(binary, name, config_text):
-            path = os.path.join(cls.scratch.name, f"{name}.yaml")
-            with open(path, "w") as f:
-                f.write(config_text)
-            server = ServerProcess(os.path.join(bin_dir(), binary), ["--config", path])
-            cls.servers.append(server)
-            return server.grpc
-
+        cls.suite = Suite("cascade-replay-")
         try:
             tiers = []
             for model in LADDER:
-                address = start("cascade-tier-worker", model, TIER.format(
+                address = cls.suite.start("cascade-tier-worker", model, TIER.format(
                     model=model, outcomes=FIXTURE, price=PRICE_USD_PER_MTOK[model]))
                 tiers.append(f'  - {{name: {model}, endpoint: {{address: "{address}"}}}}')
-            cls.orchestrator = start("cascade-orchestrator", "orchestrator", ORCHESTRATOR.format(
-                tiers="\n".join(tiers), min=MIN_MEAN_LOGPROB))
+            cls.orchestrator = cls.suite.start(
+                "cascade-orchestrator", "orchestrator",
+                ORCHESTRATOR.format(tiers="\n".join(tiers), min=MIN_MEAN_LOGPROB))
         except Exception:
-            cls.tearDownClass()
+            cls.suite.stop()
             raise
 
     @classmethod
     def tearDownClass(cls):
-        for server in reversed(cls.servers):
-            server.stop()
-        cls.scratch.cleanup()
+        cls.suite.stop()
 
     def ask(self, record):
         request = cascade_pb2.CascadeRequest(policy="replayed", messages=[
