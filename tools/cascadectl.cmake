@@ -38,7 +38,13 @@ cascade_library(cascadectl_judge_commands
   DEPS cascadectl_commands cascade_judge_lib cascade_proto nlohmann_json::nlohmann_json
        absl::status absl::statusor absl::strings absl::str_format)
 
+# Outcomes files: what they hold, per model.
+cascade_library(cascadectl_outcomes_commands
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/outcomes_command.cc
+  DEPS cascadectl_args cascade_outcomes nlohmann_json::nlohmann_json absl::strings
+       absl::str_format)
+
 cascade_binary(cascadectl
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/main.cc
-  DEPS cascadectl_commands cascadectl_cascade_commands)
+  DEPS cascadectl_commands cascadectl_cascade_commands cascadectl_outcomes_commands)
 target_link_libraries(cascadectl PRIVATE cascadectl_judge_commands)
