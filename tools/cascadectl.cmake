@@ -38,9 +38,10 @@ cascade_library(cascadectl_judge_commands
   DEPS cascadectl_commands cascade_judge_lib cascade_proto nlohmann_json::nlohmann_json
        absl::status absl::statusor absl::strings absl::str_format)
 
-# Outcomes files: what they hold, per model.
+# Outcomes files: what they hold, per model; decision logs converted to them.
 cascade_library(cascadectl_outcomes_commands
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/outcomes_command.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/log_command.cc
   DEPS cascadectl_args cascade_outcomes nlohmann_json::nlohmann_json absl::strings
        absl::str_format)
 

@@ -27,8 +27,17 @@ absl::StatusOr<std::shared_ptr<Orchestrator>> BuildOrchestrator(
     if (!channel.ok()) return channel.status();
     clients.judge = std::make_shared<GrpcJudgeClient>(*std::move(channel));
   }
-  return std::make_shared<Orchestrator>(*std::move(settings), std::move(clients),
-                                        std::make_shared<CascadeMetrics>(registry));
+  auto metrics = std::make_shared<CascadeMetrics>(registry);
+  std::shared_ptr<DecisionLog> decision_log;
+  if (settings->decision_log) {
+    auto opened = DecisionLog::Open(*settings->decision_log, metrics.get());
+    if (!opened.ok()) return opened.status();
+    decision_log = *std::move(opened);
+  }
+  auto orchestrator =
+      std::make_shared<Orchestrator>(*std::move(settings), std::move(clients), metrics);
+  if (decision_log) orchestrator->SetDecisionLog(std::move(decision_log));
+  return orchestrator;
 }
 
 }  // namespace cascade::orchestrator

@@ -46,7 +46,16 @@ CascadeMetrics::CascadeMetrics(prometheus::Registry* registry) {
                        .Name("cascade_tier_circuit_open")
                        .Help("1 while the tier's circuit breaker is open (the tier is skipped).")
                        .Register(*registry);
+  decision_log_dropped_ = &prometheus::BuildCounter()
+                               .Name("cascade_decision_log_dropped_total")
+                               .Help(
+                                   "Decision log lines dropped: the writer's queue was full or "
+                                   "the write failed.")
+                               .Register(*registry)
+                               .Add({});
 }
+
+void CascadeMetrics::RecordDecisionLogDropped() { decision_log_dropped_->Increment(); }
 
 void CascadeMetrics::RecordRequest(const std::string& route, const std::string& final_tier,
                                    const std::string& outcome, double seconds) {

@@ -29,6 +29,7 @@ class CascadeMetrics final : public CascadeObserver {
   void RecordStep(const std::string& tier, double seconds) override;
   void RecordConfidence(const std::string& tier, const std::string& method, double score) override;
   void SetCircuitOpen(const std::string& tier, bool open) override;
+  void RecordDecisionLogDropped() override;
 
  private:
   prometheus::Family<prometheus::Counter>* requests_;
@@ -39,6 +40,7 @@ class CascadeMetrics final : public CascadeObserver {
   prometheus::Family<prometheus::Histogram>* step_seconds_;
   prometheus::Family<prometheus::Histogram>* confidence_;
   prometheus::Family<prometheus::Gauge>* circuit_open_;
+  prometheus::Counter* decision_log_dropped_;
 };
 
 }  // namespace cascade::orchestrator

@@ -1,8 +1,8 @@
 #pragma once
 
 // What a tier worker asks of whatever serves its model: an OpenAI-compatible HTTP API
-// (openai_backend.h) or our InferenceService (inference_backend.h). Test doubles live in
-// testing/.
+// (openai_backend.h), our InferenceService (inference_backend.h) or a file of recorded
+// answers (replay_backend.h). Test doubles live in testing/.
 
 #include <functional>
 #include <string>
@@ -37,7 +37,7 @@ class DeltaSink {
 };
 
 struct BackendInfo {
-  std::string backend;  // "openai" or "inference".
+  std::string backend;  // "openai", "inference" or "replay".
   std::string model;
   bool supports_logprobs = true;
 };
@@ -52,6 +52,14 @@ class Backend {
   // known); without one, just returns it. Cost, latency and tier are the caller's to set.
   virtual absl::StatusOr<cascade::v1::CompleteResponse> Complete(
       const cascade::v1::CompleteRequest& request, const CallContext& context, DeltaSink* sink) = 0;
+
+  // A backend that replays recorded answers also replays their recorded self-checks
+  // (p_yes, source "recorded", usage); every other is asked the self-check question.
+  virtual bool ReplaysSelfChecks() const { return false; }
+  virtual absl::StatusOr<cascade::v1::SelfCheck> RecordedSelfCheck(
+      const cascade::v1::CompleteRequest& /*request*/) {
+    return absl::UnimplementedError("this backend records no self-checks");
+  }
 };
 
 }  // namespace cascade::tier_worker

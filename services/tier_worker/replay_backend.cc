@@ -74,8 +74,8 @@ absl::StatusOr<std::unique_ptr<ReplayBackend>> ReplayBackend::Load(ReplayBackend
       new ReplayBackend(std::move(options), std::move(info), std::move(by_messages)));
 }
 
-absl::StatusOr<CompleteResponse> ReplayBackend::Complete(
-    const cascade::v1::CompleteRequest& request, const CallContext& context, DeltaSink* sink) {
+absl::StatusOr<const outcomes::ModelOutcome*> ReplayBackend::Find(
+    const cascade::v1::CompleteRequest& request) const {
   const std::vector<cascade::v1::ChatMessage> messages(request.messages().begin(),
                                                        request.messages().end());
   auto it = by_messages_.find(outcomes::MessagesKey(messages));
@@ -83,7 +83,30 @@ absl::StatusOr<CompleteResponse> ReplayBackend::Complete(
     return absl::NotFoundError(absl::StrCat("no recorded answer of '", options_.model, "' in ",
                                             options_.outcomes_path, " for ", Describe(request)));
   }
-  const outcomes::ModelOutcome& outcome = it->second;
+  return &it->second;
+}
+
+absl::StatusOr<cascade::v1::SelfCheck> ReplayBackend::RecordedSelfCheck(
+    const cascade::v1::CompleteRequest& request) {
+  auto outcome = Find(request);
+  if (!outcome.ok()) return outcome.status();
+  if (!(*outcome)->self_check.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the recorded answer of '", options_.model, "' in ", options_.outcomes_path,
+                     " has no self_check for ", Describe(request)));
+  }
+  cascade::v1::SelfCheck check;
+  check.set_p_yes((*outcome)->self_check->p_yes);
+  check.set_source("recorded");
+  *check.mutable_usage() = (*outcome)->self_check->usage;
+  return check;
+}
+
+absl::StatusOr<CompleteResponse> ReplayBackend::Complete(
+    const cascade::v1::CompleteRequest& request, const CallContext& context, DeltaSink* sink) {
+  auto found = Find(request);
+  if (!found.ok()) return found.status();
+  const outcomes::ModelOutcome& outcome = **found;
   const bool with_logprobs = request.params().logprobs() || request.params().top_logprobs() > 0;
   if (sink != nullptr) {
     for (const CompleteChunk& delta : Deltas(outcome, with_logprobs)) {

@@ -34,6 +34,11 @@ class ReplayBackend final : public Backend {
       const cascade::v1::CompleteRequest& request, const CallContext& context,
       DeltaSink* sink) override;
 
+  bool ReplaysSelfChecks() const override { return true; }
+  // NOT_FOUND as Complete; FAILED_PRECONDITION when the record has no self_check.
+  absl::StatusOr<cascade::v1::SelfCheck> RecordedSelfCheck(
+      const cascade::v1::CompleteRequest& request) override;
+
   size_t records() const { return by_messages_.size(); }
 
  private:
@@ -42,6 +47,10 @@ class ReplayBackend final : public Backend {
       : options_(std::move(options)),
         info_(std::move(info)),
         by_messages_(std::move(by_messages)) {}
+
+  // The request's record, or NOT_FOUND naming what was looked up.
+  absl::StatusOr<const outcomes::ModelOutcome*> Find(
+      const cascade::v1::CompleteRequest& request) const;
 
   ReplayBackendOptions options_;
   BackendInfo info_;

@@ -16,6 +16,12 @@ TierMetrics::TierMetrics(prometheus::Registry* registry, std::string tier, std::
                   .Name("cascade_tier_retries_total")
                   .Help("Upstream attempts retried, by reason.")
                   .Register(*registry);
+  self_checks_ = &prometheus::BuildCounter()
+                      .Name("cascade_tier_self_checks_total")
+                      .Help(
+                          "Self-checks run, by outcome (ok, or error: the answer went back "
+                          "without one).")
+                      .Register(*registry);
   auto& tokens = prometheus::BuildCounter()
                      .Name("cascade_tier_tokens_total")
                      .Help("Tokens billed by the upstream, by direction (input, output).")
@@ -67,6 +73,11 @@ void TierMetrics::RecordRetry(http::RetryReason reason) {
       ->Add({{"tier", tier_},
              {"model", model_},
              {"reason", std::string(http::RetryReasonLabel(reason))}})
+      .Increment();
+}
+
+void TierMetrics::RecordSelfCheck(bool ok) {
+  self_checks_->Add({{"tier", tier_}, {"model", model_}, {"outcome", ok ? "ok" : "error"}})
       .Increment();
 }
 

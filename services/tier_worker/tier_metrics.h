@@ -27,6 +27,8 @@ class TierMetrics {
   void RecordCost(int64_t cost_pico_usd);
   void RecordUpstreamSeconds(double seconds);
   void RecordRetry(http::RetryReason reason);
+  // A self-check that gave P(yes) (ok) or failed (error).
+  void RecordSelfCheck(bool ok);
   prometheus::Gauge& in_flight() { return *in_flight_; }
 
   static std::string OutcomeLabel(const absl::Status& status);
@@ -36,6 +38,7 @@ class TierMetrics {
   std::string model_;
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Counter>* retries_;
+  prometheus::Family<prometheus::Counter>* self_checks_;
   prometheus::Counter* input_tokens_;
   prometheus::Counter* output_tokens_;
   prometheus::Counter* cost_usd_;

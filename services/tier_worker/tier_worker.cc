@@ -17,6 +17,7 @@ TierWorker::TierWorker(TierWorkerOptions options, std::unique_ptr<Backend> backe
                        prometheus::Registry* registry)
     : options_(std::move(options)),
       backend_(std::move(backend)),
+      self_checker_(options_.self_check, backend_.get(), options_.price),
       limiter_(options_.max_concurrency),
       metrics_(registry, options_.tier, backend_->info().model) {}
 
@@ -39,6 +40,7 @@ absl::StatusOr<CompleteResponse> TierWorker::Complete(const CompleteRequest& req
   fields["prompt_tokens"] = result->usage().prompt_tokens();
   fields["completion_tokens"] = result->usage().completion_tokens();
   fields["cost_pusd"] = result->cost_pusd();
+  if (result->has_self_check()) fields["self_check_p_yes"] = result->self_check().p_yes();
   fields["upstream_model"] = result->upstream_model();
   LogInfo("tier_call", fields);
   return result;
@@ -86,7 +88,24 @@ absl::StatusOr<CompleteResponse> TierWorker::CallBackend(const CompleteRequest& 
   if (response->upstream_model().empty()) response->set_upstream_model(backend_->info().model);
   metrics_.RecordUsage(response->usage());
   metrics_.RecordCost(*cost);
+  if (request.self_check()) SelfCheck(request, context, *response);
   return response;
+}
+
+void TierWorker::SelfCheck(const CompleteRequest& request, const CallContext& context,
+                           CompleteResponse& response) {
+  *response.mutable_self_check() = self_checker_.Check(request, response, context);
+  const cascade::v1::SelfCheck& check = response.self_check();
+  metrics_.RecordSelfCheck(check.error().empty());
+  metrics_.RecordUsage(check.usage());
+  metrics_.RecordCost(check.cost_pusd());
+  response.set_cost_pusd(response.cost_pusd() + check.cost_pusd());
+  if (!check.error().empty()) {
+    // Degraded: the answer goes back without its self-check; a rule needing it rejects.
+    LogWarn(
+        "self_check_failed",
+        {{"request_id", context.request_id}, {"tier", options_.tier}, {"error", check.error()}});
+  }
 }
 
 cascade::v1::DescribeResponse TierWorker::Describe() const {

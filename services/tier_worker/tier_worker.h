@@ -1,8 +1,9 @@
 #pragma once
 
 // One rung of the cascade as plain C++: checks a request against the tier's limits, holds
-// a concurrency slot, asks the backend, prices the answer (integer pico-USD) and records
-// metrics and a log line. The gRPC adapter (tier_worker_service.h) only translates.
+// a concurrency slot, asks the backend, prices the answer (integer pico-USD), runs the
+// model's self-check when asked, and records metrics and a log line. The gRPC adapter
+// (tier_worker_service.h) only translates.
 
 #include <prometheus/registry.h>
 
@@ -15,6 +16,7 @@
 #include "services/tier_worker/backend.h"
 #include "services/tier_worker/price_table.h"
 #include "services/tier_worker/request_validation.h"
+#include "services/tier_worker/self_check.h"
 #include "services/tier_worker/tier_metrics.h"
 
 namespace cascade::tier_worker {
@@ -24,6 +26,7 @@ struct TierWorkerOptions {
   ModelPrice price;
   RequestLimits limits;
   int max_concurrency = 64;
+  SelfCheckOptions self_check;
 };
 
 class TierWorker {
@@ -46,8 +49,13 @@ class TierWorker {
   absl::StatusOr<cascade::v1::CompleteResponse> CallBackend(
       const cascade::v1::CompleteRequest& request, const CallContext& context, DeltaSink* sink);
 
+  // Runs the request's self-check, when asked, into `response` (its cost included).
+  void SelfCheck(const cascade::v1::CompleteRequest& request, const CallContext& context,
+                 cascade::v1::CompleteResponse& response);
+
   TierWorkerOptions options_;
   std::unique_ptr<Backend> backend_;
+  SelfChecker self_checker_;
   ConcurrencyLimiter limiter_;
   TierMetrics metrics_;
 };

@@ -200,6 +200,10 @@ absl::StatusOr<std::unique_ptr<TierWorker>> BuildTierWorker(const TierWorkerConf
   options.price = *price;
   options.limits = *limits;
   if (config.max_concurrency() > 0) options.max_concurrency = config.max_concurrency();
+  options.self_check.prompt = config.self_check().prompt();
+  if (auto valid = ValidateSelfCheckOptions(options.self_check); !valid.ok()) {
+    return ConfigError(valid.message());
+  }
   return std::make_unique<TierWorker>(std::move(options), *std::move(backend), registry);
 }
 

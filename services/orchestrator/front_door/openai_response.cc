@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "services/orchestrator/lib/answer_signals.h"
 
 namespace cascade::orchestrator {
 namespace {
@@ -33,24 +34,6 @@ std::string FinishReasonText(cascade::v1::FinishReason reason) {
   return reason == cascade::v1::FINISH_REASON_LENGTH ? "length" : "stop";
 }
 
-// Every signal of a step's answer; the logprob aggregates only when it had logprobs.
-json SignalsJson(const cascade::v1::AnswerSignals& signals) {
-  json out = {{"completion_tokens", signals.completion_tokens()}};
-  if (signals.has_logprob_mean()) {
-    out["logprob"] = {{"mean", signals.logprob_mean()},
-                      {"min", signals.logprob_min()},
-                      {"p10", signals.logprob_p10()},
-                      {"p25", signals.logprob_p25()},
-                      {"mean_len", signals.logprob_mean_len()}};
-  }
-  if (!signals.judge_scores().empty()) {
-    json judge = json::object();
-    for (const auto& [method, score] : signals.judge_scores()) judge[method] = score;
-    out["judge"] = std::move(judge);
-  }
-  return out;
-}
-
 json CascadeTraceJson(const cascade::v1::CascadeResponse& response) {
   json steps = json::array();
   for (const cascade::v1::CascadeStep& step : response.steps()) {
@@ -64,7 +47,7 @@ json CascadeTraceJson(const cascade::v1::CascadeResponse& response) {
                 {"cost_pusd", step.cost_pusd()},
                 {"cost_usd", PusdToUsd(step.cost_pusd())}};
     if (!step.error().empty()) out["error"] = step.error();
-    if (step.has_signals()) out["signals"] = SignalsJson(step.signals());
+    if (step.has_signals()) out["signals"] = SignalsToJson(step.signals());
     steps.push_back(std::move(out));
   }
   json trace = {{"final_tier", response.final_tier()},

@@ -2,12 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
 
 namespace cascade::orchestrator {
+namespace {
+
+void AddError(AcceptanceResult& result, absl::string_view error) {
+  result.error =
+      result.error.empty() ? std::string(error) : absl::StrCat(result.error, "; ", error);
+}
+
+}  // namespace
 
 AcceptanceResult AcceptanceCheck::Check(const AcceptanceRule& rule,
                                         const v1::CascadeRequest& request,
@@ -21,29 +28,29 @@ AcceptanceResult AcceptanceCheck::Check(const AcceptanceRule& rule,
     result.method = "none";
     return result;
   }
-  std::optional<bool> logprob_pass;
-  if (rule.logprob) {
-    result.method = absl::StrCat("logprob:", rule.logprob->name());
-    logprob_pass = LogprobPasses(rule, answer, threshold_override, judge_call, result);
+  std::vector<RuleOutcome> ran;
+  if (rule.logprob) ran.push_back(Logprob(rule, answer, threshold_override, judge_call, result));
+  if (rule.self_check_min) {
+    ran.push_back(SelfCheck(rule, answer, threshold_override, judge_call, result));
   }
-  // With "and", a failing logprob check makes the judge's call pointless; with "or", a
-  // passing one does.
-  const bool need_judge = rule.judge_min.has_value() &&
-                          !(logprob_pass.has_value() && (*logprob_pass == rule.combine_or));
-  std::optional<bool> judge_pass;
-  if (need_judge) {
-    result.method = result.method.empty()
-                        ? "judge"
-                        : absl::StrCat(result.method, rule.combine_or ? "|" : "+", "judge");
-    judge_pass = JudgePasses(rule, request, answer, threshold_override, judge_call, result);
+  // The judge costs a call: skip it when a cheaper rule already decided (a failure with
+  // "and", a pass with "or").
+  const bool decided = std::any_of(ran.begin(), ran.end(), [&](const RuleOutcome& outcome) {
+    return outcome.passed == rule.combine_or;
+  });
+  if (rule.judge_min && !decided) {
+    ran.push_back(Judge(rule, request, answer, threshold_override, judge_call, result));
   }
-  Combine(rule, logprob_pass, judge_pass, result);
+  Combine(rule, ran, result);
   return result;
 }
 
-bool AcceptanceCheck::LogprobPasses(const AcceptanceRule& rule, const v1::CompleteResponse& answer,
-                                    std::optional<double> threshold_override,
-                                    const DownstreamCall& call, AcceptanceResult& result) const {
+AcceptanceCheck::RuleOutcome AcceptanceCheck::Logprob(const AcceptanceRule& rule,
+                                                      const v1::CompleteResponse& answer,
+                                                      std::optional<double> threshold_override,
+                                                      const DownstreamCall& call,
+                                                      AcceptanceResult& result) const {
+  RuleOutcome outcome{absl::StrCat("logprob:", rule.logprob->name())};
   // The aggregates take a contiguous span; a repeated field is not one.
   std::vector<v1::TokenLogprob> tokens(answer.logprobs().begin(), answer.logprobs().end());
   auto aggregate = rule.logprob->Aggregate(tokens);
@@ -53,17 +60,44 @@ bool AcceptanceCheck::LogprobPasses(const AcceptanceRule& rule, const v1::Comple
     LogWarn("logprob_confidence_unavailable", {{"tier", answer.tier()},
                                                {"error", std::string(aggregate.status().message())},
                                                {"request_id", call.request_id}});
-    return false;
+    return outcome;
   }
-  result.logprob_score = std::exp(*aggregate);
-  return threshold_override ? *result.logprob_score >= *threshold_override
-                            : *aggregate >= rule.logprob_min;
+  outcome.score = std::exp(*aggregate);
+  result.logprob_score = outcome.score;
+  outcome.passed =
+      threshold_override ? outcome.score >= *threshold_override : *aggregate >= rule.logprob_min;
+  return outcome;
 }
 
-bool AcceptanceCheck::JudgePasses(const AcceptanceRule& rule, const v1::CascadeRequest& request,
-                                  const v1::CompleteResponse& answer,
-                                  std::optional<double> threshold_override,
-                                  const DownstreamCall& call, AcceptanceResult& result) const {
+AcceptanceCheck::RuleOutcome AcceptanceCheck::SelfCheck(const AcceptanceRule& rule,
+                                                        const v1::CompleteResponse& answer,
+                                                        std::optional<double> threshold_override,
+                                                        const DownstreamCall& call,
+                                                        AcceptanceResult& result) const {
+  RuleOutcome outcome{"self_check"};
+  const std::string error =
+      !answer.has_self_check() ? "the tier returned no self-check" : answer.self_check().error();
+  if (!error.empty()) {
+    // An unchecked answer is not known to be good: climb.
+    result.self_check_score = 0;
+    AddError(result, absl::StrCat("self_check: ", error));
+    LogWarn("self_check_unavailable",
+            {{"tier", answer.tier()}, {"error", error}, {"request_id", call.request_id}});
+    return outcome;
+  }
+  outcome.score = answer.self_check().p_yes();
+  result.self_check_score = outcome.score;
+  outcome.passed = outcome.score >= threshold_override.value_or(*rule.self_check_min);
+  return outcome;
+}
+
+AcceptanceCheck::RuleOutcome AcceptanceCheck::Judge(const AcceptanceRule& rule,
+                                                    const v1::CascadeRequest& request,
+                                                    const v1::CompleteResponse& answer,
+                                                    std::optional<double> threshold_override,
+                                                    const DownstreamCall& call,
+                                                    AcceptanceResult& result) const {
+  RuleOutcome outcome{"judge"};
   v1::ScoreRequest score;
   *score.mutable_messages() = request.messages();
   score.set_answer(answer.text());
@@ -76,35 +110,40 @@ bool AcceptanceCheck::JudgePasses(const AcceptanceRule& rule, const v1::CascadeR
   if (!scored.ok()) {
     // An unjudged answer is not known to be good: climb.
     result.judge_score = 0;
-    result.error = absl::StrCat("judge: ", scored.status().ToString());
+    AddError(result, absl::StrCat("judge: ", scored.status().ToString()));
     LogWarn("judge_failed", {{"tier", answer.tier()},
                              {"error", scored.status().ToString()},
                              {"request_id", call.request_id}});
-    return false;
+    return outcome;
   }
-  result.judge_score = scored->score();
+  outcome.score = scored->score();
+  result.judge_score = outcome.score;
   result.judge_cost_pusd = scored->cost_pusd();
   for (const auto& method : scored->methods())
     result.judge_scores[method.method()] = method.score();
-  return scored->score() >= threshold_override.value_or(*rule.judge_min);
+  outcome.passed = outcome.score >= threshold_override.value_or(*rule.judge_min);
+  return outcome;
 }
 
-void AcceptanceCheck::Combine(const AcceptanceRule& rule, std::optional<bool> logprob_pass,
-                              std::optional<bool> judge_pass, AcceptanceResult& result) {
-  if (logprob_pass && judge_pass) {
-    result.accepted =
-        rule.combine_or ? (*logprob_pass || *judge_pass) : (*logprob_pass && *judge_pass);
-    result.confidence = rule.combine_or ? std::max(*result.logprob_score, *result.judge_score)
-                                        : std::min(*result.logprob_score, *result.judge_score);
-    result.reason = *judge_pass ? "low_confidence" : "judge";
-  } else if (logprob_pass) {
-    result.accepted = *logprob_pass;
-    result.confidence = *result.logprob_score;
-    result.reason = "low_confidence";
-  } else {
-    result.accepted = *judge_pass;
-    result.confidence = *result.judge_score;
-    result.reason = "judge";
+void AcceptanceCheck::Combine(const AcceptanceRule& rule, const std::vector<RuleOutcome>& ran,
+                              AcceptanceResult& result) {
+  result.accepted = !rule.combine_or;
+  result.confidence = rule.combine_or ? 0 : 1;
+  for (const RuleOutcome& outcome : ran) {
+    if (!result.method.empty()) result.method += rule.combine_or ? "|" : "+";
+    result.method += outcome.method;
+    if (rule.combine_or) {
+      result.accepted |= outcome.passed;
+      result.confidence = std::max(result.confidence, outcome.score);
+    } else {
+      result.accepted &= outcome.passed;
+      result.confidence = std::min(result.confidence, outcome.score);
+    }
+    if (!outcome.passed) {
+      result.reason = outcome.method == "judge"        ? "judge"
+                      : outcome.method == "self_check" ? "self_check"
+                                                       : "low_confidence";
+    }
   }
   if (result.accepted) result.reason.clear();
 }

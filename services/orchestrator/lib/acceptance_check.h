@@ -1,13 +1,14 @@
 #pragma once
 
-// Is one tier's answer good enough to stop climbing? Runs a tier's AcceptanceRule: the
-// logprob aggregate in-process, the judge as a call to the Judge service (its cost counts
-// in the step). With "and", a failing logprob check skips the judge call (it could not
-// change the outcome); with "or", a passing one does.
+// Is one tier's answer good enough to stop climbing? Runs a tier's AcceptanceRule, cheapest
+// first: the logprob aggregate and the tier's own self-check (both already in the answer),
+// then the judge as a call to the Judge service (its cost counts in the step). The judge is
+// skipped when the cheaper rules already decide: one failure with "and", one pass with "or".
 
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "cascade/v1/cascade.pb.h"
@@ -19,14 +20,22 @@ namespace cascade::orchestrator {
 
 struct AcceptanceResult {
   bool accepted = false;
-  double confidence = 0;  // In [0, 1]: exp(aggregate) for logprobs, the judge's score.
-  std::string method;     // "logprob:p10", "judge", "logprob:p10+judge", "none".
-  // When rejected: "low_confidence" (logprob) or "judge".
+  // In [0, 1]: exp(aggregate) for logprobs, P(yes) for the self-check, the judge's score;
+  // with several rules the least (and) or the greatest (or) of them.
+  double confidence = 0;
+  // The rules that ran: "logprob:p10", "self_check", "judge", joined by "+" (and) or
+  // "|" (or); "none" when the tier always accepts.
+  std::string method;
+  // When rejected, the last rule that failed: "low_confidence" (logprob), "self_check"
+  // or "judge".
   std::string reason;
   int64_t judge_cost_pusd = 0;
-  std::string error;  // A judge call that failed (the answer is then rejected).
-  // Per method scores, for the confidence histogram.
+  // Why a rule had nothing to score (a failed judge call, a failed self-check); the answer
+  // is then rejected.
+  std::string error;
+  // Per rule scores, for the confidence histogram.
   std::optional<double> logprob_score;
+  std::optional<double> self_check_score;
   std::optional<double> judge_score;
   // The judge's score of each method it ran, for the trace.
   std::map<std::string, double> judge_scores;
@@ -38,23 +47,32 @@ class AcceptanceCheck {
   explicit AcceptanceCheck(JudgeClient* judge) : judge_(judge) {}
 
   // `threshold_override` in [0, 1] replaces every threshold: logprob rules then compare
-  // exp(aggregate) with it, judge rules the judge's score.
+  // exp(aggregate) with it, the self-check its P(yes), judge rules the judge's score.
   AcceptanceResult Check(const AcceptanceRule& rule, const v1::CascadeRequest& request,
                          const v1::CompleteResponse& answer,
                          std::optional<double> threshold_override,
                          const DownstreamCall& judge_call) const;
 
  private:
-  // Each fills its score (and the judge its cost or error) into `result`.
-  bool LogprobPasses(const AcceptanceRule& rule, const v1::CompleteResponse& answer,
-                     std::optional<double> threshold_override, const DownstreamCall& call,
-                     AcceptanceResult& result) const;
-  bool JudgePasses(const AcceptanceRule& rule, const v1::CascadeRequest& request,
-                   const v1::CompleteResponse& answer, std::optional<double> threshold_override,
-                   const DownstreamCall& call, AcceptanceResult& result) const;
-  // The verdict from the checks that ran.
-  static void Combine(const AcceptanceRule& rule, std::optional<bool> logprob_pass,
-                      std::optional<bool> judge_pass, AcceptanceResult& result);
+  // One rule's outcome.
+  struct RuleOutcome {
+    std::string method;
+    double score = 0;
+    bool passed = false;
+  };
+
+  RuleOutcome Logprob(const AcceptanceRule& rule, const v1::CompleteResponse& answer,
+                      std::optional<double> threshold_override, const DownstreamCall& call,
+                      AcceptanceResult& result) const;
+  RuleOutcome SelfCheck(const AcceptanceRule& rule, const v1::CompleteResponse& answer,
+                        std::optional<double> threshold_override, const DownstreamCall& call,
+                        AcceptanceResult& result) const;
+  RuleOutcome Judge(const AcceptanceRule& rule, const v1::CascadeRequest& request,
+                    const v1::CompleteResponse& answer, std::optional<double> threshold_override,
+                    const DownstreamCall& call, AcceptanceResult& result) const;
+  // The verdict from the rules that ran.
+  static void Combine(const AcceptanceRule& rule, const std::vector<RuleOutcome>& ran,
+                      AcceptanceResult& result);
 
   JudgeClient* judge_;
 };

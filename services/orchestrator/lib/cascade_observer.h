@@ -18,14 +18,16 @@ class CascadeObserver {
                              const std::string& outcome, double seconds) = 0;
   // What the request paid and what the top tier alone would have cost.
   virtual void RecordCost(const std::string& route, int64_t cost_pusd, int64_t baseline_pusd) = 0;
-  // reason: low_confidence, judge, error, timeout, circuit_open.
+  // reason: low_confidence, self_check, judge, error, timeout, circuit_open.
   virtual void RecordEscalation(const std::string& from_tier, const std::string& to_tier,
                                 const std::string& reason) = 0;
   virtual void RecordStep(const std::string& tier, double seconds) = 0;
-  // method: "logprob" or "judge"; score in [0, 1].
+  // method: "logprob", "self_check" or "judge"; score in [0, 1].
   virtual void RecordConfidence(const std::string& tier, const std::string& method,
                                 double score) = 0;
   virtual void SetCircuitOpen(const std::string& tier, bool open) = 0;
+  // A decision log line dropped (its queue was full or the write failed).
+  virtual void RecordDecisionLogDropped() = 0;
 };
 
 }  // namespace cascade::orchestrator

@@ -72,6 +72,7 @@ absl::StatusOr<CascadeRun::Next> CascadeRun::Step(int index) {
   trace_.Answered(step, *answer, verdict, seconds);
   RecordConfidence(tier.tier, verdict);
   shared_.observer->RecordStep(tier.tier, seconds);
+  if (shared_.keep_answers) answers_.push_back(*answer);
   best_ = *std::move(answer);
   if (verdict.accepted) {
     accepted_ = true;
@@ -107,6 +108,9 @@ absl::StatusOr<v1::CompleteResponse> CascadeRun::CallTier(int index, absl::Time 
   const absl::Time deadline =
       last_candidate ? plan_.deadline : began + (plan_.deadline - began) / 2;
   const bool live = call_.on_text && last_candidate;
+  // The self-check costs a second model call: asked for only when this tier's rule runs
+  // and needs it.
+  tier_request_.set_self_check(RuleApplies(index) && tier.accept.self_check_min.has_value());
   return shared_.tiers.at(tier.tier).client->Complete(
       tier_request_, DownstreamCall{deadline, call_.request_id, call_.cancellation},
       live ? &live_sink_ : nullptr);
@@ -144,9 +148,13 @@ absl::StatusOr<CascadeRun::Next> CascadeRun::TierFailed(const std::string& tier,
   return Next::kClimb;
 }
 
-AcceptanceResult CascadeRun::Check(int index, const v1::CompleteResponse& answer) {
+bool CascadeRun::RuleApplies(int index) const {
   const bool top = index == static_cast<int>(plan_.policy->tiers.size()) - 1;
-  if (top || start_.fixed) {
+  return !top && !start_.fixed;
+}
+
+AcceptanceResult CascadeRun::Check(int index, const v1::CompleteResponse& answer) {
+  if (!RuleApplies(index)) {
     AcceptanceResult verdict;
     verdict.accepted = true;
     verdict.confidence = 1;
@@ -161,6 +169,9 @@ AcceptanceResult CascadeRun::Check(int index, const v1::CompleteResponse& answer
 void CascadeRun::RecordConfidence(const std::string& tier, const AcceptanceResult& verdict) {
   if (verdict.logprob_score) {
     shared_.observer->RecordConfidence(tier, "logprob", *verdict.logprob_score);
+  }
+  if (verdict.self_check_score) {
+    shared_.observer->RecordConfidence(tier, "self_check", *verdict.self_check_score);
   }
   if (verdict.judge_score) shared_.observer->RecordConfidence(tier, "judge", *verdict.judge_score);
 }

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -48,6 +49,8 @@ struct CascadeShared {
   const AcceptanceCheck* acceptance = nullptr;
   CascadeObserver* observer = nullptr;
   std::function<absl::Time()> clock;
+  // Keep every tier's answer for the decision log (answers()).
+  bool keep_answers = false;
 };
 
 class CascadeRun {
@@ -60,6 +63,9 @@ class CascadeRun {
   // ClimbFailures::NoAnswer; UNAVAILABLE for a tier that failed mid-stream. Call once.
   absl::StatusOr<v1::CascadeResponse> Run();
 
+  // Every tier's answer in the order they came, when CascadeShared::keep_answers; else empty.
+  const std::vector<v1::CompleteResponse>& answers() const { return answers_; }
+
  private:
   enum class Next { kClimb, kStop };
 
@@ -70,6 +76,9 @@ class CascadeRun {
   absl::StatusOr<Next> TierFailed(const std::string& tier, v1::CascadeStep* step,
                                   CircuitBreaker& breaker, const absl::Status& error,
                                   absl::Time began);
+  // Whether tier `index`'s acceptance rule runs (not on the top tier or a fixed start,
+  // which always accept).
+  bool RuleApplies(int index) const;
   AcceptanceResult Check(int index, const v1::CompleteResponse& answer);
   void RecordConfidence(const std::string& tier, const AcceptanceResult& verdict);
   // Before each step after the first: the escalation from the previous tier, with the reason.
@@ -94,6 +103,7 @@ class CascadeRun {
   CascadeTrace trace_;
   ClimbFailures failures_;
   std::optional<v1::CompleteResponse> best_;  // The latest answer.
+  std::vector<v1::CompleteResponse> answers_;
   int tried_ = 0;
   bool accepted_ = false;
   bool streamed_ = false;      // Some text reached the client.

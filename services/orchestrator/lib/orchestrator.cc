@@ -47,23 +47,35 @@ std::vector<std::string> Orchestrator::PolicyNames() const {
   return names;
 }
 
+void Orchestrator::SetDecisionLog(std::shared_ptr<DecisionLog> log) {
+  decision_log_ = std::move(log);
+  shared_.keep_answers = decision_log_ != nullptr && decision_log_->include_prompt();
+}
+
 absl::StatusOr<v1::CascadeResponse> Orchestrator::Complete(const v1::CascadeRequest& request,
                                                            const CascadeCall& call) {
-  const absl::Time began = clock_();
-  auto plan = PlanRequest(request, settings_, call.deadline, began);
-  if (!plan.ok()) return Record(plan.status(), request, call, "none", began);
+  FinishedRequest finished;
+  finished.request = &request;
+  finished.call = &call;
+  finished.began = clock_();
+  auto plan = PlanRequest(request, settings_, call.deadline, finished.began);
+  if (!plan.ok()) return Record(plan.status(), finished);
+  finished.policy = plan->policy->name;
   auto start = start_selector_.Choose(request, *plan, call);
-  if (!start.ok()) return Record(start.status(), request, call, "none", began);
+  if (!start.ok()) return Record(start.status(), finished);
+  finished.start = &*start;
   CascadeRun run(shared_, request, *plan, *start, call);
-  return Record(run.Run(), request, call, start->route_label, began);
+  absl::StatusOr<v1::CascadeResponse> result = run.Run();
+  finished.answers = &run.answers();
+  return Record(std::move(result), finished);
 }
 
 absl::StatusOr<v1::CascadeResponse> Orchestrator::Record(absl::StatusOr<v1::CascadeResponse> result,
-                                                         const v1::CascadeRequest& request,
-                                                         const CascadeCall& call,
-                                                         const std::string& route,
-                                                         absl::Time began) {
-  const double seconds = absl::ToDoubleSeconds(clock_() - began);
+                                                         FinishedRequest finished) {
+  const v1::CascadeRequest& request = *finished.request;
+  const CascadeCall& call = *finished.call;
+  const std::string route = finished.start != nullptr ? finished.start->route_label : "none";
+  const double seconds = absl::ToDoubleSeconds(clock_() - finished.began);
   const std::string outcome = OutcomeLabel(result.status());
   observer_->RecordRequest(route, result.ok() ? result->final_tier() : "", outcome, seconds);
   nlohmann::json line = {{"request_id", call.request_id},
@@ -84,6 +96,11 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Record(absl::StatusOr<v1::Casc
     line["error"] = result.status().ToString();
   }
   Logger::Log(result.ok() ? LogLevel::kInfo : LogLevel::kWarn, "cascade_request", line);
+  if (decision_log_ != nullptr) {
+    finished.seconds = seconds;
+    finished.result = &result;
+    decision_log_->Record(finished);
+  }
   return result;
 }
 

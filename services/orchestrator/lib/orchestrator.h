@@ -16,6 +16,7 @@
 #include "services/orchestrator/lib/cascade_observer.h"
 #include "services/orchestrator/lib/cascade_run.h"
 #include "services/orchestrator/lib/clients.h"
+#include "services/orchestrator/lib/decision_log.h"
 #include "services/orchestrator/lib/orchestrator_settings.h"
 #include "services/orchestrator/lib/start_selector.h"
 #include "services/orchestrator/lib/tier_prices.h"
@@ -40,12 +41,14 @@ class Orchestrator final : public CascadeHandler {
                                                const CascadeCall& call) override;
   std::vector<std::string> PolicyNames() const override;
 
+  // Every finished request is then written to `log`. Call before the first request.
+  void SetDecisionLog(std::shared_ptr<DecisionLog> log);
+
  private:
-  // Logs the request's outcome and records it in the observer; returns `result`.
+  // Logs the request's outcome, records it in the observer and the decision log; returns
+  // `result`. `finished` says how far the request got.
   absl::StatusOr<v1::CascadeResponse> Record(absl::StatusOr<v1::CascadeResponse> result,
-                                             const v1::CascadeRequest& request,
-                                             const CascadeCall& call, const std::string& route,
-                                             absl::Time began);
+                                             FinishedRequest finished);
 
   OrchestratorSettings settings_;
   OrchestratorClients clients_;
@@ -55,6 +58,7 @@ class Orchestrator final : public CascadeHandler {
   TierPrices prices_;
   StartSelector start_selector_;
   CascadeShared shared_;
+  std::shared_ptr<DecisionLog> decision_log_;  // May be null.
 };
 
 }  // namespace cascade::orchestrator

@@ -39,6 +39,15 @@ absl::StatusOr<AcceptanceRule> RuleFromConfig(const v1::AcceptanceConfig& config
     }
     rule.logprob_min = logprob.min();
   }
+  if (config.has_self_check()) {
+    const auto& self_check = config.self_check();
+    if (!self_check.has_min() || !(self_check.min() >= 0 && self_check.min() <= 1)) {
+      return ConfigError(absl::StrCat(field,
+                                      ".self_check.min must be set and in [0, 1] (the tier's "
+                                      "own P(yes) of its answer, e.g. 0.8)"));
+    }
+    rule.self_check_min = self_check.min();
+  }
   if (config.has_judge()) {
     const auto& judge = config.judge();
     if (!judge.has_min() || !(judge.min() >= 0 && judge.min() <= 1)) {
@@ -58,6 +67,26 @@ absl::StatusOr<AcceptanceRule> RuleFromConfig(const v1::AcceptanceConfig& config
         absl::StrCat(field, ".combine '", config.combine(), "' must be \"and\" or \"or\""));
   }
   return rule;
+}
+
+absl::StatusOr<DecisionLogSettings> DecisionLogFromConfig(const v1::DecisionLogConfig& config) {
+  DecisionLogSettings log;
+  log.path = config.path();
+  if (log.path.empty()) return ConfigError("decision_log.path must be set");
+  if (config.max_bytes() < 0) return ConfigError("decision_log.max_bytes must be > 0");
+  if (config.max_bytes() > 0) log.max_bytes = config.max_bytes();
+  if (config.has_max_files()) {
+    if (config.max_files() < 0 || config.max_files() > 1000) {
+      return ConfigError("decision_log.max_files must be between 0 and 1000");
+    }
+    log.max_files = config.max_files();
+  }
+  if (config.queue_size() < 0 || config.queue_size() > 1'000'000) {
+    return ConfigError("decision_log.queue_size must be between 1 and 1000000 (0: 10000)");
+  }
+  if (config.queue_size() > 0) log.queue_size = static_cast<size_t>(config.queue_size());
+  log.include_prompt = config.include_prompt();
+  return log;
 }
 
 absl::StatusOr<PolicySettings> PolicyFromConfig(const v1::CascadePolicyConfig& config,
@@ -226,6 +255,11 @@ absl::StatusOr<OrchestratorSettings> SettingsFromConfig(const v1::OrchestratorCo
   }
   if (needs_judge && settings.judge_address.empty()) {
     return ConfigError("a policy has a judge rule but judge.address is not set");
+  }
+  if (config.has_decision_log()) {
+    auto log = DecisionLogFromConfig(config.decision_log());
+    if (!log.ok()) return log.status();
+    settings.decision_log = *std::move(log);
   }
   return settings;
 }

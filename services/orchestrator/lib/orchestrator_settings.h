@@ -32,10 +32,14 @@ struct TierSettings {
 struct AcceptanceRule {
   std::optional<LogprobConfidence> logprob;
   double logprob_min = 0;
+  // The tier's own self-check P(yes), in [0, 1].
+  std::optional<double> self_check_min;
   std::optional<double> judge_min;
   std::vector<std::string> judge_methods;
   bool combine_or = false;
-  bool AlwaysAccepts() const { return !logprob.has_value() && !judge_min.has_value(); }
+  bool AlwaysAccepts() const {
+    return !logprob.has_value() && !self_check_min.has_value() && !judge_min.has_value();
+  }
 };
 
 struct PolicyTier {
@@ -53,6 +57,15 @@ struct PolicySettings {
   std::optional<int64_t> default_budget_pusd;
 };
 
+// The decision log's file (decision_log.h).
+struct DecisionLogSettings {
+  std::string path;
+  int64_t max_bytes = int64_t{100} << 20;
+  int max_files = 5;
+  size_t queue_size = 10000;
+  bool include_prompt = false;
+};
+
 struct OrchestratorSettings {
   std::vector<TierSettings> tiers;
   std::vector<PolicySettings> policies;  // The default first.
@@ -60,6 +73,7 @@ struct OrchestratorSettings {
   absl::Duration router_timeout = absl::Milliseconds(50);
   std::string router_address;  // Empty: no router.
   std::string judge_address;   // Empty: no judge.
+  std::optional<DecisionLogSettings> decision_log;
 };
 
 absl::StatusOr<OrchestratorSettings> SettingsFromConfig(const v1::OrchestratorConfig& config);

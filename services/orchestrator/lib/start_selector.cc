@@ -26,6 +26,7 @@ absl::StatusOr<CascadeStart> StartSelector::Choose(const v1::CascadeRequest& req
   start.route_label = "none";
   if (plan.client_start) {
     start.first = *plan.client_start;
+    start.why = "client_start_tier";
     return start;
   }
   const PolicySettings& policy = *plan.policy;
@@ -45,13 +46,20 @@ absl::StatusOr<CascadeStart> StartSelector::Choose(const v1::CascadeRequest& req
   if (call.cancellation->IsCancelled()) return absl::CancelledError("the client cancelled");
   if (!answer->status.ok()) {
     start.route_label = "router_unavailable";
+    start.why = "router_unavailable";
     LogWarn("router_unavailable",
             {{"request_id", call.request_id}, {"error", answer->status.ToString()}});
     return start;
   }
   start = FromDecision(answer->decision, policy, call.request_id);
+  if (!request.route_hint().empty()) {
+    start.route_score.reset();  // A hint is looked up, not scored.
+  }
   // A route may start above the client's max_tier: the client's cap wins.
-  start.first = std::min(start.first, plan.last);
+  if (start.first > plan.last) {
+    start.first = plan.last;
+    start.why += "+max_tier";
+  }
   return start;
 }
 
@@ -87,6 +95,8 @@ CascadeStart StartSelector::FromDecision(const v1::RouteDecision& decision,
   CascadeStart start;
   start.route = decision.route();
   start.route_label = decision.route().empty() ? "none" : decision.route();
+  start.route_score = decision.score();
+  start.why = "route_names_no_tier";
   const std::string target =
       decision.has_fixed_tier() ? decision.fixed_tier() : decision.start_tier();
   if (target.empty()) return start;
@@ -96,10 +106,12 @@ CascadeStart StartSelector::FromDecision(const v1::RouteDecision& decision,
                                    {"route", decision.route()},
                                    {"tier", target},
                                    {"policy", policy.name}});
+    start.why = "route_tier_unknown";
     return start;
   }
   start.first = index;
   start.fixed = decision.has_fixed_tier();
+  start.why = start.fixed ? "route_fixed_tier" : "route_start_tier";
   return start;
 }
 

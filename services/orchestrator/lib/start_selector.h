@@ -6,6 +6,7 @@
 // starts at the first tier, labelled "router_unavailable").
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,6 +24,11 @@ struct CascadeStart {
       route_label;     // For metrics: a route the router knows, "none" or "router_unavailable".
   int first = 0;       // Index in the policy's tiers, never above the plan's last.
   bool fixed = false;  // Only `first` is tried.
+  // Why it starts there, for the decision log: "client_start_tier", "routing_off",
+  // "router_unavailable", "route_start_tier", "route_fixed_tier", "route_names_no_tier",
+  // "route_tier_unknown"; "+max_tier" when the client's max_tier lowered it.
+  std::string why = "routing_off";
+  std::optional<double> route_score;  // The router's similarity, when it routed.
 };
 
 class StartSelector {

@@ -43,6 +43,7 @@ policies:
         accept:
           logprob: {aggregate: p10, min: -1.5}
           judge: {min: 0.7}
+          self_check: {min: 0.8}
           combine: or
       - tier: large
         accept: {logprob: {min: -1}}
@@ -69,6 +70,7 @@ router_timeout: 20ms
   EXPECT_EQ(small.logprob->name(), "p10");
   EXPECT_EQ(small.logprob_min, -1.5);
   EXPECT_EQ(small.judge_min, 0.7);
+  EXPECT_EQ(small.self_check_min, 0.8);
   EXPECT_EQ(small.judge_methods, std::vector<std::string>({"llm"}));
   EXPECT_TRUE(small.combine_or);
   EXPECT_TRUE(cheap.tiers[1].accept.AlwaysAccepts());  // The last tier always accepts.
@@ -114,6 +116,12 @@ TEST(OrchestratorSettingsTest, MistakesNameTheField) {
                       "judge: {address: j}\npolicies: [{name: p, tiers: [{tier: small, accept: "
                       "{judge: {min: 1.5}}}, {tier: large}]}]"),
               HasSubstr("accept.judge.min must be set and in [0, 1]"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) + "policies: [{name: p, tiers: [{tier: small, accept: "
+                                            "{self_check: {min: -0.1}}}, {tier: large}]}]"),
+              HasSubstr("policies[0].tiers[0].accept.self_check.min must be set and in [0, 1]"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) + "policies: [{name: p, tiers: [{tier: small, accept: "
+                                            "{self_check: {}}}, {tier: large}]}]"),
+              HasSubstr("self_check.min"));
   EXPECT_THAT(ErrorOf(std::string(kTiers) +
                       "policies: [{name: p, tiers: [{tier: small, accept: {judge: {min: 0.5}}}, "
                       "{tier: large}]}]"),

@@ -215,6 +215,41 @@ TEST_F(OrchestratorTest, AnAnswerWithoutLogprobsClaimsNoAggregate) {
   EXPECT_EQ(signals.completion_tokens(), 4);
 }
 
+// The self-check costs a second model call: a tier is asked for it only when its rule runs
+// and uses it; its P(yes) is a signal of the step either way.
+TEST_F(OrchestratorTest, ASelfCheckIsAskedForOnlyWhereARuleUsesIt) {
+  AcceptanceRule rule;
+  rule.self_check_min = 0.8;
+  settings_.policies[0].tiers[0].accept = rule;
+  v1::CompleteResponse doubtful = Small(-0.01);
+  doubtful.mutable_self_check()->set_p_yes(0.3);
+  doubtful.mutable_self_check()->set_source("logprobs");
+  small_->Enqueue(doubtful);
+  large_->Enqueue(Large());
+  auto response = Make().Complete(Ask("hi"), Call());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->final_tier(), "large");
+  EXPECT_EQ(response->steps(0).method(), "self_check");
+  EXPECT_DOUBLE_EQ(response->steps(0).confidence(), 0.3);
+  EXPECT_DOUBLE_EQ(response->steps(0).signals().self_check_p_yes(), 0.3);
+  EXPECT_EQ(response->steps(0).signals().self_check_source(), "logprobs");
+  EXPECT_DOUBLE_EQ(response->steps(0).signals().logprob_mean(), -0.01);
+  EXPECT_FALSE(response->steps(1).signals().has_self_check_p_yes());
+  EXPECT_TRUE(small_->requests()[0].self_check());
+  // The top tier always accepts: nothing would read its self-check.
+  EXPECT_FALSE(large_->requests()[0].self_check());
+  EXPECT_THAT(Metrics(), HasSubstr("escalation from=small to=large reason=self_check"));
+  EXPECT_THAT(Metrics(), HasSubstr("confidence tier=small method=self_check"));
+
+  // A logprob rule does not ask for it.
+  settings_.policies[0].tiers[0].accept = AcceptanceRule();
+  settings_.policies[0].tiers[0].accept.logprob = *LogprobConfidence::Parse("mean");
+  settings_.policies[0].tiers[0].accept.logprob_min = -1.0;
+  small_->Enqueue(Small(-0.1));
+  ASSERT_TRUE(Make().Complete(Ask("hi"), Call()).ok());
+  EXPECT_FALSE(small_->requests().back().self_check());
+}
+
 TEST_F(OrchestratorTest, AndRuleSkipsTheJudgeWhenLogprobsAlreadyFail) {
   settings_.policies[0].tiers[0].accept.judge_min = 0.5;
   settings_.policies[0].tiers[0].accept.judge_methods = {"llm"};

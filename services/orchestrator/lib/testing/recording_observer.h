@@ -33,6 +33,7 @@ class RecordingObserver final : public CascadeObserver {
   void RecordConfidence(const std::string& tier, const std::string& method, double score) override {
     Add(absl::StrCat("confidence tier=", tier, " method=", method, " score=", score));
   }
+  void RecordDecisionLogDropped() override { Add("decision_log_dropped"); }
   void SetCircuitOpen(const std::string& tier, bool open) override {
     Add(absl::StrCat("circuit tier=", tier, open ? " open" : " closed"));
   }

@@ -1,0 +1,141 @@
+// The acceptance rules alone: the logprob aggregate, the tier's self-check P(yes) and the
+// judge, combined with "and" / "or", cheapest first; the judge is called only when its
+// verdict can still change the outcome; a missing signal rejects with the reason said.
+
+#include "services/orchestrator/lib/acceptance_check.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "services/orchestrator/lib/testing/fake_clients.h"
+
+namespace cascade::orchestrator {
+namespace {
+
+using testing::FakeJudgeClient;
+using ::testing::HasSubstr;
+
+v1::CompleteResponse AnswerWith(double logprob, std::optional<double> p_yes) {
+  v1::CompleteResponse answer;
+  answer.set_tier("small");
+  answer.set_text("Paris");
+  auto* token = answer.add_logprobs();
+  token->set_token("Paris");
+  token->set_logprob(logprob);
+  if (p_yes) {
+    answer.mutable_self_check()->set_p_yes(*p_yes);
+    answer.mutable_self_check()->set_source("logprobs");
+  }
+  return answer;
+}
+
+AcceptanceRule SelfCheckRule(double min) {
+  AcceptanceRule rule;
+  rule.self_check_min = min;
+  return rule;
+}
+
+AcceptanceRule WithLogprob(AcceptanceRule rule, double min) {
+  rule.logprob = *LogprobConfidence::Parse("mean");
+  rule.logprob_min = min;
+  return rule;
+}
+
+AcceptanceRule WithJudge(AcceptanceRule rule, double min) {
+  rule.judge_min = min;
+  rule.judge_methods = {"llm"};
+  return rule;
+}
+
+class AcceptanceCheckTest : public ::testing::Test {
+ protected:
+  AcceptanceCheckTest() {
+    v1::ScoreResponse score;
+    score.set_score(0.9);
+    score.set_cost_pusd(777);
+    judge_.reply = score;
+  }
+
+  AcceptanceResult Check(const AcceptanceRule& rule, const v1::CompleteResponse& answer,
+                         std::optional<double> threshold_override = std::nullopt) {
+    return AcceptanceCheck(&judge_).Check(rule, v1::CascadeRequest(), answer, threshold_override,
+                                          DownstreamCall{});
+  }
+
+  FakeJudgeClient judge_;
+};
+
+TEST_F(AcceptanceCheckTest, SelfCheckAcceptsAtOrAboveItsMinimum) {
+  AcceptanceResult high = Check(SelfCheckRule(0.8), AnswerWith(-3, 0.8));
+  EXPECT_TRUE(high.accepted);
+  EXPECT_EQ(high.method, "self_check");
+  EXPECT_DOUBLE_EQ(high.confidence, 0.8);
+  EXPECT_DOUBLE_EQ(*high.self_check_score, 0.8);
+  EXPECT_FALSE(high.logprob_score.has_value());
+
+  AcceptanceResult low = Check(SelfCheckRule(0.8), AnswerWith(-0.01, 0.79));
+  EXPECT_FALSE(low.accepted);
+  EXPECT_EQ(low.reason, "self_check");
+  EXPECT_EQ(low.error, "");
+}
+
+TEST_F(AcceptanceCheckTest, AMissingOrFailedSelfCheckRejectsAndSaysWhy) {
+  AcceptanceResult missing = Check(SelfCheckRule(0.1), AnswerWith(-0.01, std::nullopt));
+  EXPECT_FALSE(missing.accepted);
+  EXPECT_EQ(missing.reason, "self_check");
+  EXPECT_THAT(missing.error, HasSubstr("returned no self-check"));
+
+  v1::CompleteResponse failed = AnswerWith(-0.01, 0.99);
+  failed.mutable_self_check()->set_error("UNAVAILABLE: upstream down");
+  AcceptanceResult result = Check(SelfCheckRule(0.1), failed);
+  EXPECT_FALSE(result.accepted);
+  EXPECT_THAT(result.error, HasSubstr("self_check: UNAVAILABLE: upstream down"));
+}
+
+TEST_F(AcceptanceCheckTest, AndNeedsEveryRuleOrNeedsOne) {
+  const AcceptanceRule both = WithLogprob(SelfCheckRule(0.8), -0.5);
+  // Logprob passes (-0.1 >= -0.5), self-check fails.
+  AcceptanceResult and_result = Check(both, AnswerWith(-0.1, 0.5));
+  EXPECT_FALSE(and_result.accepted);
+  EXPECT_EQ(and_result.method, "logprob:mean+self_check");
+  EXPECT_EQ(and_result.reason, "self_check");
+  EXPECT_DOUBLE_EQ(and_result.confidence, 0.5);  // The least of exp(-0.1) and 0.5.
+
+  AcceptanceRule either = both;
+  either.combine_or = true;
+  AcceptanceResult or_result = Check(either, AnswerWith(-0.1, 0.5));
+  EXPECT_TRUE(or_result.accepted);
+  EXPECT_EQ(or_result.method, "logprob:mean|self_check");
+  EXPECT_NEAR(or_result.confidence, std::exp(-0.1), 1e-12);  // The greatest.
+
+  AcceptanceResult neither = Check(either, AnswerWith(-2, 0.5));
+  EXPECT_FALSE(neither.accepted);
+  EXPECT_EQ(neither.reason, "self_check");
+}
+
+TEST_F(AcceptanceCheckTest, TheJudgeIsCalledOnlyWhenItCanChangeTheVerdict) {
+  // "and": a failing self-check makes the judge pointless.
+  Check(WithJudge(SelfCheckRule(0.8), 0.5), AnswerWith(-0.1, 0.2));
+  EXPECT_TRUE(judge_.requests.empty());
+  // "or": a passing self-check does too.
+  AcceptanceRule either = WithJudge(SelfCheckRule(0.8), 0.5);
+  either.combine_or = true;
+  EXPECT_TRUE(Check(either, AnswerWith(-0.1, 0.95)).accepted);
+  EXPECT_TRUE(judge_.requests.empty());
+  // Otherwise it runs and its cost counts.
+  AcceptanceResult judged = Check(WithJudge(SelfCheckRule(0.8), 0.5), AnswerWith(-0.1, 0.95));
+  EXPECT_EQ(judge_.requests.size(), 1u);
+  EXPECT_TRUE(judged.accepted);
+  EXPECT_EQ(judged.method, "self_check+judge");
+  EXPECT_EQ(judged.judge_cost_pusd, 777);
+}
+
+TEST_F(AcceptanceCheckTest, AThresholdOverrideReplacesTheSelfCheckMinimum) {
+  EXPECT_FALSE(Check(SelfCheckRule(0.5), AnswerWith(-0.1, 0.7), 0.9).accepted);
+  EXPECT_TRUE(Check(SelfCheckRule(0.95), AnswerWith(-0.1, 0.96), 0.9).accepted);
+}
+
+}  // namespace
+}  // namespace cascade::orchestrator
