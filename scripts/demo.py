@@ -9,7 +9,8 @@ prints their answers with the cascade's trace, and stops everything cleanly (SIG
 drain) on Ctrl-C.
 
   scripts/demo.py --bin-dir build/bin --python-dir build/release/python [--once]
-                  [--outcomes FILE [--prices PRICES.yaml] [--replay-min-logprob X]]
+                  [--outcomes FILE [--prices PRICES.yaml] [--replay-min-logprob X]
+                  [--replay-min-p-yes P]]
 
 With --outcomes it then replays that file's recorded models through a ladder of replay
 tier workers and the front door, and prints the workload's cost and accuracy against the
@@ -168,6 +169,9 @@ def main():
                         "prices.yaml beside the outcomes file)")
     parser.add_argument("--replay-min-logprob", type=float, default=-0.1,
                         help="the replay policy's acceptance: mean token logprob (default -0.1)")
+    parser.add_argument("--replay-min-p-yes", type=float, default=0.9,
+                        help="the replay policy's acceptance for models with a recorded "
+                        "self-check and no logprobs: P(yes) (default 0.9)")
     options = parser.parse_args()
     if options.outcomes:
         options.outcomes = os.path.abspath(options.outcomes)
@@ -222,7 +226,8 @@ def main():
                 return listening
 
             all_healthy = demo_replay.run(options.outcomes, options.prices,
-                                          options.replay_min_logprob, start_replay, scratch)
+                                          options.replay_min_logprob, options.replay_min_p_yes,
+                                          start_replay, scratch)
         print("\nMetrics: curl http://<metrics>/metrics   Probes: /healthz /readyz")
         if not options.once:
             print("Press Ctrl-C to stop (each service drains, then exits).")

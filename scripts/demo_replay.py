@@ -3,9 +3,10 @@ model of an outcomes file (docs/outcomes.md), answers every query of the file th
 front door, and the demo prints what the whole workload cost against the top model alone
 and its accuracy against the top model's.
 
-The policy is set by hand, not fitted: every model with recorded logprobs but the last is a
-tier accepting an answer whose mean token logprob is at least --replay-min-logprob; the
-last model of the file's ladder is the top tier."""
+The policy is set by hand, not fitted: every model but the last is a tier accepting an
+answer whose mean token logprob is at least --replay-min-logprob when it has recorded
+logprobs, else whose recorded self-check P(yes) is at least --replay-min-p-yes (a model
+with neither is left out); the last model of the file's ladder is the top tier."""
 
 import json
 import os
@@ -56,7 +57,7 @@ def pico_usd(usage, price):
             usage["completion_tokens"] * round(price[1] * 1e6))
 
 
-def run(outcomes, prices_path, min_logprob, start, scratch):
+def run(outcomes, prices_path, min_logprob, min_p_yes, start, scratch):
     """Starts the replay ladder with `start(binary, name, config_text) -> listening`, sends
     every query, prints the summary. True when every query was answered."""
     records = read_outcomes(outcomes)
@@ -64,9 +65,17 @@ def run(outcomes, prices_path, min_logprob, start, scratch):
     models = ladder_of(records, prices)
     top = models[-1]
     with_logprobs = {m for r in records for m, o in r["models"].items() if o.get("logprobs")}
-    tiers = [m for m in models[:-1] if m in with_logprobs] + [top]
+    with_self_check = {m for r in records for m, o in r["models"].items() if o.get("self_check")}
+    rules = {}
+    for model in models[:-1]:
+        if model in with_logprobs:
+            rules[model] = f"{{logprob: {{aggregate: mean, min: {min_logprob}}}}}"
+        elif model in with_self_check:
+            rules[model] = f"{{self_check: {{min: {min_p_yes}}}}}"
+    tiers = [m for m in models[:-1] if m in rules] + [top]
     print(f"\nReplay of {outcomes}: {len(records)} queries, ladder {' -> '.join(tiers)} "
-          f"(accept: mean logprob >= {min_logprob}; set by hand, not fitted)")
+          f"(accept: mean logprob >= {min_logprob} where recorded, else self-check P(yes) >= "
+          f"{min_p_yes}; set by hand, not fitted)")
     tier_lines, policy_lines = [], []
     for index, model in enumerate(tiers):
         config = (f'tier: {model}\nreplay: {{outcomes: "{os.path.abspath(outcomes)}", '
@@ -74,8 +83,7 @@ def run(outcomes, prices_path, min_logprob, start, scratch):
                   f'output_usd_per_mtok: {prices[model][1]}}}\n')
         listening = start("cascade-tier-worker", f"replay-{index}", config)
         tier_lines.append(f'  - {{name: "{model}", endpoint: {{address: "{listening["grpc"]}"}}}}')
-        accept = "" if model == top else \
-            f", accept: {{logprob: {{aggregate: mean, min: {min_logprob}}}}}"
+        accept = "" if model == top else f", accept: {rules[model]}"
         policy_lines.append(f'      - {{tier: "{model}"{accept}}}')
     orchestrator = start("cascade-orchestrator", "replay-orchestrator",
                          "tiers:\n" + "\n".join(tier_lines) +

@@ -290,9 +290,12 @@ int RunReplay(const std::vector<std::string>& raw_args, std::ostream& out, std::
       }
     }
   };
+  const auto began = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int i = 0; i < concurrency; ++i) threads.emplace_back(worker);
   for (std::thread& thread : threads) thread.join();
+  const double wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   if (progress) err << "\n";
 
   std::sort(latencies.begin(), latencies.end());
@@ -313,14 +316,17 @@ int RunReplay(const std::vector<std::string>& raw_args, std::ostream& out, std::
                            {"baseline_cost_pusd", baseline},
                            {"savings_pusd", baseline - cost},
                            {"saved_percent", SavedPercent(baseline, cost)},
+                           {"wall_seconds", wall_seconds},
+                           {"requests_per_second", static_cast<double>(done) / wall_seconds},
                            {"latency_seconds",
                             {{"p50", Percentile(latencies, 0.50)},
                              {"p90", Percentile(latencies, 0.90)},
                              {"p99", Percentile(latencies, 0.99)}}}};
     out << json.dump(2) << "\n";
   } else {
-    out << absl::StrFormat("%d requests, %d answered, %d failed\n", requests.size(), answered,
-                           failed);
+    out << absl::StrFormat("%d requests, %d answered, %d failed in %.2f s (%.0f requests/s)\n",
+                           requests.size(), answered, failed, wall_seconds,
+                           static_cast<double>(done) / wall_seconds);
     out << absl::StrFormat("%-16s %10s %8s\n", "FINAL TIER", "REQUESTS", "SHARE");
     for (const auto& [tier, count] : per_tier) {
       out << absl::StrFormat("%-16s %10d %7.1f%%\n", tier, count,

@@ -5,6 +5,8 @@
 //   cascade    client -> orchestrator -> tier   (one-tier policy, no routing)
 //   checked    client -> orchestrator -> tier   (two-tier policy; the first tier's answer
 //                                                passes a logprob check and is accepted)
+//   logged     as cascade, through a second orchestrator that writes a decision log
+//              (to a temporary file, include_prompt off): what the log costs a request
 // The orchestrator is the real one (Orchestrator, CascadeService, GrpcTierClient on the
 // common service host). Open loop: requests leave on schedule whether or not earlier ones
 // have been answered, and latency counts from the scheduled send time (no coordinated
@@ -14,6 +16,7 @@
 
 #include <grpcpp/grpcpp.h>
 #include <prometheus/registry.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -202,10 +205,37 @@ int Run(const std::vector<double>& rates, double seconds) {
     std::fprintf(stderr, "%s\n", orchestrator_host.status().ToString().c_str());
     return 1;
   }
+  // The same orchestrator with a decision log.
+  char log_path[] = "/tmp/cascade-bench-decisions-XXXXXX";
+  const int log_fd = mkstemp(log_path);
+  if (log_fd < 0) {
+    std::perror("mkstemp");
+    return 1;
+  }
+  close(log_fd);
+  DecisionLogSettings log_settings;
+  log_settings.path = log_path;
+  prometheus::Registry logged_registry;
+  auto logged_metrics = std::make_shared<CascadeMetrics>(&logged_registry);
+  auto decision_log = DecisionLog::Open(log_settings, logged_metrics.get());
+  if (!decision_log.ok()) {
+    std::fprintf(stderr, "%s\n", decision_log.status().ToString().c_str());
+    return 1;
+  }
+  auto logged = std::make_shared<Orchestrator>(settings, clients, logged_metrics);
+  logged->SetDecisionLog(*std::move(decision_log));
+  CascadeService logged_service(logged);
+  auto logged_host = Host("orchestrator-logged", &logged_service);
+  if (!logged_host.ok()) {
+    std::fprintf(stderr, "%s\n", logged_host.status().ToString().c_str());
+    return 1;
+  }
   auto tier_stub = v1::TierWorker::NewStub(
       grpc::CreateChannel((*tier_host)->grpc_address(), grpc::InsecureChannelCredentials()));
   auto cascade_stub = v1::Cascade::NewStub(grpc::CreateChannel((*orchestrator_host)->grpc_address(),
                                                                grpc::InsecureChannelCredentials()));
+  auto logged_stub = v1::Cascade::NewStub(
+      grpc::CreateChannel((*logged_host)->grpc_address(), grpc::InsecureChannelCredentials()));
 
   auto direct = [&](auto done) {
     auto* call = new Call<v1::CompleteRequest, v1::CompleteResponse>;
@@ -217,22 +247,23 @@ int Run(const std::vector<double>& rates, double seconds) {
                                    delete call;
                                  });
   };
-  auto via = [&](const std::string& policy) {
-    return [&, policy](auto done) {
+  auto via = [&](const std::string& policy, v1::Cascade::Stub* stub) {
+    return [&, policy, stub](auto done) {
       auto* call = new Call<v1::CascadeRequest, v1::CascadeResponse>;
       call->request = CascadeRequestFor(policy);
       call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-      cascade_stub->async()->Complete(&call->context, &call->request, &call->response,
-                                      [call, done](grpc::Status status) {
-                                        done(status.ok() && call->response.steps_size() == 1);
-                                        delete call;
-                                      });
+      stub->async()->Complete(&call->context, &call->request, &call->response,
+                              [call, done](grpc::Status status) {
+                                done(status.ok() && call->response.steps_size() == 1);
+                                delete call;
+                              });
     };
   };
   // Warm up: connections, the tier's Describe, lazy allocations.
   RunAtRate(300, 1.0, direct);
-  RunAtRate(300, 1.0, via("cascade"));
-  RunAtRate(300, 1.0, via("checked"));
+  RunAtRate(300, 1.0, via("cascade", cascade_stub.get()));
+  RunAtRate(300, 1.0, via("checked", cascade_stub.get()));
+  RunAtRate(300, 1.0, via("cascade", logged_stub.get()));
 
   std::printf(
       "Orchestrator overhead over gRPC on loopback, open loop, %.0f s per rate, microseconds "
@@ -255,11 +286,15 @@ int Run(const std::vector<double>& rates, double seconds) {
       std::fflush(stdout);
     };
     row("direct", base);
-    Result cascade = RunAtRate(rate, seconds, via("cascade"));
+    Result cascade = RunAtRate(rate, seconds, via("cascade", cascade_stub.get()));
     row("cascade", cascade);
-    Result checked = RunAtRate(rate, seconds, via("checked"));
+    Result checked = RunAtRate(rate, seconds, via("checked", cascade_stub.get()));
     row("checked", checked);
+    Result with_log = RunAtRate(rate, seconds, via("cascade", logged_stub.get()));
+    row("logged", with_log);
   }
+  (*logged_host)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  std::remove(log_path);
   (*orchestrator_host)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   (*tier_host)->Shutdown(std::chrono::system_clock::now());
   return 0;
