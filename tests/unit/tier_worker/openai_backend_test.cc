@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <thread>
 
 #include "absl/time/clock.h"
@@ -347,6 +348,45 @@ TEST_F(OpenAIBackendTest, ApiKeyNeverAppearsInErrorsOrLogs) {
   EXPECT_THAT(logs, HasSubstr("tier_call_failed"));
   EXPECT_THAT(logs, Not(HasSubstr(kApiKey)));
   EXPECT_THAT(logs, Not(HasSubstr("sk-test")));
+}
+
+// The self-check over the OpenAI wire: the second call asks for one token with its top
+// logprobs, and P(yes) is read from the alternatives the upstream returned.
+TEST_F(OpenAIBackendTest, SelfCheckAsksForOneTokenAndReadsItsTopLogprobs) {
+  server_->Enqueue(FakeReply::Json(ChatCompletionJson({"Hel", "lo", "!"}, 12, 3, true)));
+  server_->Enqueue(FakeReply::Json(nlohmann::json::parse(R"({
+    "id": "chatcmpl-2", "object": "chat.completion", "model": "fake-model-2025",
+    "choices": [{"index": 0, "finish_reason": "length",
+      "message": {"role": "assistant", "content": "YES"},
+      "logprobs": {"content": [{"token": "YES", "logprob": -0.1,
+        "top_logprobs": [{"token": "YES", "logprob": -0.1}, {"token": "NO", "logprob": -2.4},
+                         {"token": "Yes", "logprob": -4.0}]}]}}],
+    "usage": {"prompt_tokens": 50, "completion_tokens": 1, "total_tokens": 51}})")));
+  TierWorkerOptions options;
+  options.tier = "small";
+  options.price = ModelPrice{100'000, 400'000};
+  prometheus::Registry registry;
+  TierWorker worker(options, Backend(), &registry);
+  CompleteRequest request = Hello();
+  request.set_self_check(true);
+  auto response = worker.Complete(request, Context());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->text(), "Hello!");
+  const double yes = std::exp(-0.1) + std::exp(-4.0);
+  EXPECT_NEAR(response->self_check().p_yes(), yes / (yes + std::exp(-2.4)), 1e-12);
+  EXPECT_EQ(response->self_check().source(), "logprobs");
+  EXPECT_EQ(response->self_check().cost_pusd(), 50 * 100'000 + 1 * 400'000);
+  EXPECT_EQ(response->cost_pusd(), 12 * 100'000 + 3 * 400'000 + 50 * 100'000 + 1 * 400'000);
+
+  auto requests = server_->requests();
+  ASSERT_EQ(requests.size(), 2u);
+  const nlohmann::json& check = requests[1].body;
+  EXPECT_EQ(check["max_tokens"], 1);
+  EXPECT_EQ(check["logprobs"], true);
+  EXPECT_EQ(check["top_logprobs"], 20);
+  ASSERT_EQ(check["messages"].size(), 1u);
+  EXPECT_THAT(check["messages"][0]["content"].get<std::string>(),
+              HasSubstr("Proposed answer: Hello!"));
 }
 
 }  // namespace

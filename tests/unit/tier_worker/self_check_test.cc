@@ -15,6 +15,7 @@
 #include "services/tier_worker/testing/fake_backend.h"
 #include "services/tier_worker/tier_worker.h"
 #include "services/tier_worker/tier_worker_config.h"
+#include "tests/support/metric_value.h"
 
 namespace cascade::tier_worker {
 namespace {
@@ -51,19 +52,6 @@ cascade::v1::TokenLogprob FirstToken(std::initializer_list<std::pair<std::string
   return token;
 }
 
-double Counter(prometheus::Registry& registry, const std::string& name,
-               const std::map<std::string, std::string>& labels) {
-  for (const auto& family : registry.Collect()) {
-    if (family.name != name) continue;
-    for (const auto& metric : family.metric) {
-      std::map<std::string, std::string> have;
-      for (const auto& label : metric.label) have[label.name] = label.value;
-      if (have == labels) return metric.counter.value;
-    }
-  }
-  return 0;
-}
-
 // A model that answers "Paris" and, asked the self-check question, replies with `check`.
 class SelfCheckTest : public ::testing::Test {
  protected:
@@ -91,8 +79,9 @@ class SelfCheckTest : public ::testing::Test {
   }
 
   double SelfChecks(const std::string& outcome) {
-    return Counter(registry_, "cascade_tier_self_checks_total",
-                   {{"tier", "small"}, {"model", "fake-model"}, {"outcome", outcome}});
+    return cascade::testing::MetricValue(
+        registry_, "cascade_tier_self_checks_total",
+        {{"tier", "small"}, {"model", "fake-model"}, {"outcome", outcome}});
   }
 
   absl::StatusOr<CompleteResponse> check;
@@ -172,7 +161,7 @@ TEST_F(SelfCheckTest, AFailedCheckKeepsTheAnswerAndIsCountedAndReported) {
   EXPECT_THAT(response->self_check().error(), HasSubstr("upstream down"));
   EXPECT_EQ(response->cost_pusd(), 12 * 100'000 + 1 * 400'000);
   EXPECT_EQ(SelfChecks("error"), 1);
-  EXPECT_EQ(SelfChecks("ok"), 0);
+  EXPECT_EQ(SelfChecks("ok"), -1);  // Never recorded.
 }
 
 TEST_F(SelfCheckTest, AReplyThatIsNoVerdictIsAnErrorButItsTokensArePaid) {

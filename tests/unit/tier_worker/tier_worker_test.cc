@@ -7,10 +7,12 @@
 
 #include "absl/synchronization/notification.h"
 #include "services/tier_worker/testing/fake_backend.h"
+#include "tests/support/metric_value.h"
 
 namespace cascade::tier_worker {
 namespace {
 
+using cascade::testing::MetricValue;
 using cascade::v1::CompleteRequest;
 using cascade::v1::CompleteResponse;
 using testing::FakeBackend;
@@ -22,25 +24,6 @@ CompleteRequest Hello() {
   message->set_role("user");
   message->set_content("hello");
   return request;
-}
-
-// The value of a counter or gauge series with exactly these labels; -1 when absent.
-double Value(prometheus::Registry& registry, const std::string& name,
-             const std::map<std::string, std::string>& labels) {
-  for (const auto& family : registry.Collect()) {
-    if (family.name != name) continue;
-    for (const auto& metric : family.metric) {
-      std::map<std::string, std::string> have;
-      for (const auto& label : metric.label) have[label.name] = label.value;
-      if (have != labels) continue;
-      if (family.type == prometheus::MetricType::Counter) return metric.counter.value;
-      if (family.type == prometheus::MetricType::Gauge) return metric.gauge.value;
-      if (family.type == prometheus::MetricType::Histogram) {
-        return static_cast<double>(metric.histogram.sample_count);
-      }
-    }
-  }
-  return -1;
 }
 
 CallContext RequestContext(const std::string& id) {
@@ -96,12 +79,12 @@ TEST_F(TierWorkerTest, PricesTheAnswerAndRecordsMetrics) {
     labels[name] = value;
     return labels;
   };
-  EXPECT_EQ(Value(registry_, "cascade_tier_requests_total", with("outcome", "ok")), 1);
-  EXPECT_EQ(Value(registry_, "cascade_tier_tokens_total", with("direction", "input")), 1000);
-  EXPECT_EQ(Value(registry_, "cascade_tier_tokens_total", with("direction", "output")), 200);
-  EXPECT_DOUBLE_EQ(Value(registry_, "cascade_tier_cost_usd_total", series), 0.00027);
-  EXPECT_EQ(Value(registry_, "cascade_tier_upstream_duration_seconds", series), 1);
-  EXPECT_EQ(Value(registry_, "cascade_tier_in_flight", series), 0);
+  EXPECT_EQ(MetricValue(registry_, "cascade_tier_requests_total", with("outcome", "ok")), 1);
+  EXPECT_EQ(MetricValue(registry_, "cascade_tier_tokens_total", with("direction", "input")), 1000);
+  EXPECT_EQ(MetricValue(registry_, "cascade_tier_tokens_total", with("direction", "output")), 200);
+  EXPECT_DOUBLE_EQ(MetricValue(registry_, "cascade_tier_cost_usd_total", series), 0.00027);
+  EXPECT_EQ(MetricValue(registry_, "cascade_tier_upstream_duration_seconds", series), 1);
+  EXPECT_EQ(MetricValue(registry_, "cascade_tier_in_flight", series), 0);
 }
 
 TEST_F(TierWorkerTest, InvalidRequestNeverReachesTheBackend) {
@@ -109,9 +92,10 @@ TEST_F(TierWorkerTest, InvalidRequestNeverReachesTheBackend) {
   auto response = worker.Complete(CompleteRequest(), CallContext{});
   EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(backend_->calls(), 0);
-  EXPECT_EQ(Value(registry_, "cascade_tier_requests_total",
+  EXPECT_EQ(
+      MetricValue(registry_, "cascade_tier_requests_total",
                   {{"tier", "small"}, {"model", "fake-model"}, {"outcome", "invalid_argument"}}),
-            1);
+      1);
 }
 
 TEST_F(TierWorkerTest, OverMaxConcurrencyIsResourceExhausted) {
@@ -126,8 +110,9 @@ TEST_F(TierWorkerTest, OverMaxConcurrencyIsResourceExhausted) {
   };
   std::thread first([&worker] { EXPECT_TRUE(worker.Complete(Hello(), CallContext{}).ok()); });
   entered.WaitForNotification();
-  EXPECT_EQ(
-      Value(registry_, "cascade_tier_in_flight", {{"tier", "small"}, {"model", "fake-model"}}), 1);
+  EXPECT_EQ(MetricValue(registry_, "cascade_tier_in_flight",
+                        {{"tier", "small"}, {"model", "fake-model"}}),
+            1);
   auto second = worker.Complete(Hello(), CallContext{});
   EXPECT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(second.status().message(), HasSubstr("max_concurrency"));
@@ -147,8 +132,8 @@ TEST_F(TierWorkerTest, BackendErrorsPassThroughAndRetriesAreCounted) {
   };
   auto response = worker.Complete(Hello(), CallContext{});
   EXPECT_EQ(response.status().code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(Value(registry_, "cascade_tier_retries_total",
-                  {{"tier", "small"}, {"model", "fake-model"}, {"reason", "rate_limited"}}),
+  EXPECT_EQ(MetricValue(registry_, "cascade_tier_retries_total",
+                        {{"tier", "small"}, {"model", "fake-model"}, {"reason", "rate_limited"}}),
             1);
 }
 
