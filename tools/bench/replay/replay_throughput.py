@@ -9,7 +9,7 @@ orchestrators in the same run: without a decision log (the baseline), with one, 
 one that includes prompts and answers. Prints requests/s and latency p50/p99 per row.
 
   tools/bench/replay/replay_throughput.py [--outcomes FILE] [--records N] [--repeat R]
-      [--concurrency 1,8] [--min-logprob -0.5] [--bin-dir build/release/bin]
+      [--concurrency 1,8] [--min-logprob -0.5] [--bin-dir build/bin]
 
 Without --outcomes it writes N synthetic three-model records (answer-token logprobs).
 """
@@ -62,7 +62,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--concurrency", default="1,8")
     parser.add_argument("--min-logprob", type=float, default=-0.5)
-    parser.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "release", "bin"))
+    parser.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "bin"))
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="cascade-replay-bench-") as scratch:
