@@ -45,7 +45,21 @@ cascade_library(cascadectl_outcomes_commands
   DEPS cascadectl_args cascade_outcomes nlohmann_json::nlohmann_json absl::strings
        absl::str_format)
 
+# Cascade policies on recorded outcomes: evaluated through the orchestrator's own cascade,
+# in-process (tools/policy).
+cascade_library(cascade_policy_tools
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/policy/outcomes_tier_client.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/policy/policy_evaluation.cc
+  DEPS cascade_orchestrator_lib cascade_outcomes cascade_concurrency absl::status absl::statusor
+       absl::strings)
+
+cascade_library(cascadectl_policy_commands
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/policy_command.cc
+  DEPS cascadectl_args cascade_policy_tools cascade_config cascade_log nlohmann_json::nlohmann_json
+       absl::strings absl::str_format)
+
 cascade_binary(cascadectl
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/main.cc
-  DEPS cascadectl_commands cascadectl_cascade_commands cascadectl_outcomes_commands)
+  DEPS cascadectl_commands cascadectl_cascade_commands cascadectl_outcomes_commands
+       cascadectl_policy_commands)
 target_link_libraries(cascadectl PRIVATE cascadectl_judge_commands)

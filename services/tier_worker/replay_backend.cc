@@ -31,16 +31,6 @@ std::vector<CompleteChunk> Deltas(const outcomes::ModelOutcome& outcome, bool wi
   return deltas;
 }
 
-std::string Describe(const cascade::v1::CompleteRequest& request) {
-  std::string last_user;
-  for (const auto& message : request.messages()) {
-    if (message.role() == "user") last_user = message.content();
-  }
-  if (last_user.size() > 80) last_user = absl::StrCat(last_user.substr(0, 77), "...");
-  return absl::StrCat(request.messages_size(), " message(s), the last user message \"", last_user,
-                      "\"");
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ReplayBackend>> ReplayBackend::Load(ReplayBackendOptions options) {
@@ -55,51 +45,38 @@ absl::StatusOr<std::unique_ptr<ReplayBackend>> ReplayBackend::Load(ReplayBackend
     return absl::FailedPreconditionError(
         absl::StrCat("replay.outcomes: ", records.status().message()));
   }
-  absl::flat_hash_map<std::string, outcomes::ModelOutcome> by_messages;
-  bool has_logprobs = false;
-  for (auto& record : *records) {
-    const outcomes::ModelOutcome* outcome = record.Find(options.model);
-    if (outcome == nullptr) continue;
-    has_logprobs |= !outcome->logprobs.empty();
-    // The first record of a conversation answers it (a file may hold a query twice).
-    by_messages.emplace(outcomes::MessagesKey(record.messages), *outcome);
+  auto answers = outcomes::RecordedAnswers::FromRecords(*records, options.model);
+  if (!answers.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("replay.model: ", answers.status().message(), " in ", options.outcomes_path));
   }
-  if (by_messages.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("replay.model '", options.model,
-                                                      "' answered none of the ", records->size(),
-                                                      " queries in ", options.outcomes_path));
-  }
-  BackendInfo info{"replay", options.model, has_logprobs};
+  BackendInfo info{"replay", options.model, answers->has_logprobs()};
   return std::unique_ptr<ReplayBackend>(
-      new ReplayBackend(std::move(options), std::move(info), std::move(by_messages)));
+      new ReplayBackend(std::move(options), std::move(info), *std::move(answers)));
 }
 
 absl::StatusOr<const outcomes::ModelOutcome*> ReplayBackend::Find(
     const cascade::v1::CompleteRequest& request) const {
-  const std::vector<cascade::v1::ChatMessage> messages(request.messages().begin(),
-                                                       request.messages().end());
-  auto it = by_messages_.find(outcomes::MessagesKey(messages));
-  if (it == by_messages_.end()) {
+  const outcomes::ModelOutcome* outcome = answers_.Find(request.messages());
+  if (outcome == nullptr) {
     return absl::NotFoundError(absl::StrCat("no recorded answer of '", options_.model, "' in ",
-                                            options_.outcomes_path, " for ", Describe(request)));
+                                            options_.outcomes_path, " for ",
+                                            outcomes::DescribeConversation(request.messages())));
   }
-  return &it->second;
+  return outcome;
 }
 
 absl::StatusOr<cascade::v1::SelfCheck> ReplayBackend::RecordedSelfCheck(
     const cascade::v1::CompleteRequest& request) {
   auto outcome = Find(request);
   if (!outcome.ok()) return outcome.status();
-  if (!(*outcome)->self_check.has_value()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the recorded answer of '", options_.model, "' in ", options_.outcomes_path,
-                     " has no self_check for ", Describe(request)));
+  std::optional<cascade::v1::SelfCheck> check = outcomes::RecordedSelfCheck(**outcome);
+  if (!check) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the recorded answer of '", options_.model, "' in ", options_.outcomes_path,
+        " has no self_check for ", outcomes::DescribeConversation(request.messages())));
   }
-  cascade::v1::SelfCheck check;
-  check.set_p_yes((*outcome)->self_check->p_yes);
-  check.set_source("recorded");
-  *check.mutable_usage() = (*outcome)->self_check->usage;
-  return check;
+  return *check;
 }
 
 absl::StatusOr<CompleteResponse> ReplayBackend::Complete(
@@ -116,16 +93,7 @@ absl::StatusOr<CompleteResponse> ReplayBackend::Complete(
       if (!sink->OnDelta(delta)) return absl::CancelledError("the caller went away");
     }
   }
-  CompleteResponse response;
-  response.set_text(outcome.answer);
-  response.set_finish_reason(cascade::v1::FINISH_REASON_STOP);
-  if (with_logprobs) {
-    for (const auto& token : outcome.logprobs) *response.add_logprobs() = token;
-  }
-  *response.mutable_usage() = outcome.usage;
-  response.set_usage_estimated(outcome.usage_estimated);
-  response.set_upstream_model(options_.model);
-  return response;
+  return outcomes::RecordedResponse(outcome, options_.model, with_logprobs);
 }
 
 }  // namespace cascade::tier_worker

@@ -10,9 +10,8 @@
 #include <memory>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "common/outcomes/outcomes.h"
+#include "common/outcomes/recorded_answers.h"
 #include "services/tier_worker/backend.h"
 
 namespace cascade::tier_worker {
@@ -39,14 +38,12 @@ class ReplayBackend final : public Backend {
   absl::StatusOr<cascade::v1::SelfCheck> RecordedSelfCheck(
       const cascade::v1::CompleteRequest& request) override;
 
-  size_t records() const { return by_messages_.size(); }
+  // How many conversations the model's answers cover.
+  size_t conversations() const { return answers_.size(); }
 
  private:
-  ReplayBackend(ReplayBackendOptions options, BackendInfo info,
-                absl::flat_hash_map<std::string, outcomes::ModelOutcome> by_messages)
-      : options_(std::move(options)),
-        info_(std::move(info)),
-        by_messages_(std::move(by_messages)) {}
+  ReplayBackend(ReplayBackendOptions options, BackendInfo info, outcomes::RecordedAnswers answers)
+      : options_(std::move(options)), info_(std::move(info)), answers_(std::move(answers)) {}
 
   // The request's record, or NOT_FOUND naming what was looked up.
   absl::StatusOr<const outcomes::ModelOutcome*> Find(
@@ -54,8 +51,7 @@ class ReplayBackend final : public Backend {
 
   ReplayBackendOptions options_;
   BackendInfo info_;
-  // The model's outcome by the request's messages (outcomes::MessagesKey).
-  absl::flat_hash_map<std::string, outcomes::ModelOutcome> by_messages_;
+  outcomes::RecordedAnswers answers_;
 };
 
 }  // namespace cascade::tier_worker

@@ -18,6 +18,7 @@
 #include "tools/cascadectl/judge_calibrate_command.h"
 #include "tools/cascadectl/log_command.h"
 #include "tools/cascadectl/outcomes_command.h"
+#include "tools/cascadectl/policy_command.h"
 #include "tools/cascadectl/router_client_commands.h"
 #include "tools/cascadectl/routes_fit_command.h"
 
@@ -46,6 +47,9 @@ commands:
                                recorded answers of models, per model: accuracy, signals,
                                tokens and cost
   log to-outcomes LOG.jsonl    the orchestrator's decision log as an outcomes file
+  policy eval --outcomes F --prices P --policy POLICY.yaml
+                               what a cascade policy does on recorded queries: quality
+                               against the top model alone, cost, share per tier
 
 `cascadectl COMMAND --help` describes a command's options. --json prints JSON.
 Exit codes: 0 success, 1 the command failed, 2 a usage error.
@@ -75,6 +79,7 @@ int main(int argc, char** argv) {
   if (args[0] == "cost") return cascade::cli::RunCost(rest_of_args, std::cout, std::cerr);
   if (args[0] == "outcomes") return cascade::cli::RunOutcomes(rest_of_args, std::cout, std::cerr);
   if (args[0] == "log") return cascade::cli::RunLog(rest_of_args, std::cout, std::cerr);
+  if (args[0] == "policy") return cascade::cli::RunPolicy(rest_of_args, std::cout, std::cerr);
   if (args[0] == "judge") {
     if (args.size() < 2 || args[1] != "calibrate") {
       return UsageError("'judge' needs a subcommand: calibrate");

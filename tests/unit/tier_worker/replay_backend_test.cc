@@ -54,7 +54,7 @@ std::unique_ptr<ReplayBackend> Load(const std::string& model) {
 
 TEST(ReplayBackendTest, AnswersAsTheRecordedModelDid) {
   auto tiny = Load("tiny");
-  EXPECT_EQ(tiny->records(), 3u);
+  EXPECT_EQ(tiny->conversations(), 3u);
   EXPECT_EQ(tiny->info().backend, "replay");
   EXPECT_EQ(tiny->info().model, "tiny");
   EXPECT_TRUE(tiny->info().supports_logprobs);
