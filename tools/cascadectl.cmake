@@ -45,13 +45,16 @@ cascade_library(cascadectl_outcomes_commands
   DEPS cascadectl_args cascade_outcomes nlohmann_json::nlohmann_json absl::strings
        absl::str_format)
 
-# Cascade policies on recorded outcomes: evaluated through the orchestrator's own cascade,
-# in-process (tools/policy).
+# Cascade policies on recorded outcomes (tools/policy): fitted to a quality target with a
+# guarantee, and evaluated through the orchestrator's own cascade, in-process.
 cascade_library(cascade_policy_tools
-  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/policy/outcomes_tier_client.cc
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/policy/drop_bound.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/policy/outcomes_tier_client.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/policy_evaluation.cc
-  DEPS cascade_orchestrator_lib cascade_outcomes cascade_concurrency absl::status absl::statusor
-       absl::strings)
+          ${CMAKE_CURRENT_SOURCE_DIR}/policy/policy_fitter.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/policy/query_table.cc
+  DEPS cascade_orchestrator_lib cascade_judge_lib cascade_outcomes cascade_concurrency
+       absl::status absl::statusor absl::strings absl::span)
 
 cascade_library(cascadectl_policy_commands
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/policy_command.cc

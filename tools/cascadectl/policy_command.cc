@@ -1,7 +1,10 @@
 #include "tools/cascadectl/policy_command.h"
 
+#include <fstream>
 #include <map>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/config/config_loader.h"
@@ -11,6 +14,7 @@
 #include "nlohmann/json.hpp"
 #include "tools/cascadectl/command_args.h"
 #include "tools/policy/policy_evaluation.h"
+#include "tools/policy/policy_fitter.h"
 
 namespace cascade::cli {
 namespace {
@@ -96,20 +100,181 @@ int RunEval(const CommandArgs& args, std::ostream& out, std::ostream& err) {
   return evaluation->errors.empty() ? 0 : 1;
 }
 
+absl::StatusOr<double> NumberFlag(const CommandArgs& args, const std::string& name,
+                                  double fallback) {
+  std::optional<std::string> text = args.Value(name);
+  if (!text) return fallback;
+  double value = 0;
+  if (!absl::SimpleAtod(*text, &value)) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " '", *text, "' is not a number"));
+  }
+  return value;
+}
+
+std::string Ladder(const policy::QueryTable& table, const policy::Candidate& candidate) {
+  std::string ladder;
+  for (int model : candidate.ladder) {
+    absl::StrAppend(&ladder, ladder.empty() ? "" : " > ", table.models[model]);
+  }
+  return ladder;
+}
+
+// The policy as YAML a person can read (and the orchestrator's config loader takes).
+std::string PolicyYaml(const v1::CascadePolicyConfig& policy, const std::string& comment) {
+  std::string yaml = absl::StrCat(comment, "name: ", policy.name(), "\ntiers:\n");
+  for (const v1::PolicyTierConfig& tier : policy.tiers()) {
+    absl::StrAppend(&yaml, "  - tier: \"", tier.tier(), "\"\n");
+    if (tier.accept().has_logprob()) {
+      absl::StrAppend(&yaml,
+                      "    accept: {logprob: {aggregate: ", tier.accept().logprob().aggregate(),
+                      ", min: ", absl::StrFormat("%.6f", tier.accept().logprob().min()), "}}\n");
+    } else if (tier.accept().has_self_check()) {
+      absl::StrAppend(&yaml, "    accept: {self_check: {min: ",
+                      absl::StrFormat("%.6f", tier.accept().self_check().min()), "}}\n");
+    }
+  }
+  return yaml;
+}
+
+nlohmann::json FiguresJson(const policy::CandidateFigures& figures) {
+  return {{"drop", figures.drop},
+          {"cost_ratio", figures.cost_ratio},
+          {"final_share", figures.final_share}};
+}
+
+nlohmann::json CandidateJson(const policy::QueryTable& table, const policy::Candidate& c) {
+  nlohmann::json ladder = nlohmann::json::array();
+  for (int model : c.ladder) ladder.push_back(table.models[model]);
+  nlohmann::json out = {{"ladder", ladder},
+                        {"signal", std::string(policy::SignalName(c.kind))},
+                        {"target", c.target},
+                        {"raw_thresholds", c.raw_thresholds},
+                        {"selection", FiguresJson(c.selection)},
+                        {"certification", FiguresJson(c.certification)},
+                        {"training", FiguresJson(c.training)},
+                        {"drop_upper_bound", c.drop_upper_bound},
+                        {"certified", c.certified}};
+  if (c.p_value) out["p_value"] = *c.p_value;
+  return out;
+}
+
+void PrintFit(const policy::QueryTable& table, const policy::FitResult& fit,
+              const policy::FitOptions& options, std::ostream& out) {
+  out << absl::StrFormat(
+      "%d queries (%d skipped): %d select, %d certify; target: drop <= %.4f with confidence "
+      "%.2f\n",
+      table.rows.size(), table.skipped, fit.selection_queries, fit.certification_queries,
+      options.max_quality_drop, options.confidence);
+  out << absl::StrFormat("%-44s %-13s %6s %10s %10s %10s %9s %8s %10s %10s\n", "LADDER", "SIGNAL",
+                         "P>=", "SEL DROP", "SEL COST", "CERT DROP", "DROP UCB", "P-VALUE",
+                         "TRAIN DROP", "TRAIN COST");
+  for (const policy::Candidate& c : fit.sequence) {
+    out << absl::StrFormat("%-44s %-13s %6.3f %+10.4f %10.3f %+10.4f %+9.4f %8s %+10.4f %10.3f%s\n",
+                           Ladder(table, c), policy::SignalName(c.kind), c.target, c.selection.drop,
+                           c.selection.cost_ratio, c.certification.drop, c.drop_upper_bound,
+                           c.p_value ? absl::StrFormat("%.4f", *c.p_value) : "-", c.training.drop,
+                           c.training.cost_ratio, c.certified ? "  certified" : "");
+  }
+  if (fit.chosen) {
+    const policy::Candidate& c = fit.sequence[*fit.chosen];
+    out << absl::StrFormat(
+        "chosen: %s on %s, P(correct) >= %.3f: training drop %+.4f at %.3f of the top model's "
+        "cost; drop <= %.4f with confidence %.2f\n",
+        Ladder(table, c), policy::SignalName(c.kind), c.target, c.training.drop,
+        c.training.cost_ratio, options.max_quality_drop, options.confidence);
+  } else {
+    out << absl::StrFormat(
+        "chosen: the top model (%s) alone. No cheaper policy could be shown to stay within a "
+        "drop of %.4f with confidence %.2f on these %d queries\n",
+        table.models.back(), options.max_quality_drop, options.confidence, table.rows.size());
+  }
+}
+
+int RunFit(const CommandArgs& args, std::ostream& out, std::ostream& err) {
+  for (const char* flag : {"outcomes", "prices", "max-quality-drop", "out"}) {
+    if (!args.Value(flag)) return UsageError(err, absl::StrCat("--", flag, " is required"));
+  }
+  policy::FitOptions options;
+  auto drop = NumberFlag(args, "max-quality-drop", 0);
+  if (!drop.ok()) return UsageError(err, drop.status().message());
+  options.max_quality_drop = *drop;
+  auto confidence = NumberFlag(args, "confidence", options.confidence);
+  if (!confidence.ok()) return UsageError(err, confidence.status().message());
+  options.confidence = *confidence;
+  auto seed = NumberFlag(args, "seed", 1);
+  if (!seed.ok() || *seed < 0) return UsageError(err, "--seed must be a number >= 0");
+  options.seed = static_cast<uint64_t>(*seed);
+  options.name = args.ValueOr("name", "fitted");
+
+  auto records = outcomes::ReadOutcomesFile(*args.Value("outcomes"));
+  if (!records.ok()) return Failed(err, records.status().message());
+  auto prices = outcomes::ReadPricesFile(*args.Value("prices"));
+  if (!prices.ok()) return Failed(err, prices.status().message());
+  std::vector<std::string> models;
+  if (std::optional<std::string> tiers = args.Value("tiers")) {
+    models = absl::StrSplit(*tiers, ',', absl::SkipEmpty());
+  } else {
+    for (const auto& record : *records) {
+      for (const auto& [model, outcome] : record.models) {
+        if (std::find(models.begin(), models.end(), model) == models.end()) models.push_back(model);
+      }
+    }
+  }
+  auto table = policy::BuildQueryTable(*records, *prices, models);
+  if (!table.ok()) return Failed(err, table.status().message());
+  auto fit = policy::FitPolicy(*table, options);
+  if (!fit.ok()) return Failed(err, fit.status().message());
+
+  const std::string comment = absl::StrFormat(
+      "# Fitted by cascadectl policy fit on %s (%d queries): mean quality drop against %s alone\n"
+      "# <= %.4f with confidence %.2f on queries drawn like those. docs/policy.md\n",
+      *args.Value("outcomes"), table->rows.size(), table->models.back(), options.max_quality_drop,
+      options.confidence);
+  std::ofstream file(*args.Value("out"));
+  file << PolicyYaml(fit->policy, comment);
+  if (!file) return Failed(err, absl::StrCat("cannot write ", *args.Value("out")));
+  if (args.Has("json")) {
+    nlohmann::json sequence = nlohmann::json::array();
+    for (const policy::Candidate& c : fit->sequence) sequence.push_back(CandidateJson(*table, c));
+    out << nlohmann::json{{"queries", table->rows.size()},
+                          {"skipped", table->skipped},
+                          {"selection_queries", fit->selection_queries},
+                          {"certification_queries", fit->certification_queries},
+                          {"max_quality_drop", options.max_quality_drop},
+                          {"confidence", options.confidence},
+                          {"sequence", sequence},
+                          {"chosen", fit->chosen ? nlohmann::json(*fit->chosen) : nlohmann::json()},
+                          {"top_model", table->models.back()},
+                          {"policy_file", *args.Value("out")}}
+               .dump(2)
+        << "\n";
+  } else {
+    PrintFit(*table, *fit, options, out);
+    out << "wrote " << *args.Value("out") << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunPolicy(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
   absl::StatusOr<CommandArgs> args =
-      CommandArgs::Parse(raw_args, {"outcomes", "prices", "policy", "tier-name"}, {"json", "help"});
+      CommandArgs::Parse(raw_args,
+                         {"outcomes", "prices", "policy", "tier-name", "max-quality-drop",
+                          "confidence", "tiers", "name", "seed", "out"},
+                         {"json", "help"});
   if (!args.ok()) return UsageError(err, args.status().message());
   if (args->Has("help")) {
     out << kPolicyUsage;
     return 0;
   }
-  if (args->positionals().size() != 1 || args->positionals()[0] != "eval") {
-    return UsageError(err, "give a subcommand: eval");
+  if (args->positionals().size() == 1 && args->positionals()[0] == "fit") {
+    return RunFit(*args, out, err);
   }
-  return RunEval(*args, out, err);
+  if (args->positionals().size() == 1 && args->positionals()[0] == "eval") {
+    return RunEval(*args, out, err);
+  }
+  return UsageError(err, "give a subcommand: fit or eval");
 }
 
 }  // namespace cascade::cli

@@ -1,8 +1,8 @@
 #pragma once
 
-// cascadectl policy eval: what a cascade policy would have done on recorded queries
-// (tools/policy/policy_evaluation.h): its quality and the top model's alone, its cost
-// against the top model alone, and the share answered at each tier.
+// cascadectl policy fit and eval: a cascade policy fitted on recorded queries to a quality
+// target with a guarantee (tools/policy/policy_fitter.h), and what a policy would have done
+// on recorded queries (tools/policy/policy_evaluation.h).
 
 #include <ostream>
 #include <string>
@@ -11,8 +11,20 @@
 namespace cascade::cli {
 
 inline constexpr char kPolicyUsage[] =
-    R"(usage: cascadectl policy eval --outcomes FILE.jsonl --prices PRICES.yaml
+    R"(usage: cascadectl policy fit --outcomes TRAIN.jsonl --prices PRICES.yaml
+                             --max-quality-drop D [--confidence 0.9] [--tiers M1,M2,...,TOP]
+                             [--name NAME] [--seed N] --out POLICY.yaml [--json]
+       cascadectl policy eval --outcomes FILE.jsonl --prices PRICES.yaml
                               --policy POLICY.yaml [--tier-name MODEL=TIER ...] [--json]
+
+fit: the cheapest cascade policy whose mean quality drop against the top model alone is at
+most D with the stated confidence on queries drawn like the training ones (docs/policy.md):
+ladders ending at the top model (the last of --tiers, default every model of the file in
+its order), one signal per ladder (logprob mean or min, or the self-check), a threshold on
+the calibrated probability that an answer is right. Half the queries select the
+candidates, the other half certify them, one after the other from the dearest; the cheapest
+certified one is written to POLICY.yaml (one entry of the orchestrator's `policies:`), or
+the top model alone when none is. Prints every candidate tested with its figures.
 
 Runs every record of an outcomes file through the orchestrator's own cascade, in-process,
 with tiers that answer as the recorded models did (docs/outcomes.md), under the policy in

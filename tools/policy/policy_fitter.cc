@@ -1,0 +1,236 @@
+#include "tools/policy/policy_fitter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "services/judge/lib/calibration.h"
+#include "tools/policy/drop_bound.h"
+
+namespace cascade::policy {
+namespace {
+
+constexpr int kMinQueries = 20;
+
+// The calibration's input: raw logprob aggregates as they are, P(yes) as log-odds (so a
+// logistic map of it can be any monotone S-curve).
+double CalibrationInput(SignalKind kind, double raw) {
+  if (kind != SignalKind::kSelfCheck) return raw;
+  const double p = std::clamp(raw, 1e-6, 1 - 1e-6);
+  return std::log(p / (1 - p));
+}
+
+double RawFromInput(SignalKind kind, double input) {
+  if (kind != SignalKind::kSelfCheck) return input;
+  return 1 / (1 + std::exp(-input));
+}
+
+// A logistic map per model of P(correct) from one signal, fitted on `rows`; nullopt when
+// the signal does not rank answers (no slope up, or one class only).
+std::optional<judge::LogisticMap> Calibrate(const QueryTable& table, int model, SignalKind kind,
+                                            const std::vector<int>& rows) {
+  std::vector<double> inputs;
+  std::vector<int> labels;
+  for (int row : rows) {
+    const ModelAnswer& answer = table.rows[row][model];
+    if (!answer.signal(kind)) continue;
+    inputs.push_back(CalibrationInput(kind, *answer.signal(kind)));
+    labels.push_back(answer.quality >= 0.5 ? 1 : 0);
+  }
+  auto map = judge::FitLogisticMap(inputs, labels);
+  if (!map.ok() || !(map->slope > 1e-9)) return std::nullopt;
+  return *map;
+}
+
+// The raw threshold at which the calibrated probability reaches `target`; nullopt when no
+// raw value reaches it (a logprob aggregate above 0).
+std::optional<double> RawThreshold(const judge::LogisticMap& map, SignalKind kind, double target) {
+  const double input = (std::log(target / (1 - target)) - map.intercept) / map.slope;
+  const double raw = RawFromInput(kind, input);
+  if (kind != SignalKind::kSelfCheck && raw > 0) return std::nullopt;
+  return raw;
+}
+
+// Every subset of the cheaper models, in ladder order, each followed by the top model.
+std::vector<std::vector<int>> Ladders(int models) {
+  std::vector<std::vector<int>> ladders;
+  const int cheaper = models - 1;
+  for (uint32_t mask = 0; mask < (1u << cheaper); ++mask) {
+    std::vector<int> ladder;
+    for (int m = 0; m < cheaper; ++m) {
+      if (mask & (1u << m)) ladder.push_back(m);
+    }
+    ladder.push_back(cheaper);
+    ladders.push_back(std::move(ladder));
+  }
+  return ladders;
+}
+
+// The candidates the selection queries give: per ladder, signal kind and target.
+std::vector<Candidate> Candidates(const QueryTable& table, const FitOptions& options,
+                                  const std::vector<int>& selection) {
+  std::vector<Candidate> candidates;
+  for (const std::vector<int>& ladder : Ladders(static_cast<int>(table.models.size()))) {
+    // The top model alone needs no test: its drop is 0 by definition. It is the fallback.
+    if (ladder.size() == 1) continue;
+    for (int k = 0; k < kSignalKinds; ++k) {
+      const auto kind = static_cast<SignalKind>(k);
+      std::vector<judge::LogisticMap> maps;
+      for (size_t t = 0; t + 1 < ladder.size(); ++t) {
+        if (!table.Carries(ladder[t], kind)) break;
+        auto map = Calibrate(table, ladder[t], kind, selection);
+        if (!map) break;
+        maps.push_back(*map);
+      }
+      if (maps.size() + 1 != ladder.size()) continue;
+      for (double target : options.targets) {
+        Candidate candidate;
+        candidate.ladder = ladder;
+        candidate.kind = kind;
+        candidate.target = target;
+        bool reachable = true;
+        for (const judge::LogisticMap& map : maps) {
+          auto raw = RawThreshold(map, kind, target);
+          reachable = reachable && raw.has_value();
+          if (raw) candidate.raw_thresholds.push_back(*raw);
+        }
+        if (!reachable) continue;
+        candidate.selection = Simulate(table, candidate, selection);
+        candidates.push_back(std::move(candidate));
+      }
+    }
+  }
+  return candidates;
+}
+
+// The selection frontier: no other candidate is both cheaper and lower in drop, and each
+// is cheaper than the top model alone. Dearest first.
+std::vector<Candidate> Frontier(std::vector<Candidate> candidates, double max_drop) {
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.selection.cost_ratio != b.selection.cost_ratio) {
+      return a.selection.cost_ratio < b.selection.cost_ratio;
+    }
+    return a.selection.drop < b.selection.drop;
+  });
+  std::vector<Candidate> frontier;
+  double lowest_drop = 2;
+  for (Candidate& candidate : candidates) {
+    if (candidate.selection.cost_ratio >= 1) break;
+    if (candidate.selection.drop < lowest_drop - 1e-12) {
+      lowest_drop = candidate.selection.drop;
+      // Past the target on the selection queries, a candidate is not worth a test.
+      if (candidate.selection.drop <= max_drop) frontier.push_back(std::move(candidate));
+    }
+  }
+  std::reverse(frontier.begin(), frontier.end());
+  return frontier;
+}
+
+}  // namespace
+
+CandidateFigures Simulate(const QueryTable& table, const Candidate& candidate,
+                          const std::vector<int>& rows, std::vector<double>* drops) {
+  CandidateFigures figures;
+  figures.final_share.assign(candidate.ladder.size(), 0);
+  const int top = static_cast<int>(table.models.size()) - 1;
+  int64_t cost = 0;
+  int64_t top_cost = 0;
+  double drop_sum = 0;
+  for (int row : rows) {
+    const std::vector<ModelAnswer>& answers = table.rows[row];
+    size_t tier = 0;
+    for (; tier < candidate.ladder.size(); ++tier) {
+      const ModelAnswer& answer = answers[candidate.ladder[tier]];
+      cost += answer.cost_pusd;
+      if (tier + 1 == candidate.ladder.size()) break;  // The top tier always accepts.
+      if (candidate.kind == SignalKind::kSelfCheck) cost += answer.self_check_cost_pusd;
+      const std::optional<double>& signal = answer.signal(candidate.kind);
+      // As the orchestrator: the rule passes at or above its minimum; no signal, no pass.
+      if (signal && *signal >= candidate.raw_thresholds[tier]) break;
+    }
+    figures.final_share[tier] += 1;
+    top_cost += answers[top].cost_pusd;
+    const double drop = answers[top].quality - answers[candidate.ladder[tier]].quality;
+    drop_sum += drop;
+    if (drops != nullptr) drops->push_back(drop);
+  }
+  if (!rows.empty()) {
+    figures.drop = drop_sum / static_cast<double>(rows.size());
+    for (double& share : figures.final_share) share /= static_cast<double>(rows.size());
+  }
+  figures.cost_ratio = top_cost > 0 ? static_cast<double>(cost) / static_cast<double>(top_cost) : 0;
+  return figures;
+}
+
+v1::CascadePolicyConfig PolicyOf(const QueryTable& table, const Candidate& candidate,
+                                 const std::string& name) {
+  v1::CascadePolicyConfig policy;
+  policy.set_name(name);
+  for (size_t tier = 0; tier < candidate.ladder.size(); ++tier) {
+    v1::PolicyTierConfig* config = policy.add_tiers();
+    config->set_tier(table.models[candidate.ladder[tier]]);
+    if (tier + 1 == candidate.ladder.size()) break;
+    const double threshold = candidate.raw_thresholds[tier];
+    if (candidate.kind == SignalKind::kSelfCheck) {
+      config->mutable_accept()->mutable_self_check()->set_min(threshold);
+    } else {
+      auto* logprob = config->mutable_accept()->mutable_logprob();
+      logprob->set_aggregate(candidate.kind == SignalKind::kLogprobMean ? "mean" : "min");
+      logprob->set_min(threshold);
+    }
+  }
+  return policy;
+}
+
+absl::StatusOr<FitResult> FitPolicy(const QueryTable& table, const FitOptions& options) {
+  if (!(options.max_quality_drop >= 0 && options.max_quality_drop < 1)) {
+    return absl::InvalidArgumentError("the maximum quality drop must be in [0, 1)");
+  }
+  if (!(options.confidence > 0 && options.confidence < 1)) {
+    return absl::InvalidArgumentError("the confidence must be in (0, 1)");
+  }
+  if (!(options.selection_share > 0 && options.selection_share < 1)) {
+    return absl::InvalidArgumentError("the selection share must be in (0, 1)");
+  }
+  if (static_cast<int>(table.rows.size()) < kMinQueries) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "only ", table.rows.size(), " usable queries: a fit needs at least ", kMinQueries));
+  }
+  std::vector<int> order(table.rows.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(options.seed));
+  const size_t selected = static_cast<size_t>(options.selection_share * order.size());
+  const std::vector<int> selection(order.begin(), order.begin() + selected);
+  const std::vector<int> certification(order.begin() + selected, order.end());
+
+  FitResult result;
+  result.selection_queries = static_cast<int>(selection.size());
+  result.certification_queries = static_cast<int>(certification.size());
+  result.top_alone.ladder = {static_cast<int>(table.models.size()) - 1};
+  result.top_alone.training = Simulate(table, result.top_alone, order);
+  result.top_alone.certified = true;
+  result.top_alone.drop_upper_bound = 0;
+
+  const double delta = 1 - options.confidence;
+  result.sequence = Frontier(Candidates(table, options, selection), options.max_quality_drop);
+  bool testing = true;
+  for (size_t i = 0; i < result.sequence.size(); ++i) {
+    Candidate& candidate = result.sequence[i];
+    candidate.training = Simulate(table, candidate, order);
+    std::vector<double> drops;
+    candidate.certification = Simulate(table, candidate, certification, &drops);
+    candidate.drop_upper_bound = DropUpperBound(drops, delta);
+    if (!testing) continue;
+    candidate.p_value = DropPValue(drops, options.max_quality_drop, delta);
+    candidate.certified = *candidate.p_value <= delta;
+    testing = candidate.certified;
+    if (candidate.certified) result.chosen = i;
+  }
+  result.policy = PolicyOf(
+      table, result.chosen ? result.sequence[*result.chosen] : result.top_alone, options.name);
+  return result;
+}
+
+}  // namespace cascade::policy

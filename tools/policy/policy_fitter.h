@@ -1,0 +1,88 @@
+#pragma once
+
+// Fits a cascade policy to a quality target with a guarantee that holds on fresh queries
+// (docs/policy.md). Candidates: every ladder that ends at the top model (any subset of the
+// cheaper models, in order), one signal kind for all of its cheaper tiers, and a threshold
+// on the calibrated probability that an answer is right, common to those tiers (the
+// calibration, a logistic map per model and signal, turns it into each tier's raw
+// threshold). The training queries are split at random, once:
+//
+//  - selection: calibrations are fitted and every candidate is simulated; the candidates
+//    on the cost/drop frontier, from the dearest to the cheapest, form one sequence;
+//  - certification: along that sequence, each candidate's mean quality drop against the
+//    top model alone is tested against the target (drop_bound.h) at level 1 - confidence,
+//    stopping at the first that fails (fixed-sequence testing: the whole sequence is tested
+//    at that level, no correction for the number of candidates is needed, because the
+//    sequence was fixed before the certification queries were looked at).
+//
+// Every candidate that passes has a drop within the target with the stated confidence, on
+// queries drawn like the training ones; the cheapest is chosen. None passes: the top model
+// alone, said plainly.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cascade/v1/config.pb.h"
+#include "tools/policy/query_table.h"
+
+namespace cascade::policy {
+
+struct FitOptions {
+  double max_quality_drop = 0.02;  // In [0, 1).
+  double confidence = 0.9;         // In (0, 1).
+  // Share of the training queries used for selection; the rest certify.
+  double selection_share = 0.5;
+  uint64_t seed = 1;  // The split.
+  // Calibrated P(correct) thresholds tried, any order.
+  std::vector<double> targets = {0.999, 0.995, 0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92,
+                                 0.9,   0.88,  0.85, 0.82, 0.8,  0.75, 0.7,  0.65, 0.6,  0.5};
+  std::string name = "fitted";
+};
+
+// Where a candidate stands on a set of queries.
+struct CandidateFigures {
+  double drop = 0;                  // Mean quality drop against the top model alone.
+  double cost_ratio = 0;            // Cost against the top model alone.
+  std::vector<double> final_share;  // Per tier of the candidate's ladder.
+};
+
+struct Candidate {
+  std::vector<int> ladder;  // Model indices of the table, the top model last.
+  SignalKind kind = SignalKind::kLogprobMean;
+  double target = 1;  // Calibrated P(correct) an answer needs to stop a cheaper tier.
+  std::vector<double> raw_thresholds;  // Per cheaper tier, on the signal's raw scale.
+  CandidateFigures selection;
+  CandidateFigures certification;
+  CandidateFigures training;      // Every training query.
+  std::optional<double> p_value;  // Set when it was tested.
+  double drop_upper_bound = 1;    // On the certification queries, at the confidence.
+  bool certified = false;
+};
+
+struct FitResult {
+  int selection_queries = 0;
+  int certification_queries = 0;
+  // The tested sequence: the selection frontier from the dearest to the cheapest.
+  std::vector<Candidate> sequence;
+  // Index in `sequence` of the chosen candidate; nullopt: the top model alone.
+  std::optional<size_t> chosen;
+  Candidate top_alone;
+  // The chosen candidate (or the top model alone) as an orchestrator policy.
+  v1::CascadePolicyConfig policy;
+};
+
+// INVALID_ARGUMENT for options out of range or too few queries to split (at least 20).
+absl::StatusOr<FitResult> FitPolicy(const QueryTable& table, const FitOptions& options);
+
+// What `candidate` does on the queries `rows` of the table (indices).
+CandidateFigures Simulate(const QueryTable& table, const Candidate& candidate,
+                          const std::vector<int>& rows, std::vector<double>* drops = nullptr);
+
+// The candidate as a policy: tiers named by the models, each cheaper tier with its rule.
+v1::CascadePolicyConfig PolicyOf(const QueryTable& table, const Candidate& candidate,
+                                 const std::string& name);
+
+}  // namespace cascade::policy

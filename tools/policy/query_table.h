@@ -1,0 +1,57 @@
+#pragma once
+
+// Recorded outcomes as the policy fitter reads them: per query and per model of a ladder
+// (cheapest first, the top model last), the answer's quality, what it cost (usage x the
+// model's price, exact) and what a self-check of it cost, and its raw confidence signals
+// as the orchestrator's acceptance rules see them.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/outcomes/outcomes.h"
+#include "common/outcomes/prices.h"
+
+namespace cascade::policy {
+
+// A signal an acceptance rule can threshold, on its raw scale: the logprob aggregates in
+// log space (<= 0, the rule's `logprob.min`), the self-check's P(yes) (`self_check.min`).
+enum class SignalKind { kLogprobMean = 0, kLogprobMin = 1, kSelfCheck = 2 };
+inline constexpr int kSignalKinds = 3;
+
+// "logprob:mean", "logprob:min", "self_check".
+absl::string_view SignalName(SignalKind kind);
+
+struct ModelAnswer {
+  double quality = 0;  // In [0, 1].
+  int64_t cost_pusd = 0;
+  int64_t self_check_cost_pusd = 0;  // 0 when none was recorded.
+  std::array<std::optional<double>, kSignalKinds> signals;
+
+  const std::optional<double>& signal(SignalKind kind) const {
+    return signals[static_cast<int>(kind)];
+  }
+};
+
+struct QueryTable {
+  std::vector<std::string> models;             // The ladder, the top model last.
+  std::vector<std::vector<ModelAnswer>> rows;  // [query][model].
+  // Records left out: a ladder model did not answer, or its answer has no grade.
+  int skipped = 0;
+
+  // Whether `model`'s answers carry the signal (at least one does).
+  bool Carries(int model, SignalKind kind) const;
+};
+
+// INVALID_ARGUMENT for fewer than one model, a model without a price, or no usable record.
+absl::StatusOr<QueryTable> BuildQueryTable(
+    const std::vector<outcomes::OutcomeRecord>& records,
+    const std::map<std::string, outcomes::ModelPrice>& prices,
+    const std::vector<std::string>& models);
+
+}  // namespace cascade::policy
