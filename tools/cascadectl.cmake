@@ -66,3 +66,8 @@ cascade_binary(cascadectl
   DEPS cascadectl_commands cascadectl_cascade_commands cascadectl_outcomes_commands
        cascadectl_policy_commands)
 target_link_libraries(cascadectl PRIVATE cascadectl_judge_commands)
+
+# How long a policy fit takes, against simulating every candidate once.
+cascade_binary(cascade-bench-policy-fit
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/policy/policy_fit_speed.cc
+  DEPS cascade_policy_tools absl::strings)

@@ -6,8 +6,10 @@
 
 namespace cascade::orchestrator {
 
-absl::StatusOr<std::shared_ptr<Orchestrator>> BuildOrchestrator(
-    const v1::OrchestratorConfig& config, prometheus::Registry* registry) {
+absl::StatusOr<BuiltOrchestrator> BuildOrchestrator(const v1::OrchestratorConfig& config,
+                                                    prometheus::Registry* registry) {
+  // Before the file is read, so that a change made meanwhile is not missed.
+  const FileSignature policies_baseline = ReadFileSignature(config.policies_file());
   auto settings = SettingsFromConfig(config);
   if (!settings.ok()) return settings.status();
   OrchestratorClients clients;
@@ -34,10 +36,17 @@ absl::StatusOr<std::shared_ptr<Orchestrator>> BuildOrchestrator(
     if (!opened.ok()) return opened.status();
     decision_log = *std::move(opened);
   }
-  auto orchestrator =
+  const std::string policies_file = settings->policies_file;
+  const absl::Duration poll_interval = settings->policies_poll_interval;
+  BuiltOrchestrator built;
+  built.orchestrator =
       std::make_shared<Orchestrator>(*std::move(settings), std::move(clients), metrics);
-  if (decision_log) orchestrator->SetDecisionLog(std::move(decision_log));
-  return orchestrator;
+  if (decision_log) built.orchestrator->SetDecisionLog(std::move(decision_log));
+  if (!policies_file.empty()) {
+    built.reloader = std::make_shared<PoliciesReloader>(config, poll_interval, policies_baseline,
+                                                        built.orchestrator, metrics.get());
+  }
+  return built;
 }
 
 }  // namespace cascade::orchestrator

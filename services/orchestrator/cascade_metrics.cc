@@ -53,9 +53,19 @@ CascadeMetrics::CascadeMetrics(prometheus::Registry* registry) {
                                    "the write failed.")
                                .Register(*registry)
                                .Add({});
+  policy_reloads_ = &prometheus::BuildCounter()
+                         .Name("cascade_policy_reloads_total")
+                         .Help(
+                             "New versions of policies_file: applied (ok) or refused (error; "
+                             "the policies in service stay).")
+                         .Register(*registry);
 }
 
 void CascadeMetrics::RecordDecisionLogDropped() { decision_log_dropped_->Increment(); }
+
+void CascadeMetrics::RecordPoliciesReload(bool ok) {
+  policy_reloads_->Add({{"outcome", ok ? "ok" : "error"}}).Increment();
+}
 
 void CascadeMetrics::RecordRequest(const std::string& route, const std::string& final_tier,
                                    const std::string& outcome, double seconds) {

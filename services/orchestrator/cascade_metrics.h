@@ -30,6 +30,7 @@ class CascadeMetrics final : public CascadeObserver {
   void RecordConfidence(const std::string& tier, const std::string& method, double score) override;
   void SetCircuitOpen(const std::string& tier, bool open) override;
   void RecordDecisionLogDropped() override;
+  void RecordPoliciesReload(bool ok) override;
 
  private:
   prometheus::Family<prometheus::Counter>* requests_;
@@ -41,6 +42,7 @@ class CascadeMetrics final : public CascadeObserver {
   prometheus::Family<prometheus::Histogram>* confidence_;
   prometheus::Family<prometheus::Gauge>* circuit_open_;
   prometheus::Counter* decision_log_dropped_;
+  prometheus::Family<prometheus::Counter>* policy_reloads_;
 };
 
 }  // namespace cascade::orchestrator

@@ -20,25 +20,28 @@ int main(int argc, char** argv) {
          const cascade::ServiceEnvironment& env) -> absl::StatusOr<cascade::ServiceParts> {
         cascade::ServiceParts parts;
         // Without tiers and policies every request answers FAILED_PRECONDITION saying so.
-        auto handler = cascade::orchestrator::BuildOrchestrator(config, env.registry.get());
-        if (!handler.ok()) return handler.status();
+        auto built = cascade::orchestrator::BuildOrchestrator(config, env.registry.get());
+        if (!built.ok()) return built.status();
+        const auto& handler = built->orchestrator;
         const int max_in_flight = config.max_concurrent_requests();
         if (max_in_flight < 0 || max_in_flight > 65536) {
           return absl::FailedPreconditionError(
               "max_concurrent_requests must be between 1 and 65536 (0: the default, 1024)");
         }
         parts.services.push_back(std::make_unique<cascade::orchestrator::CascadeService>(
-            *handler, max_in_flight > 0
-                          ? max_in_flight
-                          : cascade::orchestrator::CascadeService::kDefaultMaxInFlight));
+            handler, max_in_flight > 0
+                         ? max_in_flight
+                         : cascade::orchestrator::CascadeService::kDefaultMaxInFlight));
         // The registry holds the cascade's metrics; the handler records into it until the end.
         parts.keep_alive.push_back(env.registry);
-        parts.keep_alive.push_back(*handler);
+        parts.keep_alive.push_back(handler);
+        // Holds the handler too, so it stops watching before the handler can go.
+        if (built->reloader) parts.keep_alive.push_back(built->reloader);
         auto front_door_options = cascade::HttpFrontDoorOptionsFromConfig(config.http());
         if (!front_door_options.ok()) return front_door_options.status();
         // The door is shut down in the drain, before the handler it calls is released.
         auto front_door =
-            cascade::HttpFrontDoor::Start(env.http_address, *front_door_options, handler->get());
+            cascade::HttpFrontDoor::Start(env.http_address, *front_door_options, handler.get());
         if (!front_door.ok()) return front_door.status();
         parts.http = *std::move(front_door);
         return parts;

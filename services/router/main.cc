@@ -11,17 +11,17 @@
 #include "absl/synchronization/mutex.h"
 #include "cascade/v1/router.grpc.pb.h"
 #include "common/grpc_runtime/service_main.h"
+#include "common/io/file_watcher.h"
 #include "common/log/logger.h"
 #include "services/router/lib/route_set_yaml.h"
 #include "services/router/route_updater.h"
 #include "services/router/router_metrics.h"
 #include "services/router/router_options.h"
 #include "services/router/router_service.h"
-#include "services/router/routes_file_watcher.h"
 
 namespace {
 
-using cascade::router::FileSignature;
+using cascade::FileSignature;
 
 absl::StatusOr<cascade::ServiceParts> BuildParts(const cascade::v1::RouterConfig& config,
                                                  const cascade::ServiceEnvironment& env) {
@@ -42,7 +42,7 @@ absl::StatusOr<cascade::ServiceParts> BuildParts(const cascade::v1::RouterConfig
                        "until routes are added with UpsertRoutes"}});
   } else {
     // Before reading, so that a change made while we load is seen by the watcher.
-    loaded_signature = cascade::router::ReadFileSignature(routes_file);
+    loaded_signature = cascade::ReadFileSignature(routes_file);
     absl::StatusOr<cascade::router::RouteSet> loaded =
         cascade::router::LoadRouteSetFile(routes_file);
     if (!loaded.ok()) return loaded.status();
@@ -82,7 +82,7 @@ absl::StatusOr<cascade::ServiceParts> BuildParts(const cascade::v1::RouterConfig
       std::make_unique<cascade::router::RouterService>(shared_router, updater, metrics));
   if (!routes_file.empty()) {
     // Errors are logged and counted by ReloadFile; the routes in service stay.
-    parts.keep_alive.push_back(std::make_shared<cascade::router::RoutesFileWatcher>(
+    parts.keep_alive.push_back(std::make_shared<cascade::FileWatcher>(
         routes_file, *poll_interval, loaded_signature,
         [updater, routes_file] { (void)updater->ReloadFile(routes_file); }));
   }

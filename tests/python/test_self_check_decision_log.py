@@ -18,6 +18,7 @@ import grpc
 from cascade.v1 import cascade_pb2, cascade_pb2_grpc, common_pb2
 
 from cascade_process import Suite, bin_dir
+from test_replay_cascade import TIER
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 FIXTURE = os.path.join(ROOT, "tests", "data", "outcomes", "self_check_ladder.jsonl")
@@ -26,11 +27,6 @@ PRICE_USD_PER_MTOK = {"tiny": 0.10, "mid": 0.90, "top": 3.00}
 MIN_P_YES = 0.8
 MIN_MEAN_LOGPROB = -0.5
 
-TIER = """
-tier: {model}
-replay: {{outcomes: "{outcomes}", model: {model}}}
-price: {{input_usd_per_mtok: {price}, output_usd_per_mtok: {price}}}
-"""
 ORCHESTRATOR = """
 server: {{drain_delay: 0s, drain_grace: 10s}}
 tiers:

@@ -66,6 +66,22 @@ void PrintEvaluation(const policy::PolicyEvaluation& e, std::ostream& out) {
   }
 }
 
+// The policy a policies file holds that `name` names, else its default one.
+absl::StatusOr<v1::CascadePolicyConfig> PolicyFromFile(const std::string& path,
+                                                       const std::string& name) {
+  v1::PoliciesFileConfig file;
+  if (absl::Status loaded = LoadConfigFile(path, &file); !loaded.ok()) return loaded;
+  if (file.policies().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": policies: none"));
+  }
+  const std::string wanted = !name.empty() ? name : file.default_policy();
+  if (wanted.empty()) return file.policies(0);
+  for (const auto& policy : file.policies()) {
+    if (policy.name() == wanted) return policy;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(path, ": no policy named '", wanted, "'"));
+}
+
 int RunEval(const CommandArgs& args, std::ostream& out, std::ostream& err) {
   for (const char* flag : {"outcomes", "prices", "policy"}) {
     if (!args.Value(flag)) return UsageError(err, absl::StrCat("--", flag, " is required"));
@@ -82,13 +98,11 @@ int RunEval(const CommandArgs& args, std::ostream& out, std::ostream& err) {
   if (!records.ok()) return Failed(err, records.status().message());
   auto prices = outcomes::ReadPricesFile(*args.Value("prices"));
   if (!prices.ok()) return Failed(err, prices.status().message());
-  v1::CascadePolicyConfig policy;
-  if (absl::Status loaded = LoadConfigFile(*args.Value("policy"), &policy); !loaded.ok()) {
-    return Failed(err, loaded.message());
-  }
+  auto policy = PolicyFromFile(*args.Value("policy"), args.ValueOr("name", ""));
+  if (!policy.ok()) return Failed(err, policy.status().message());
   // The cascade's own per-request log lines are not this command's output.
   Logger::Configure("cascadectl", LogLevel::kError);
-  auto evaluation = policy::EvaluatePolicy(*records, *prices, policy, tier_models);
+  auto evaluation = policy::EvaluatePolicy(*records, *prices, *policy, tier_models);
   if (!evaluation.ok()) {
     return Failed(err, absl::StrCat(*args.Value("policy"), ": ", evaluation.status().message()));
   }
@@ -119,17 +133,19 @@ std::string Ladder(const policy::QueryTable& table, const policy::Candidate& can
   return ladder;
 }
 
-// The policy as YAML a person can read (and the orchestrator's config loader takes).
-std::string PolicyYaml(const v1::CascadePolicyConfig& policy, const std::string& comment) {
-  std::string yaml = absl::StrCat(comment, "name: ", policy.name(), "\ntiers:\n");
+// The policy as a policies file (PoliciesFileConfig) a person can read: what the
+// orchestrator's policies_file and `policy eval` take.
+std::string PoliciesFileYaml(const v1::CascadePolicyConfig& policy, const std::string& comment) {
+  std::string yaml =
+      absl::StrCat(comment, "policies:\n  - name: ", policy.name(), "\n    tiers:\n");
   for (const v1::PolicyTierConfig& tier : policy.tiers()) {
-    absl::StrAppend(&yaml, "  - tier: \"", tier.tier(), "\"\n");
+    absl::StrAppend(&yaml, "      - tier: \"", tier.tier(), "\"\n");
     if (tier.accept().has_logprob()) {
       absl::StrAppend(&yaml,
-                      "    accept: {logprob: {aggregate: ", tier.accept().logprob().aggregate(),
+                      "        accept: {logprob: {aggregate: ", tier.accept().logprob().aggregate(),
                       ", min: ", absl::StrFormat("%.6f", tier.accept().logprob().min()), "}}\n");
     } else if (tier.accept().has_self_check()) {
-      absl::StrAppend(&yaml, "    accept: {self_check: {min: ",
+      absl::StrAppend(&yaml, "        accept: {self_check: {min: ",
                       absl::StrFormat("%.6f", tier.accept().self_check().min()), "}}\n");
     }
   }
@@ -231,7 +247,7 @@ int RunFit(const CommandArgs& args, std::ostream& out, std::ostream& err) {
       *args.Value("outcomes"), table->rows.size(), table->models.back(), options.max_quality_drop,
       options.confidence);
   std::ofstream file(*args.Value("out"));
-  file << PolicyYaml(fit->policy, comment);
+  file << PoliciesFileYaml(fit->policy, comment);
   if (!file) return Failed(err, absl::StrCat("cannot write ", *args.Value("out")));
   if (args.Has("json")) {
     nlohmann::json sequence = nlohmann::json::array();

@@ -15,7 +15,8 @@ inline constexpr char kPolicyUsage[] =
                              --max-quality-drop D [--confidence 0.9] [--tiers M1,M2,...,TOP]
                              [--name NAME] [--seed N] --out POLICY.yaml [--json]
        cascadectl policy eval --outcomes FILE.jsonl --prices PRICES.yaml
-                              --policy POLICY.yaml [--tier-name MODEL=TIER ...] [--json]
+                              --policy POLICIES.yaml [--name NAME] [--tier-name MODEL=TIER ...]
+                              [--json]
 
 fit: the cheapest cascade policy whose mean quality drop against the top model alone is at
 most D with the stated confidence on queries drawn like the training ones (docs/policy.md):
@@ -23,12 +24,13 @@ ladders ending at the top model (the last of --tiers, default every model of the
 its order), one signal per ladder (logprob mean or min, or the self-check), a threshold on
 the calibrated probability that an answer is right. Half the queries select the
 candidates, the other half certify them, one after the other from the dearest; the cheapest
-certified one is written to POLICY.yaml (one entry of the orchestrator's `policies:`), or
-the top model alone when none is. Prints every candidate tested with its figures.
+certified one is written to POLICY.yaml as a policies file (the orchestrator's
+`policies_file`), or the top model alone when none is. Prints every candidate tested.
 
 Runs every record of an outcomes file through the orchestrator's own cascade, in-process,
-with tiers that answer as the recorded models did (docs/outcomes.md), under the policy in
-POLICY.yaml (one entry of the orchestrator's `policies:` list). Prints the policy's quality
+with tiers that answer as the recorded models did (docs/outcomes.md), under a policy of
+POLICIES.yaml (a policies file: `policies:` and `default_policy`; --name picks one, else the
+default). Prints the policy's quality
 (mean `quality`, else `correct`, of the final answers) next to the top model's alone on the
 same queries, the drop between them, what the policy cost against the top model answering
 every query alone, and the share of queries answered at each tier.

@@ -20,6 +20,7 @@ class NoMetrics final : public orchestrator::CascadeObserver {
   void RecordConfidence(const std::string&, const std::string&, double) override {}
   void SetCircuitOpen(const std::string&, bool) override {}
   void RecordDecisionLogDropped() override {}
+  void RecordPoliciesReload(bool) override {}
 };
 
 std::string ModelOf(const std::string& tier,

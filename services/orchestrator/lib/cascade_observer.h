@@ -28,6 +28,8 @@ class CascadeObserver {
   virtual void SetCircuitOpen(const std::string& tier, bool open) = 0;
   // A decision log line dropped (its queue was full or the write failed).
   virtual void RecordDecisionLogDropped() = 0;
+  // A new version of the policies file applied (ok) or refused (the old policies stay).
+  virtual void RecordPoliciesReload(bool ok) = 0;
 };
 
 }  // namespace cascade::orchestrator

@@ -18,6 +18,7 @@ Orchestrator::Orchestrator(OrchestratorSettings settings, OrchestratorClients cl
                            std::shared_ptr<CascadeObserver> observer,
                            std::function<absl::Time()> clock)
     : settings_(std::move(settings)),
+      policies_(std::make_shared<const std::vector<PolicySettings>>(settings_.policies)),
       clients_(std::move(clients)),
       observer_(observer),
       clock_(std::move(clock)),
@@ -43,8 +44,19 @@ Orchestrator::Orchestrator(OrchestratorSettings settings, OrchestratorClients cl
 
 std::vector<std::string> Orchestrator::PolicyNames() const {
   std::vector<std::string> names;
-  for (const auto& policy : settings_.policies) names.push_back(policy.name);
+  for (const auto& policy : *policies()) names.push_back(policy.name);
   return names;
+}
+
+Orchestrator::Policies Orchestrator::policies() const {
+  absl::MutexLock lock(&policies_mu_);
+  return policies_;
+}
+
+void Orchestrator::ReplacePolicies(std::vector<PolicySettings> policies) {
+  auto replacement = std::make_shared<const std::vector<PolicySettings>>(std::move(policies));
+  absl::MutexLock lock(&policies_mu_);
+  policies_ = std::move(replacement);
 }
 
 void Orchestrator::SetDecisionLog(std::shared_ptr<DecisionLog> log) {
@@ -58,7 +70,9 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Complete(const v1::CascadeRequ
   finished.request = &request;
   finished.call = &call;
   finished.began = clock_();
-  auto plan = PlanRequest(request, settings_, call.deadline, finished.began);
+  // The policies this request runs under, kept alive until it ends whatever reloads.
+  const Policies policies = this->policies();
+  auto plan = PlanRequest(request, *policies, call.deadline, finished.began);
   if (!plan.ok()) return Record(plan.status(), finished);
   finished.policy = plan->policy->name;
   auto start = start_selector_.Choose(request, *plan, call);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "services/orchestrator/lib/acceptance_check.h"
 #include "services/orchestrator/lib/cascade_handler.h"
 #include "services/orchestrator/lib/cascade_observer.h"
@@ -44,13 +45,22 @@ class Orchestrator final : public CascadeHandler {
   // Every finished request is then written to `log`. Call before the first request.
   void SetDecisionLog(std::shared_ptr<DecisionLog> log);
 
+  // Requests that start from now on use `policies` (the default first; checked against the
+  // orchestrator's tiers by SettingsFromConfig). Requests running keep theirs.
+  void ReplacePolicies(std::vector<PolicySettings> policies);
+
  private:
   // Logs the request's outcome, records it in the observer and the decision log; returns
   // `result`. `finished` says how far the request got.
   absl::StatusOr<v1::CascadeResponse> Record(absl::StatusOr<v1::CascadeResponse> result,
                                              FinishedRequest finished);
 
+  using Policies = std::shared_ptr<const std::vector<PolicySettings>>;
+  Policies policies() const;
+
   OrchestratorSettings settings_;
+  mutable absl::Mutex policies_mu_;
+  Policies policies_ ABSL_GUARDED_BY(policies_mu_);
   OrchestratorClients clients_;
   std::shared_ptr<CascadeObserver> observer_;
   std::function<absl::Time()> clock_;

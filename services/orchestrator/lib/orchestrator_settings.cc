@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/config/config_loader.h"
 
 namespace cascade::orchestrator {
 namespace {
@@ -233,6 +234,34 @@ absl::StatusOr<int64_t> UsdToMicroUsd(double usd, absl::string_view field) {
 }
 
 absl::StatusOr<OrchestratorSettings> SettingsFromConfig(const v1::OrchestratorConfig& config) {
+  if (!config.policies_file().empty()) {
+    if (!config.policies().empty() || !config.default_policy().empty()) {
+      return ConfigError(
+          "set policies (and default_policy) or policies_file, not both: the file replaces them");
+    }
+    // The file's policies in place of the config's, checked as if they were written there.
+    v1::OrchestratorConfig with_file = config;
+    with_file.clear_policies_file();
+    v1::PoliciesFileConfig file;
+    if (absl::Status loaded = LoadConfigFile(config.policies_file(), &file); !loaded.ok()) {
+      return ConfigError(absl::StrCat("policies_file: ", loaded.message()));
+    }
+    *with_file.mutable_policies() = file.policies();
+    with_file.set_default_policy(file.default_policy());
+    auto settings = SettingsFromConfig(with_file);
+    if (!settings.ok()) {
+      return ConfigError(absl::StrCat("policies_file ", config.policies_file(), ": ",
+                                      settings.status().message()));
+    }
+    settings->policies_file = config.policies_file();
+    if (config.has_policies_poll_interval()) {
+      settings->policies_poll_interval = FromProto(config.policies_poll_interval());
+      if (settings->policies_poll_interval <= absl::ZeroDuration()) {
+        return ConfigError("policies_poll_interval must be > 0");
+      }
+    }
+    return settings;
+  }
   OrchestratorSettings settings;
   std::set<std::string> tier_names;
   for (int i = 0; i < config.tiers_size(); ++i) {

@@ -74,8 +74,13 @@ struct OrchestratorSettings {
   std::string router_address;  // Empty: no router.
   std::string judge_address;   // Empty: no judge.
   std::optional<DecisionLogSettings> decision_log;
+  // Where `policies` were read from, when a file (watched and reloaded); else empty.
+  std::string policies_file;
+  absl::Duration policies_poll_interval = absl::Seconds(1);
 };
 
+// With `policies_file`, the policies are read from that file (a PoliciesFileConfig) and
+// checked as if written in the config.
 absl::StatusOr<OrchestratorSettings> SettingsFromConfig(const v1::OrchestratorConfig& config);
 
 // USD per million tokens -> integer micro-USD per million; INVALID_ARGUMENT naming `field`

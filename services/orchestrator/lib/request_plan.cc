@@ -18,15 +18,15 @@ std::string TierNames(const PolicySettings& policy) {
   return absl::StrJoin(names, ", ");
 }
 
-absl::StatusOr<const PolicySettings*> FindPolicy(const OrchestratorSettings& settings,
+absl::StatusOr<const PolicySettings*> FindPolicy(const std::vector<PolicySettings>& policies,
                                                  const std::string& name) {
-  if (settings.policies.empty()) {
+  if (policies.empty()) {
     return absl::FailedPreconditionError(
         "the orchestrator has no cascade policy configured (config: tiers, policies)");
   }
-  if (name.empty()) return &settings.policies.front();
+  if (name.empty()) return &policies.front();
   std::vector<std::string> names;
-  for (const auto& policy : settings.policies) {
+  for (const auto& policy : policies) {
     if (policy.name == name) return &policy;
     names.push_back(policy.name);
   }
@@ -66,10 +66,10 @@ absl::Status ValidateCascadeRequest(const v1::CascadeRequest& request) {
 }
 
 absl::StatusOr<RequestPlan> PlanRequest(const v1::CascadeRequest& request,
-                                        const OrchestratorSettings& settings,
+                                        const std::vector<PolicySettings>& policies,
                                         absl::Time client_deadline, absl::Time now) {
   if (absl::Status valid = ValidateCascadeRequest(request); !valid.ok()) return valid;
-  auto policy = FindPolicy(settings, request.policy());
+  auto policy = FindPolicy(policies, request.policy());
   if (!policy.ok()) return policy.status();
   RequestPlan plan;
   plan.policy = *policy;

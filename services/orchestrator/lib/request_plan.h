@@ -6,6 +6,7 @@
 // an unknown policy, FAILED_PRECONDITION with no policy configured, DEADLINE_EXCEEDED).
 
 #include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -15,7 +16,7 @@
 namespace cascade::orchestrator {
 
 struct RequestPlan {
-  const PolicySettings* policy = nullptr;  // Points into the settings.
+  const PolicySettings* policy = nullptr;  // Points into the policies planned against.
   // The client's deadline cut to the policy's max_deadline (default_deadline when none).
   absl::Time deadline;
   int last = 0;                        // The highest tier index the client allows (max_tier).
@@ -29,8 +30,9 @@ struct RequestPlan {
 absl::Status ValidateCascadeRequest(const v1::CascadeRequest& request);
 
 // `client_deadline`: InfiniteFuture when the client set none.
+// `policies`: the default first.
 absl::StatusOr<RequestPlan> PlanRequest(const v1::CascadeRequest& request,
-                                        const OrchestratorSettings& settings,
+                                        const std::vector<PolicySettings>& policies,
                                         absl::Time client_deadline, absl::Time now);
 
 // The index of `tier` in the policy's ladder, or -1.

@@ -13,8 +13,7 @@ using ::testing::HasSubstr;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'000'000);
 
-OrchestratorSettings TwoPolicies() {
-  OrchestratorSettings settings;
+std::vector<PolicySettings> TwoPolicies() {
   PolicySettings fast;
   fast.name = "fast";
   fast.tiers = {{"small", {}}, {"medium", {}}, {"large", {}}};
@@ -24,8 +23,7 @@ OrchestratorSettings TwoPolicies() {
   PolicySettings careful = fast;
   careful.name = "careful";
   careful.default_budget_pusd.reset();
-  settings.policies = {fast, careful};
-  return settings;
+  return {fast, careful};
 }
 
 v1::CascadeRequest Ask() {
@@ -36,10 +34,10 @@ v1::CascadeRequest Ask() {
   return request;
 }
 
-// The plan points into the settings, which outlive it.
+// The plan points into the policies, which outlive it.
 TEST(PlanRequest, DefaultsComeFromTheDefaultPolicy) {
-  const OrchestratorSettings settings = TwoPolicies();
-  auto plan = PlanRequest(Ask(), settings, absl::InfiniteFuture(), kNow);
+  const std::vector<PolicySettings> policies = TwoPolicies();
+  auto plan = PlanRequest(Ask(), policies, absl::InfiniteFuture(), kNow);
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->policy->name, "fast");
   EXPECT_EQ(plan->deadline, kNow + absl::Seconds(10));
@@ -64,8 +62,8 @@ TEST(PlanRequest, TheClientNamesPolicyTiersBudgetAndThreshold) {
   request.set_max_tier("medium");
   request.set_budget_pusd(7);
   request.set_threshold_override(0.5);
-  const OrchestratorSettings settings = TwoPolicies();
-  auto plan = PlanRequest(request, settings, absl::InfiniteFuture(), kNow);
+  const std::vector<PolicySettings> policies = TwoPolicies();
+  auto plan = PlanRequest(request, policies, absl::InfiniteFuture(), kNow);
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->policy->name, "careful");
   EXPECT_EQ(plan->client_start, 1);
@@ -115,7 +113,7 @@ TEST(PlanRequest, MistakesNameWhatToFix) {
 }
 
 TEST(PlanRequest, NoPolicyConfiguredIsFailedPrecondition) {
-  auto plan = PlanRequest(Ask(), OrchestratorSettings(), absl::InfiniteFuture(), kNow);
+  auto plan = PlanRequest(Ask(), std::vector<PolicySettings>(), absl::InfiniteFuture(), kNow);
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(plan.status().message(), HasSubstr("no cascade policy configured"));
 }

@@ -34,6 +34,9 @@ class RecordingObserver final : public CascadeObserver {
     Add(absl::StrCat("confidence tier=", tier, " method=", method, " score=", score));
   }
   void RecordDecisionLogDropped() override { Add("decision_log_dropped"); }
+  void RecordPoliciesReload(bool ok) override {
+    Add(absl::StrCat("policies_reload outcome=", ok ? "ok" : "error"));
+  }
   void SetCircuitOpen(const std::string& tier, bool open) override {
     Add(absl::StrCat("circuit tier=", tier, open ? " open" : " closed"));
   }

@@ -1,7 +1,7 @@
-// The routes-file watcher sees a rewrite in place, an atomic rename over the file, and a
+// The file watcher sees a rewrite in place, an atomic rename over the file, and a
 // Kubernetes ConfigMap update (a `..data` symlink swapped to a new directory).
 
-#include "services/router/routes_file_watcher.h"
+#include "common/io/file_watcher.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,7 +14,7 @@
 
 #include "tests/support/poll.h"
 
-namespace cascade::router {
+namespace cascade {
 namespace {
 
 using namespace std::chrono_literals;
@@ -45,32 +45,32 @@ TEST(FileSignatureTest, FollowsSymlinks) {
             ReadFileSignature((dir / "real.yaml").string()));
 }
 
-TEST(RoutesFileWatcherTest, SeesAnAtomicReplace) {
+TEST(FileWatcherTest, SeesAnAtomicReplace) {
   fs::path dir = FreshDir("rename");
   const fs::path file = dir / "routes.yaml";
   Write(file, "one");
   std::atomic<int> changes{0};
-  RoutesFileWatcher watcher(file.string(), kInterval, ReadFileSignature(file.string()),
-                            [&] { ++changes; });
+  FileWatcher watcher(file.string(), kInterval, ReadFileSignature(file.string()),
+                      [&] { ++changes; });
   Write(dir / "routes.yaml.tmp", "two");
   fs::rename(dir / "routes.yaml.tmp", file);
   EXPECT_TRUE(testing::PollUntil([&] { return changes.load() >= 1; }, kPatience));
 }
 
-TEST(RoutesFileWatcherTest, SeesAnInPlaceRewrite) {
+TEST(FileWatcherTest, SeesAnInPlaceRewrite) {
   fs::path dir = FreshDir("rewrite");
   const fs::path file = dir / "routes.yaml";
   Write(file, "one");
   std::atomic<int> changes{0};
-  RoutesFileWatcher watcher(file.string(), kInterval, ReadFileSignature(file.string()),
-                            [&] { ++changes; });
+  FileWatcher watcher(file.string(), kInterval, ReadFileSignature(file.string()),
+                      [&] { ++changes; });
   Write(file, "a longer text");
   EXPECT_TRUE(testing::PollUntil([&] { return changes.load() >= 1; }, kPatience));
 }
 
 // What the kubelet does: routes.yaml -> ..data/routes.yaml, ..data -> ..<timestamp>/; an
 // update writes a new timestamped directory and renames a new symlink over ..data.
-TEST(RoutesFileWatcherTest, SeesAConfigMapSymlinkSwap) {
+TEST(FileWatcherTest, SeesAConfigMapSymlinkSwap) {
   fs::path dir = FreshDir("configmap");
   fs::create_directories(dir / "..v1");
   Write(dir / "..v1" / "routes.yaml", "routes: []\n");
@@ -79,7 +79,7 @@ TEST(RoutesFileWatcherTest, SeesAConfigMapSymlinkSwap) {
   const std::string watched = (dir / "routes.yaml").string();
 
   std::atomic<int> changes{0};
-  RoutesFileWatcher watcher(watched, kInterval, ReadFileSignature(watched), [&] { ++changes; });
+  FileWatcher watcher(watched, kInterval, ReadFileSignature(watched), [&] { ++changes; });
   fs::create_directories(dir / "..v2");
   Write(dir / "..v2" / "routes.yaml", "routes: []\n");  // Same size and content.
   fs::create_directory_symlink("..v2", dir / "..data_tmp");
@@ -87,28 +87,28 @@ TEST(RoutesFileWatcherTest, SeesAConfigMapSymlinkSwap) {
   EXPECT_TRUE(testing::PollUntil([&] { return changes.load() >= 1; }, kPatience));
 }
 
-TEST(RoutesFileWatcherTest, SeesTheFileDisappearAndComeBack) {
+TEST(FileWatcherTest, SeesTheFileDisappearAndComeBack) {
   fs::path dir = FreshDir("vanish");
   const fs::path file = dir / "routes.yaml";
   Write(file, "one");
   std::atomic<int> changes{0};
-  RoutesFileWatcher watcher(file.string(), kInterval, ReadFileSignature(file.string()),
-                            [&] { ++changes; });
+  FileWatcher watcher(file.string(), kInterval, ReadFileSignature(file.string()),
+                      [&] { ++changes; });
   fs::remove(file);
   ASSERT_TRUE(testing::PollUntil([&] { return changes.load() >= 1; }, kPatience));
   Write(file, "two");
   EXPECT_TRUE(testing::PollUntil([&] { return changes.load() >= 2; }, kPatience));
 }
 
-TEST(RoutesFileWatcherTest, StopsPromptlyWithALongInterval) {
+TEST(FileWatcherTest, StopsPromptlyWithALongInterval) {
   fs::path dir = FreshDir("stop");
   const auto start = std::chrono::steady_clock::now();
   {
-    RoutesFileWatcher watcher((dir / "routes.yaml").string(), std::chrono::hours(1),
-                              FileSignature{}, [] {});
+    FileWatcher watcher((dir / "routes.yaml").string(), std::chrono::hours(1), FileSignature{},
+                        [] {});
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
 }  // namespace
-}  // namespace cascade::router
+}  // namespace cascade

@@ -1,10 +1,10 @@
-#include "services/router/routes_file_watcher.h"
+#include "common/io/file_watcher.h"
 
 #include <sys/stat.h>
 
 #include <utility>
 
-namespace cascade::router {
+namespace cascade {
 
 FileSignature ReadFileSignature(const std::string& path) {
   struct stat info;
@@ -21,15 +21,15 @@ FileSignature ReadFileSignature(const std::string& path) {
   return signature;
 }
 
-RoutesFileWatcher::RoutesFileWatcher(std::string path, std::chrono::milliseconds interval,
-                                     FileSignature baseline, std::function<void()> on_change)
+FileWatcher::FileWatcher(std::string path, std::chrono::milliseconds interval,
+                         FileSignature baseline, std::function<void()> on_change)
     : path_(std::move(path)),
       interval_(interval),
       last_seen_(baseline),
       on_change_(std::move(on_change)),
       thread_([this] { Run(); }) {}
 
-RoutesFileWatcher::~RoutesFileWatcher() {
+FileWatcher::~FileWatcher() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
@@ -38,7 +38,7 @@ RoutesFileWatcher::~RoutesFileWatcher() {
   thread_.join();
 }
 
-void RoutesFileWatcher::Run() {
+void FileWatcher::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_requested_.wait_for(lock, interval_, [this] { return stopping_; })) {
     lock.unlock();
@@ -53,4 +53,4 @@ void RoutesFileWatcher::Run() {
   }
 }
 
-}  // namespace cascade::router
+}  // namespace cascade

@@ -1,7 +1,7 @@
 #pragma once
 
-// Watches the routes file and calls back when it changes, so that every replica picks up
-// a new route set without a restart.
+// Watches a file and calls back when it changes, so that every replica picks up a new
+// version (the router's routes, the orchestrator's policies) without a restart.
 //
 // Polls stat() of the path every interval rather than using inotify: a Kubernetes
 // ConfigMap volume updates by swapping a `..data` symlink to a new directory, which
@@ -19,7 +19,7 @@
 #include <string>
 #include <thread>
 
-namespace cascade::router {
+namespace cascade {
 
 // What tells one version of a file from the next.
 struct FileSignature {
@@ -37,17 +37,17 @@ struct FileSignature {
 // there is none.
 FileSignature ReadFileSignature(const std::string& path);
 
-class RoutesFileWatcher {
+class FileWatcher {
  public:
   // Starts polling `path`. `on_change` runs on the watcher's thread, once per change seen
   // against `baseline` (take it before loading the file, so a change made meanwhile is
   // not missed), and must not destroy the watcher.
-  RoutesFileWatcher(std::string path, std::chrono::milliseconds interval, FileSignature baseline,
-                    std::function<void()> on_change);
+  FileWatcher(std::string path, std::chrono::milliseconds interval, FileSignature baseline,
+              std::function<void()> on_change);
   // Stops the thread (waiting for a callback in progress).
-  ~RoutesFileWatcher();
-  RoutesFileWatcher(const RoutesFileWatcher&) = delete;
-  RoutesFileWatcher& operator=(const RoutesFileWatcher&) = delete;
+  ~FileWatcher();
+  FileWatcher(const FileWatcher&) = delete;
+  FileWatcher& operator=(const FileWatcher&) = delete;
 
   const std::string& path() const { return path_; }
 
@@ -64,4 +64,4 @@ class RoutesFileWatcher {
   std::thread thread_;  // Last: starts after everything it reads is initialised.
 };
 
-}  // namespace cascade::router
+}  // namespace cascade
