@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "tools/policy/policy_fitter.h"
 
 namespace cascade::policy {
@@ -23,7 +24,7 @@ QueryTable Synthetic(int queries, int models) {
   std::mt19937_64 random(11);
   std::uniform_real_distribution<double> uniform(0, 1);
   QueryTable table;
-  for (int m = 0; m < models; ++m) table.models.push_back("m" + std::to_string(m));
+  for (int m = 0; m < models; ++m) table.models.push_back(absl::StrCat("m", m));
   for (int q = 0; q < queries; ++q) {
     std::vector<ModelAnswer> row;
     for (int m = 0; m < models; ++m) {
@@ -105,7 +106,7 @@ int main(int argc, char** argv) {
   std::printf("%-44s %10s\n", "step", "seconds");
   std::printf("%-44s %10.3f\n", "cascadectl policy fit (FitPolicy)", fit_seconds);
   std::printf("%-44s %10.3f\n",
-              ("baseline: " + std::to_string(candidates) + " candidates simulated once").c_str(),
+              absl::StrCat("baseline: ", candidates, " candidates simulated once").c_str(),
               grid_seconds);
   std::printf("tested %zu candidates, chose %s\n", fit->sequence.size(),
               fit->chosen ? "a cascade" : "the top model alone");
