@@ -49,12 +49,13 @@ cascade_library(cascadectl_outcomes_commands
 # guarantee, and evaluated through the orchestrator's own cascade, in-process.
 cascade_library(cascade_policy_tools
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/policy/drop_bound.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/policy/fit_report.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/outcomes_tier_client.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/policy_evaluation.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/policy_fitter.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/query_table.cc
   DEPS cascade_orchestrator_lib cascade_judge_lib cascade_outcomes cascade_concurrency
-       absl::status absl::statusor absl::strings absl::span)
+       absl::status absl::statusor absl::strings absl::str_format absl::span)
 
 cascade_library(cascadectl_policy_commands
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/policy_command.cc

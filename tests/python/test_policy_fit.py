@@ -10,6 +10,7 @@ import os
 import subprocess
 import unittest
 import urllib.request
+from xml.etree import ElementTree
 
 from cascade_process import Suite, bin_dir
 from test_replay_cascade import TIER
@@ -36,12 +37,20 @@ class PolicyFitTest(unittest.TestCase):
         suite = Suite("cascade-policy-fit-")
         self.addCleanup(suite.stop)
         policies = os.path.join(suite.scratch.name, "policies.yaml")
+        report = os.path.join(suite.scratch.name, "report.md")
+        chart = os.path.join(suite.scratch.name, "frontier.svg")
         fit = cascadectl("policy", "fit", "--outcomes", TRAIN, "--prices", PRICES,
-                         "--max-quality-drop", "0.05", "--out", policies, "--json")
+                         "--max-quality-drop", "0.05", "--out", policies, "--report", report,
+                         "--plot", chart, "--json")
         self.assertIsNotNone(fit["chosen"], "the fixture's signals should certify a cascade")
         chosen = fit["sequence"][fit["chosen"]]
         self.assertTrue(chosen["certified"])
         self.assertLess(chosen["training"]["cost_ratio"], 1)
+        markdown = open(report, encoding="utf-8").read()
+        self.assertIn("chosen: tiny", markdown)
+        self.assertIn("![cost and quality drop of every candidate](frontier.svg)", markdown)
+        svg = ElementTree.parse(chart).getroot()
+        self.assertTrue(svg.tag.endswith("svg"))
         evaluation = cascadectl("policy", "eval", "--outcomes", TEST, "--prices", PRICES,
                                 "--policy", policies, "--json")
 

@@ -1,5 +1,6 @@
 #include "tools/cascadectl/policy_command.h"
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -13,6 +14,7 @@
 #include "common/outcomes/prices.h"
 #include "nlohmann/json.hpp"
 #include "tools/cascadectl/command_args.h"
+#include "tools/policy/fit_report.h"
 #include "tools/policy/policy_evaluation.h"
 #include "tools/policy/policy_fitter.h"
 
@@ -125,14 +127,6 @@ absl::StatusOr<double> NumberFlag(const CommandArgs& args, const std::string& na
   return value;
 }
 
-std::string Ladder(const policy::QueryTable& table, const policy::Candidate& candidate) {
-  std::string ladder;
-  for (int model : candidate.ladder) {
-    absl::StrAppend(&ladder, ladder.empty() ? "" : " > ", table.models[model]);
-  }
-  return ladder;
-}
-
 // The policy as a policies file (PoliciesFileConfig) a person can read: what the
 // orchestrator's policies_file and `policy eval` take.
 std::string PoliciesFileYaml(const v1::CascadePolicyConfig& policy, const std::string& comment) {
@@ -150,6 +144,14 @@ std::string PoliciesFileYaml(const v1::CascadePolicyConfig& policy, const std::s
     }
   }
   return yaml;
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream file(path);
+  file << text;
+  file.close();
+  if (!file) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
 }
 
 nlohmann::json FiguresJson(const policy::CandidateFigures& figures) {
@@ -172,38 +174,6 @@ nlohmann::json CandidateJson(const policy::QueryTable& table, const policy::Cand
                         {"certified", c.certified}};
   if (c.p_value) out["p_value"] = *c.p_value;
   return out;
-}
-
-void PrintFit(const policy::QueryTable& table, const policy::FitResult& fit,
-              const policy::FitOptions& options, std::ostream& out) {
-  out << absl::StrFormat(
-      "%d queries (%d skipped): %d select, %d certify; target: drop <= %.4f with confidence "
-      "%.2f\n",
-      table.rows.size(), table.skipped, fit.selection_queries, fit.certification_queries,
-      options.max_quality_drop, options.confidence);
-  out << absl::StrFormat("%-44s %-13s %6s %10s %10s %10s %9s %8s %10s %10s\n", "LADDER", "SIGNAL",
-                         "P>=", "SEL DROP", "SEL COST", "CERT DROP", "DROP UCB", "P-VALUE",
-                         "TRAIN DROP", "TRAIN COST");
-  for (const policy::Candidate& c : fit.sequence) {
-    out << absl::StrFormat("%-44s %-13s %6.3f %+10.4f %10.3f %+10.4f %+9.4f %8s %+10.4f %10.3f%s\n",
-                           Ladder(table, c), policy::SignalName(c.kind), c.target, c.selection.drop,
-                           c.selection.cost_ratio, c.certification.drop, c.drop_upper_bound,
-                           c.p_value ? absl::StrFormat("%.4f", *c.p_value) : "-", c.training.drop,
-                           c.training.cost_ratio, c.certified ? "  certified" : "");
-  }
-  if (fit.chosen) {
-    const policy::Candidate& c = fit.sequence[*fit.chosen];
-    out << absl::StrFormat(
-        "chosen: %s on %s, P(correct) >= %.3f: training drop %+.4f at %.3f of the top model's "
-        "cost; drop <= %.4f with confidence %.2f\n",
-        Ladder(table, c), policy::SignalName(c.kind), c.target, c.training.drop,
-        c.training.cost_ratio, options.max_quality_drop, options.confidence);
-  } else {
-    out << absl::StrFormat(
-        "chosen: the top model (%s) alone. No cheaper policy could be shown to stay within a "
-        "drop of %.4f with confidence %.2f on these %d queries\n",
-        table.models.back(), options.max_quality_drop, options.confidence, table.rows.size());
-  }
 }
 
 int RunFit(const CommandArgs& args, std::ostream& out, std::ostream& err) {
@@ -246,9 +216,28 @@ int RunFit(const CommandArgs& args, std::ostream& out, std::ostream& err) {
       "# <= %.4f with confidence %.2f on queries drawn like those. docs/policy.md\n",
       *args.Value("outcomes"), table->rows.size(), table->models.back(), options.max_quality_drop,
       options.confidence);
-  std::ofstream file(*args.Value("out"));
-  file << PoliciesFileYaml(fit->policy, comment);
-  if (!file) return Failed(err, absl::StrCat("cannot write ", *args.Value("out")));
+  const std::string policy_yaml = PoliciesFileYaml(fit->policy, comment);
+  if (absl::Status written = WriteFile(*args.Value("out"), policy_yaml); !written.ok()) {
+    return Failed(err, written.message());
+  }
+  std::string chart;
+  if (std::optional<std::string> plot = args.Value("plot")) {
+    if (absl::Status written = WriteFile(*plot, policy::FrontierSvg(*table, *fit, options));
+        !written.ok()) {
+      return Failed(err, written.message());
+    }
+    // As the report will link it: relative to the report's folder.
+    chart = std::filesystem::path(*plot)
+                .lexically_relative(std::filesystem::path(args.ValueOr("report", "")).parent_path())
+                .string();
+  }
+  if (std::optional<std::string> report = args.Value("report")) {
+    const std::string markdown = policy::FitReportMarkdown(
+        *table, *fit, options, *args.Value("outcomes"), policy_yaml, chart);
+    if (absl::Status written = WriteFile(*report, markdown); !written.ok()) {
+      return Failed(err, written.message());
+    }
+  }
   if (args.Has("json")) {
     nlohmann::json sequence = nlohmann::json::array();
     for (const policy::Candidate& c : fit->sequence) sequence.push_back(CandidateJson(*table, c));
@@ -265,7 +254,7 @@ int RunFit(const CommandArgs& args, std::ostream& out, std::ostream& err) {
                .dump(2)
         << "\n";
   } else {
-    PrintFit(*table, *fit, options, out);
+    out << policy::FitSummary(*table, *fit, options);
     out << "wrote " << *args.Value("out") << "\n";
   }
   return 0;
@@ -277,7 +266,7 @@ int RunPolicy(const std::vector<std::string>& raw_args, std::ostream& out, std::
   absl::StatusOr<CommandArgs> args =
       CommandArgs::Parse(raw_args,
                          {"outcomes", "prices", "policy", "tier-name", "max-quality-drop",
-                          "confidence", "tiers", "name", "seed", "out"},
+                          "confidence", "tiers", "name", "seed", "out", "report", "plot"},
                          {"json", "help"});
   if (!args.ok()) return UsageError(err, args.status().message());
   if (args->Has("help")) {

@@ -13,7 +13,8 @@ namespace cascade::cli {
 inline constexpr char kPolicyUsage[] =
     R"(usage: cascadectl policy fit --outcomes TRAIN.jsonl --prices PRICES.yaml
                              --max-quality-drop D [--confidence 0.9] [--tiers M1,M2,...,TOP]
-                             [--name NAME] [--seed N] --out POLICY.yaml [--json]
+                             [--name NAME] [--seed N] --out POLICY.yaml [--report REPORT.md]
+                             [--plot FRONTIER.svg] [--json]
        cascadectl policy eval --outcomes FILE.jsonl --prices PRICES.yaml
                               --policy POLICIES.yaml [--name NAME] [--tier-name MODEL=TIER ...]
                               [--json]
@@ -25,7 +26,8 @@ its order), one signal per ladder (logprob mean or min, or the self-check), a th
 the calibrated probability that an answer is right. Half the queries select the
 candidates, the other half certify them, one after the other from the dearest; the cheapest
 certified one is written to POLICY.yaml as a policies file (the orchestrator's
-`policies_file`), or the top model alone when none is. Prints every candidate tested.
+`policies_file`), or the top model alone when none is. Prints every candidate tested;
+--report writes the same as Markdown, --plot every candidate's cost and drop as an SVG chart.
 
 Runs every record of an outcomes file through the orchestrator's own cascade, in-process,
 with tiers that answer as the recorded models did (docs/outcomes.md), under a policy of

@@ -214,7 +214,8 @@ absl::StatusOr<FitResult> FitPolicy(const QueryTable& table, const FitOptions& o
   result.top_alone.drop_upper_bound = 0;
 
   const double delta = 1 - options.confidence;
-  result.sequence = Frontier(Candidates(table, options, selection), options.max_quality_drop);
+  result.candidates = Candidates(table, options, selection);
+  result.sequence = Frontier(result.candidates, options.max_quality_drop);
   bool testing = true;
   for (size_t i = 0; i < result.sequence.size(); ++i) {
     Candidate& candidate = result.sequence[i];

@@ -65,6 +65,8 @@ struct Candidate {
 struct FitResult {
   int selection_queries = 0;
   int certification_queries = 0;
+  // Every candidate, with its selection figures (for the frontier chart).
+  std::vector<Candidate> candidates;
   // The tested sequence: the selection frontier from the dearest to the cheapest.
   std::vector<Candidate> sequence;
   // Index in `sequence` of the chosen candidate; nullopt: the top model alone.

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "tools/policy/drop_bound.h"
+#include "tools/policy/fit_report.h"
 #include "tools/policy/policy_evaluation.h"
 
 namespace cascade::policy {
@@ -71,6 +72,25 @@ TEST(PolicyFitterTest, APerfectSignalBuysACheapCertifiedCascade) {
   EXPECT_LT(fit->policy.tiers(0).accept().logprob().min(), -0.01);
   EXPECT_GT(fit->policy.tiers(0).accept().logprob().min(), -3.0);
   EXPECT_EQ(fit->selection_queries + fit->certification_queries, 2000);
+}
+
+TEST(PolicyFitterTest, TheReportAndTheChartShowEveryCandidate) {
+  const QueryTable table = Ladder(/*informative=*/true, /*middle=*/false);
+  FitOptions options;
+  auto fit = FitPolicy(table, options);
+  ASSERT_TRUE(fit.ok()) << fit.status();
+  const std::string markdown =
+      FitReportMarkdown(table, *fit, options, "train.jsonl", "policies: []\n", "frontier.svg");
+  EXPECT_THAT(markdown, ::testing::HasSubstr("chosen: cheap > top on"));
+  EXPECT_THAT(markdown, ::testing::HasSubstr("](frontier.svg)"));
+  EXPECT_THAT(markdown, ::testing::HasSubstr("| cheap > top | logprob:"));
+  const std::string svg = FrontierSvg(table, *fit, options);
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  size_t circles = 0;
+  for (size_t at = svg.find("<circle"); at != std::string::npos; at = svg.find("<circle", at + 1)) {
+    ++circles;
+  }
+  EXPECT_EQ(circles, fit->candidates.size() + fit->sequence.size());
 }
 
 TEST(PolicyFitterTest, ASignalWithoutInformationLeavesTheTopModelAlone) {
