@@ -1,11 +1,14 @@
 #include "tools/cascadectl/cost_command.h"
 
+#include <cmath>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "tools/cascadectl/command_args.h"
 #include "tools/cascadectl/cost_planner.h"
@@ -27,6 +30,57 @@ absl::StatusOr<int64_t> Count(const CommandArgs& args, const std::string& name) 
         absl::StrCat("--", name, " must be a non-negative integer, not '", *text, "'"));
   }
   return value;
+}
+
+// The mix a `cascadectl policy fit --json` report gives: the chosen policy's share of
+// training queries answered at each tier of its ladder (the top model alone when none was
+// chosen). The --tier flags must be that ladder, in order.
+absl::StatusOr<std::string> MixFromFit(const std::string& path,
+                                       const std::vector<PlannedTier>& tiers) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("--mix-from: cannot open ", path));
+  nlohmann::json fit = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (fit.is_discarded() || !fit.contains("sequence") || !fit.contains("top_model")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--mix-from ", path, " is not the JSON of `cascadectl policy fit --json`"));
+  }
+  std::vector<std::string> ladder;
+  std::vector<double> shares;
+  if (fit["chosen"].is_number_integer()) {
+    const nlohmann::json& chosen = fit["sequence"].at(fit["chosen"].get<size_t>());
+    ladder = chosen["ladder"].get<std::vector<std::string>>();
+    shares = chosen["training"]["final_share"].get<std::vector<double>>();
+  } else {
+    ladder = {fit["top_model"].get<std::string>()};
+    shares = {1.0};
+  }
+  std::vector<std::string> names;
+  for (const PlannedTier& tier : tiers) names.push_back(tier.name);
+  if (names != ladder) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--mix-from: the fitted ladder is ", absl::StrJoin(ladder, " > "),
+                     ": give one --tier for each of those models, in that order"));
+  }
+  // In millionths, the last taking what rounding left so that the shares add up to 1.
+  std::string mix;
+  int64_t given = 0;
+  for (size_t i = 0; i < ladder.size(); ++i) {
+    const int64_t ppm = i + 1 == ladder.size()
+                            ? 1'000'000 - given
+                            : static_cast<int64_t>(std::llround(shares[i] * 1e6));
+    given += ppm;
+    absl::StrAppend(&mix, mix.empty() ? "" : ",", ladder[i], "=",
+                    absl::StrFormat("%d.%06d", ppm / 1'000'000, ppm % 1'000'000));
+  }
+  return mix;
+}
+
+absl::StatusOr<std::string> MixOf(const CommandArgs& args, const std::vector<PlannedTier>& tiers) {
+  if (args.Has("mix") == args.Has("mix-from")) {
+    return absl::InvalidArgumentError("give --mix or --mix-from (one of them)");
+  }
+  if (std::optional<std::string> from = args.Value("mix-from")) return MixFromFit(*from, tiers);
+  return *args.Value("mix");
 }
 
 absl::StatusOr<CostPlanInput> ReadInput(const CommandArgs& args) {
@@ -51,7 +105,7 @@ absl::StatusOr<CostPlanInput> ReadInput(const CommandArgs& args) {
     input.tiers.push_back({name_prices.first, *in, *out, 0});
   }
   if (input.tiers.empty()) return absl::InvalidArgumentError("give at least one --tier");
-  absl::StatusOr<std::string> mix = args.Required("mix");
+  absl::StatusOr<std::string> mix = MixOf(args, input.tiers);
   if (!mix.ok()) return mix.status();
   for (absl::string_view item : absl::StrSplit(*mix, ',', absl::SkipWhitespace())) {
     std::pair<std::string, std::string> name_share = absl::StrSplit(item, absl::MaxSplits('=', 1));
@@ -89,10 +143,11 @@ absl::StatusOr<CostPlanInput> ReadInput(const CommandArgs& args) {
 }  // namespace
 
 int RunCost(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
-  absl::StatusOr<CommandArgs> args = CommandArgs::Parse(
-      raw_args,
-      {"requests", "input-tokens", "output-tokens", "tier", "mix", "routed-share", "judge-usd"},
-      {"json", "help"});
+  absl::StatusOr<CommandArgs> args =
+      CommandArgs::Parse(raw_args,
+                         {"requests", "input-tokens", "output-tokens", "tier", "mix", "mix-from",
+                          "routed-share", "judge-usd"},
+                         {"json", "help"});
   if (!args.ok()) return UsageError(err, args.status().message());
   if (args->Has("help")) {
     out << kCostUsage;

@@ -10,7 +10,8 @@ namespace cascade::cli {
 
 inline constexpr char kCostUsage[] =
     R"(usage: cascadectl cost --requests N --input-tokens N --output-tokens N
-                      --tier NAME=IN:OUT [--tier NAME=IN:OUT ...] --mix NAME=SHARE,...
+                      --tier NAME=IN:OUT [--tier NAME=IN:OUT ...]
+                      (--mix NAME=SHARE,... | --mix-from FIT.json)
                       [--routed-share X] [--judge-usd X] [--json]
 
 Plans a month: what N requests of the given size cost on the last (biggest) tier alone,
@@ -20,6 +21,8 @@ lower tier's attempt (and, with --judge-usd, for a judge call per attempt below 
 
   --tier NAME=IN:OUT   a tier in climbing order, USD per million input:output tokens
   --mix NAME=SHARE,... share of requests each tier answers in the end (adds up to 1)
+  --mix-from FIT.json  the shares of a fitted policy: the JSON `cascadectl policy fit
+                       --json` printed (give --tier for each model of its ladder)
   --routed-share X     share of requests the router sends straight to their tier
                        (default 0: every request climbs)
   --judge-usd X        cost of one judge call in USD (default 0)

@@ -5,7 +5,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -143,6 +145,34 @@ TEST(CostCommandTest, JsonAndUsageErrors) {
                     out3, err3),
             2);
   EXPECT_THAT(err3.str(), HasSubstr("'medium'"));
+}
+
+// A fitted policy's report gives the mix: the chosen ladder's shares per tier.
+TEST(CostCommandTest, TheMixCanComeFromAFittedPolicy) {
+  const std::string path = ::testing::TempDir() + "/fit_" + std::to_string(::getpid()) + ".json";
+  {
+    std::ofstream(path) << R"({"top_model": "large", "chosen": 0, "sequence": [
+        {"ladder": ["small", "large"], "training": {"final_share": [0.8, 0.2]}}]})";
+  }
+  const std::vector<std::string> base = {
+      "--requests", "1000000", "--input-tokens",  "500",    "--output-tokens",
+      "500",        "--tier",  "small=0.30:0.30", "--tier", "large=10:10"};
+  std::vector<std::string> args = base;
+  args.insert(args.end(), {"--mix-from", path});
+  std::ostringstream out, err;
+  ASSERT_EQ(RunCost(args, out, err), 0) << err.str();
+  EXPECT_THAT(out.str(), HasSubstr("$2,300.00"));  // As --mix small=0.8,large=0.2.
+
+  std::vector<std::string> other_ladder = {"--requests",      "1", "--input-tokens", "1",
+                                           "--output-tokens", "1", "--tier",         "large=10:10",
+                                           "--mix-from",      path};
+  std::ostringstream out2, err2;
+  EXPECT_EQ(RunCost(other_ladder, out2, err2), 2);
+  EXPECT_THAT(err2.str(), HasSubstr("the fitted ladder is small > large"));
+  args.insert(args.end(), {"--mix", "small=1"});
+  std::ostringstream out3, err3;
+  EXPECT_EQ(RunCost(args, out3, err3), 2);
+  EXPECT_THAT(err3.str(), HasSubstr("--mix or --mix-from"));
 }
 
 }  // namespace
