@@ -1,6 +1,6 @@
-// The replay backend: a request gets the recorded model's answer, logprobs and usage, matched
-// by its messages exactly; through the tier worker the cost is usage x the tier's price;
-// unknown requests and bad files are named.
+// The replay backend: a request gets the recorded model's answer, logprobs, usage and
+// self-check, matched by its messages exactly; through the tier worker the cost is usage x
+// the tier's price; unknown requests and bad files are named.
 
 #include "services/tier_worker/replay_backend.h"
 
@@ -137,29 +137,63 @@ TEST(ReplayBackendTest, BadFilesAndUnknownModelsStopTheServer) {
             absl::StatusCode::kFailedPrecondition);
 }
 
-TEST(ReplayBackendTest, ThroughTheTierWorkerTheCostIsUsageTimesThePrice) {
+// The tier worker a `replay:` config builds for `tiny`, priced 0.10 / 0.40 USD per million.
+std::unique_ptr<TierWorker> TinyTier(prometheus::Registry& registry) {
   v1::TierWorkerConfig config;
-  ASSERT_TRUE(ParseConfigYaml("tier: tiny\nreplay: {outcomes: " + kFixture +
+  EXPECT_TRUE(ParseConfigYaml("tier: tiny\nreplay: {outcomes: " + kFixture +
                                   ", model: tiny}\n"
                                   "price: {input_usd_per_mtok: 0.10, output_usd_per_mtok: 0.40}\n",
                               "tier.yaml", &config)
                   .ok());
-  prometheus::Registry registry;
   auto worker = BuildTierWorker(config, &registry);
-  ASSERT_TRUE(worker.ok()) << worker.status();
-  EXPECT_EQ((*worker)->Describe().backend(), "replay");
-  EXPECT_EQ((*worker)->Describe().model(), "tiny");
-  auto answer = (*worker)->Complete(France(), CallContext{});
+  EXPECT_TRUE(worker.ok()) << worker.status();
+  return worker.ok() ? *std::move(worker) : nullptr;
+}
+
+TEST(ReplayBackendTest, ThroughTheTierWorkerTheCostIsUsageTimesThePrice) {
+  prometheus::Registry registry;
+  std::unique_ptr<TierWorker> worker = TinyTier(registry);
+  ASSERT_NE(worker, nullptr);
+  EXPECT_EQ(worker->Describe().backend(), "replay");
+  EXPECT_EQ(worker->Describe().model(), "tiny");
+  auto answer = worker->Complete(France(), CallContext{});
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(answer->text(), "Paris");
   EXPECT_EQ(answer->tier(), "tiny");
   // 12 prompt tokens at 100,000 pico-USD each, 1 completion token at 400,000.
   EXPECT_EQ(answer->cost_pusd(), 12 * 100'000 + 1 * 400'000);
 
+  v1::TierWorkerConfig unpriced;
   ASSERT_TRUE(
-      ParseConfigYaml("replay: {outcomes: " + kFixture + ", model: tiny}\n", "tier.yaml", &config)
+      ParseConfigYaml("replay: {outcomes: " + kFixture + ", model: tiny}\n", "tier.yaml", &unpriced)
           .ok());
-  EXPECT_THAT(BuildTierWorker(config, &registry).status().message(), HasSubstr("tiny"));
+  EXPECT_THAT(BuildTierWorker(unpriced, &registry).status().message(), HasSubstr("tiny"));
+}
+
+TEST(ReplayBackendTest, TheRecordedSelfCheckIsReturnedAndPriced) {
+  prometheus::Registry registry;
+  std::unique_ptr<TierWorker> worker = TinyTier(registry);
+  ASSERT_NE(worker, nullptr);
+  CompleteRequest request = France();
+  request.set_self_check(true);
+  auto answer = worker->Complete(request, CallContext{});
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_DOUBLE_EQ(answer->self_check().p_yes(), 0.93);
+  EXPECT_EQ(answer->self_check().source(), "recorded");
+  // The recorded check: 30 prompt tokens, 1 completion token.
+  EXPECT_EQ(answer->self_check().cost_pusd(), 30 * 100'000 + 1 * 400'000);
+  EXPECT_EQ(answer->cost_pusd(), 12 * 100'000 + 1 * 400'000 + 30 * 100'000 + 1 * 400'000);
+}
+
+TEST(ReplayBackendTest, ARecordWithoutASelfCheckSaysSo) {
+  auto mid = Load("mid");
+  ASSERT_NE(mid, nullptr);
+  CompleteRequest request = Ask({{"user", "What is 17 * 23?"}});
+  auto check = mid->RecordedSelfCheck(request);
+  EXPECT_EQ(check.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(check.status().message(), HasSubstr("has no self_check"));
+  EXPECT_EQ(mid->RecordedSelfCheck(Ask({{"user", "What is 17 * 24?"}})).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The self-check: a tier's model judges its own answer in a second one-token call. P(yes) is
 // read from the first token's top logprobs (or the reply's word without them); its usage is
 // priced at the tier's price and added to the response's cost; a failed check keeps the
-// answer; a replay backend returns the recorded check.
+// answer. (A replay backend's recorded check: replay_backend_test.)
 
 #include "services/tier_worker/self_check.h"
 
@@ -11,7 +11,6 @@
 #include <cmath>
 
 #include "common/config/config_loader.h"
-#include "services/tier_worker/replay_backend.h"
 #include "services/tier_worker/testing/fake_backend.h"
 #include "services/tier_worker/tier_worker.h"
 #include "services/tier_worker/tier_worker_config.h"
@@ -202,49 +201,6 @@ TEST(SelfCheckConfigTest, APromptWithoutTheAnswerStopsTheServer) {
   auto worker = BuildTierWorker(config, &registry);
   EXPECT_EQ(worker.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(worker.status().message(), HasSubstr("self_check.prompt lacks {answer}"));
-}
-
-const std::string kFixture = std::string(CASCADE_SOURCE_DIR) + "/tests/data/outcomes/ladder.jsonl";
-
-TEST(ReplaySelfCheckTest, TheRecordedCheckIsReturnedAndPriced) {
-  v1::TierWorkerConfig config;
-  ASSERT_TRUE(ParseConfigYaml("tier: tiny\nreplay: {outcomes: " + kFixture +
-                                  ", model: tiny}\n"
-                                  "price: {input_usd_per_mtok: 0.10, output_usd_per_mtok: 0.40}\n",
-                              "tier.yaml", &config)
-                  .ok());
-  prometheus::Registry registry;
-  auto worker = BuildTierWorker(config, &registry);
-  ASSERT_TRUE(worker.ok()) << worker.status();
-  CompleteRequest request;
-  auto* system = request.add_messages();
-  system->set_role("system");
-  system->set_content("Answer with one word.");
-  auto* user = request.add_messages();
-  user->set_role("user");
-  user->set_content("Capital of France?");
-  request.set_self_check(true);
-  auto answer = (*worker)->Complete(request, CallContext{});
-  ASSERT_TRUE(answer.ok()) << answer.status();
-  EXPECT_DOUBLE_EQ(answer->self_check().p_yes(), 0.93);
-  EXPECT_EQ(answer->self_check().source(), "recorded");
-  // The recorded check: 30 prompt tokens, 1 completion token.
-  EXPECT_EQ(answer->self_check().cost_pusd(), 30 * 100'000 + 1 * 400'000);
-  EXPECT_EQ(answer->cost_pusd(), 12 * 100'000 + 1 * 400'000 + 30 * 100'000 + 1 * 400'000);
-}
-
-TEST(ReplaySelfCheckTest, ARecordWithoutACheckSaysSo) {
-  auto mid = ReplayBackend::Load({kFixture, "mid"});
-  ASSERT_TRUE(mid.ok()) << mid.status();
-  CompleteRequest request;
-  auto* user = request.add_messages();
-  user->set_role("user");
-  user->set_content("What is 17 * 23?");
-  auto check = (*mid)->RecordedSelfCheck(request);
-  EXPECT_EQ(check.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(check.status().message(), HasSubstr("has no self_check"));
-  user->set_content("What is 17 * 24?");
-  EXPECT_EQ((*mid)->RecordedSelfCheck(request).status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace
