@@ -84,18 +84,26 @@ absl::StatusOr<v1::CascadePolicyConfig> PolicyFromFile(const std::string& path,
   return absl::InvalidArgumentError(absl::StrCat(path, ": no policy named '", wanted, "'"));
 }
 
-int RunEval(const CommandArgs& args, std::ostream& out, std::ostream& err) {
-  for (const char* flag : {"outcomes", "prices", "policy"}) {
-    if (!args.Value(flag)) return UsageError(err, absl::StrCat("--", flag, " is required"));
-  }
+// --tier-name MODEL=TIER flags, as tier -> model.
+absl::StatusOr<std::map<std::string, std::string>> TierModels(const CommandArgs& args) {
   std::map<std::string, std::string> tier_models;
   for (const std::string& pair : args.Values("tier-name")) {
     std::vector<std::string> parts = absl::StrSplit(pair, absl::MaxSplits('=', 1));
     if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
-      return UsageError(err, absl::StrCat("--tier-name '", pair, "' must be MODEL=TIER"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tier-name '", pair, "' must be MODEL=TIER"));
     }
     tier_models[parts[1]] = parts[0];
   }
+  return tier_models;
+}
+
+int RunEval(const CommandArgs& args, std::ostream& out, std::ostream& err) {
+  for (const char* flag : {"outcomes", "prices", "policy"}) {
+    if (!args.Value(flag)) return UsageError(err, absl::StrCat("--", flag, " is required"));
+  }
+  auto tier_models = TierModels(args);
+  if (!tier_models.ok()) return UsageError(err, tier_models.status().message());
   auto records = outcomes::ReadOutcomesFile(*args.Value("outcomes"));
   if (!records.ok()) return Failed(err, records.status().message());
   auto prices = outcomes::ReadPricesFile(*args.Value("prices"));
@@ -104,7 +112,7 @@ int RunEval(const CommandArgs& args, std::ostream& out, std::ostream& err) {
   if (!policy.ok()) return Failed(err, policy.status().message());
   // The cascade's own per-request log lines are not this command's output.
   Logger::Configure("cascadectl", LogLevel::kError);
-  auto evaluation = policy::EvaluatePolicy(*records, *prices, *policy, tier_models);
+  auto evaluation = policy::EvaluatePolicy(*records, *prices, *policy, *tier_models);
   if (!evaluation.ok()) {
     return Failed(err, absl::StrCat(*args.Value("policy"), ": ", evaluation.status().message()));
   }
@@ -211,6 +219,13 @@ int RunFit(const CommandArgs& args, std::ostream& out, std::ostream& err) {
   auto fit = policy::FitPolicy(*table, options);
   if (!fit.ok()) return Failed(err, fit.status().message());
 
+  auto tier_models = TierModels(args);
+  if (!tier_models.ok()) return UsageError(err, tier_models.status().message());
+  for (auto& tier : *fit->policy.mutable_tiers()) {
+    for (const auto& [tier_name, model] : *tier_models) {
+      if (model == tier.tier()) tier.set_tier(tier_name);
+    }
+  }
   const std::string comment = absl::StrFormat(
       "# Fitted by cascadectl policy fit on %s (%d queries): mean quality drop against %s alone\n"
       "# <= %.4f with confidence %.2f on queries drawn like those. docs/policy.md\n",

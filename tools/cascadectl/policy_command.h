@@ -13,7 +13,8 @@ namespace cascade::cli {
 inline constexpr char kPolicyUsage[] =
     R"(usage: cascadectl policy fit --outcomes TRAIN.jsonl --prices PRICES.yaml
                              --max-quality-drop D [--confidence 0.9] [--tiers M1,M2,...,TOP]
-                             [--name NAME] [--seed N] --out POLICY.yaml [--report REPORT.md]
+                             [--name NAME] [--tier-name MODEL=TIER ...] [--seed N]
+                             --out POLICY.yaml [--report REPORT.md]
                              [--plot FRONTIER.svg] [--json]
        cascadectl policy eval --outcomes FILE.jsonl --prices PRICES.yaml
                               --policy POLICIES.yaml [--name NAME] [--tier-name MODEL=TIER ...]
@@ -28,6 +29,7 @@ candidates, the other half certify them, one after the other from the dearest; t
 certified one is written to POLICY.yaml as a policies file (the orchestrator's
 `policies_file`), or the top model alone when none is. Prints every candidate tested;
 --report writes the same as Markdown, --plot every candidate's cost and drop as an SVG chart.
+--tier-name MODEL=TIER names the policy's tier serving MODEL (default: the model's name).
 
 Runs every record of an outcomes file through the orchestrator's own cascade, in-process,
 with tiers that answer as the recorded models did (docs/outcomes.md), under a policy of

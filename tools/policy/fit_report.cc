@@ -74,8 +74,22 @@ std::string FitReportMarkdown(const QueryTable& table, const FitResult& fit,
       "of the queries and certified on the other, from the dearest to the cheapest, by a "
       "betting test of the mean drop at level 1 - confidence, stopping at the first that "
       "failed (docs/policy.md).\n\n");
-  if (!chart.empty())
+  double top_quality = 0;
+  for (const auto& row : table.rows) top_quality += row.back().quality;
+  top_quality /= static_cast<double>(table.rows.size());
+  const Candidate& predicted = fit.chosen ? fit.sequence[*fit.chosen] : fit.top_alone;
+  absl::StrAppend(
+      &md, absl::StrFormat(
+               "Predicted on queries like these: quality %.4f (the top model alone: %.4f on the "
+               "training queries), and at least the top model's quality - %.4f with confidence "
+               "%.2f; cost %.3f of the top model's (on the training queries; no interval is "
+               "claimed for the cost).\n\n",
+               top_quality - predicted.training.drop, top_quality,
+               fit.chosen ? options.max_quality_drop : 0.0, options.confidence,
+               predicted.training.cost_ratio));
+  if (!chart.empty()) {
     absl::StrAppend(&md, "![cost and quality drop of every candidate](", chart, ")\n\n");
+  }
   absl::StrAppend(&md, "## The policy\n\n```yaml\n", policy_yaml, "```\n\n");
   const Candidate& chosen = fit.chosen ? fit.sequence[*fit.chosen] : fit.top_alone;
   absl::StrAppend(

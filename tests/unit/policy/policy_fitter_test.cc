@@ -83,6 +83,8 @@ TEST(PolicyFitterTest, TheReportAndTheChartShowEveryCandidate) {
       FitReportMarkdown(table, *fit, options, "train.jsonl", "policies: []\n", "frontier.svg");
   EXPECT_THAT(markdown, ::testing::HasSubstr("chosen: cheap > top on"));
   EXPECT_THAT(markdown, ::testing::HasSubstr("](frontier.svg)"));
+  EXPECT_THAT(markdown, ::testing::HasSubstr("and at least the top model's quality - 0.0200 with "
+                                             "confidence 0.90"));
   EXPECT_THAT(markdown, ::testing::HasSubstr("| cheap > top | logprob:"));
   const std::string svg = FrontierSvg(table, *fit, options);
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
