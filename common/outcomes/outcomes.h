@@ -33,6 +33,14 @@ struct ModelOutcome {
   std::vector<v1::TokenLogprob> logprobs;  // The answer's tokens, where recorded.
   std::optional<SelfCheck> self_check;
   std::optional<double> latency_ms;
+
+  // The answer's quality in [0, 1]: `quality`, else `correct` as 1 or 0; nullopt when the
+  // answer is not graded.
+  std::optional<double> Quality() const {
+    if (quality) return *quality;
+    if (correct) return *correct ? 1.0 : 0.0;
+    return std::nullopt;
+  }
 };
 
 struct OutcomeRecord {

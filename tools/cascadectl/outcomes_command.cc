@@ -60,9 +60,9 @@ std::vector<ModelSummary> SummarizeOutcomes(
       }
       ModelSummary& s = summaries[it->second];
       ++s.answered;
-      if (outcome.quality || outcome.correct) {
+      if (std::optional<double> quality = outcome.Quality()) {
         ++s.graded;
-        s.quality_sum += outcome.quality ? *outcome.quality : (*outcome.correct ? 1 : 0);
+        s.quality_sum += *quality;
       }
       s.with_logprobs += !outcome.logprobs.empty();
       s.with_self_check += outcome.self_check.has_value();

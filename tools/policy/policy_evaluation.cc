@@ -31,12 +31,6 @@ std::string ModelOf(const std::string& tier,
 
 }  // namespace
 
-double QualityOf(const outcomes::ModelOutcome& outcome) {
-  if (outcome.quality) return *outcome.quality;
-  if (outcome.correct) return *outcome.correct ? 1.0 : 0.0;
-  return -1;
-}
-
 absl::StatusOr<PolicyEvaluation> EvaluatePolicy(
     const std::vector<outcomes::OutcomeRecord>& records,
     const std::map<std::string, outcomes::ModelPrice>& prices,
@@ -92,12 +86,12 @@ absl::StatusOr<PolicyEvaluation> EvaluatePolicy(
     for (auto& [tier, count] : evaluation.final_tiers) count += tier == response->final_tier();
     const outcomes::ModelOutcome* answered =
         record.Find(ModelOf(response->final_tier(), tier_models));
-    const double quality = QualityOf(*answered);
-    const double top_quality = QualityOf(*top);
-    if (quality < 0 || top_quality < 0) continue;
+    const std::optional<double> quality = answered->Quality();
+    const std::optional<double> top_quality = top->Quality();
+    if (!quality || !top_quality) continue;
     ++evaluation.graded;
-    evaluation.quality_sum += quality;
-    evaluation.top_quality_sum += top_quality;
+    evaluation.quality_sum += *quality;
+    evaluation.top_quality_sum += *top_quality;
   }
   return evaluation;
 }

@@ -41,9 +41,6 @@ struct PolicyEvaluation {
   }
 };
 
-// A recorded outcome's quality in [0, 1]: `quality`, else `correct`; -1 when ungraded.
-double QualityOf(const outcomes::ModelOutcome& outcome);
-
 // `tier_models` maps the policy's tier names to the outcomes' model names; a tier it does
 // not name is the model of the same name. INVALID_ARGUMENT for a policy the orchestrator
 // would reject (naming the field) or a model without a price; FAILED_PRECONDITION for a

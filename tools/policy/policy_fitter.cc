@@ -1,6 +1,7 @@
 #include "tools/policy/policy_fitter.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -28,7 +29,7 @@ double RawFromInput(SignalKind kind, double input) {
 }
 
 // A logistic map per model of P(correct) from one signal, fitted on `rows`; nullopt when
-// the signal does not rank answers (no slope up, or one class only).
+// the model's answers lack the signal or it does not rank them (no slope up, one class).
 std::optional<judge::LogisticMap> Calibrate(const QueryTable& table, int model, SignalKind kind,
                                             const std::vector<int>& rows) {
   std::vector<double> inputs;
@@ -71,18 +72,24 @@ std::vector<std::vector<int>> Ladders(int models) {
 // The candidates the selection queries give: per ladder, signal kind and target.
 std::vector<Candidate> Candidates(const QueryTable& table, const FitOptions& options,
                                   const std::vector<int>& selection) {
+  // One calibration per cheaper model and signal, whichever ladders it serves in.
+  const int cheaper = static_cast<int>(table.models.size()) - 1;
+  std::vector<std::array<std::optional<judge::LogisticMap>, kSignalKinds>> calibrations(cheaper);
+  for (int model = 0; model < cheaper; ++model) {
+    for (int k = 0; k < kSignalKinds; ++k) {
+      calibrations[model][k] = Calibrate(table, model, static_cast<SignalKind>(k), selection);
+    }
+  }
   std::vector<Candidate> candidates;
-  for (const std::vector<int>& ladder : Ladders(static_cast<int>(table.models.size()))) {
+  for (const std::vector<int>& ladder : Ladders(cheaper + 1)) {
     // The top model alone needs no test: its drop is 0 by definition. It is the fallback.
     if (ladder.size() == 1) continue;
     for (int k = 0; k < kSignalKinds; ++k) {
       const auto kind = static_cast<SignalKind>(k);
+      // Every cheaper tier needs the signal, ranking its answers.
       std::vector<judge::LogisticMap> maps;
-      for (size_t t = 0; t + 1 < ladder.size(); ++t) {
-        if (!table.Carries(ladder[t], kind)) break;
-        auto map = Calibrate(table, ladder[t], kind, selection);
-        if (!map) break;
-        maps.push_back(*map);
+      for (size_t t = 0; t + 1 < ladder.size() && calibrations[ladder[t]][k]; ++t) {
+        maps.push_back(*calibrations[ladder[t]][k]);
       }
       if (maps.size() + 1 != ladder.size()) continue;
       for (double target : options.targets) {

@@ -1,9 +1,7 @@
 #include "tools/policy/query_table.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
-#include "tools/policy/policy_evaluation.h"
+#include "services/judge/lib/logprob_aggregate.h"
 
 namespace cascade::policy {
 
@@ -17,12 +15,6 @@ absl::string_view SignalName(SignalKind kind) {
       return "self_check";
   }
   return "";
-}
-
-bool QueryTable::Carries(int model, SignalKind kind) const {
-  return std::any_of(rows.begin(), rows.end(), [&](const std::vector<ModelAnswer>& row) {
-    return row[model].signal(kind).has_value();
-  });
 }
 
 absl::StatusOr<QueryTable> BuildQueryTable(
@@ -41,21 +33,17 @@ absl::StatusOr<QueryTable> BuildQueryTable(
     std::vector<ModelAnswer> row;
     for (const std::string& model : models) {
       const outcomes::ModelOutcome* outcome = record.Find(model);
-      if (outcome == nullptr || QualityOf(*outcome) < 0) break;
+      if (outcome == nullptr || !outcome->Quality()) break;
       const outcomes::ModelPrice& price = prices.at(model);
       ModelAnswer& answer = row.emplace_back();
-      answer.quality = QualityOf(*outcome);
+      answer.quality = *outcome->Quality();
       answer.cost_pusd = price.CostPusd(outcome->usage);
-      if (!outcome->logprobs.empty()) {
-        double sum = 0;
-        double least = 0;
-        for (const auto& token : outcome->logprobs) {
-          sum += token.logprob();
-          least = std::min(least, token.logprob());
-        }
-        answer.signals[static_cast<int>(SignalKind::kLogprobMean)] =
-            sum / static_cast<double>(outcome->logprobs.size());
-        answer.signals[static_cast<int>(SignalKind::kLogprobMin)] = least;
+      // The orchestrator's own aggregates, so that a threshold means what its rule compares.
+      using Kind = judge::LogprobAggregate::Kind;
+      for (auto [kind, signal] : {std::pair{Kind::kMean, SignalKind::kLogprobMean},
+                                  std::pair{Kind::kMin, SignalKind::kLogprobMin}}) {
+        auto aggregate = judge::ComputeLogprobAggregate({kind, 0}, outcome->logprobs);
+        if (aggregate.ok()) answer.signals[static_cast<int>(signal)] = *aggregate;
       }
       if (outcome->self_check) {
         answer.signals[static_cast<int>(SignalKind::kSelfCheck)] = outcome->self_check->p_yes;

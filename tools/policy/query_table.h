@@ -43,9 +43,6 @@ struct QueryTable {
   std::vector<std::vector<ModelAnswer>> rows;  // [query][model].
   // Records left out: a ladder model did not answer, or its answer has no grade.
   int skipped = 0;
-
-  // Whether `model`'s answers carry the signal (at least one does).
-  bool Carries(int model, SignalKind kind) const;
 };
 
 // INVALID_ARGUMENT for fewer than one model, a model without a price, or no usable record.

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -155,6 +156,31 @@ TEST(AsyncLineWriterTest, AFullQueueDropsInsteadOfBlocking) {
   writer->reset();
   drain.join();
   ::close(reader);
+}
+
+// A rotation whose folder vanished cannot reopen the file: the line is dropped and said so,
+// and writing resumes once the folder is back.
+TEST(AsyncLineWriterTest, AFileThatCannotBeReopenedDropsUntilItCanBe) {
+  const fs::path dir = Directory("reopen");
+  const fs::path path = dir / "log.jsonl";
+  std::atomic<int> drops{0};
+  AsyncLineWriterOptions options = Options(path.string(), 25, 1);
+  options.on_drop = [&](const std::string&) { ++drops; };
+  auto writer = AsyncLineWriter::Open(options);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  (*writer)->Append("line-0000");
+  (*writer)->Append("line-0001");
+  (*writer)->Flush();
+  fs::remove_all(dir);
+  (*writer)->Append("line-0002");  // Needs a rotation, into a folder that is gone.
+  (*writer)->Flush();
+  EXPECT_EQ((*writer)->dropped(), 1);
+  EXPECT_EQ(drops.load(), 1);
+  fs::create_directories(dir);
+  (*writer)->Append("line-0003");
+  (*writer)->Flush();
+  EXPECT_THAT(Lines(path), ElementsAre("line-0003"));
+  EXPECT_EQ((*writer)->written(), 3);
 }
 
 TEST(AsyncLineWriterTest, BadOptionsAndUnwritablePathsAreNamed) {

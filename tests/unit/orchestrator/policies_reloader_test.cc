@@ -98,6 +98,12 @@ TEST_F(PoliciesReloaderTest, TheFileAndTheConfigsPoliciesAreNotBoth) {
   EXPECT_EQ(settings.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(settings.status().message(), HasSubstr("not both"));
 
+  v1::OrchestratorConfig never_polled = config_;
+  never_polled.mutable_policies_poll_interval()->set_seconds(0);
+  never_polled.mutable_policies_poll_interval()->set_nanos(0);
+  settings = SettingsFromConfig(never_polled);
+  EXPECT_THAT(settings.status().message(), HasSubstr("policies_poll_interval must be > 0"));
+
   v1::OrchestratorConfig missing = config_;
   missing.set_policies_file("/nonexistent/policies.yaml");
   settings = SettingsFromConfig(missing);
