@@ -48,7 +48,8 @@ cascade_library(cascadectl_outcomes_commands
 # Cascade policies on recorded outcomes (tools/policy): fitted to a quality target with a
 # guarantee, and evaluated through the orchestrator's own cascade, in-process.
 cascade_library(cascade_policy_tools
-  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/policy/drop_bound.cc
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/policy/cost_interval.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/policy/drop_bound.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/fit_report.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/outcomes_tier_client.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/policy_evaluation.cc

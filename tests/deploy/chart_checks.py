@@ -139,6 +139,36 @@ def chart_owned_config(ctx):
     expect(checksums(a) != checksums(c), "editing a config rolls the component's pods")
 
 
+def policies_file_hot_reloaded(ctx):
+    """orchestrator.policiesFile: its own ConfigMap, mounted, replacing config.policies."""
+    rendered = ctx.template("-f", ctx.path(EVERYTHING)).stdout
+    orchestrator = section(rendered, "cascade-orchestrator-config")
+    expect("policies_file: /etc/cascade/policies/policies.yaml" in orchestrator,
+           "the orchestrator's config points at the mounted policies file")
+    expect("\n    policies:" not in orchestrator and "name: default" not in orchestrator,
+           "the file replaces the config's own policies (the server refuses both)")
+    policies = section(rendered, "cascade-orchestrator-policies")
+    for line in ["default_policy: fitted", "min: -0.412", "min: 0.93", "tier: large"]:
+        expect(line in policies, f"the policies ConfigMap holds {line!r}")
+    deployment = [d for d in rendered.split("\n---")
+                  if re.search("^kind: Deployment$", d, re.M)
+                  and re.search(r"^  name: cascade-orchestrator$", d, re.M)][0]
+    expect("mountPath: /etc/cascade/policies" in deployment
+           and "name: cascade-orchestrator-policies" in deployment,
+           "the orchestrator mounts the policies ConfigMap as a directory")
+    # A refitted policy reaches running pods without rolling them.
+    refit = ctx.template("-f", ctx.path(EVERYTHING), "--set",
+                         "orchestrator.policiesFile.default_policy=other").stdout
+    expect(checksums(rendered) == checksums(refit),
+           "editing the policies file leaves every pod's config checksum alone")
+    default = ctx.template().stdout
+    expect("policies_file" not in default and "cascade-orchestrator-policies" not in default,
+           "without policiesFile the config's own policies stay, and no ConfigMap is made")
+    result = ctx.template("--set", "orchestrator.policiesFile.polices[0].name=x", check=False)
+    expect(result.returncode != 0 and "polices" in result.stderr,
+           "a typo in policiesFile is rejected by values.schema.json")
+
+
 def section(rendered, name_suffix):
     for document in rendered.split("\n---"):
         if re.search(rf"^  name: \S*{re.escape(name_suffix)}$", document, re.M):
@@ -349,6 +379,7 @@ CHECKS = {
     "lint_everything": lint_everything,
     "values_typos_rejected": values_typos_rejected,
     "chart_owned_config": chart_owned_config,
+    "policies_file_hot_reloaded": policies_file_hot_reloaded,
     "gpu_and_security": gpu_and_security,
     "objects_valid_default": objects_valid_default,
     "objects_valid_everything": objects_valid_everything,

@@ -179,6 +179,7 @@ nlohmann::json CandidateJson(const policy::QueryTable& table, const policy::Cand
                         {"certification", FiguresJson(c.certification)},
                         {"training", FiguresJson(c.training)},
                         {"drop_upper_bound", c.drop_upper_bound},
+                        {"cost_interval", {c.cost_interval.low, c.cost_interval.high}},
                         {"certified", c.certified}};
   if (c.p_value) out["p_value"] = *c.p_value;
   return out;

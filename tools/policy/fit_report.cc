@@ -82,11 +82,13 @@ std::string FitReportMarkdown(const QueryTable& table, const FitResult& fit,
       &md, absl::StrFormat(
                "Predicted on queries like these: quality %.4f (the top model alone: %.4f on the "
                "training queries), and at least the top model's quality - %.4f with confidence "
-               "%.2f; cost %.3f of the top model's (on the training queries; no interval is "
-               "claimed for the cost).\n\n",
+               "%.2f; cost %.3f of the top model's on the training queries, %.3f to %.3f on the "
+               "certification queries (a %.0f%% percentile-bootstrap interval: approximate, "
+               "unlike the bound on the drop).\n\n",
                top_quality - predicted.training.drop, top_quality,
                fit.chosen ? options.max_quality_drop : 0.0, options.confidence,
-               predicted.training.cost_ratio));
+               predicted.training.cost_ratio, predicted.cost_interval.low,
+               predicted.cost_interval.high, 100 * options.confidence));
   if (!chart.empty()) {
     absl::StrAppend(&md, "![cost and quality drop of every candidate](", chart, ")\n\n");
   }
@@ -104,17 +106,18 @@ std::string FitReportMarkdown(const QueryTable& table, const FitResult& fit,
                   "worse); costs are shares of its cost. The drop's upper bound is what could be "
                   "promised for the candidate at the stated confidence.\n\n"
                   "| ladder | signal | P(correct) >= | selection drop | selection cost | "
-                  "certification drop | drop upper bound | p-value | training drop | training "
-                  "cost | certified |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
-                  "| --- |\n");
+                  "certification drop | drop upper bound | certification cost interval | p-value "
+                  "| training drop | training cost | certified |\n| --- | --- | --- | --- | --- | "
+                  "--- | --- | --- | --- | --- | --- | --- |\n");
   for (const Candidate& c : fit.sequence) {
     absl::StrAppend(
         &md,
-        absl::StrFormat("| %s | %s | %.3f | %+.4f | %.3f | %+.4f | %+.4f | %s | "
+        absl::StrFormat("| %s | %s | %.3f | %+.4f | %.3f | %+.4f | %+.4f | %.3f to %.3f | %s | "
                         "%+.4f | %.3f | %s |\n",
                         LadderName(table, c), SignalName(c.kind), c.target, c.selection.drop,
-                        c.selection.cost_ratio, c.certification.drop, c.drop_upper_bound, PValue(c),
-                        c.training.drop, c.training.cost_ratio, c.certified ? "yes" : "no"));
+                        c.selection.cost_ratio, c.certification.drop, c.drop_upper_bound,
+                        c.cost_interval.low, c.cost_interval.high, PValue(c), c.training.drop,
+                        c.training.cost_ratio, c.certified ? "yes" : "no"));
   }
   if (fit.sequence.empty()) {
     absl::StrAppend(&md, "\nNo candidate was within the target on the selection queries.\n");

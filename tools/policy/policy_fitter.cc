@@ -138,7 +138,8 @@ std::vector<Candidate> Frontier(std::vector<Candidate> candidates, double max_dr
 }  // namespace
 
 CandidateFigures Simulate(const QueryTable& table, const Candidate& candidate,
-                          const std::vector<int>& rows, std::vector<double>* drops) {
+                          const std::vector<int>& rows, std::vector<double>* drops,
+                          std::vector<QueryCost>* costs) {
   CandidateFigures figures;
   figures.final_share.assign(candidate.ladder.size(), 0);
   const int top = static_cast<int>(table.models.size()) - 1;
@@ -148,17 +149,20 @@ CandidateFigures Simulate(const QueryTable& table, const Candidate& candidate,
   for (int row : rows) {
     const std::vector<ModelAnswer>& answers = table.rows[row];
     size_t tier = 0;
+    int64_t query_cost = 0;
     for (; tier < candidate.ladder.size(); ++tier) {
       const ModelAnswer& answer = answers[candidate.ladder[tier]];
-      cost += answer.cost_pusd;
+      query_cost += answer.cost_pusd;
       if (tier + 1 == candidate.ladder.size()) break;  // The top tier always accepts.
-      if (candidate.kind == SignalKind::kSelfCheck) cost += answer.self_check_cost_pusd;
+      if (candidate.kind == SignalKind::kSelfCheck) query_cost += answer.self_check_cost_pusd;
       const std::optional<double>& signal = answer.signal(candidate.kind);
       // As the orchestrator: the rule passes at or above its minimum; no signal, no pass.
       if (signal && *signal >= candidate.raw_thresholds[tier]) break;
     }
     figures.final_share[tier] += 1;
+    cost += query_cost;
     top_cost += answers[top].cost_pusd;
+    if (costs != nullptr) costs->push_back({query_cost, answers[top].cost_pusd});
     const double drop = answers[top].quality - answers[candidate.ladder[tier]].quality;
     drop_sum += drop;
     if (drops != nullptr) drops->push_back(drop);
@@ -219,6 +223,7 @@ absl::StatusOr<FitResult> FitPolicy(const QueryTable& table, const FitOptions& o
   result.top_alone.training = Simulate(table, result.top_alone, order);
   result.top_alone.certified = true;
   result.top_alone.drop_upper_bound = 0;
+  result.top_alone.cost_interval = {1, 1};
 
   const double delta = 1 - options.confidence;
   result.candidates = Candidates(table, options, selection);
@@ -228,8 +233,10 @@ absl::StatusOr<FitResult> FitPolicy(const QueryTable& table, const FitOptions& o
     Candidate& candidate = result.sequence[i];
     candidate.training = Simulate(table, candidate, order);
     std::vector<double> drops;
-    candidate.certification = Simulate(table, candidate, certification, &drops);
+    std::vector<QueryCost> costs;
+    candidate.certification = Simulate(table, candidate, certification, &drops, &costs);
     candidate.drop_upper_bound = DropUpperBound(drops, delta);
+    candidate.cost_interval = BootstrapCostInterval(costs, options.confidence, options.seed);
     if (!testing) continue;
     candidate.p_value = DropPValue(drops, options.max_quality_drop, delta);
     candidate.certified = *candidate.p_value <= delta;

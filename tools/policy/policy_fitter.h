@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "cascade/v1/config.pb.h"
+#include "tools/policy/cost_interval.h"
 #include "tools/policy/query_table.h"
 
 namespace cascade::policy {
@@ -59,6 +60,9 @@ struct Candidate {
   CandidateFigures training;      // Every training query.
   std::optional<double> p_value;  // Set when it was tested.
   double drop_upper_bound = 1;    // On the certification queries, at the confidence.
+  // The cost ratio's interval at the confidence, on the certification queries (approximate:
+  // cost_interval.h).
+  CostInterval cost_interval;
   bool certified = false;
 };
 
@@ -79,9 +83,11 @@ struct FitResult {
 // INVALID_ARGUMENT for options out of range or too few queries to split (at least 20).
 absl::StatusOr<FitResult> FitPolicy(const QueryTable& table, const FitOptions& options);
 
-// What `candidate` does on the queries `rows` of the table (indices).
+// What `candidate` does on the queries `rows` of the table (indices); per query, its drop
+// and its costs when asked for.
 CandidateFigures Simulate(const QueryTable& table, const Candidate& candidate,
-                          const std::vector<int>& rows, std::vector<double>* drops = nullptr);
+                          const std::vector<int>& rows, std::vector<double>* drops = nullptr,
+                          std::vector<QueryCost>* costs = nullptr);
 
 // The candidate as a policy: tiers named by the models, each cheaper tier with its rule.
 v1::CascadePolicyConfig PolicyOf(const QueryTable& table, const Candidate& candidate,

@@ -10,6 +10,7 @@
 
 #include <random>
 
+#include "absl/strings/str_format.h"
 #include "tools/policy/drop_bound.h"
 #include "tools/policy/fit_report.h"
 #include "tools/policy/policy_evaluation.h"
@@ -65,6 +66,10 @@ TEST(PolicyFitterTest, APerfectSignalBuysACheapCertifiedCascade) {
   EXPECT_LE(chosen.training.drop, 0.02);
   // 70% stop at the cheap tier (0.1 of the top's price); 30% pay both.
   EXPECT_NEAR(chosen.training.cost_ratio, 0.7 * 0.1 + 0.3 * 1.1, 0.03);
+  // Its cost interval, on the 1,000 certification queries, holds the certification cost.
+  EXPECT_LT(chosen.cost_interval.low, chosen.certification.cost_ratio);
+  EXPECT_GT(chosen.cost_interval.high, chosen.certification.cost_ratio);
+  EXPECT_LT(chosen.cost_interval.high - chosen.cost_interval.low, 0.1);
   EXPECT_EQ(fit->policy.tiers_size(), 2);
   EXPECT_EQ(fit->policy.tiers(0).tier(), "cheap");
   EXPECT_TRUE(fit->policy.tiers(0).accept().has_logprob());
@@ -86,6 +91,10 @@ TEST(PolicyFitterTest, TheReportAndTheChartShowEveryCandidate) {
   EXPECT_THAT(markdown, ::testing::HasSubstr("and at least the top model's quality - 0.0200 with "
                                              "confidence 0.90"));
   EXPECT_THAT(markdown, ::testing::HasSubstr("| cheap > top | logprob:"));
+  const Candidate& chosen = fit->sequence[*fit->chosen];
+  EXPECT_THAT(markdown, ::testing::HasSubstr(absl::StrFormat("%.3f to %.3f on the certification",
+                                                             chosen.cost_interval.low,
+                                                             chosen.cost_interval.high)));
   const std::string svg = FrontierSvg(table, *fit, options);
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
   size_t circles = 0;
@@ -137,6 +146,27 @@ TEST(DropBoundTest, AgreementIsEvidenceAndLossesAreNot) {
   // With a few hundred queries even perfect agreement cannot certify a 1-point drop.
   const std::vector<double> few(150, 0.0);
   EXPECT_GT(DropPValue(few, 0.01, 0.1), 0.1);
+}
+
+TEST(CostIntervalTest, NarrowsWithTheSampleAndIsReproducible) {
+  // Half the queries cost the top model's price, half a tenth of it: a ratio of 0.55.
+  std::vector<QueryCost> costs;
+  for (int i = 0; i < 400; ++i) costs.push_back({i % 2 == 0 ? 1000 : 100, 1000});
+  const CostInterval wide = BootstrapCostInterval(absl::MakeSpan(costs).subspan(0, 40), 0.9, 3);
+  const CostInterval narrow = BootstrapCostInterval(costs, 0.9, 3);
+  EXPECT_LT(narrow.low, 0.55);
+  EXPECT_GT(narrow.high, 0.55);
+  EXPECT_LT(narrow.high - narrow.low, wide.high - wide.low);
+  const CostInterval again = BootstrapCostInterval(costs, 0.9, 3);
+  EXPECT_EQ(again.low, narrow.low);
+  EXPECT_EQ(again.high, narrow.high);
+  // Every query the same: no spread. No queries or no top-model cost: [0, 0].
+  const std::vector<QueryCost> same(50, QueryCost{300, 1000});
+  EXPECT_DOUBLE_EQ(BootstrapCostInterval(same, 0.9, 1).low, 0.3);
+  EXPECT_DOUBLE_EQ(BootstrapCostInterval(same, 0.9, 1).high, 0.3);
+  EXPECT_EQ(BootstrapCostInterval({}, 0.9, 1).high, 0);
+  const std::vector<QueryCost> free(5, QueryCost{0, 0});
+  EXPECT_EQ(BootstrapCostInterval(free, 0.9, 1).high, 0);
 }
 
 // The fitter's own simulation and the orchestrator's arithmetic (policy eval) agree.

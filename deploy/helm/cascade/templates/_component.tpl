@@ -8,7 +8,9 @@ ServiceMonitor. Arguments (a dict):
   values    the component's values section
   config    the rendered cascade.v1.*Config (a dict; the chart-owned fields already set)
   http      true for the orchestrator (its front door port)
-  routes    true for the router (the routes ConfigMap mounted at /etc/cascade/routes)
+  reloaded  names of hot-reloaded files (routes, policies): each one's ConfigMap
+            (<name>-<file>, rendered by the caller) is mounted at /etc/cascade/<file> as a
+            directory, so an upgrade reaches running pods without rolling them
 */}}
 {{- define "cascade.component" -}}
 {{- $root := .root -}}
@@ -45,7 +47,7 @@ spec:
       labels:
         {{- include "cascade.labels" . | nindent 8 }}
       annotations:
-        # A config change rolls the pods; the routes file is hot-reloaded instead.
+        # A config change rolls the pods; routes and policies files are hot-reloaded instead.
         checksum/config: {{ $configYaml | sha256sum }}
         {{- with $v.podAnnotations }}
         {{- toYaml . | nindent 8 }}
@@ -120,9 +122,9 @@ spec:
               readOnly: true
             - name: tmp
               mountPath: /tmp
-            {{- if .routes }}
-            - name: routes
-              mountPath: /etc/cascade/routes
+            {{- range .reloaded }}
+            - name: {{ . }}
+              mountPath: /etc/cascade/{{ . }}
               readOnly: true
             {{- end }}
             {{- if $root.Values.tls.enabled }}
@@ -141,10 +143,10 @@ spec:
             name: {{ $name }}-config
         - name: tmp
           emptyDir: {}
-        {{- if .routes }}
-        - name: routes
+        {{- range .reloaded }}
+        - name: {{ . }}
           configMap:
-            name: {{ $name }}-routes
+            name: {{ $name }}-{{ . }}
         {{- end }}
         {{- if $root.Values.tls.enabled }}
         - name: tls
