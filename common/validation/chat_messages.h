@@ -11,11 +11,12 @@
 
 namespace cascade {
 
-// "system", "user" or "assistant".
+// "system", "user", "assistant" or "tool".
 bool IsChatRole(absl::string_view role);
 
 // INVALID_ARGUMENT naming the message and what to fix: no message at all, an unknown role,
-// content that is not UTF-8.
+// text that is not UTF-8, a tool message without the id of the call it answers, tool calls
+// on a message that is not the assistant's or without an id or a name.
 absl::Status ValidateChatMessages(
     const google::protobuf::RepeatedPtrField<v1::ChatMessage>& messages);
 

@@ -114,6 +114,13 @@ absl::StatusOr<PreparedRequest> PrepareGenerate(const cascade::v1::GenerateReque
       if (auto valid = ValidateChatMessages(request.messages().messages()); !valid.ok()) {
         return valid;
       }
+      for (int i = 0; i < request.messages().messages_size(); ++i) {
+        const auto& message = request.messages().messages(i);
+        if (message.role() == "tool" || message.tool_calls_size() > 0) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "messages[", i, "]: the inference service takes no tool calls or tool messages"));
+        }
+      }
       auto rendered = RenderPlainPrompt(request.messages());
       if (!rendered.ok()) return rendered.status();
       prompt = *std::move(rendered);

@@ -1,6 +1,10 @@
 // cascade-orchestrator: the front door. Routes a request, calls tier workers cheapest
 // first and climbs while confidence is too low.
 
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cascade/v1/cascade.grpc.pb.h"
 #include "common/grpc_runtime/service_main.h"
 #include "services/orchestrator/build_orchestrator.h"
@@ -39,9 +43,18 @@ int main(int argc, char** argv) {
         if (built->reloader) parts.keep_alive.push_back(built->reloader);
         auto front_door_options = cascade::HttpFrontDoorOptionsFromConfig(config.http());
         if (!front_door_options.ok()) return front_door_options.status();
+        // An alias of a policy that does not exist is a typo: refuse it at start.
+        const std::vector<std::string> policies = handler->PolicyNames();
+        for (const auto& [alias, policy] : front_door_options->model_aliases) {
+          if (std::find(policies.begin(), policies.end(), policy) == policies.end()) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "http.model_aliases: '", alias, "' names policy '", policy,
+                "', which is not configured (policies: ", absl::StrJoin(policies, ", "), ")"));
+          }
+        }
         // The door is shut down in the drain, before the handler it calls is released.
-        auto front_door =
-            cascade::HttpFrontDoor::Start(env.http_address, *front_door_options, handler.get());
+        auto front_door = cascade::HttpFrontDoor::Start(env.http_address, *front_door_options,
+                                                        handler.get(), env.registry.get());
         if (!front_door.ok()) return front_door.status();
         parts.http = *std::move(front_door);
         return parts;

@@ -40,6 +40,10 @@ struct BackendInfo {
   std::string backend;  // "openai", "inference" or "replay".
   std::string model;
   bool supports_logprobs = true;
+  // Takes tools and answers with tool calls.
+  bool supports_tools = false;
+  // A reasoning model: takes reasoning_effort, reports reasoning tokens.
+  bool supports_reasoning = false;
 };
 
 class Backend {

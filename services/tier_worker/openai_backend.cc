@@ -51,7 +51,8 @@ int64_t EstimatePromptTokens(const CompleteRequest& request) {
 
 OpenAIBackend::OpenAIBackend(OpenAIBackendOptions options)
     : options_(std::move(options)),
-      info_{"openai", options_.model, options_.supports_logprobs},
+      info_{"openai", options_.model, options_.supports_logprobs, options_.supports_tools,
+            options_.reasoning},
       url_(ChatCompletionsUrl(options_.base_url)),
       retry_policy_(options_.retry, options_.random),
       http_(options_.http) {}
@@ -65,7 +66,7 @@ absl::StatusOr<CompleteResponse> OpenAIBackend::Complete(const CompleteRequest& 
                                                          const CallContext& context,
                                                          DeltaSink* sink) {
   auto body = BuildChatCompletionBody(
-      request, {options_.model, sink != nullptr, options_.supports_logprobs});
+      request, {options_.model, sink != nullptr, options_.supports_logprobs, options_.reasoning});
   if (!body.ok()) return body.status();
   for (int retries = 0;; ++retries) {
     Attempt attempt = TryOnce(*body, request, context, sink);

@@ -21,6 +21,9 @@ struct OpenAIBackendOptions {
   // Sent as "Authorization: Bearer ..."; empty sends none (local servers).
   std::string api_key;
   bool supports_logprobs = true;
+  bool supports_tools = true;
+  // api_style "reasoning" (openai_protocol.h's ChatRequestOptions::reasoning).
+  bool reasoning = false;
   absl::Duration connect_timeout = absl::Seconds(10);
   http::RetryOptions retry;
   http::HttpClientOptions http{.user_agent = "cascade-tier-worker"};

@@ -127,7 +127,74 @@ void TakeModelAndUsage(const json& root, CompleteResponse* response, bool* saw_u
   if (usage != root.end() && usage->is_object()) {
     response->mutable_usage()->set_prompt_tokens(CountOf(*usage, "prompt_tokens"));
     response->mutable_usage()->set_completion_tokens(CountOf(*usage, "completion_tokens"));
+    // OpenAI: usage.completion_tokens_details.reasoning_tokens (part of completion_tokens).
+    auto details = usage->find("completion_tokens_details");
+    if (details != usage->end() && details->is_object()) {
+      response->mutable_usage()->set_reasoning_tokens(CountOf(*details, "reasoning_tokens"));
+    }
     if (saw_usage != nullptr) *saw_usage = true;
+  }
+}
+
+json MessageJson(const cascade::v1::ChatMessage& message) {
+  json out = {{"role", message.role()}, {"content", message.content()}};
+  if (message.role() == "tool") out["tool_call_id"] = message.tool_call_id();
+  if (message.tool_calls_size() > 0) {
+    json calls = json::array();
+    for (const auto& call : message.tool_calls()) {
+      calls.push_back({{"id", call.id()},
+                       {"type", "function"},
+                       {"function", {{"name", call.name()}, {"arguments", call.arguments()}}}});
+    }
+    out["tool_calls"] = std::move(calls);
+    // OpenAI takes null content next to tool calls; an empty string is refused by some.
+    if (message.content().empty()) out["content"] = nullptr;
+  }
+  return out;
+}
+
+// tools and tool_choice in OpenAI's shape; the schemas were checked at the boundary.
+absl::Status AddTools(const cascade::v1::GenerationParams& params, json& body) {
+  if (params.tools_size() == 0) return absl::OkStatus();
+  json tools = json::array();
+  for (const auto& tool : params.tools()) {
+    json function = {{"name", tool.name()}};
+    if (!tool.description().empty()) function["description"] = tool.description();
+    if (!tool.parameters_json().empty()) {
+      if (JsonNestingDepth(tool.parameters_json()) > kMaxJsonNesting) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("the parameters of tool '", tool.name(), "' nest too deeply"));
+      }
+      json schema = json::parse(tool.parameters_json(), nullptr, /*allow_exceptions=*/false);
+      if (schema.is_discarded() || !schema.is_object()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("the parameters of tool '", tool.name(), "' are not a JSON object"));
+      }
+      function["parameters"] = std::move(schema);
+    }
+    tools.push_back({{"type", "function"}, {"function", std::move(function)}});
+  }
+  body["tools"] = std::move(tools);
+  const std::string& choice = params.tool_choice();
+  if (choice == "auto" || choice == "none" || choice == "required") {
+    body["tool_choice"] = choice;
+  } else if (!choice.empty()) {
+    body["tool_choice"] = {{"type", "function"}, {"function", {{"name", choice}}}};
+  }
+  if (params.has_parallel_tool_calls()) body["parallel_tool_calls"] = params.parallel_tool_calls();
+  return absl::OkStatus();
+}
+
+void AppendToolCalls(const json& calls, CompleteResponse* response) {
+  if (!calls.is_array()) return;
+  for (const json& call : calls) {
+    if (!call.is_object()) continue;
+    auto* out = response->add_tool_calls();
+    out->set_id(StringOr(call, "id"));
+    auto function = call.find("function");
+    if (function == call.end() || !function->is_object()) continue;
+    out->set_name(StringOr(*function, "name"));
+    out->set_arguments(StringOr(*function, "arguments"));
   }
 }
 
@@ -139,19 +206,25 @@ absl::StatusOr<std::string> BuildChatCompletionBody(const cascade::v1::CompleteR
   json body = json::object();
   body["model"] = options.model;
   json messages = json::array();
-  for (const auto& message : request.messages()) {
-    messages.push_back({{"role", message.role()}, {"content", message.content()}});
-  }
+  for (const auto& message : request.messages()) messages.push_back(MessageJson(message));
   body["messages"] = std::move(messages);
   if (options.stream) {
     body["stream"] = true;
     body["stream_options"] = {{"include_usage", true}};
   }
-  if (params.max_tokens() > 0) body["max_tokens"] = params.max_tokens();
-  // Our 0 means greedy, and so does the upstreams'; always sent so their defaults (often
-  // 1.0) do not silently apply.
-  body["temperature"] = params.temperature();
-  if (params.top_p() > 0 && params.top_p() < 1) body["top_p"] = params.top_p();
+  if (options.reasoning) {
+    // Reasoning models count their thinking against max_completion_tokens, refuse
+    // max_tokens, temperature and top_p, and take an effort instead.
+    if (params.max_tokens() > 0) body["max_completion_tokens"] = params.max_tokens();
+    if (!params.reasoning_effort().empty()) body["reasoning_effort"] = params.reasoning_effort();
+  } else {
+    if (params.max_tokens() > 0) body["max_tokens"] = params.max_tokens();
+    // Our 0 means greedy, and so does the upstreams'; always sent so their defaults (often
+    // 1.0) do not silently apply.
+    body["temperature"] = params.temperature();
+    if (params.top_p() > 0 && params.top_p() < 1) body["top_p"] = params.top_p();
+  }
+  if (absl::Status tools = AddTools(params, body); !tools.ok()) return tools;
   // Not part of OpenAI's API (it refuses it); vLLM and llama.cpp take it. Sent only when
   // the caller asked for it.
   if (params.top_k() > 0) body["top_k"] = params.top_k();
@@ -197,6 +270,9 @@ FinishReason ParseFinishReason(absl::string_view reason) {
   if (reason == "length" || reason == "max_tokens" || reason == "model_length") {
     return cascade::v1::FINISH_REASON_LENGTH;
   }
+  if (reason == "tool_calls" || reason == "function_call" || reason == "tool_use") {
+    return cascade::v1::FINISH_REASON_TOOL_CALLS;
+  }
   return cascade::v1::FINISH_REASON_UNSPECIFIED;
 }
 
@@ -229,6 +305,9 @@ absl::StatusOr<CompleteResponse> ParseChatCompletion(absl::string_view body) {
   CompleteResponse response;
   response.set_text(StringOr(*message, "content"));
   response.set_finish_reason(ParseFinishReason(StringOr(choice, "finish_reason")));
+  if (auto calls = message->find("tool_calls"); calls != message->end()) {
+    AppendToolCalls(*calls, &response);
+  }
   auto logprobs = choice.find("logprobs");
   if (logprobs != choice.end()) AppendNormalizedLogprobs(*logprobs, response.mutable_logprobs());
   TakeModelAndUsage(root, &response, nullptr);
@@ -263,6 +342,9 @@ absl::StatusOr<CompleteChunk> ChatStreamAssembler::AddEvent(absl::string_view da
       delta.set_text(text);
       response_.mutable_text()->append(text);
     }
+    if (auto calls = content_delta->find("tool_calls"); calls != content_delta->end()) {
+      if (absl::Status status = AddToolCallDeltas(*calls); !status.ok()) return status;
+    }
   }
   auto logprobs = choice.find("logprobs");
   if (logprobs != choice.end()) {
@@ -275,6 +357,27 @@ absl::StatusOr<CompleteChunk> ChatStreamAssembler::AddEvent(absl::string_view da
     response_.set_finish_reason(ParseFinishReason(finish->get<std::string>()));
   }
   return delta;
+}
+
+absl::Status ChatStreamAssembler::AddToolCallDeltas(const json& deltas) {
+  if (deltas.is_null()) return absl::OkStatus();
+  if (!deltas.is_array()) return Malformed("a stream chunk's tool_calls is not an array");
+  constexpr int64_t kMaxToolCalls = 128;
+  for (const json& piece : deltas) {
+    if (!piece.is_object()) return Malformed("a stream chunk's tool call is not an object");
+    // The index says which call a piece continues; without one, the pieces are in order.
+    const int64_t index = piece.contains("index") ? CountOf(piece, "index")
+                                                  : std::max(response_.tool_calls_size() - 1, 0);
+    if (index >= kMaxToolCalls) return Malformed("a stream chunk's tool call index is too large");
+    while (response_.tool_calls_size() <= index) response_.add_tool_calls();
+    auto* call = response_.mutable_tool_calls(static_cast<int>(index));
+    if (std::string id = StringOr(piece, "id"); !id.empty()) call->set_id(id);
+    auto function = piece.find("function");
+    if (function == piece.end() || !function->is_object()) continue;
+    if (std::string name = StringOr(*function, "name"); !name.empty()) call->set_name(name);
+    call->mutable_arguments()->append(StringOr(*function, "arguments"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace cascade::tier_worker

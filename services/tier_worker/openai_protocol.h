@@ -19,13 +19,17 @@ struct ChatRequestOptions {
   bool stream = false;
   // False for upstreams without logprobs: they are then never asked for.
   bool upstream_supports_logprobs = true;
+  // A reasoning model (api_style "reasoning"): max_completion_tokens instead of max_tokens,
+  // no temperature or top_p (such models refuse them), reasoning_effort passed.
+  bool reasoning = false;
 };
 
 // INVALID_ARGUMENT when the request cannot be expressed (a json_schema that is not JSON).
 absl::StatusOr<std::string> BuildChatCompletionBody(const cascade::v1::CompleteRequest& request,
                                                     const ChatRequestOptions& options);
 
-// "stop" -> STOP, "length" -> LENGTH, ...; unknown -> UNSPECIFIED.
+// "stop" -> STOP, "length" -> LENGTH, "tool_calls" -> TOOL_CALLS, ...; unknown ->
+// UNSPECIFIED.
 cascade::v1::FinishReason ParseFinishReason(absl::string_view reason);
 
 // Appends the tokens of a choice's `logprobs` object. Understands the chat shape
@@ -56,9 +60,13 @@ class ChatStreamAssembler {
   int64_t content_chunks() const { return content_chunks_; }
 
   // Everything received so far; usage as the upstream reported it (zero if it did not).
+  // Tool calls are assembled from their deltas (id and name first, then the arguments in
+  // pieces), by index.
   const cascade::v1::CompleteResponse& response() const { return response_; }
 
  private:
+  absl::Status AddToolCallDeltas(const nlohmann::json& deltas);
+
   cascade::v1::CompleteResponse response_;
   bool saw_done_ = false;
   bool saw_finish_reason_ = false;

@@ -32,4 +32,12 @@ absl::Status ValidateCompleteRequest(const cascade::v1::CompleteRequest& request
   return ValidateGenerationParams(request.params());
 }
 
+bool UsesTools(const cascade::v1::CompleteRequest& request) {
+  if (request.params().tools_size() > 0) return true;
+  for (const auto& message : request.messages()) {
+    if (message.role() == "tool" || message.tool_calls_size() > 0) return true;
+  }
+  return false;
+}
+
 }  // namespace cascade::tier_worker

@@ -21,4 +21,7 @@ struct RequestLimits {
 absl::Status ValidateCompleteRequest(const cascade::v1::CompleteRequest& request,
                                      const RequestLimits& limits);
 
+// Whether the request declares tools or carries tool calls or tool messages.
+bool UsesTools(const cascade::v1::CompleteRequest& request);
+
 }  // namespace cascade::tier_worker

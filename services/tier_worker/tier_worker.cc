@@ -51,6 +51,12 @@ absl::StatusOr<CompleteResponse> TierWorker::CallBackend(const CompleteRequest& 
                                                          DeltaSink* sink) {
   absl::Status valid = ValidateCompleteRequest(request, options_.limits);
   if (!valid.ok()) return valid;
+  if (!backend_->info().supports_tools && UsesTools(request)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tier '", options_.tier, "' (backend ", backend_->info().backend,
+                     ") does not take tools, tool calls or tool messages; its Describe says "
+                     "supports_tools: false"));
+  }
   auto permit = limiter_.TryAcquire();
   if (!permit.has_value()) {
     return absl::ResourceExhaustedError(
@@ -88,7 +94,11 @@ absl::StatusOr<CompleteResponse> TierWorker::CallBackend(const CompleteRequest& 
   if (response->upstream_model().empty()) response->set_upstream_model(backend_->info().model);
   metrics_.RecordUsage(response->usage());
   metrics_.RecordCost(*cost);
-  if (request.self_check()) SelfCheck(request, context, *response);
+  // A tool call is judged by the orchestrator's tool call check, not by asking the model
+  // whether a call it just made is "accurate and complete": no second call for it.
+  if (request.self_check() && response->tool_calls_size() == 0) {
+    SelfCheck(request, context, *response);
+  }
   return response;
 }
 
@@ -115,6 +125,8 @@ cascade::v1::DescribeResponse TierWorker::Describe() const {
   description.set_input_price_uusd_per_mtok(options_.price.input_uusd_per_mtok);
   description.set_output_price_uusd_per_mtok(options_.price.output_uusd_per_mtok);
   description.set_supports_logprobs(backend_->info().supports_logprobs);
+  description.set_supports_tools(backend_->info().supports_tools);
+  description.set_supports_reasoning(backend_->info().supports_reasoning);
   description.set_backend(backend_->info().backend);
   return description;
 }

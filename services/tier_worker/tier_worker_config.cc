@@ -58,6 +58,13 @@ absl::StatusOr<std::unique_ptr<Backend>> BuildOpenAIBackend(
     options.api_key = *std::move(key);
   }
   options.supports_logprobs = !config.has_supports_logprobs() || config.supports_logprobs();
+  options.supports_tools = !config.has_supports_tools() || config.supports_tools();
+  if (config.api_style() != "" && config.api_style() != "chat" &&
+      config.api_style() != "reasoning") {
+    return ConfigError(absl::StrCat("openai.api_style '", config.api_style(),
+                                    "' must be \"chat\" or \"reasoning\""));
+  }
+  options.reasoning = config.api_style() == "reasoning";
   if (config.has_connect_timeout()) {
     options.connect_timeout = FromProto(config.connect_timeout());
     if (options.connect_timeout <= absl::ZeroDuration()) {

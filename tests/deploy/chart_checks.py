@@ -363,7 +363,9 @@ CATALOGUE = {
     "cascade_judge_cost_usd_total", "cascade_requests_total", "cascade_request_cost_usd_total",
     "cascade_request_baseline_cost_usd_total", "cascade_escalations_total",
     "cascade_request_duration_seconds", "cascade_step_duration_seconds", "cascade_confidence",
-    "cascade_tier_circuit_open",
+    "cascade_tier_circuit_open", "cascade_http_requests_total",
+    "cascade_http_time_to_first_byte_seconds", "cascade_http_time_to_first_token_seconds",
+    "cascade_http_in_flight", "cascade_http_rejected_total",
 }
 
 

@@ -1,8 +1,9 @@
-// cascade-test-upstream: an OpenAI-compatible chat completions server for the chaos tests
-// and load runs, whose faults are switched at run time (POST /admin) while load flows:
-// latency, bursts of an error status (429 with Retry-After, 5xx), and broken answers
-// (malformed JSON, NaN logprobs). Counts what it saw
-// (GET /admin/stats), so a test can prove retries stayed bounded.
+// cascade-test-upstream: an OpenAI-compatible chat completions server for the chaos tests,
+// load runs and the tool-calling end-to-end test (a request with tools gets the tests'
+// tool-using model, services/tier_worker/testing/tool_call_replies.h), whose faults are switched at
+// run time (POST /admin) while load flows: latency, bursts of an error status (429 with
+// Retry-After, 5xx), and broken answers (malformed JSON, NaN logprobs). Counts what it saw (GET
+// /admin/stats), so a test can prove retries stayed bounded.
 //
 //   cascade-test-upstream [--listen HOST:PORT] [--threads N]
 //
@@ -24,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/tier_worker/testing/fake_openai_server.h"
+#include "services/tier_worker/testing/tool_call_replies.h"
 
 namespace {
 
@@ -102,6 +104,18 @@ class Upstream {
     using cascade::tier_worker::testing::ChatCompletionJson;
     if (faults.reply == "malformed_json") {
       response.set_content("{\"choices\": [{\"message\": ", "application/json");
+      return;
+    }
+    // A request with tools gets the tests' tool-using model (tool_call_replies.h).
+    if (auto reply = cascade::tier_worker::testing::ToolCallingReply(body); reply && !stream) {
+      response.set_content(reply->dump(), "application/json");
+      return;
+    }
+    if (auto chunks = cascade::tier_worker::testing::ToolCallingChunks(body); !chunks.empty()) {
+      std::string events;
+      for (const std::string& chunk : chunks) absl::StrAppend(&events, "data: ", chunk, "\n\n");
+      absl::StrAppend(&events, "data: [DONE]\n\n");
+      response.set_content(events, "text/event-stream");
       return;
     }
     if (!stream) {

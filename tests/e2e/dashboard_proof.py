@@ -44,7 +44,9 @@ ORCHESTRATOR_SERIES = {
     "cascade_requests_total", "cascade_request_cost_usd_total",
     "cascade_request_baseline_cost_usd_total", "cascade_escalations_total",
     "cascade_request_duration_seconds", "cascade_step_duration_seconds", "cascade_confidence",
-    "cascade_tier_circuit_open",
+    "cascade_tier_circuit_open", "cascade_http_requests_total",
+    "cascade_http_time_to_first_byte_seconds", "cascade_http_time_to_first_token_seconds",
+    "cascade_http_in_flight", "cascade_http_rejected_total",
 }
 SKIP = 77
 SERVING = b"\x08\x01"
@@ -211,14 +213,20 @@ def services_traffic(suite, python_dir):
         list(inference_pb2_grpc.InferenceServiceStub(channel).Generate(request, timeout=60))
 
 
-def front_door_request(http, prompt):
-    body = json.dumps({"model": "default", "max_tokens": 12,
+def front_door_request(http, prompt, stream=False):
+    """(status, answer): a streamed answer is its SSE events' last one with the trace."""
+    body = json.dumps({"model": "default", "max_tokens": 12, "stream": stream,
                        "messages": [{"role": "user", "content": prompt}]}).encode()
     request = urllib.request.Request(f"http://{http}/v1/chat/completions", data=body,
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.load(response)
+            if not stream:
+                return response.status, json.load(response)
+            events = [line[len("data: "):] for line in response.read().decode().splitlines()
+                      if line.startswith("data: {")]
+            traced = [json.loads(e) for e in events if '"cascade"' in e]
+            return response.status, traced[-1] if traced else {"events": events}
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode("utf-8", "replace")
 
@@ -244,7 +252,8 @@ def cascade_traffic(suite, python_dir, http):
                "thanks a lot"]
     for i, prompt in enumerate(prompts):
         if http and i % 2 == 0:
-            status, answer = front_door_request(http, prompt)
+            # Some streamed, so the door's time to first token has data.
+            status, answer = front_door_request(http, prompt, stream=(i == 2))
             if status != 200:
                 raise SystemExit(f"FAIL front door answered {status}: {answer}")
             trace = answer.get("cascade", {})

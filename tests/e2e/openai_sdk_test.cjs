@@ -77,9 +77,9 @@ test("errors arrive as the SDK's typed errors, naming the field", async () => {
     client.chat.completions.create({
       model: "default",
       messages: [{ role: "user", content: "x" }],
-      tools: [{ type: "function", function: { name: "f", parameters: {} } }],
+      functions: [{ name: "f", parameters: {} }],
     }),
-    (error) => error instanceof OpenAI.BadRequestError && /'tools'/.test(error.message),
+    (error) => error instanceof OpenAI.BadRequestError && /'functions'/.test(error.message),
   );
   await assert.rejects(
     client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }),

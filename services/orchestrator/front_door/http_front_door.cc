@@ -18,6 +18,7 @@
 #include "common/grpc_runtime/request_context.h"
 #include "common/log/logger.h"
 #include "common/security/api_keys.h"
+#include "common/text/utf8.h"
 #include "services/orchestrator/front_door/http_front_door_disconnects.h"
 #include "services/orchestrator/front_door/http_front_door_pool.h"
 #include "services/orchestrator/front_door/openai_request.h"
@@ -29,6 +30,9 @@ namespace {
 using nlohmann::json;
 using orchestrator::CompletionIdentity;
 using orchestrator::HttpErrorFromStatus;
+
+// The metrics' policy label of a request that named no configured policy.
+constexpr char kUnknownPolicy[] = "-";
 
 // Threads of the reject lane: they only answer 429, so two keep up with a flood.
 constexpr size_t kRejectWorkers = 2;
@@ -88,6 +92,20 @@ absl::StatusOr<HttpFrontDoorOptions> HttpFrontDoorOptionsFromConfig(
     if (!keys.ok()) return keys.status();
     options.api_keys = *std::move(keys);
   }
+  for (const auto& [alias, policy] : config.model_aliases()) {
+    if (alias.empty() || !IsValidUtf8(alias) || !IsValidUtf8(policy)) {
+      return absl::FailedPreconditionError(
+          "http.model_aliases: every alias must be a non-empty UTF-8 name");
+    }
+    options.model_aliases[alias] = policy;
+  }
+  if (config.unknown_model() == "default_policy") {
+    options.unknown_model_to_default = true;
+  } else if (!config.unknown_model().empty() && config.unknown_model() != "not_found") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("http.unknown_model '", config.unknown_model(),
+                     "' must be \"not_found\" (default) or \"default_policy\""));
+  }
   return options;
 }
 
@@ -97,7 +115,7 @@ absl::StatusOr<std::unique_ptr<HttpFrontDoor>> HttpFrontDoor::Start(const Listen
 
 absl::StatusOr<std::unique_ptr<HttpFrontDoor>> HttpFrontDoor::Start(
     const ListenAddress& address, const HttpFrontDoorOptions& options,
-    orchestrator::CascadeHandler* handler) {
+    orchestrator::CascadeHandler* handler, prometheus::Registry* registry) {
   if (address.is_unix) return absl::InvalidArgumentError("http_listen must be HOST:PORT");
   if (options.max_connections <= 0) {
     return absl::InvalidArgumentError("max_connections must be positive");
@@ -106,6 +124,7 @@ absl::StatusOr<std::unique_ptr<HttpFrontDoor>> HttpFrontDoor::Start(
   self->options_ = options;
   self->handler_ = handler;
   self->disconnects_ = std::make_unique<orchestrator::DisconnectWatcher>();
+  self->metrics_ = std::make_unique<FrontDoorMetrics>(registry);
   self->server_ = std::make_unique<httplib::Server>();
   HttpFrontDoor* door = self.get();
   httplib::Server& server = *self->server_;
@@ -127,6 +146,7 @@ absl::StatusOr<std::unique_ptr<HttpFrontDoor>> HttpFrontDoor::Start(
     if (orchestrator::ConnectionPool::RejectingThisThread()) {
       LogWarn("http_connection_rejected",
               {{"reason", "max_connections"}, {"max_connections", door->options_.max_connections}});
+      door->metrics_->RecordRejected("max_connections");
       SendJson(response, 429,
                orchestrator::ErrorJson(
                    absl::StrCat("the front door serves ", door->options_.max_connections,
@@ -138,6 +158,10 @@ absl::StatusOr<std::unique_ptr<HttpFrontDoor>> HttpFrontDoor::Start(
       return httplib::Server::HandlerResponse::Handled;
     }
     if (absl::StartsWith(request.path, "/v1/") && !door->Authorized(request)) {
+      door->metrics_->RecordRejected("unauthorized");
+      LogInfo(
+          "http_request_rejected",
+          {{"reason", "unauthorized"}, {"path", request.path}, {"remote", request.remote_addr}});
       SendError(response, absl::UnauthenticatedError(
                               "missing or wrong API key: send `Authorization: Bearer KEY`"));
       return httplib::Server::HandlerResponse::Handled;
@@ -152,8 +176,14 @@ absl::StatusOr<std::unique_ptr<HttpFrontDoor>> HttpFrontDoor::Start(
                 door->ChatCompletions(request, response);
               });
   // httplib calls this for every status >= 400; only fill in what has no body yet.
-  server.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+  server.set_error_handler([door](const httplib::Request& request, httplib::Response& response) {
     if (!response.body.empty() || response.has_header("Content-Type")) return;
+    if (response.status == 413) {
+      door->metrics_->RecordRejected("body_too_large");
+      LogInfo(
+          "http_request_rejected",
+          {{"reason", "body_too_large"}, {"path", request.path}, {"remote", request.remote_addr}});
+    }
     if (response.status == 404) {
       SendJson(response, 404,
                orchestrator::ErrorJson(
@@ -201,8 +231,30 @@ void HttpFrontDoor::ListModels(httplib::Response& response) const {
       data.push_back(
           {{"id", policy}, {"object", "model"}, {"created", 0}, {"owned_by", "cascade"}});
     }
+    for (const auto& [alias, policy] : options_.model_aliases) {
+      data.push_back({{"id", alias},
+                      {"object", "model"},
+                      {"created", 0},
+                      {"owned_by", "cascade"},
+                      {"cascade_policy", policy}});
+    }
   }
   SendJson(response, 200, {{"object", "list"}, {"data", std::move(data)}});
+}
+
+absl::StatusOr<std::string> HttpFrontDoor::PolicyForModel(const std::string& model) const {
+  const std::vector<std::string> policies = handler_->PolicyNames();
+  if (std::find(policies.begin(), policies.end(), model) != policies.end()) return model;
+  if (auto alias = options_.model_aliases.find(model); alias != options_.model_aliases.end()) {
+    return alias->second;
+  }
+  // The default policy is the empty name (PolicyNames lists it first).
+  if (options_.unknown_model_to_default) return std::string();
+  std::vector<std::string> known = policies;
+  for (const auto& [alias, policy] : options_.model_aliases) known.push_back(alias);
+  return absl::NotFoundError(absl::StrCat(
+      "model '", model, "' is neither a cascade policy nor an alias; GET /v1/models lists them: ",
+      absl::StrJoin(known, ", ")));
 }
 
 void HttpFrontDoor::ChatCompletions(const httplib::Request& request, httplib::Response& response) {
@@ -210,23 +262,42 @@ void HttpFrontDoor::ChatCompletions(const httplib::Request& request, httplib::Re
   std::string request_id = request.get_header_value(kRequestIdHeader);
   if (!UsableRequestId(request_id)) request_id = NewRequestId();
   response.set_header(kRequestIdHeader, request_id);
+  // Refused before the cascade ran: answered, counted and logged like any request.
+  auto refuse = [&](const absl::Status& status, const std::string& policy) {
+    const int http_status = HttpErrorFromStatus(status).status;
+    SendError(response, status);
+    metrics_->RecordRequest(policy, http_status);
+    metrics_->RecordFirstByte(policy, absl::ToDoubleSeconds(absl::Now() - start));
+    LogInfo("http_chat_completion",
+            {{"request_id", request_id},
+             {"policy", policy},
+             {"status", http_status},
+             {"code", absl::StatusCodeToString(status.code())},
+             {"remote", request.remote_addr},
+             {"duration_seconds", absl::ToDoubleSeconds(absl::Now() - start)},
+             {"error", std::string(status.message())}});
+  };
   if (handler_ == nullptr) {
-    SendError(response, absl::UnavailableError("the cascade is not configured"));
+    refuse(absl::UnavailableError("the cascade is not configured"), kUnknownPolicy);
     return;
   }
   absl::StatusOr<orchestrator::ChatCompletionRequest> parsed =
       orchestrator::ParseChatCompletionRequest(request.body);
   if (!parsed.ok()) {
-    SendError(response, parsed.status());
+    refuse(parsed.status(), kUnknownPolicy);
     return;
   }
-  const std::vector<std::string> policies = handler_->PolicyNames();
-  if (std::find(policies.begin(), policies.end(), parsed->model) == policies.end()) {
-    SendError(response,
-              absl::NotFoundError(absl::StrCat("model '", parsed->model,
-                                               "' is not a cascade policy; GET /v1/models lists ",
-                                               "them: ", absl::StrJoin(policies, ", "))));
+  absl::StatusOr<std::string> policy = PolicyForModel(parsed->model);
+  if (!policy.ok()) {
+    refuse(policy.status(), kUnknownPolicy);
     return;
+  }
+  parsed->cascade.set_policy(*policy);
+  // The metrics' label: the policy that serves the request (the default's own name).
+  std::string policy_label = *policy;
+  if (policy_label.empty()) {
+    const std::vector<std::string> names = handler_->PolicyNames();
+    policy_label = names.empty() ? kUnknownPolicy : names.front();
   }
   const CompletionIdentity identity{absl::StrCat("chatcmpl-", request_id),
                                     absl::ToUnixSeconds(start), parsed->model};
@@ -247,15 +318,23 @@ void HttpFrontDoor::ChatCompletions(const httplib::Request& request, httplib::Re
     int socket;
     std::string request_id;
     absl::Time start;
+    std::string policy;  // The metrics' label.
+    std::string remote;
+    // In flight from here until the (possibly streamed) answer is written or abandoned.
+    std::shared_ptr<void> in_flight;
   };
-  auto state = std::make_shared<CallState>(
-      CallState{this, *std::move(parsed), identity, token, socket, request_id, start});
+  metrics_->in_flight().Increment();
+  std::shared_ptr<void> in_flight(nullptr, [this](void*) { metrics_->in_flight().Decrement(); });
+  auto state = std::make_shared<CallState>(CallState{this, *std::move(parsed), identity, token,
+                                                     socket, request_id, start, policy_label,
+                                                     request.remote_addr, std::move(in_flight)});
   // Runs the cascade, watching the client's connection meanwhile; logs the outcome.
   auto run = [](CallState& call, std::function<void(absl::string_view)> on_text) {
     orchestrator::CascadeCall cascade_call;
     cascade_call.request_id = call.request_id;
     cascade_call.cancellation = call.token.get();
     cascade_call.on_text = std::move(on_text);
+    cascade_call.temperature_unset = call.request.temperature_unset;
     const int64_t watch =
         call.socket >= 0 ? call.door->disconnects_->Watch(call.socket, call.token.get()) : -1;
     absl::StatusOr<v1::CascadeResponse> result =
@@ -265,10 +344,16 @@ void HttpFrontDoor::ChatCompletions(const httplib::Request& request, httplib::Re
       absl::MutexLock lock(&call.door->mu_);
       call.door->in_flight_.erase(call.token);
     }
+    // A stream that fails after its headers counts under the status its error maps to.
+    const int http_status = result.ok() ? 200 : HttpErrorFromStatus(result.status()).status;
+    call.door->metrics_->RecordRequest(call.policy, http_status);
     json fields = {{"request_id", call.request_id},
-                   {"policy", call.request.model},
+                   {"policy", call.policy},
+                   {"model", call.request.model},
                    {"stream", call.request.stream},
+                   {"status", http_status},
                    {"code", absl::StatusCodeToString(result.status().code())},
+                   {"remote", call.remote},
                    {"duration_seconds", absl::ToDoubleSeconds(absl::Now() - call.start)}};
     if (result.ok()) {
       fields["final_tier"] = result->final_tier();
@@ -282,6 +367,7 @@ void HttpFrontDoor::ChatCompletions(const httplib::Request& request, httplib::Re
 
   if (!state->request.stream) {
     absl::StatusOr<v1::CascadeResponse> result = run(*state, nullptr);
+    metrics_->RecordFirstByte(state->policy, absl::ToDoubleSeconds(absl::Now() - start));
     if (!result.ok()) {
       SendError(response, result.status());
       return;
@@ -292,6 +378,8 @@ void HttpFrontDoor::ChatCompletions(const httplib::Request& request, httplib::Re
   }
 
   response.set_header("Cache-Control", "no-cache");
+  // Proxies (nginx's ingress) must pass each event on as it comes.
+  response.set_header("X-Accel-Buffering", "no");
   response.set_chunked_content_provider("text/event-stream", [state, run](size_t,
                                                                           httplib::DataSink& sink) {
     CallState& call = *state;
@@ -309,7 +397,15 @@ void HttpFrontDoor::ChatCompletions(const httplib::Request& request, httplib::Re
         call.token->Cancel();
       }
     };
+    FrontDoorMetrics& metrics = *call.door->metrics_;
+    std::atomic<bool> first_token_sent{false};
+    // The first text or tool call reaches the client: time to first token.
+    auto first_token = [&] {
+      if (first_token_sent.exchange(true)) return;
+      metrics.RecordFirstToken(call.policy, absl::ToDoubleSeconds(absl::Now() - call.start));
+    };
     write(orchestrator::SseEvent(orchestrator::RoleChunkJson(call.identity, usage)));
+    metrics.RecordFirstByte(call.policy, absl::ToDoubleSeconds(absl::Now() - call.start));
     absl::StatusOr<v1::CascadeResponse> result = run(call, [&](absl::string_view text) {
       {
         absl::MutexLock lock(&write_mu);
@@ -317,6 +413,7 @@ void HttpFrontDoor::ChatCompletions(const httplib::Request& request, httplib::Re
       }
       write(orchestrator::SseEvent(
           orchestrator::TextChunkJson(call.identity, std::string(text), usage)));
+      first_token();
     });
     if (!result.ok()) {
       // Headers (200) are already sent: the error travels as an event, as OpenAI's do.
@@ -327,6 +424,12 @@ void HttpFrontDoor::ChatCompletions(const httplib::Request& request, httplib::Re
           absl::StartsWith(result->answer(), streamed)) {
         write(orchestrator::SseEvent(orchestrator::TextChunkJson(
             call.identity, result->answer().substr(streamed.size()), usage)));
+        first_token();
+      }
+      if (result->tool_calls_size() > 0) {
+        write(orchestrator::SseEvent(
+            orchestrator::ToolCallsChunkJson(call.identity, *result, usage)));
+        first_token();
       }
       write(orchestrator::SseEvent(orchestrator::FinishChunkJson(call.identity, *result, usage)));
       if (usage) {
@@ -335,6 +438,7 @@ void HttpFrontDoor::ChatCompletions(const httplib::Request& request, httplib::Re
       write(orchestrator::kSseDone);
     }
     sink.done();
+    call.in_flight.reset();  // Not when httplib lets go of the provider: that may be later.
     return true;
   });
 }

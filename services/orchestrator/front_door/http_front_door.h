@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -24,6 +25,7 @@
 #include "common/concurrency/cancellation.h"
 #include "common/grpc_runtime/listen_address.h"
 #include "common/grpc_runtime/service_main.h"
+#include "services/orchestrator/front_door/front_door_metrics.h"
 #include "services/orchestrator/lib/cascade_handler.h"
 
 namespace httplib {
@@ -45,6 +47,10 @@ struct HttpFrontDoorOptions {
   int64_t max_body_bytes = 1 << 20;
   // Accepted `Authorization: Bearer` keys; empty = open.
   std::vector<std::string> api_keys;
+  // Other model names, each answered by a policy.
+  std::map<std::string, std::string> model_aliases;
+  // A model that is neither a policy nor an alias gets the default policy (else 404).
+  bool unknown_model_to_default = false;
 };
 
 // Defaults applied, API keys read from the environment variable the config names.
@@ -55,9 +61,10 @@ absl::StatusOr<HttpFrontDoorOptions> HttpFrontDoorOptionsFromConfig(
 class HttpFrontDoor : public DrainableListener {
  public:
   // `handler` must outlive the door; null answers every /v1 request 503 (no cascade).
+  // `registry` receives the door's metrics (front_door_metrics.h); null keeps them private.
   static absl::StatusOr<std::unique_ptr<HttpFrontDoor>> Start(
       const ListenAddress& address, const HttpFrontDoorOptions& options,
-      orchestrator::CascadeHandler* handler);
+      orchestrator::CascadeHandler* handler, prometheus::Registry* registry = nullptr);
   // No handler, default options (the server before the cascade existed).
   static absl::StatusOr<std::unique_ptr<HttpFrontDoor>> Start(const ListenAddress& address);
   ~HttpFrontDoor() override;
@@ -71,12 +78,16 @@ class HttpFrontDoor : public DrainableListener {
 
   bool Authorized(const httplib::Request& request) const;
   void ListModels(httplib::Response& response) const;
+  // The policy a request's `model` names: itself, through an alias, or (unknown_model:
+  // default_policy) the default; NOT_FOUND listing the known names otherwise.
+  absl::StatusOr<std::string> PolicyForModel(const std::string& model) const;
   void ChatCompletions(const httplib::Request& request, httplib::Response& response);
   void CancelInFlight();
 
   HttpFrontDoorOptions options_;
   orchestrator::CascadeHandler* handler_ = nullptr;
   std::unique_ptr<orchestrator::DisconnectWatcher> disconnects_;
+  std::unique_ptr<FrontDoorMetrics> metrics_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::string bound_address_;

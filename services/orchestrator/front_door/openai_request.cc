@@ -7,7 +7,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "common/json/json_nesting.h"
+#include "common/validation/generation_params.h"
 
 namespace cascade::orchestrator {
 namespace {
@@ -22,16 +24,19 @@ absl::Status Bad(absl::string_view field, absl::string_view what) {
 // cannot honour; the message says what to do instead.
 absl::Status Unsupported(absl::string_view field) {
   return Bad(field,
-             "is not supported by Cascade (text chat completions only: no tools, function "
-             "calling, audio or token biasing); remove it");
+             "is not supported by Cascade (no legacy function calling (use tools), audio, "
+             "predicted outputs, web search or token biasing); remove it");
 }
 
 const std::set<std::string>& HandledFields() {
   static const auto* fields = new std::set<std::string>{
       "model", "messages", "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop",
       "seed", "logprobs", "top_logprobs", "response_format", "stream", "stream_options", "cascade",
-      // Harmless: accepted and ignored (they do not change the answer).
-      "user", "metadata", "store", "service_tier", "parallel_tool_calls",
+      "tools", "tool_choice", "parallel_tool_calls", "reasoning_effort",
+      // Accepted and ignored (docs/front-door.md says why each is harmless): they ask for
+      // storage, caching, priority or abuse tracking upstream, or a length preference.
+      "user", "metadata", "store", "service_tier", "prompt_cache_key", "safety_identifier",
+      "verbosity",
       // Checked below: accepted only with their neutral value.
       "n", "logit_bias", "presence_penalty", "frequency_penalty", "modalities"};
   return *fields;
@@ -39,8 +44,7 @@ const std::set<std::string>& HandledFields() {
 
 const std::set<std::string>& UnsupportedFields() {
   static const auto* fields = new std::set<std::string>{
-      "tools",      "tool_choice",        "functions",        "function_call", "audio",
-      "prediction", "web_search_options", "reasoning_effort", "top_k_logprobs"};
+      "functions", "function_call", "audio", "prediction", "web_search_options", "top_k_logprobs"};
   return *fields;
 }
 
@@ -99,6 +103,43 @@ absl::StatusOr<std::string> MessageContent(const json& content, const std::strin
   return text;
 }
 
+// An assistant message's tool_calls: [{"id", "type": "function", "function": {"name",
+// "arguments"}}].
+absl::Status ParseToolCalls(const json& calls, const std::string& field, v1::ChatMessage* out) {
+  if (!calls.is_array()) return Bad(field, "must be an array of tool calls");
+  for (size_t c = 0; c < calls.size(); ++c) {
+    const json& call = calls[c];
+    const std::string at = absl::StrCat(field, "[", c, "]");
+    if (!call.is_object()) return Bad(at, "must be an object {\"id\", \"type\", \"function\"}");
+    auto type = call.find("type");
+    if (type != call.end() && !type->is_null() && *type != "function") {
+      return Bad(absl::StrCat(at, ".type"), "must be \"function\"");
+    }
+    auto function = call.find("function");
+    if (function == call.end() || !function->is_object()) {
+      return Bad(absl::StrCat(at, ".function"), "must be an object {\"name\", \"arguments\"}");
+    }
+    v1::ToolCall* added = out->add_tool_calls();
+    auto id = call.find("id");
+    if (id == call.end() || !id->is_string())
+      return Bad(absl::StrCat(at, ".id"), "must be a string");
+    added->set_id(id->get<std::string>());
+    auto name = function->find("name");
+    if (name == function->end() || !name->is_string()) {
+      return Bad(absl::StrCat(at, ".function.name"), "must be a string");
+    }
+    added->set_name(name->get<std::string>());
+    auto arguments = function->find("arguments");
+    if (arguments != function->end() && !arguments->is_null()) {
+      if (!arguments->is_string()) {
+        return Bad(absl::StrCat(at, ".function.arguments"), "must be a string of JSON");
+      }
+      added->set_arguments(arguments->get<std::string>());
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseMessages(const json& messages, v1::CascadeRequest* request) {
   if (!messages.is_array() || messages.empty()) {
     return Bad("messages", "must be a non-empty array of {\"role\", \"content\"}");
@@ -108,36 +149,129 @@ absl::Status ParseMessages(const json& messages, v1::CascadeRequest* request) {
     const std::string field = absl::StrCat("messages[", i, "]");
     if (!message.is_object()) return Bad(field, "must be an object {\"role\", \"content\"}");
     for (const auto& [key, value] : message.items()) {
-      if (key == "tool_calls" || key == "function_call" || key == "audio") {
-        if (value.is_null() || (value.is_array() && value.empty())) continue;
+      if (key == "function_call" || key == "audio") {
+        if (value.is_null()) continue;
         return Unsupported(absl::StrCat(field, ".", key));
       }
-      if (key != "role" && key != "content" && key != "name" && key != "refusal") {
+      if (key != "role" && key != "content" && key != "name" && key != "refusal" &&
+          key != "tool_calls" && key != "tool_call_id") {
         return Bad(absl::StrCat(field, ".", key), "is not a field of a chat message");
       }
     }
     auto role = message.find("role");
     if (role == message.end() || !role->is_string()) {
-      return Bad(absl::StrCat(field, ".role"), "must be \"system\", \"user\" or \"assistant\"");
+      return Bad(absl::StrCat(field, ".role"),
+                 "must be \"system\", \"user\", \"assistant\" or \"tool\"");
     }
     std::string role_name = role->get<std::string>();
     // "developer" is the newer name of "system" in OpenAI's API.
     if (role_name == "developer") role_name = "system";
-    if (role_name != "system" && role_name != "user" && role_name != "assistant") {
+    if (role_name != "system" && role_name != "user" && role_name != "assistant" &&
+        role_name != "tool") {
       return Bad(absl::StrCat(field, ".role"),
                  absl::StrCat("is \"", role->get<std::string>(),
-                              "\"; Cascade takes \"system\", \"developer\", \"user\" or "
-                              "\"assistant\" (no tool messages)"));
+                              "\"; Cascade takes \"system\", \"developer\", \"user\", "
+                              "\"assistant\" or \"tool\""));
+    }
+    v1::ChatMessage* out = request->add_messages();
+    out->set_role(role_name);
+    auto calls = message.find("tool_calls");
+    const bool has_calls =
+        calls != message.end() && !calls->is_null() && !(calls->is_array() && calls->empty());
+    if (has_calls) {
+      if (role_name != "assistant") {
+        return Bad(absl::StrCat(field, ".tool_calls"), "is only for assistant messages");
+      }
+      absl::Status parsed = ParseToolCalls(*calls, absl::StrCat(field, ".tool_calls"), out);
+      if (!parsed.ok()) return parsed;
+    }
+    auto call_id = message.find("tool_call_id");
+    if (role_name == "tool") {
+      if (call_id == message.end() || !call_id->is_string()) {
+        return Bad(absl::StrCat(field, ".tool_call_id"),
+                   "must be the id of the tool call this message answers");
+      }
+      out->set_tool_call_id(call_id->get<std::string>());
+    } else if (call_id != message.end() && !call_id->is_null()) {
+      return Bad(absl::StrCat(field, ".tool_call_id"), "is only for tool messages");
     }
     auto content = message.find("content");
     if (content == message.end() || content->is_null()) {
+      // An assistant message that only calls tools has no content.
+      if (has_calls) continue;
       return Bad(absl::StrCat(field, ".content"), "is missing");
     }
     absl::StatusOr<std::string> text = MessageContent(*content, absl::StrCat(field, ".content"));
     if (!text.ok()) return text.status();
-    v1::ChatMessage* out = request->add_messages();
-    out->set_role(role_name);
     out->set_content(*std::move(text));
+  }
+  return absl::OkStatus();
+}
+
+// tools: [{"type": "function", "function": {"name", "description", "parameters",
+// "strict"}}]; tool_choice: "auto" | "none" | "required" | {"type": "function",
+// "function": {"name"}}.
+absl::Status ParseTools(const json& body, v1::GenerationParams* params) {
+  if (!IsNull(body, "tools")) {
+    const json& tools = body["tools"];
+    if (!tools.is_array()) return Bad("tools", "must be an array of {\"type\": \"function\", ...}");
+    for (size_t i = 0; i < tools.size(); ++i) {
+      const json& tool = tools[i];
+      const std::string field = absl::StrCat("tools[", i, "]");
+      if (!tool.is_object()) return Bad(field, "must be an object {\"type\", \"function\"}");
+      auto type = tool.find("type");
+      if (type == tool.end() || *type != "function") {
+        return Bad(absl::StrCat(field, ".type"),
+                   "must be \"function\" (custom and built-in tools are not supported)");
+      }
+      auto function = tool.find("function");
+      if (function == tool.end() || !function->is_object()) {
+        return Bad(absl::StrCat(field, ".function"), "must be an object with a \"name\"");
+      }
+      v1::Tool* out = params->add_tools();
+      for (const auto& [key, value] : function->items()) {
+        const std::string at = absl::StrCat(field, ".function.", key);
+        if (key == "name" || key == "description") {
+          if (!value.is_string()) return Bad(at, "must be a string");
+          if (key == "name") out->set_name(value.get<std::string>());
+          if (key == "description") out->set_description(value.get<std::string>());
+        } else if (key == "parameters") {
+          if (!value.is_object()) return Bad(at, "must be a JSON Schema object");
+          out->set_parameters_json(value.dump());
+        } else if (key == "strict") {
+          // Strict schema adherence: the cascade's tool call check enforces the schema
+          // whatever the flag says.
+          if (!value.is_boolean() && !value.is_null()) return Bad(at, "must be true or false");
+        } else {
+          return Bad(at, "is not a field of a function tool");
+        }
+      }
+    }
+  }
+  if (!IsNull(body, "tool_choice")) {
+    const json& choice = body["tool_choice"];
+    if (choice.is_string()) {
+      params->set_tool_choice(choice.get<std::string>());
+    } else if (choice.is_object() && choice.value("type", "") == "function" &&
+               choice.contains("function") && choice["function"].is_object() &&
+               choice["function"].contains("name") && choice["function"]["name"].is_string()) {
+      params->set_tool_choice(choice["function"]["name"].get<std::string>());
+    } else {
+      return Bad("tool_choice",
+                 "must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", "
+                 "\"function\": {\"name\": ...}}");
+    }
+  }
+  if (!IsNull(body, "parallel_tool_calls")) {
+    if (!body["parallel_tool_calls"].is_boolean()) {
+      return Bad("parallel_tool_calls", "must be true or false");
+    }
+    params->set_parallel_tool_calls(body["parallel_tool_calls"].get<bool>());
+  }
+  if (!IsNull(body, "reasoning_effort")) {
+    absl::StatusOr<std::string> effort = String(body["reasoning_effort"], "reasoning_effort");
+    if (!effort.ok()) return effort.status();
+    params->set_reasoning_effort(*effort);
   }
   return absl::OkStatus();
 }
@@ -244,6 +378,7 @@ absl::Status ParseParams(const json& body, v1::GenerationParams* params) {
     if (!value.ok()) return value.status();
     params->set_temperature(static_cast<float>(*value));
   }
+  if (absl::Status tools = ParseTools(body, params); !tools.ok()) return tools;
   if (!IsNull(body, "top_p")) {
     absl::StatusOr<double> value = Number(body["top_p"], "top_p", 0, 1);
     if (!value.ok()) return value.status();
@@ -331,6 +466,12 @@ absl::StatusOr<ChatCompletionRequest> ParseChatCompletionJson(const json& body) 
   if (absl::Status status = CheckNeutral(body); !status.ok()) return status;
   if (absl::Status status = ParseParams(body, out.cascade.mutable_params()); !status.ok()) {
     return status;
+  }
+  out.temperature_unset = IsNull(body, "temperature");
+  // The contract's own checks (tool names, schemas, tool_choice naming a declared tool,
+  // reasoning_effort's values), with the OpenAI field names.
+  if (absl::Status status = ValidateGenerationParams(out.cascade.params()); !status.ok()) {
+    return absl::InvalidArgumentError(absl::StrReplaceAll(status.message(), {{"params.", ""}}));
   }
   if (!IsNull(body, "stream")) {
     if (!body["stream"].is_boolean()) return Bad("stream", "must be true or false");

@@ -1,5 +1,6 @@
 #include "services/orchestrator/front_door/openai_response.h"
 
+#include <cmath>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -11,9 +12,36 @@ namespace {
 using nlohmann::json;
 
 json UsageJson(const cascade::v1::Usage& usage) {
-  return {{"prompt_tokens", usage.prompt_tokens()},
-          {"completion_tokens", usage.completion_tokens()},
-          {"total_tokens", usage.prompt_tokens() + usage.completion_tokens()}};
+  json out = {{"prompt_tokens", usage.prompt_tokens()},
+              {"completion_tokens", usage.completion_tokens()},
+              {"total_tokens", usage.prompt_tokens() + usage.completion_tokens()}};
+  if (usage.reasoning_tokens() > 0) {
+    out["completion_tokens_details"] = {{"reasoning_tokens", usage.reasoning_tokens()}};
+  }
+  return out;
+}
+
+// A token's UTF-8 bytes, as OpenAI gives them beside the text.
+json BytesOf(const std::string& token) {
+  json bytes = json::array();
+  for (unsigned char c : token) bytes.push_back(static_cast<int>(c));
+  return bytes;
+}
+
+// A JSON number; -infinity (an impossible token) as OpenAI's floor of -9999.
+double FiniteLogprob(double logprob) { return std::isfinite(logprob) ? logprob : -9999.0; }
+
+json ToolCallsJson(const cascade::v1::CascadeResponse& response, bool with_index) {
+  json calls = json::array();
+  for (int i = 0; i < response.tool_calls_size(); ++i) {
+    const cascade::v1::ToolCall& call = response.tool_calls(i);
+    json out = {{"id", call.id()},
+                {"type", "function"},
+                {"function", {{"name", call.name()}, {"arguments", call.arguments()}}}};
+    if (with_index) out["index"] = i;
+    calls.push_back(std::move(out));
+  }
+  return calls;
 }
 
 json ChunkBase(const CompletionIdentity& identity, bool include_usage) {
@@ -31,7 +59,32 @@ json ChunkBase(const CompletionIdentity& identity, bool include_usage) {
 double PusdToUsd(int64_t pusd) { return static_cast<double>(pusd) / 1e12; }
 
 std::string FinishReasonText(cascade::v1::FinishReason reason) {
-  return reason == cascade::v1::FINISH_REASON_LENGTH ? "length" : "stop";
+  switch (reason) {
+    case cascade::v1::FINISH_REASON_LENGTH:
+      return "length";
+    case cascade::v1::FINISH_REASON_TOOL_CALLS:
+      return "tool_calls";
+    default:
+      return "stop";
+  }
+}
+
+json LogprobsJson(const cascade::v1::CascadeResponse& response) {
+  if (response.logprobs_size() == 0) return nullptr;
+  json content = json::array();
+  for (const cascade::v1::TokenLogprob& token : response.logprobs()) {
+    json top = json::array();
+    for (const cascade::v1::TopLogprob& alternative : token.top()) {
+      top.push_back({{"token", alternative.token()},
+                     {"logprob", FiniteLogprob(alternative.logprob())},
+                     {"bytes", BytesOf(alternative.token())}});
+    }
+    content.push_back({{"token", token.token()},
+                       {"logprob", FiniteLogprob(token.logprob())},
+                       {"bytes", BytesOf(token.token())},
+                       {"top_logprobs", std::move(top)}});
+  }
+  return {{"content", std::move(content)}, {"refusal", nullptr}};
 }
 
 json CascadeTraceJson(const cascade::v1::CascadeResponse& response) {
@@ -47,6 +100,7 @@ json CascadeTraceJson(const cascade::v1::CascadeResponse& response) {
                 {"cost_pusd", step.cost_pusd()},
                 {"cost_usd", PusdToUsd(step.cost_pusd())}};
     if (!step.error().empty()) out["error"] = step.error();
+    if (!step.skipped().empty()) out["skipped"] = step.skipped();
     if (step.has_signals()) out["signals"] = SignalsToJson(step.signals());
     steps.push_back(std::move(out));
   }
@@ -67,9 +121,13 @@ json CascadeTraceJson(const cascade::v1::CascadeResponse& response) {
 json ChatCompletionJson(const CompletionIdentity& identity,
                         const cascade::v1::CascadeResponse& response) {
   json message = {{"role", "assistant"}, {"content", response.answer()}, {"refusal", nullptr}};
+  if (response.tool_calls_size() > 0) {
+    message["tool_calls"] = ToolCallsJson(response, /*with_index=*/false);
+    if (response.answer().empty()) message["content"] = nullptr;
+  }
   json choice = {{"index", 0},
                  {"message", std::move(message)},
-                 {"logprobs", nullptr},
+                 {"logprobs", LogprobsJson(response)},
                  {"finish_reason", FinishReasonText(response.finish_reason())}};
   return {{"id", identity.id},
           {"object", "chat.completion"},
@@ -100,12 +158,23 @@ json TextChunkJson(const CompletionIdentity& identity, const std::string& text,
   return chunk;
 }
 
+json ToolCallsChunkJson(const CompletionIdentity& identity,
+                        const cascade::v1::CascadeResponse& response, bool include_usage) {
+  json chunk = ChunkBase(identity, include_usage);
+  chunk["choices"] =
+      json::array({{{"index", 0},
+                    {"delta", {{"tool_calls", ToolCallsJson(response, /*with_index=*/true)}}},
+                    {"logprobs", nullptr},
+                    {"finish_reason", nullptr}}});
+  return chunk;
+}
+
 json FinishChunkJson(const CompletionIdentity& identity,
                      const cascade::v1::CascadeResponse& response, bool include_usage) {
   json chunk = ChunkBase(identity, include_usage);
   chunk["choices"] = json::array({{{"index", 0},
                                    {"delta", json::object()},
-                                   {"logprobs", nullptr},
+                                   {"logprobs", LogprobsJson(response)},
                                    {"finish_reason", FinishReasonText(response.finish_reason())}}});
   chunk["cascade"] = CascadeTraceJson(response);
   return chunk;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
+#include "services/orchestrator/lib/tool_call_check.h"
 
 namespace cascade::orchestrator {
 namespace {
@@ -12,6 +13,15 @@ namespace {
 void AddError(AcceptanceResult& result, absl::string_view error) {
   result.error =
       result.error.empty() ? std::string(error) : absl::StrCat(result.error, "; ", error);
+}
+
+// The tool call check decides when the answer calls tools, or when the request demanded a
+// call (tool_choice "required" or a tool's name) and got text.
+bool ToolCallsDecide(const v1::GenerationParams& params, const v1::CompleteResponse& answer) {
+  if (params.tools_size() == 0) return false;
+  if (answer.tool_calls_size() > 0) return true;
+  const std::string& choice = params.tool_choice();
+  return !choice.empty() && choice != "auto" && choice != "none";
 }
 
 }  // namespace
@@ -28,6 +38,7 @@ AcceptanceResult AcceptanceCheck::Check(const AcceptanceRule& rule,
     result.method = "none";
     return result;
   }
+  if (ToolCallsDecide(request.params(), answer)) return ToolCalls(request, answer, judge_call);
   std::vector<RuleOutcome> ran;
   if (rule.logprob) ran.push_back(Logprob(rule, answer, threshold_override, judge_call, result));
   if (rule.self_check_min) {
@@ -42,6 +53,23 @@ AcceptanceResult AcceptanceCheck::Check(const AcceptanceRule& rule,
     ran.push_back(Judge(rule, request, answer, threshold_override, judge_call, result));
   }
   Combine(rule, ran, result);
+  return result;
+}
+
+AcceptanceResult AcceptanceCheck::ToolCalls(const v1::CascadeRequest& request,
+                                            const v1::CompleteResponse& answer,
+                                            const DownstreamCall& call) {
+  AcceptanceResult result;
+  result.method = "tool_call";
+  const std::optional<std::string> violation = ToolCallViolation(request.params(), answer);
+  result.accepted = !violation.has_value();
+  result.confidence = result.accepted ? 1 : 0;
+  if (violation) {
+    result.reason = "invalid_tool_call";
+    result.error = absl::StrCat("invalid tool call: ", *violation);
+    LogInfo("tool_call_rejected",
+            {{"tier", answer.tier()}, {"violation", *violation}, {"request_id", call.request_id}});
+  }
   return result;
 }
 

@@ -1,9 +1,12 @@
 #pragma once
 
-// Is one tier's answer good enough to stop climbing? Runs a tier's AcceptanceRule, cheapest
-// first: the logprob aggregate and the tier's own self-check (both already in the answer),
-// then the judge as a call to the Judge service (its cost counts in the step). The judge is
-// skipped when the cheaper rules already decide: one failure with "and", one pass with "or".
+// Is one tier's answer good enough to stop climbing? An answer that calls tools is judged
+// by the tool call check alone (tool_call_check.h: upstreams give no logprobs for tool
+// calls, and a valid call is what the application needs). Otherwise runs a tier's
+// AcceptanceRule, cheapest first: the logprob aggregate and the tier's own self-check (both already
+// in the answer), then the judge as a call to the Judge service (its cost counts in the step). The
+// judge is skipped when the cheaper rules already decide: one failure with "and", one pass with
+// "or".
 
 #include <map>
 #include <optional>
@@ -24,10 +27,10 @@ struct AcceptanceResult {
   // with several rules the least (and) or the greatest (or) of them.
   double confidence = 0;
   // The rules that ran: "logprob:p10", "self_check", "judge", joined by "+" (and) or
-  // "|" (or); "none" when the tier always accepts.
+  // "|" (or); "tool_call" for the tool call check; "none" when the tier always accepts.
   std::string method;
-  // When rejected, the last rule that failed: "low_confidence" (logprob), "self_check"
-  // or "judge".
+  // When rejected, the last rule that failed: "low_confidence" (logprob), "self_check",
+  // "judge" or "invalid_tool_call".
   std::string reason;
   int64_t judge_cost_pusd = 0;
   // Why a rule had nothing to score (a failed judge call, a failed self-check); the answer
@@ -54,6 +57,9 @@ class AcceptanceCheck {
                          const DownstreamCall& judge_call) const;
 
  private:
+  // An answer with tool calls (or a request that demands one): valid calls accept.
+  static AcceptanceResult ToolCalls(const v1::CascadeRequest& request,
+                                    const v1::CompleteResponse& answer, const DownstreamCall& call);
   // One rule's outcome.
   struct RuleOutcome {
     std::string method;

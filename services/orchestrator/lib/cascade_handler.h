@@ -28,6 +28,9 @@ struct CascadeCall {
   // When set, receives the accepted (or last) tier's answer text as it streams. Text of a
   // tier that may still be rejected is never passed here.
   std::function<void(absl::string_view text)> on_text;
+  // The client sent no temperature (the HTTP door; gRPC's 0 means greedy): the policy's
+  // default_temperature applies, 1 unless set, as OpenAI's API does.
+  bool temperature_unset = false;
 };
 
 class CascadeHandler {

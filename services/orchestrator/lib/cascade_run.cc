@@ -3,6 +3,7 @@
 #include <climits>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/log/logger.h"
 #include "services/orchestrator/lib/cost_estimate.h"
 
@@ -28,6 +29,10 @@ CascadeRun::CascadeRun(CascadeShared& shared, const v1::CascadeRequest& request,
   // Every tier is asked for logprobs, so that every trace carries the signals a policy
   // fitted later may use (a tier whose upstream has none does not pass the ask on).
   tier_request_.mutable_params()->set_logprobs(true);
+  if (call.temperature_unset) {
+    tier_request_.mutable_params()->set_temperature(
+        static_cast<float>(plan.policy->default_temperature));
+  }
   live_sink_ = [this](absl::string_view text) {
     streamed_ = true;
     call_.on_text(text);
@@ -52,6 +57,11 @@ absl::StatusOr<CascadeRun::Next> CascadeRun::Step(int index) {
     return Next::kStop;
   }
   v1::CascadeStep* step = trace_.AddStep(tier.tier);
+  if (auto missing = MissingFeature(tier.tier)) {
+    CascadeTrace::Unsupported(step, *missing);
+    unsupported_.push_back(tier.tier);
+    return Next::kClimb;
+  }
   NoteClimbTo(tier.tier);
   CircuitBreaker& breaker = *shared_.tiers.at(tier.tier).breaker;
   if (!breaker.Allow()) {
@@ -99,6 +109,15 @@ std::optional<absl::string_view> CascadeRun::ReasonToStop(const PolicyTier& tier
   failures_.Add(tier.tier, absl::StrCat("expected cost ", expected,
                                         " pusd exceeds the budget left (", left, ")"));
   return kStoppedBudget;
+}
+
+std::optional<std::string> CascadeRun::MissingFeature(const std::string& tier) const {
+  if (request_.params().tools_size() == 0) return std::nullopt;
+  auto description = shared_.prices->Get(tier, call_.request_id);
+  if (!description || !description->supports_tools || *description->supports_tools) {
+    return std::nullopt;
+  }
+  return std::string("tools: the tier's backend does not take tools");
 }
 
 absl::StatusOr<v1::CompleteResponse> CascadeRun::CallTier(int index, absl::Time began) {
@@ -186,12 +205,18 @@ void CascadeRun::NoteClimbTo(const std::string& tier) {
 absl::StatusOr<v1::CascadeResponse> CascadeRun::Finish() {
   if (!best_) {
     if (Cancelled()) return ClientCancelled();
+    if (tried_ == 0 && !unsupported_.empty() && stopped_.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tools: no tier of policy '", plan_.policy->name,
+          "' that this request could use takes tools (", absl::StrJoin(unsupported_, ", "),
+          " do not); remove the tools or use a policy with a tier that supports them"));
+    }
     const bool out_of_time = shared_.clock() >= plan_.deadline || escalation_reason_ == "timeout";
     return failures_.NoAnswer(stopped_, plan_.budget_pusd, out_of_time);
   }
   if (call_.on_text && !streamed_) call_.on_text(best_->text());
   const int64_t baseline = Baseline(*best_);
-  return std::move(trace_).Finish(*best_, baseline, StoppedReason());
+  return std::move(trace_).Finish(*best_, baseline, StoppedReason(), request_.params().logprobs());
 }
 
 std::string CascadeRun::StoppedReason() const {

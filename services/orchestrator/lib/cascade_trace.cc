@@ -15,6 +15,11 @@ void CascadeTrace::Skipped(v1::CascadeStep* step, absl::string_view why) {
   step->set_error(std::string(why));
 }
 
+void CascadeTrace::Unsupported(v1::CascadeStep* step, absl::string_view why) {
+  step->set_method("none");
+  step->set_skipped(std::string(why));
+}
+
 void CascadeTrace::Failed(v1::CascadeStep* step, const absl::Status& error, double seconds) {
   step->set_latency_seconds(seconds);
   step->set_method("none");
@@ -38,7 +43,7 @@ void CascadeTrace::Answered(v1::CascadeStep* step, const v1::CompleteResponse& a
 }
 
 v1::CascadeResponse CascadeTrace::Finish(const v1::CompleteResponse& answer, int64_t baseline_pusd,
-                                         const std::string& stopped_reason) && {
+                                         const std::string& stopped_reason, bool with_logprobs) && {
   response_.set_answer(answer.text());
   response_.set_final_tier(response_.steps(best_step_).tier());
   response_.set_model(answer.upstream_model());
@@ -48,6 +53,8 @@ v1::CascadeResponse CascadeTrace::Finish(const v1::CompleteResponse& answer, int
   response_.set_baseline_cost_pusd(baseline_pusd);
   response_.set_savings_pusd(baseline_pusd - spent_pusd_);
   response_.set_stopped_reason(stopped_reason);
+  *response_.mutable_tool_calls() = answer.tool_calls();
+  if (with_logprobs) *response_.mutable_logprobs() = answer.logprobs();
   return std::move(response_);
 }
 

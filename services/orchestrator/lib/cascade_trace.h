@@ -23,6 +23,8 @@ class CascadeTrace {
   v1::CascadeStep* AddStep(const std::string& tier);
   // The tier was not called (its circuit is open).
   static void Skipped(v1::CascadeStep* step, absl::string_view why);
+  // The tier was not tried: it cannot serve what the request needs (`why`).
+  static void Unsupported(v1::CascadeStep* step, absl::string_view why);
   static void Failed(v1::CascadeStep* step, const absl::Status& error, double seconds);
   // The tier answered; its cost (judge calls included) counts towards the total, and the
   // answer is the one the response returns unless a later one replaces it.
@@ -32,9 +34,10 @@ class CascadeTrace {
   bool has_answer() const { return best_step_ >= 0; }
   int64_t spent_pusd() const { return spent_pusd_; }
 
-  // The response for `answer` (the last Answered one).
+  // The response for `answer` (the last Answered one); its token logprobs only when
+  // `with_logprobs` (the client asked: every tier is asked for them, for the signals).
   v1::CascadeResponse Finish(const v1::CompleteResponse& answer, int64_t baseline_pusd,
-                             const std::string& stopped_reason) &&;
+                             const std::string& stopped_reason, bool with_logprobs) &&;
 
  private:
   v1::CascadeResponse response_;

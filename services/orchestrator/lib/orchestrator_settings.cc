@@ -135,6 +135,12 @@ absl::StatusOr<PolicySettings> PolicyFromConfig(const v1::CascadePolicyConfig& c
     // USD -> pico-USD is micro-USD * 1e6.
     policy.default_budget_pusd = *budget * 1000000;
   }
+  if (config.has_default_temperature()) {
+    if (!(config.default_temperature() >= 0 && config.default_temperature() <= 2)) {
+      return ConfigError(absl::StrCat(field, ".default_temperature must be in [0, 2]"));
+    }
+    policy.default_temperature = config.default_temperature();
+  }
   return policy;
 }
 

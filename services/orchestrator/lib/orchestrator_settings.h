@@ -55,6 +55,8 @@ struct PolicySettings {
   absl::Duration default_deadline = absl::Seconds(30);
   absl::Duration max_deadline = absl::Seconds(120);
   std::optional<int64_t> default_budget_pusd;
+  // The temperature of a request that sent none (CascadeCall::temperature_unset).
+  double default_temperature = 1;
 };
 
 // The decision log's file (decision_log.h).

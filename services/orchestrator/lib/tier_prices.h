@@ -1,7 +1,7 @@
 #pragma once
 
-// Each tier's model and prices, from its tier worker's Describe (the source of truth),
-// fetched on first use and cached. A tier that cannot be described is asked again at most
+// Each tier's model, prices and capabilities, from its tier worker's Describe (the source of
+// truth), fetched on first use and cached. A tier that cannot be described is asked again at most
 // once per `retry_after`; meanwhile its configured fallback_price (if any) is used.
 
 #include <map>
@@ -20,6 +20,9 @@ namespace cascade::orchestrator {
 struct TierDescription {
   std::string model;  // Empty when only the fallback price is known.
   TierPrice price;
+  // What the tier can serve, from Describe; nullopt when only the fallback price is known
+  // (the tier is then tried, and refuses what it cannot serve).
+  std::optional<bool> supports_tools;
 };
 
 class TierPrices {

@@ -32,13 +32,43 @@ TEST(ChatMessages, NamesTheMessageAndWhatToFix) {
   EXPECT_EQ(none.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(none.message(), HasSubstr("at least one message"));
 
-  absl::Status role = ValidateChatMessages(Messages({{"user", "hi"}, {"tool", "42"}}));
+  absl::Status role = ValidateChatMessages(Messages({{"user", "hi"}, {"function", "42"}}));
   EXPECT_EQ(role.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(role.message(), HasSubstr("messages[1].role 'tool' must be"));
+  EXPECT_THAT(role.message(), HasSubstr("messages[1].role 'function' must be"));
 
   absl::Status utf8 = ValidateChatMessages(Messages({{"user", "\xFF"}}));
   EXPECT_EQ(utf8.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(utf8.message(), HasSubstr("messages[0].content is not valid UTF-8"));
+}
+
+TEST(ChatMessages, ToolCallsAndToolResultsAreWellFormed) {
+  auto messages = Messages({{"user", "weather?"}, {"assistant", ""}, {"tool", "18 C"}});
+  v1::ToolCall* call = messages[1].add_tool_calls();
+  call->set_id("call_1");
+  call->set_name("get_weather");
+  call->set_arguments("{\"location\": \"Paris\"}");
+  messages[2].set_tool_call_id("call_1");
+  EXPECT_TRUE(ValidateChatMessages(messages).ok());
+
+  auto no_id = messages;
+  no_id[2].clear_tool_call_id();
+  EXPECT_THAT(ValidateChatMessages(no_id).message(),
+              HasSubstr("messages[2].tool_call_id is missing"));
+  auto id_on_user = messages;
+  id_on_user[0].set_tool_call_id("call_1");
+  EXPECT_THAT(ValidateChatMessages(id_on_user).message(),
+              HasSubstr("messages[0].tool_call_id is only for tool messages"));
+  auto user_calls = messages;
+  *user_calls[0].add_tool_calls() = *call;
+  EXPECT_THAT(ValidateChatMessages(user_calls).message(),
+              HasSubstr("only assistant messages call tools"));
+  auto nameless = messages;
+  nameless[1].mutable_tool_calls(0)->clear_name();
+  EXPECT_THAT(ValidateChatMessages(nameless).message(),
+              HasSubstr("messages[1].tool_calls[0] needs an id and a name"));
+  auto bad_utf8 = messages;
+  bad_utf8[1].mutable_tool_calls(0)->set_arguments("\xFF");
+  EXPECT_THAT(ValidateChatMessages(bad_utf8).message(), HasSubstr("is not valid UTF-8"));
 }
 
 }  // namespace

@@ -81,8 +81,8 @@ TEST(PlanRequest, MistakesNameWhatToFix) {
   const std::vector<Case> cases = {
       {[](auto& r) { r.clear_messages(); }, absl::StatusCode::kInvalidArgument,
        "at least one message"},
-      {[](auto& r) { r.mutable_messages(0)->set_role("tool"); }, absl::StatusCode::kInvalidArgument,
-       "messages[0].role 'tool'"},
+      {[](auto& r) { r.mutable_messages(0)->set_role("function"); },
+       absl::StatusCode::kInvalidArgument, "messages[0].role 'function'"},
       {[](auto& r) { r.mutable_messages(0)->set_content("\xC0\xAF"); },
        absl::StatusCode::kInvalidArgument, "messages[0].content is not valid UTF-8"},
       {[](auto& r) { r.set_threshold_override(1.5); }, absl::StatusCode::kInvalidArgument,

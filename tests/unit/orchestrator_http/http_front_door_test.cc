@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "tests/support/metric_value.h"
 #include "tests/support/poll.h"
 
 namespace cascade {
@@ -77,7 +78,8 @@ constexpr char kHello[] =
 class HttpFrontDoorTest : public ::testing::Test {
  protected:
   void Start(HttpFrontDoorOptions options = {}) {
-    auto door = HttpFrontDoor::Start(ListenAddress{false, "127.0.0.1", 0, ""}, options, &cascade_);
+    auto door = HttpFrontDoor::Start(ListenAddress{false, "127.0.0.1", 0, ""}, options, &cascade_,
+                                     &registry_);
     ASSERT_TRUE(door.ok()) << door.status();
     door_ = *std::move(door);
     const std::string& address = door_->address();
@@ -90,6 +92,11 @@ class HttpFrontDoorTest : public ::testing::Test {
   }
   static json Body(const httplib::Result& result) { return json::parse(result->body); }
 
+  double Metric(const std::string& name, const std::map<std::string, std::string>& labels) {
+    return testing::MetricValue(registry_, name, labels);
+  }
+
+  prometheus::Registry registry_;
   FakeCascade cascade_;
   std::unique_ptr<HttpFrontDoor> door_;
   int port_ = 0;
@@ -215,7 +222,7 @@ TEST_F(HttpFrontDoorTest, ErrorsAreOpenAIShapedAndNameWhatToFix) {
       "application/json");
   ASSERT_TRUE(tools);
   EXPECT_EQ(tools->status, 400);
-  EXPECT_THAT(Body(tools)["error"]["message"].get<std::string>(), HasSubstr("'tools'"));
+  EXPECT_THAT(Body(tools)["error"]["message"].get<std::string>(), HasSubstr("'tools[0].type'"));
 
   auto too_big = client.Post("/v1/chat/completions", std::string(8192, ' '), "application/json");
   ASSERT_TRUE(too_big);
@@ -245,6 +252,90 @@ TEST_F(HttpFrontDoorTest, ListsPoliciesAsModels) {
   EXPECT_THAT(ids, ElementsAre("default", "cheap"));
 }
 
+TEST_F(HttpFrontDoorTest, ModelAliasesAndWhatAnUnknownModelGets) {
+  v1::OrchestratorHttpConfig config;
+  (*config.mutable_model_aliases())["gpt-4o-mini"] = "cheap";
+  absl::StatusOr<HttpFrontDoorOptions> options = HttpFrontDoorOptionsFromConfig(config);
+  ASSERT_TRUE(options.ok()) << options.status();
+  Start(*options);
+  httplib::Client client = Client();
+  auto models = client.Get("/v1/models");
+  ASSERT_TRUE(models);
+  std::vector<std::string> ids;
+  const json listed = Body(models);
+  for (const json& model : listed["data"]) ids.push_back(model["id"]);
+  EXPECT_THAT(ids, ElementsAre("default", "cheap", "gpt-4o-mini"));
+  EXPECT_EQ(listed["data"][2]["cascade_policy"], "cheap");
+
+  auto aliased =
+      client.Post("/v1/chat/completions",
+                  R"({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})",
+                  "application/json");
+  ASSERT_TRUE(aliased);
+  EXPECT_EQ(aliased->status, 200);
+  // The client sees the name it sent; the cascade runs the alias's policy.
+  EXPECT_EQ(Body(aliased)["model"], "gpt-4o-mini");
+  {
+    absl::MutexLock lock(&cascade_.mu_);
+    EXPECT_EQ(cascade_.requests_.back().policy(), "cheap");
+  }
+  auto unknown = client.Post(
+      "/v1/chat/completions",
+      R"({"model": "gpt-5", "messages": [{"role": "user", "content": "hi"}]})", "application/json");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_THAT(Body(unknown)["error"]["message"].get<std::string>(),
+              HasSubstr("default, cheap, gpt-4o-mini"));
+
+  config.set_unknown_model("default_policy");
+  options = HttpFrontDoorOptionsFromConfig(config);
+  ASSERT_TRUE(options.ok()) << options.status();
+  Start(*options);
+  httplib::Client again = Client();
+  auto defaulted = again.Post(
+      "/v1/chat/completions",
+      R"({"model": "gpt-5", "messages": [{"role": "user", "content": "hi"}]})", "application/json");
+  ASSERT_TRUE(defaulted);
+  EXPECT_EQ(defaulted->status, 200);
+  {
+    absl::MutexLock lock(&cascade_.mu_);
+    EXPECT_EQ(cascade_.requests_.back().policy(), "");  // The default policy.
+  }
+  config.set_unknown_model("fallback");
+  EXPECT_EQ(HttpFrontDoorOptionsFromConfig(config).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(HttpFrontDoorTest, MetricsCountRequestsByPolicyAndStatusAndTimeTheFirstToken) {
+  cascade_.behaviour_ = [](const v1::CascadeRequest&, const orchestrator::CascadeCall& call) {
+    if (call.on_text) call.on_text("Hello there.");
+    return FakeCascade::Answer("Hello there.");
+  };
+  Start();
+  httplib::Client client = Client();
+  ASSERT_EQ(client.Post("/v1/chat/completions", kHello, "application/json")->status, 200);
+  ASSERT_EQ(client.Post("/v1/chat/completions", "{nope", "application/json")->status, 400);
+  const std::string streamed =
+      R"({"model": "cheap", "messages": [{"role": "user", "content": "hi"}], "stream": true})";
+  ASSERT_EQ(client.Post("/v1/chat/completions", streamed, "application/json")->status, 200);
+  EXPECT_EQ(Metric("cascade_http_requests_total", {{"policy", "default"}, {"code", "200"}}), 1);
+  EXPECT_EQ(Metric("cascade_http_requests_total", {{"policy", "cheap"}, {"code", "200"}}), 1);
+  EXPECT_EQ(Metric("cascade_http_requests_total", {{"policy", "-"}, {"code", "400"}}), 1);
+  EXPECT_EQ(Metric("cascade_http_time_to_first_byte_seconds", {{"policy", "default"}}), 1);
+  // Only a stream has a first token apart from its whole answer.
+  EXPECT_EQ(Metric("cascade_http_time_to_first_token_seconds", {{"policy", "cheap"}}), 1);
+  EXPECT_EQ(Metric("cascade_http_time_to_first_token_seconds", {{"policy", "default"}}), -1);
+  // The stream's last event reaches the client just before the door counts it done.
+  EXPECT_TRUE(testing::PollUntil([&] { return Metric("cascade_http_in_flight", {}) == 0; },
+                                 std::chrono::seconds(10)));
+  // Every rejection reason is exported from the start, at zero.
+  EXPECT_EQ(Metric("cascade_http_rejected_total", {{"reason", "max_connections"}}), 0);
+  ASSERT_EQ(
+      client.Post("/v1/chat/completions", std::string(2 << 20, ' '), "application/json")->status,
+      413);
+  EXPECT_EQ(Metric("cascade_http_rejected_total", {{"reason", "body_too_large"}}), 1);
+}
+
 TEST_F(HttpFrontDoorTest, ApiKeysFromTheEnvironment) {
   ::setenv("CASCADE_TEST_FRONT_DOOR_KEYS", "key-one, key-two", 1);
   v1::OrchestratorHttpConfig config;
@@ -261,6 +352,7 @@ TEST_F(HttpFrontDoorTest, ApiKeysFromTheEnvironment) {
   auto wrong = client.Get("/v1/models", {{"Authorization", "Bearer key-three"}});
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(Metric("cascade_http_rejected_total", {{"reason", "unauthorized"}}), 2);
   auto right = client.Get("/v1/models", {{"Authorization", "Bearer key-two"}});
   ASSERT_TRUE(right);
   EXPECT_EQ(right->status, 200);
@@ -294,6 +386,8 @@ TEST_F(HttpFrontDoorTest, AnswersTooManyRequestsAtTheConnectionCap) {
   ASSERT_TRUE(rejected);
   EXPECT_EQ(rejected->status, 429);
   EXPECT_EQ(Body(rejected)["error"]["code"], "too_many_connections");
+  EXPECT_EQ(Metric("cascade_http_rejected_total", {{"reason", "max_connections"}}), 1);
+  EXPECT_EQ(Metric("cascade_http_in_flight", {}), 1);  // The held request.
   release.Notify();
   holder.join();
   // The cap's connection is free again (the rejected one was closed, not queued).

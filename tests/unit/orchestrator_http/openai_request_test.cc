@@ -91,8 +91,16 @@ TEST(OpenAIRequestTest, RefusesWhatItCannotHonourNamingTheField) {
   auto with = [&](const std::string& field) {
     return R"({"model": "p", )" + messages + ", " + field + "}";
   };
-  ExpectRejected(with(R"("tools": [{"type": "function"}])"), "tools");
-  ExpectRejected(with(R"("tool_choice": "auto")"), "tool_choice");
+  ExpectRejected(with(R"("tools": [{"type": "function"}])"), "tools[0].function");
+  ExpectRejected(with(R"("tools": {"type": "function"})"), "tools");
+  ExpectRejected(with(R"("tools": [{"type": "function", "function": {"name": "f",
+                                     "parameters": []}}])"),
+                 "tools[0].function.parameters");
+  ExpectRejected(with(R"("tools": [{"type": "function", "function": {"name": "f", "x": 1}}])"),
+                 "tools[0].function.x");
+  ExpectRejected(with(R"("tool_choice": {"type": "function"})"), "tool_choice");
+  ExpectRejected(with(R"("parallel_tool_calls": "yes")"), "parallel_tool_calls");
+  ExpectRejected(with(R"("reasoning_effort": 3)"), "reasoning_effort");
   ExpectRejected(with(R"("functions": [])"), "functions");
   ExpectRejected(with(R"("n": 2)"), "n");
   ExpectRejected(with(R"("logit_bias": {"50256": -100})"), "logit_bias");
@@ -117,7 +125,15 @@ TEST(OpenAIRequestTest, RefusesWhatItCannotHonourNamingTheField) {
   ExpectRejected(R"({"model": "p"})", "messages");
   ExpectRejected(R"({"model": "p", "messages": []})", "messages");
   ExpectRejected(R"({"model": "p", "messages": [{"role": "tool", "content": "x"}]})",
+                 "messages[0].tool_call_id");
+  ExpectRejected(R"({"model": "p", "messages": [{"role": "function", "content": "x"}]})",
                  "messages[0].role");
+  ExpectRejected(R"({"model": "p", "messages": [{"role": "user", "content": "x",
+                                                 "tool_calls": [{"id": "1"}]}]})",
+                 "messages[0].tool_calls");
+  ExpectRejected(R"({"model": "p", "messages": [{"role": "user", "content": "x",
+                                                 "tool_call_id": "1"}]})",
+                 "messages[0].tool_call_id");
   ExpectRejected(R"({"model": "p", "messages": [{"role": "user"}]})", "messages[0].content");
   ExpectRejected(
       R"({"model": "p", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]})",
@@ -125,7 +141,78 @@ TEST(OpenAIRequestTest, RefusesWhatItCannotHonourNamingTheField) {
   ExpectRejected(
       R"({"model": "p", "messages": [{"role": "assistant", "content": "x",
                                       "tool_calls": [{"id": "1"}]}]})",
-      "messages[0].tool_calls");
+      "messages[0].tool_calls[0].function");
+  // The contract's own checks, with OpenAI's field names.
+  for (const auto& [field, says] : std::vector<std::pair<std::string, std::string>>{
+           {R"("tool_choice": "auto")", "tool_choice is set but tools is empty"},
+           {R"("reasoning_effort": "max")", "reasoning_effort must be"},
+           {R"("tools": [{"type": "function", "function": {"name": "a b"}}])",
+            "tools[0].name 'a b' must be"}}) {
+    absl::StatusOr<ChatCompletionRequest> parsed = Parse(with(field));
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_THAT(parsed.status().message(), HasSubstr(says)) << field;
+    EXPECT_THAT(parsed.status().message(), ::testing::Not(HasSubstr("params."))) << field;
+  }
+}
+
+TEST(OpenAIRequestTest, MapsToolsToolChoiceAndAToolConversation) {
+  absl::StatusOr<ChatCompletionRequest> parsed = Parse(R"({
+    "model": "p",
+    "messages": [{"role": "user", "content": "weather in Oslo?"},
+                 {"role": "assistant", "content": null, "refusal": null,
+                  "tool_calls": [{"id": "call_1", "type": "function",
+                                  "function": {"name": "get_weather",
+                                               "arguments": "{\"location\":\"Oslo\"}"}}]},
+                 {"role": "tool", "tool_call_id": "call_1", "content": "18 C"}],
+    "tools": [{"type": "function",
+               "function": {"name": "get_weather", "description": "Weather", "strict": true,
+                            "parameters": {"type": "object", "required": ["location"]}}}],
+    "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+    "parallel_tool_calls": false, "reasoning_effort": "low"})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const v1::CascadeRequest& request = parsed->cascade;
+  ASSERT_EQ(request.messages_size(), 3);
+  EXPECT_EQ(request.messages(1).content(), "");
+  ASSERT_EQ(request.messages(1).tool_calls_size(), 1);
+  EXPECT_EQ(request.messages(1).tool_calls(0).id(), "call_1");
+  EXPECT_EQ(request.messages(1).tool_calls(0).name(), "get_weather");
+  EXPECT_EQ(request.messages(1).tool_calls(0).arguments(), R"({"location":"Oslo"})");
+  EXPECT_EQ(request.messages(2).role(), "tool");
+  EXPECT_EQ(request.messages(2).tool_call_id(), "call_1");
+  EXPECT_EQ(request.messages(2).content(), "18 C");
+  const v1::GenerationParams& params = request.params();
+  ASSERT_EQ(params.tools_size(), 1);
+  EXPECT_EQ(params.tools(0).name(), "get_weather");
+  EXPECT_EQ(params.tools(0).description(), "Weather");
+  EXPECT_EQ(params.tools(0).parameters_json(), R"({"required":["location"],"type":"object"})");
+  EXPECT_EQ(params.tool_choice(), "get_weather");
+  ASSERT_TRUE(params.has_parallel_tool_calls());
+  EXPECT_FALSE(params.parallel_tool_calls());
+  EXPECT_EQ(params.reasoning_effort(), "low");
+  // An empty tools list is no tools (LangChain sends one).
+  auto empty = Parse(R"({"model": "p", "messages": [{"role": "user", "content": "x"}],
+                         "tools": []})");
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->cascade.params().tools_size(), 0);
+}
+
+TEST(OpenAIRequestTest, NewerFieldsThatDoNotChangeTheAnswerAreAcceptedAndIgnored) {
+  absl::StatusOr<ChatCompletionRequest> parsed = Parse(
+      R"({"model": "p", "messages": [{"role": "user", "content": "x"}],
+          "prompt_cache_key": "k", "safety_identifier": "s", "verbosity": "low",
+          "store": true, "service_tier": "auto", "metadata": {"a": "b"}})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+}
+
+TEST(OpenAIRequestTest, AnOmittedTemperatureIsMarkedForThePolicysDefault) {
+  auto omitted = Parse(R"({"model": "p", "messages": [{"role": "user", "content": "x"}]})");
+  ASSERT_TRUE(omitted.ok());
+  EXPECT_TRUE(omitted->temperature_unset);
+  auto zero = Parse(R"({"model": "p", "messages": [{"role": "user", "content": "x"}],
+                        "temperature": 0})");
+  ASSERT_TRUE(zero.ok());
+  EXPECT_FALSE(zero->temperature_unset);
+  EXPECT_FLOAT_EQ(zero->cascade.params().temperature(), 0.0f);
 }
 
 TEST(OpenAIRequestTest, BadJsonSaysSo) {

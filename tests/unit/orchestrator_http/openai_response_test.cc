@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace cascade::orchestrator {
 namespace {
 
@@ -92,6 +94,69 @@ TEST(OpenAIResponseTest, StreamChunks) {
   EXPECT_TRUE(usage["choices"].empty());
   EXPECT_EQ(usage["usage"]["completion_tokens"], 3);
   EXPECT_EQ(SseEvent({{"a", 1}}), "data: {\"a\":1}\n\n");
+}
+
+v1::CascadeResponse ToolCallResponse() {
+  v1::CascadeResponse response = TwoStepResponse();
+  response.set_answer("");
+  response.set_finish_reason(v1::FINISH_REASON_TOOL_CALLS);
+  v1::ToolCall* call = response.add_tool_calls();
+  call->set_id("call_1");
+  call->set_name("get_weather");
+  call->set_arguments(R"({"location":"Oslo"})");
+  response.mutable_steps(0)->set_skipped("tools: the tier's backend does not take tools");
+  response.mutable_usage()->set_reasoning_tokens(2);
+  return response;
+}
+
+TEST(OpenAIResponseTest, ToolCallsInOpenAIsShapeWholeAndStreamed) {
+  nlohmann::json body = ChatCompletionJson(kIdentity, ToolCallResponse());
+  const nlohmann::json& message = body["choices"][0]["message"];
+  EXPECT_TRUE(message["content"].is_null());
+  ASSERT_EQ(message["tool_calls"].size(), 1u);
+  EXPECT_EQ(message["tool_calls"][0]["id"], "call_1");
+  EXPECT_EQ(message["tool_calls"][0]["type"], "function");
+  EXPECT_EQ(message["tool_calls"][0]["function"]["name"], "get_weather");
+  EXPECT_EQ(message["tool_calls"][0]["function"]["arguments"], R"({"location":"Oslo"})");
+  EXPECT_FALSE(message["tool_calls"][0].contains("index"));
+  EXPECT_EQ(body["choices"][0]["finish_reason"], "tool_calls");
+  EXPECT_EQ(body["cascade"]["steps"][0]["skipped"],
+            "tools: the tier's backend does not take tools");
+  EXPECT_EQ(body["usage"]["completion_tokens_details"]["reasoning_tokens"], 2);
+  // No tool calls, no key: clients test for its presence.
+  EXPECT_FALSE(ChatCompletionJson(kIdentity, TwoStepResponse())["choices"][0]["message"].contains(
+      "tool_calls"));
+
+  nlohmann::json chunk = ToolCallsChunkJson(kIdentity, ToolCallResponse(), false);
+  const nlohmann::json& delta = chunk["choices"][0]["delta"];
+  EXPECT_EQ(delta["tool_calls"][0]["index"], 0);
+  EXPECT_EQ(delta["tool_calls"][0]["function"]["name"], "get_weather");
+  EXPECT_EQ(FinishChunkJson(kIdentity, ToolCallResponse(), false)["choices"][0]["finish_reason"],
+            "tool_calls");
+}
+
+TEST(OpenAIResponseTest, LogprobsInOpenAIsShape) {
+  v1::CascadeResponse response = TwoStepResponse();
+  EXPECT_TRUE(ChatCompletionJson(kIdentity, response)["choices"][0]["logprobs"].is_null());
+  v1::TokenLogprob* token = response.add_logprobs();
+  token->set_token("Pa");
+  token->set_logprob(-0.25);
+  v1::TopLogprob* top = token->add_top();
+  top->set_token("Pa");
+  top->set_logprob(-0.25);
+  top = token->add_top();
+  top->set_token("Lo");
+  top->set_logprob(-std::numeric_limits<double>::infinity());
+  nlohmann::json logprobs = ChatCompletionJson(kIdentity, response)["choices"][0]["logprobs"];
+  ASSERT_EQ(logprobs["content"].size(), 1u);
+  EXPECT_EQ(logprobs["content"][0]["token"], "Pa");
+  EXPECT_DOUBLE_EQ(logprobs["content"][0]["logprob"].get<double>(), -0.25);
+  EXPECT_EQ(logprobs["content"][0]["bytes"], nlohmann::json::array({80, 97}));
+  ASSERT_EQ(logprobs["content"][0]["top_logprobs"].size(), 2u);
+  // JSON has no infinity: an impossible token gets OpenAI's floor.
+  EXPECT_DOUBLE_EQ(logprobs["content"][0]["top_logprobs"][1]["logprob"].get<double>(), -9999.0);
+  // Streamed, the whole answer's logprobs ride on the finish chunk.
+  EXPECT_EQ(FinishChunkJson(kIdentity, response, false)["choices"][0]["logprobs"], logprobs);
 }
 
 TEST(OpenAIResponseTest, StatusesMapToHttpErrors) {

@@ -239,3 +239,128 @@ TEST(ChatStreamAssemblerTest, GarbageAndInStreamErrors) {
 
 }  // namespace
 }  // namespace cascade::tier_worker
+
+namespace cascade::tier_worker {
+namespace {
+
+CompleteRequest ToolConversation() {
+  CompleteRequest request;
+  auto* user = request.add_messages();
+  user->set_role("user");
+  user->set_content("weather in Oslo?");
+  auto* assistant = request.add_messages();
+  assistant->set_role("assistant");
+  auto* call = assistant->add_tool_calls();
+  call->set_id("call_1");
+  call->set_name("get_weather");
+  call->set_arguments(R"({"location":"Oslo"})");
+  auto* result = request.add_messages();
+  result->set_role("tool");
+  result->set_tool_call_id("call_1");
+  result->set_content("18 C");
+  auto* tool = request.mutable_params()->add_tools();
+  tool->set_name("get_weather");
+  tool->set_description("Weather");
+  tool->set_parameters_json(R"({"type":"object"})");
+  return request;
+}
+
+TEST(BuildChatCompletionBodyTest, ToolsToolCallsAndToolResultsInOpenAIsShape) {
+  CompleteRequest request = ToolConversation();
+  request.mutable_params()->set_tool_choice("get_weather");
+  request.mutable_params()->set_parallel_tool_calls(false);
+  json parsed = json::parse(*BuildChatCompletionBody(request, {"m", false, true}));
+  EXPECT_EQ(parsed["messages"][1], json::parse(R"({"role": "assistant", "content": null,
+      "tool_calls": [{"id": "call_1", "type": "function",
+                      "function": {"name": "get_weather", "arguments": "{\"location\":\"Oslo\"}"}}]})"));
+  EXPECT_EQ(parsed["messages"][2],
+            json::parse(R"({"role": "tool", "tool_call_id": "call_1", "content": "18 C"})"));
+  EXPECT_EQ(parsed["tools"], json::parse(R"([{"type": "function", "function": {
+      "name": "get_weather", "description": "Weather", "parameters": {"type": "object"}}}])"));
+  EXPECT_EQ(parsed["tool_choice"],
+            json::parse(R"({"type": "function", "function": {"name": "get_weather"}})"));
+  EXPECT_EQ(parsed["parallel_tool_calls"], false);
+  request.mutable_params()->set_tool_choice("required");
+  request.mutable_params()->clear_parallel_tool_calls();
+  parsed = json::parse(*BuildChatCompletionBody(request, {"m", false, true}));
+  EXPECT_EQ(parsed["tool_choice"], "required");
+  EXPECT_FALSE(parsed.contains("parallel_tool_calls"));
+  // No tools, no keys.
+  parsed = json::parse(*BuildChatCompletionBody(Request(), {"m", false, true}));
+  EXPECT_FALSE(parsed.contains("tools"));
+  EXPECT_FALSE(parsed.contains("tool_choice"));
+}
+
+TEST(BuildChatCompletionBodyTest, AReasoningModelGetsMaxCompletionTokensAndEffortOnly) {
+  CompleteRequest request = Request();
+  request.mutable_params()->set_max_tokens(256);
+  request.mutable_params()->set_temperature(0.7f);
+  request.mutable_params()->set_top_p(0.9f);
+  request.mutable_params()->set_reasoning_effort("low");
+  json reasoning = json::parse(*BuildChatCompletionBody(request, {"o", false, true, true}));
+  EXPECT_EQ(reasoning["max_completion_tokens"], 256);
+  EXPECT_EQ(reasoning["reasoning_effort"], "low");
+  EXPECT_FALSE(reasoning.contains("max_tokens"));
+  EXPECT_FALSE(reasoning.contains("temperature"));
+  EXPECT_FALSE(reasoning.contains("top_p"));
+  // A chat model is not sent an effort it would refuse.
+  json chat = json::parse(*BuildChatCompletionBody(request, {"m", false, true, false}));
+  EXPECT_EQ(chat["max_tokens"], 256);
+  EXPECT_FALSE(chat.contains("reasoning_effort"));
+}
+
+TEST(ParseChatCompletionTest, ToolCallsFinishReasonAndReasoningTokens) {
+  auto response = ParseChatCompletion(R"({"model": "o4", "choices": [{"index": 0,
+      "message": {"role": "assistant", "content": null,
+                  "tool_calls": [{"id": "call_9", "type": "function",
+                                  "function": {"name": "get_weather",
+                                               "arguments": "{\"location\":\"Oslo\"}"}}]},
+      "finish_reason": "tool_calls"}],
+      "usage": {"prompt_tokens": 20, "completion_tokens": 50,
+                "completion_tokens_details": {"reasoning_tokens": 38}}})");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->text(), "");
+  EXPECT_EQ(response->finish_reason(), cascade::v1::FINISH_REASON_TOOL_CALLS);
+  ASSERT_EQ(response->tool_calls_size(), 1);
+  EXPECT_EQ(response->tool_calls(0).id(), "call_9");
+  EXPECT_EQ(response->tool_calls(0).name(), "get_weather");
+  EXPECT_EQ(response->tool_calls(0).arguments(), R"({"location":"Oslo"})");
+  EXPECT_EQ(response->usage().completion_tokens(), 50);
+  EXPECT_EQ(response->usage().reasoning_tokens(), 38);
+}
+
+TEST(ChatStreamAssemblerTest, ToolCallDeltasAssembleByIndex) {
+  ChatStreamAssembler assembler;
+  for (const char* event :
+       {R"({"choices": [{"index": 0, "delta": {"role": "assistant", "content": null}}]})",
+        R"({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "a",
+               "type": "function", "function": {"name": "f", "arguments": ""}}]}}]})",
+        R"({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0,
+               "function": {"arguments": "{\"x\":"}}]}}]})",
+        R"({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 1, "id": "b",
+               "function": {"name": "g", "arguments": "{}"}}]}}]})",
+        R"({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0,
+               "function": {"arguments": "1}"}}]}}]})",
+        R"({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})", "[DONE]"}) {
+    ASSERT_TRUE(assembler.AddEvent(event).ok()) << event;
+  }
+  const auto& response = assembler.response();
+  ASSERT_EQ(response.tool_calls_size(), 2);
+  EXPECT_EQ(response.tool_calls(0).id(), "a");
+  EXPECT_EQ(response.tool_calls(0).name(), "f");
+  EXPECT_EQ(response.tool_calls(0).arguments(), R"({"x":1})");
+  EXPECT_EQ(response.tool_calls(1).name(), "g");
+  EXPECT_EQ(response.finish_reason(), cascade::v1::FINISH_REASON_TOOL_CALLS);
+  // An index past any sane number of calls is refused, not allocated.
+  ChatStreamAssembler bad;
+  EXPECT_EQ(bad.AddEvent(R"({"choices": [{"delta": {"tool_calls": [{"index": 100000000}]}}]})")
+                .status()
+                .code(),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(
+      bad.AddEvent(R"({"choices": [{"delta": {"tool_calls": {"index": 0}}}]})").status().code(),
+      absl::StatusCode::kInternal);
+}
+
+}  // namespace
+}  // namespace cascade::tier_worker

@@ -46,8 +46,9 @@ TierWorkerOptions Priced(ModelPrice price) {
 
 class TierWorkerTest : public ::testing::Test {
  protected:
-  TierWorker& Make(TierWorkerOptions options = {}) {
-    auto backend = std::make_unique<FakeBackend>();
+  TierWorker& Make(TierWorkerOptions options = {},
+                   BackendInfo info = {"openai", "fake-model", true, true, false}) {
+    auto backend = std::make_unique<FakeBackend>(info);
     backend_ = backend.get();
     backend_->response.set_text("hi there");
     backend_->response.mutable_usage()->set_prompt_tokens(1000);
@@ -146,6 +147,25 @@ TEST_F(TierWorkerTest, DescribeReportsTierModelPricesAndBackend) {
   EXPECT_EQ(description.output_price_uusd_per_mtok(), 2);
   EXPECT_TRUE(description.supports_logprobs());
   EXPECT_EQ(description.backend(), "openai");
+  EXPECT_TRUE(description.supports_tools());
+  EXPECT_FALSE(description.supports_reasoning());
+}
+
+TEST_F(TierWorkerTest, ABackendWithoutToolsRefusesThemBeforeCallingIt) {
+  TierWorker& worker = Make({}, BackendInfo{"inference", "bard", true, false, false});
+  EXPECT_FALSE(worker.Describe().supports_tools());
+  CompleteRequest with_tools = Hello();
+  with_tools.mutable_params()->add_tools()->set_name("get_weather");
+  auto response = worker.Complete(with_tools, RequestContext("r-tools"));
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(response.status().message(), ::testing::HasSubstr("does not take tools"));
+  CompleteRequest tool_result = Hello();
+  tool_result.mutable_messages(0)->set_role("tool");
+  tool_result.mutable_messages(0)->set_tool_call_id("call_1");
+  EXPECT_EQ(worker.Complete(tool_result, RequestContext("r-tool")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(backend_->calls(), 0);
+  EXPECT_TRUE(worker.Complete(Hello(), RequestContext("r-plain")).ok());
 }
 
 }  // namespace

@@ -48,6 +48,11 @@ class FakeTierClient final : public TierClient {
     absl::MutexLock lock(&mu_);
     fail_describe_ = fail;
   }
+  // What Describe says of tools (true unless set).
+  void SupportTools(bool supports) {
+    absl::MutexLock lock(&mu_);
+    supports_tools_ = supports;
+  }
 
   absl::StatusOr<v1::CompleteResponse> Complete(const v1::CompleteRequest& request,
                                                 const DownstreamCall& call,
@@ -85,6 +90,7 @@ class FakeTierClient final : public TierClient {
     response.set_model(tier_ + "-model");
     response.set_input_price_uusd_per_mtok(input_price_);
     response.set_output_price_uusd_per_mtok(output_price_);
+    response.set_supports_tools(supports_tools_);
     return response;
   }
 
@@ -118,6 +124,7 @@ class FakeTierClient final : public TierClient {
   std::vector<DownstreamCall> calls_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::CompleteRequest> requests_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> streamed_ ABSL_GUARDED_BY(mu_);
+  bool supports_tools_ ABSL_GUARDED_BY(mu_) = true;
   bool front_used_ ABSL_GUARDED_BY(mu_) = false;
   bool fail_describe_ ABSL_GUARDED_BY(mu_) = false;
   int describes_ ABSL_GUARDED_BY(mu_) = 0;
