@@ -41,6 +41,37 @@ def user(content):
     return [common_pb2.ChatMessage(role="user", content=content)]
 
 
+def tool_cases(complete, params):
+    """Bad tools, tool messages and reasoning efforts, for any call taking messages and
+    GenerationParams: `params(**fields)` wraps the fields as that call wants them."""
+    tool = common_pb2.Tool
+    bad = StatusCode.INVALID_ARGUMENT
+    return [
+        ("a tool named with a space", bad,
+         lambda: complete(**params(tools=[tool(name="get weather")]))),
+        ("a tool declared twice", bad,
+         lambda: complete(**params(tools=[tool(name="f"), tool(name="f")]))),
+        ("tool parameters that are not JSON", bad,
+         lambda: complete(**params(tools=[tool(name="f", parameters_json="{nope")]))),
+        ("tool parameters nested 100,000 deep", bad,
+         lambda: complete(**params(tools=[tool(name="f", parameters_json=DEEP_SCHEMA)]))),
+        ("129 tools", bad,
+         lambda: complete(**params(tools=[tool(name=f"f{i}") for i in range(129)]))),
+        ("tool_choice without tools", bad, lambda: complete(**params(tool_choice="auto"))),
+        ("tool_choice naming an undeclared tool", bad,
+         lambda: complete(**params(tools=[tool(name="f")], tool_choice="g"))),
+        ("reasoning_effort 'extreme'", bad,
+         lambda: complete(**params(reasoning_effort="extreme"))),
+        ("a tool message without its call's id", bad, lambda: complete(
+            messages=[common_pb2.ChatMessage(role="tool", content="18 C")])),
+        ("a user message with tool calls", bad, lambda: complete(messages=[
+            common_pb2.ChatMessage(role="user", content="x",
+                                   tool_calls=[common_pb2.ToolCall(id="1", name="f")])])),
+        ("a tool call without a name", bad, lambda: complete(messages=[
+            common_pb2.ChatMessage(role="assistant", tool_calls=[common_pb2.ToolCall(id="1")])])),
+    ]
+
+
 def with_invalid_utf8(message, placeholder="INVALID_UTF8_HERE"):
     """Serialized `message` with the placeholder string's bytes replaced by invalid UTF-8
     (protobuf will not build such a message itself)."""
@@ -164,6 +195,9 @@ class InferenceBadInputTest(BadInputCase):
             ("unknown role", StatusCode.INVALID_ARGUMENT,
              lambda: self.generate(messages=inference_pb2.Messages(
                  messages=[common_pb2.ChatMessage(role="wizard", content="hi")]))),
+            ("a tool result (the engine takes no tools)", StatusCode.INVALID_ARGUMENT,
+             lambda: self.generate(messages=inference_pb2.Messages(messages=[
+                 common_pb2.ChatMessage(role="tool", tool_call_id="1", content="18 C")]))),
             ("10 MB prompt", StatusCode.RESOURCE_EXHAUSTED, lambda: self.generate(prompt=TEN_MB)),
             ("negative max_tokens", StatusCode.INVALID_ARGUMENT,
              lambda: self.generate(prompt="hi", params=self.params(max_tokens=-1))),
@@ -256,7 +290,7 @@ price: {{input_usd_per_mtok: 1, output_usd_per_mtok: 1}}
              lambda: self.complete(top_logprobs=21)),
             ("json_schema nested 100,000 deep", StatusCode.INVALID_ARGUMENT,
              lambda: self.complete(response_format=schema)),
-        ]
+        ] + tool_cases(self.complete, lambda **p: p)
         for what, code, call in cases:
             with self.subTest(what):
                 self.expect_code(call, code, what)
@@ -423,7 +457,7 @@ policies:
             ("json_schema nested 100,000 deep", StatusCode.INVALID_ARGUMENT,
              lambda: self.complete(params=params(response_format=common_pb2.ResponseFormat(
                  type=common_pb2.ResponseFormat.JSON_SCHEMA, json_schema=DEEP_SCHEMA)))),
-        ]
+        ] + tool_cases(self.complete, lambda **p: {"params": params(**p)})
         for what, code, call in cases:
             with self.subTest(what):
                 self.expect_code(call, code, what)
@@ -454,6 +488,24 @@ policies:
              json.dumps(good)[:-1] + ', "metadata": ' + DEEP_SCHEMA + "}", 400),
             ("10 MB body", json.dumps({**good, "messages": [{"role": "user",
                                                             "content": TEN_MB}]}), 413),
+            ("a tool named with a space", json.dumps({**good, "tools": [
+                {"type": "function", "function": {"name": "get weather"}}]}), 400),
+            ("tool parameters that are no schema", json.dumps({**good, "tools": [
+                {"type": "function", "function": {"name": "f", "parameters": "x"}}]}), 400),
+            ("129 tools", json.dumps({**good, "tools": [
+                {"type": "function", "function": {"name": f"f{i}"}} for i in range(129)]}), 400),
+            ("tool_choice naming an undeclared tool", json.dumps({**good, "tools": [
+                {"type": "function", "function": {"name": "f"}}], "tool_choice": "g"}), 400),
+            ("a tool message without its call's id", json.dumps({**good, "messages": [
+                {"role": "tool", "content": "18 C"}]}), 400),
+            ("an assistant tool call without a function", json.dumps({**good, "messages": [
+                {"role": "assistant", "tool_calls": [{"id": "1", "type": "function"}]}]}), 400),
+            ("reasoning_effort 'extreme'", json.dumps({**good, "reasoning_effort": "extreme"}),
+             400),
+            ("n = 2", json.dumps({**good, "n": 2}), 400),
+            ("tools on a policy whose tiers take none (bard inference tiers)",
+             json.dumps({**good, "tools": [{"type": "function", "function": {"name": "f"}}]}),
+             400),
         ]
         for what, body, status in cases:
             with self.subTest(what):

@@ -34,14 +34,7 @@ class OrchestratorTest : public ::testing::Test {
         large_(std::make_shared<FakeTierClient>("large", kLargeIn, kLargeOut)),
         router_(std::make_shared<FakeRouterClient>()),
         judge_(std::make_shared<FakeJudgeClient>()) {
-    settings_.tiers = {{"small", "a", std::nullopt}, {"large", "b", std::nullopt}};
-    PolicySettings policy;
-    policy.name = "default";
-    AcceptanceRule rule;
-    rule.logprob = *LogprobConfidence::Parse("mean");
-    rule.logprob_min = -1.0;
-    policy.tiers = {{"small", rule}, {"large", AcceptanceRule()}};
-    settings_.policies = {policy};
+    settings_ = testing::SmallThenLargeSettings();
     settings_.breaker = {.failures = 2, .open_for = absl::Seconds(30)};
   }
 

@@ -81,17 +81,6 @@ TEST(ToolCallCheck, NamesWhatIsWrong) {
 
 class ToolCallsThroughTheCascadeTest : public ::testing::Test {
  protected:
-  ToolCallsThroughTheCascadeTest() {
-    settings_.tiers = {{"small", "a", std::nullopt}, {"large", "b", std::nullopt}};
-    PolicySettings policy;
-    policy.name = "default";
-    AcceptanceRule rule;
-    rule.logprob = *LogprobConfidence::Parse("mean");
-    rule.logprob_min = -1.0;
-    policy.tiers = {{"small", rule}, {"large", AcceptanceRule()}};
-    settings_.policies = {policy};
-  }
-
   absl::StatusOr<v1::CascadeResponse> Run(const v1::CascadeRequest& request,
                                           bool temperature_unset = false) {
     OrchestratorClients clients;
@@ -114,7 +103,7 @@ class ToolCallsThroughTheCascadeTest : public ::testing::Test {
     return request;
   }
 
-  OrchestratorSettings settings_;
+  OrchestratorSettings settings_ = testing::SmallThenLargeSettings();
   std::shared_ptr<FakeTierClient> small_ = std::make_shared<FakeTierClient>("small", 1, 2);
   std::shared_ptr<FakeTierClient> large_ = std::make_shared<FakeTierClient>("large", 10, 20);
   std::shared_ptr<RecordingObserver> observer_ = std::make_shared<RecordingObserver>();

@@ -8,8 +8,24 @@
 
 #include "absl/synchronization/mutex.h"
 #include "services/orchestrator/lib/clients.h"
+#include "services/orchestrator/lib/orchestrator_settings.h"
 
 namespace cascade::orchestrator::testing {
+
+// Tiers small and large and one policy, "default": small accepts at a mean token logprob
+// of at least -1, large always.
+inline OrchestratorSettings SmallThenLargeSettings() {
+  OrchestratorSettings settings;
+  settings.tiers = {{"small", "a", std::nullopt}, {"large", "b", std::nullopt}};
+  PolicySettings policy;
+  policy.name = "default";
+  AcceptanceRule rule;
+  rule.logprob = *LogprobConfidence::Parse("mean");
+  rule.logprob_min = -1.0;
+  policy.tiers = {{"small", rule}, {"large", AcceptanceRule()}};
+  settings.policies = {policy};
+  return settings;
+}
 
 // An answer of `tokens` tokens, each with logprob `logprob`, costing exactly
 // prompt * input + completion * output.
