@@ -15,6 +15,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   libfaiss-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libbenchmark-dev libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev
+  libboost-dev  # Asio and Beast: the front door's HTTP server
   libssl-dev
   # Test and demo peers
   python3 python3-grpcio python3-protobuf nodejs curl prometheus

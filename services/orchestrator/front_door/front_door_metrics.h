@@ -20,8 +20,10 @@ namespace cascade {
 class FrontDoorMetrics {
  public:
   // Reasons a request is refused before the cascade: every one is exported from the start.
-  static constexpr const char* kRejectReasons[] = {"max_connections", "body_too_large",
-                                                   "unauthorized"};
+  static constexpr const char* kRejectReasons[] = {
+      "unauthorized",   "max_connections",  "max_concurrent_requests",
+      "body_too_large", "header_too_large", "malformed",
+      "read_timeout"};
 
   // `registry` null: the series are kept in a registry of the door's own (not exported).
   explicit FrontDoorMetrics(prometheus::Registry* registry);

@@ -92,6 +92,28 @@ class HttpFrontDoorTest : public ::testing::Test {
   }
   static json Body(const httplib::Result& result) { return json::parse(result->body); }
 
+  // A completion that is served until `release`: returns once the cascade holds it. Later
+  // completions are answered at once.
+  std::thread HoldOneCompletion(absl::Notification& release) {
+    auto entered = std::make_shared<absl::Notification>();
+    auto first = std::make_shared<std::atomic<bool>>(true);
+    cascade_.behaviour_ = [entered, first, &release](const v1::CascadeRequest&,
+                                                     const orchestrator::CascadeCall&) {
+      if (first->exchange(false)) {
+        entered->Notify();
+        release.WaitForNotificationWithTimeout(absl::Seconds(20));
+      }
+      return FakeCascade::Answer("slow");
+    };
+    std::thread holder([this] {
+      httplib::Client client = Client();
+      auto result = client.Post("/v1/chat/completions", kHello, "application/json");
+      EXPECT_TRUE(result && result->status == 200);
+    });
+    EXPECT_TRUE(entered->WaitForNotificationWithTimeout(absl::Seconds(20)));
+    return holder;
+  }
+
   double Metric(const std::string& name, const std::map<std::string, std::string>& labels) {
     return testing::MetricValue(registry_, name, labels);
   }
@@ -366,21 +388,11 @@ TEST_F(HttpFrontDoorTest, ApiKeysFromTheEnvironment) {
 }
 
 TEST_F(HttpFrontDoorTest, AnswersTooManyRequestsAtTheConnectionCap) {
-  absl::Notification entered, release;
-  cascade_.behaviour_ = [&](const v1::CascadeRequest&, const orchestrator::CascadeCall&) {
-    entered.Notify();
-    release.WaitForNotificationWithTimeout(absl::Seconds(20));
-    return FakeCascade::Answer("slow");
-  };
   HttpFrontDoorOptions options;
   options.max_connections = 1;
   Start(options);
-  std::thread holder([&] {
-    httplib::Client client = Client();
-    auto result = client.Post("/v1/chat/completions", kHello, "application/json");
-    EXPECT_TRUE(result && result->status == 200);
-  });
-  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  absl::Notification release;
+  std::thread holder = HoldOneCompletion(release);
   httplib::Client second = Client();
   auto rejected = second.Post("/v1/chat/completions", kHello, "application/json");
   ASSERT_TRUE(rejected);
@@ -398,6 +410,76 @@ TEST_F(HttpFrontDoorTest, AnswersTooManyRequestsAtTheConnectionCap) {
         return result && result->status == 200;
       },
       std::chrono::seconds(20)));
+}
+
+TEST_F(HttpFrontDoorTest, AnswersTooManyRequestsPastTheConcurrencyCap) {
+  HttpFrontDoorOptions options;
+  options.max_concurrent_requests = 1;
+  Start(options);
+  absl::Notification release;
+  std::thread holder = HoldOneCompletion(release);
+  httplib::Client second = Client();
+  auto rejected = second.Post("/v1/chat/completions", kHello, "application/json");
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(rejected->status, 429);
+  EXPECT_EQ(rejected->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(Body(rejected)["error"]["code"], "too_many_requests");
+  EXPECT_EQ(Metric("cascade_http_rejected_total", {{"reason", "max_concurrent_requests"}}), 1);
+  // The cap is on chat completions only: the same connection still lists the models.
+  auto models = second.Get("/v1/models");
+  ASSERT_TRUE(models);
+  EXPECT_EQ(models->status, 200);
+  release.Notify();
+  holder.join();
+  auto after = second.Post("/v1/chat/completions", kHello, "application/json");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200);
+}
+
+TEST_F(HttpFrontDoorTest, HeadersOverTheLimitAreRefusedInOpenAIShape) {
+  HttpFrontDoorOptions options;
+  options.max_header_bytes = 2048;
+  Start(options);
+  httplib::Client client = Client();
+  auto result = client.Post("/v1/chat/completions", {{"X-Padding", std::string(4096, 'p')}}, kHello,
+                            "application/json");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 431);
+  EXPECT_EQ(Body(result)["error"]["code"], "headers_too_large");
+  EXPECT_EQ(Metric("cascade_http_rejected_total", {{"reason", "header_too_large"}}), 1);
+}
+
+TEST(HttpFrontDoorConfigTest, LimitsAndTimeoutsFromTheConfig) {
+  v1::OrchestratorHttpConfig config;
+  auto defaults = HttpFrontDoorOptionsFromConfig(config);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->max_connections, 1024);
+  EXPECT_EQ(defaults->request_timeout, std::chrono::seconds(30));
+  config.set_max_concurrent_requests(8);
+  config.set_max_header_bytes(4096);
+  config.mutable_request_timeout()->set_seconds(5);
+  config.mutable_write_timeout()->set_nanos(250'000'000);
+  auto options = HttpFrontDoorOptionsFromConfig(config);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->max_concurrent_requests, 8);
+  EXPECT_EQ(options->max_header_bytes, 4096);
+  EXPECT_EQ(options->request_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(options->write_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(options->idle_timeout, std::chrono::seconds(60));
+
+  const auto refused = [](const v1::OrchestratorHttpConfig& bad) {
+    return HttpFrontDoorOptionsFromConfig(bad).status();
+  };
+  v1::OrchestratorHttpConfig bad = config;
+  bad.set_max_concurrent_requests(70000);
+  EXPECT_THAT(refused(bad).message(), HasSubstr("http.max_concurrent_requests"));
+  bad = config;
+  bad.set_max_header_bytes(-1);
+  EXPECT_THAT(refused(bad).message(), HasSubstr("http.max_header_bytes"));
+  bad = config;
+  bad.mutable_idle_timeout()->set_seconds(0);
+  EXPECT_THAT(refused(bad).message(), HasSubstr("http.idle_timeout"));
+  EXPECT_EQ(refused(bad).code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(HttpFrontDoorTest, AClientThatGoesAwayCancelsTheCascade) {
