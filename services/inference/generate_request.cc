@@ -120,6 +120,10 @@ absl::StatusOr<PreparedRequest> PrepareGenerate(const cascade::v1::GenerateReque
           return absl::InvalidArgumentError(absl::StrCat(
               "messages[", i, "]: the inference service takes no tool calls or tool messages"));
         }
+        if (message.parts_size() > 0) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "messages[", i, "].parts: the inference service serves text models (no images)"));
+        }
       }
       auto rendered = RenderPlainPrompt(request.messages());
       if (!rendered.ok()) return rendered.status();

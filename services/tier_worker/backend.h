@@ -44,6 +44,8 @@ struct BackendInfo {
   bool supports_tools = false;
   // A reasoning model: takes reasoning_effort, reports reasoning tokens.
   bool supports_reasoning = false;
+  // Takes image parts in user messages.
+  bool supports_images = false;
 };
 
 class Backend {

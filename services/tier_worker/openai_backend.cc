@@ -51,8 +51,12 @@ int64_t EstimatePromptTokens(const CompleteRequest& request) {
 
 OpenAIBackend::OpenAIBackend(OpenAIBackendOptions options)
     : options_(std::move(options)),
-      info_{"openai", options_.model, options_.supports_logprobs, options_.supports_tools,
-            options_.reasoning},
+      info_{"openai",
+            options_.model,
+            options_.supports_logprobs,
+            options_.supports_tools,
+            options_.reasoning,
+            options_.supports_images},
       url_(ChatCompletionsUrl(options_.base_url)),
       retry_policy_(options_.retry, options_.random),
       http_(options_.http) {}

@@ -22,6 +22,7 @@ struct OpenAIBackendOptions {
   std::string api_key;
   bool supports_logprobs = true;
   bool supports_tools = true;
+  bool supports_images = false;
   // api_style "reasoning" (openai_protocol.h's ChatRequestOptions::reasoning).
   bool reasoning = false;
   absl::Duration connect_timeout = absl::Seconds(10);

@@ -138,6 +138,19 @@ void TakeModelAndUsage(const json& root, CompleteResponse* response, bool* saw_u
 
 json MessageJson(const cascade::v1::ChatMessage& message) {
   json out = {{"role", message.role()}, {"content", message.content()}};
+  if (message.parts_size() > 0) {  // Text and images, in order.
+    json parts = json::array();
+    for (const auto& part : message.parts()) {
+      if (part.image_url().empty()) {
+        parts.push_back({{"type", "text"}, {"text", part.text()}});
+        continue;
+      }
+      json image = {{"url", part.image_url()}};
+      if (!part.image_detail().empty()) image["detail"] = part.image_detail();
+      parts.push_back({{"type", "image_url"}, {"image_url", std::move(image)}});
+    }
+    out["content"] = std::move(parts);
+  }
   if (message.role() == "tool") out["tool_call_id"] = message.tool_call_id();
   if (message.tool_calls_size() > 0) {
     json calls = json::array();

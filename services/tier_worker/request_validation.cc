@@ -23,6 +23,10 @@ absl::Status ValidateCompleteRequest(const cascade::v1::CompleteRequest& request
   int64_t content_bytes = 0;
   for (int i = 0; i < request.messages_size(); ++i) {
     content_bytes += static_cast<int64_t>(request.messages(i).content().size());
+    // Images count too (their text parts are the content, counted once).
+    for (const auto& part : request.messages(i).parts()) {
+      content_bytes += static_cast<int64_t>(part.image_url().size());
+    }
   }
   if (content_bytes > limits.max_content_bytes) {
     return Invalid(absl::StrCat("messages: ", content_bytes,

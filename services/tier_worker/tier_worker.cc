@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/log/logger.h"
+#include "common/validation/chat_messages.h"
 #include "services/tier_worker/cost.h"
 
 namespace cascade::tier_worker {
@@ -56,6 +57,12 @@ absl::StatusOr<CompleteResponse> TierWorker::CallBackend(const CompleteRequest& 
         absl::StrCat("tier '", options_.tier, "' (backend ", backend_->info().backend,
                      ") does not take tools, tool calls or tool messages; its Describe says "
                      "supports_tools: false"));
+  }
+  if (!backend_->info().supports_images && HasImages(request.messages())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tier '", options_.tier, "' (backend ", backend_->info().backend,
+                     ") does not take images; its Describe says supports_images: false (an "
+                     "OpenAI-compatible tier takes them with openai.supports_images: true)"));
   }
   auto permit = limiter_.TryAcquire();
   if (!permit.has_value()) {
@@ -127,6 +134,7 @@ cascade::v1::DescribeResponse TierWorker::Describe() const {
   description.set_supports_logprobs(backend_->info().supports_logprobs);
   description.set_supports_tools(backend_->info().supports_tools);
   description.set_supports_reasoning(backend_->info().supports_reasoning);
+  description.set_supports_images(backend_->info().supports_images);
   description.set_backend(backend_->info().backend);
   return description;
 }

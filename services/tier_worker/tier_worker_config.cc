@@ -59,6 +59,7 @@ absl::StatusOr<std::unique_ptr<Backend>> BuildOpenAIBackend(
   }
   options.supports_logprobs = !config.has_supports_logprobs() || config.supports_logprobs();
   options.supports_tools = !config.has_supports_tools() || config.supports_tools();
+  options.supports_images = config.supports_images();
   if (config.api_style() != "" && config.api_style() != "chat" &&
       config.api_style() != "reasoning") {
     return ConfigError(absl::StrCat("openai.api_style '", config.api_style(),

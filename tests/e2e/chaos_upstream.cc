@@ -3,7 +3,8 @@
 // tool-using model, services/tier_worker/testing/tool_call_replies.h), whose faults are switched at
 // run time (POST /admin) while load flows: latency, bursts of an error status (429 with
 // Retry-After, 5xx), and broken answers (malformed JSON, NaN logprobs). Counts what it saw (GET
-// /admin/stats), so a test can prove retries stayed bounded.
+// /admin/stats: calls, failures, image parts and the last one), so a test can prove retries
+// stayed bounded, or that an image arrived in OpenAI's shape.
 //
 //   cascade-test-upstream [--listen HOST:PORT] [--threads N]
 //
@@ -98,6 +99,7 @@ class Upstream {
       return;
     }
     json body = json::parse(request.body, nullptr, false);
+    NoteImages(body);
     const bool stream = body.is_object() && body.value("stream", false);
     const std::vector<std::string> tokens = {"Paris", " is", " the", " capital."};
     using cascade::tier_worker::testing::ChatCompletionChunks;
@@ -136,7 +138,13 @@ class Upstream {
     response.set_content(events, "text/event-stream");
   }
 
-  json Stats() const { return {{"calls", calls_.load()}, {"failed", failed_.load()}}; }
+  json Stats() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return {{"calls", calls_.load()},
+            {"failed", failed_.load()},
+            {"image_parts", image_parts_},
+            {"last_image", last_image_}};
+  }
 
  private:
   static bool Failing(const Faults& faults) {
@@ -146,7 +154,25 @@ class Upstream {
     return into.count() % faults.fail_period_ms < faults.fail_on_ms;
   }
 
+  // Counts image parts as OpenAI shapes them, so a test can see an image arrive.
+  void NoteImages(const json& body) {
+    if (!body.is_object() || !body.contains("messages") || !body["messages"].is_array()) return;
+    for (const json& message : body["messages"]) {
+      if (!message.is_object() || !message.contains("content")) continue;
+      const json& content = message["content"];
+      if (!content.is_array()) continue;
+      for (const json& part : content) {
+        if (!part.is_object() || part.value("type", "") != "image_url") continue;
+        std::lock_guard<std::mutex> lock(mu_);
+        ++image_parts_;
+        last_image_ = part.value("image_url", json::object());
+      }
+    }
+  }
+
   std::mutex mu_;
+  int64_t image_parts_ = 0;
+  json last_image_ = nullptr;
   Faults faults_;
   std::atomic<int64_t> calls_{0};
   std::atomic<int64_t> failed_{0};

@@ -4,7 +4,8 @@
 // tool_call_replies.h) make the small tier call an undeclared tool and the large one call
 // it right. A tool-using conversation (call, tool result, final answer), unary and
 // streamed, climbs past the small tier's invalid call; logprobs come back in OpenAI's
-// shape; model aliases hold. LangChain JS's ChatOpenAI (npm @langchain/openai) runs a
+// shape; model aliases hold; an image goes only to the tier that takes images (large), in
+// OpenAI's shape. LangChain JS's ChatOpenAI (npm @langchain/openai) runs a
 // tool-calling agent loop through the door. Everything on loopback, port 0.
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
@@ -30,6 +31,7 @@ const processes = [];
 let scratch;
 let client;
 let baseURL;
+let upstream;
 
 // Starts a server and resolves with its {"event":"listening"} line.
 function start(binary, config) {
@@ -62,6 +64,7 @@ function tierConfig(name, upstream) {
 openai:
   base_url: http://${upstream}/v1
   model: ${name}-model
+  supports_images: ${name === "large"}
 retry: {max_retries: 0}
 price:
   input_usd_per_mtok: ${name === "small" ? 0.15 : 5}
@@ -71,7 +74,7 @@ price:
 
 before(async () => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cascade-tools-"));
-  const upstream = (await start(path.join(TEST_BIN, "cascade-test-upstream"))).http;
+  upstream = (await start(path.join(TEST_BIN, "cascade-test-upstream"))).http;
   const small = (await start(path.join(BIN, "cascade-tier-worker"), tierConfig("small", upstream))).grpc;
   const large = (await start(path.join(BIN, "cascade-tier-worker"), tierConfig("large", upstream))).grpc;
   const orchestrator = await start(
@@ -88,6 +91,8 @@ policies:
       - tier: small
         accept: {logprob: {aggregate: mean, min: -2}}
       - tier: large
+  - name: small-only
+    tiers: [{tier: small}]
 `,
   );
   baseURL = `http://${orchestrator.http}/v1`;
@@ -208,7 +213,7 @@ test("streamed text carries its logprobs", async () => {
 test("models lists policies and aliases; an unknown model is a 404 naming them", async () => {
   const ids = [];
   for await (const model of client.models.list()) ids.push(model.id);
-  assert.deepEqual(ids, ["default", "gpt-4o-mini"]);
+  assert.deepEqual(ids, ["default", "small-only", "gpt-4o-mini"]);
   await assert.rejects(
     client.chat.completions.create({ model: "gpt-5", messages: [question] }),
     (error) => error instanceof OpenAI.NotFoundError && /gpt-4o-mini/.test(error.message),
@@ -263,4 +268,38 @@ test("LangChain's ChatOpenAI runs a tool-calling agent loop through the door", a
   // The question, the model's call, the tool's result, the model's answer.
   assert.equal(messages.length, 4);
   assert.equal(messages[3].content, "The tool says: 18 C in Paris");
+});
+
+test("an image skips the tier that takes none and reaches the one that does, in OpenAI's shape", async () => {
+  const image = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAcCBlCwAAAABJRU5ErkJggg==";
+  const before = await (await fetch(`http://${upstream}/admin/stats`)).json();
+  const reply = await client.chat.completions.create({
+    model: "default",
+    messages: [
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "What is in this picture?" },
+          { type: "image_url", image_url: { url: image, detail: "low" } },
+        ],
+      },
+    ],
+  });
+  assert.ok(reply.choices[0].message.content.length > 0);
+  const steps = reply.cascade.steps;
+  assert.equal(steps[0].tier, "small");
+  assert.match(steps[0].skipped, /images/);
+  assert.equal(reply.cascade.final_tier, "large");
+  const after = await (await fetch(`http://${upstream}/admin/stats`)).json();
+  assert.equal(after.image_parts - before.image_parts, 1);
+  assert.deepEqual(after.last_image, { url: image, detail: "low" });
+
+  // A policy none of whose tiers takes images says so.
+  await assert.rejects(
+    client.chat.completions.create({
+      model: "small-only",
+      messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: image } }] }],
+    }),
+    (error) => error.status === 400 && /images: no tier of policy 'small-only'/.test(error.message),
+  );
 });

@@ -41,6 +41,14 @@ def user(content):
     return [common_pb2.ChatMessage(role="user", content=content)]
 
 
+def image(url, detail=None):
+    """An OpenAI image_url content part."""
+    part = {"type": "image_url", "image_url": {"url": url}}
+    if detail is not None:
+        part["image_url"]["detail"] = detail
+    return part
+
+
 def tool_cases(complete, params):
     """Bad tools, tool messages and reasoning efforts, for any call taking messages and
     GenerationParams: `params(**fields)` wraps the fields as that call wants them."""
@@ -506,6 +514,19 @@ policies:
             ("tools on a policy whose tiers take none (bard inference tiers)",
              json.dumps({**good, "tools": [{"type": "function", "function": {"name": "f"}}]}),
              400),
+            ("an image on a policy whose tiers take none", json.dumps({**good, "messages": [
+                {"role": "user", "content": [image("https://example.com/a.png")]}]}), 400),
+            ("an image URL that is a file path", json.dumps({**good, "messages": [
+                {"role": "user", "content": [image("file:///etc/passwd")]}]}), 400),
+            ("an image data URL that is not an image", json.dumps({**good, "messages": [
+                {"role": "user", "content": [image("data:text/html;base64,PGI+")]}]}), 400),
+            ("image detail 'ultra'", json.dumps({**good, "messages": [
+                {"role": "user", "content": [image("https://example.com/a.png", "ultra")]}]}),
+             400),
+            ("an image in an assistant message", json.dumps({**good, "messages": [
+                {"role": "assistant", "content": [image("https://example.com/a.png")]}]}), 400),
+            ("65 images", json.dumps({**good, "messages": [{"role": "user", "content": [
+                image("https://example.com/a.png")] * 65}]}), 400),
         ]
         for what, body, status in cases:
             with self.subTest(what):

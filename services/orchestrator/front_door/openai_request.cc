@@ -80,27 +80,59 @@ absl::StatusOr<std::string> String(const json& value, absl::string_view field) {
   return value.get<std::string>();
 }
 
-// Content is a string or an array of {"type": "text", "text": ...} parts.
-absl::StatusOr<std::string> MessageContent(const json& content, const std::string& field) {
-  if (content.is_string()) return content.get<std::string>();
-  if (!content.is_array()) return Bad(field, "must be a string or an array of text parts");
+// Content is a string or an array of parts: {"type": "text", "text"} and, in a user
+// message, {"type": "image_url", "image_url": {"url", "detail"}}. With an image, every part
+// goes to `parts` in order; `content` holds the text either way.
+absl::Status ParseContent(const json& content, const std::string& field, v1::ChatMessage* out) {
+  if (content.is_string()) {
+    out->set_content(content.get<std::string>());
+    return absl::OkStatus();
+  }
+  if (!content.is_array()) return Bad(field, "must be a string or an array of parts");
   std::string text;
+  bool has_image = false;
+  google::protobuf::RepeatedPtrField<v1::ContentPart> parts;
   for (size_t i = 0; i < content.size(); ++i) {
     const json& part = content[i];
     const std::string part_field = absl::StrCat(field, "[", i, "]");
     if (!part.is_object()) return Bad(part_field, "must be an object {\"type\": \"text\", ...}");
     auto type = part.find("type");
+    if (type != part.end() && *type == "image_url") {
+      auto image = part.find("image_url");
+      if (image == part.end() || !image->is_object()) {
+        return Bad(absl::StrCat(part_field, ".image_url"),
+                   "must be an object {\"url\", \"detail\"}");
+      }
+      auto url = image->find("url");
+      if (url == image->end() || !url->is_string()) {
+        return Bad(absl::StrCat(part_field, ".image_url.url"), "must be a string");
+      }
+      v1::ContentPart* added = parts.Add();
+      added->set_image_url(url->get<std::string>());
+      auto detail = image->find("detail");
+      if (detail != image->end() && !detail->is_null()) {
+        if (!detail->is_string()) {
+          return Bad(absl::StrCat(part_field, ".image_url.detail"), "must be a string");
+        }
+        added->set_image_detail(detail->get<std::string>());
+      }
+      has_image = true;
+      continue;
+    }
     if (type == part.end() || *type != "text") {
       return Bad(absl::StrCat(part_field, ".type"),
-                 "must be \"text\": Cascade serves text models (no images, audio or files)");
+                 "must be \"text\" or \"image_url\" (no audio or files)");
     }
     auto part_text = part.find("text");
     if (part_text == part.end() || !part_text->is_string()) {
       return Bad(absl::StrCat(part_field, ".text"), "must be a string");
     }
+    parts.Add()->set_text(part_text->get<std::string>());
     text += part_text->get<std::string>();
   }
-  return text;
+  out->set_content(std::move(text));
+  if (has_image) *out->mutable_parts() = std::move(parts);
+  return absl::OkStatus();
 }
 
 // An assistant message's tool_calls: [{"id", "type": "function", "function": {"name",
@@ -201,9 +233,8 @@ absl::Status ParseMessages(const json& messages, v1::CascadeRequest* request) {
       if (has_calls) continue;
       return Bad(absl::StrCat(field, ".content"), "is missing");
     }
-    absl::StatusOr<std::string> text = MessageContent(*content, absl::StrCat(field, ".content"));
-    if (!text.ok()) return text.status();
-    out->set_content(*std::move(text));
+    absl::Status parsed = ParseContent(*content, absl::StrCat(field, ".content"), out);
+    if (!parsed.ok()) return parsed;
   }
   return absl::OkStatus();
 }

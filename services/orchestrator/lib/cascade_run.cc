@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log/logger.h"
+#include "common/validation/chat_messages.h"
 #include "services/orchestrator/lib/cost_estimate.h"
 
 namespace cascade::orchestrator {
@@ -111,13 +112,22 @@ std::optional<absl::string_view> CascadeRun::ReasonToStop(const PolicyTier& tier
   return kStoppedBudget;
 }
 
-std::optional<std::string> CascadeRun::MissingFeature(const std::string& tier) const {
-  if (request_.params().tools_size() == 0) return std::nullopt;
+std::optional<std::string> CascadeRun::MissingFeature(const std::string& tier) {
+  const bool tools = request_.params().tools_size() > 0;
+  const bool images = HasImages(request_.messages());
+  if (!tools && !images) return std::nullopt;
   auto description = shared_.prices->Get(tier, call_.request_id);
-  if (!description || !description->supports_tools || *description->supports_tools) {
-    return std::nullopt;
+  // Only the fallback price is known: the tier is tried, and refuses what it cannot serve.
+  if (!description) return std::nullopt;
+  if (tools && description->supports_tools && !*description->supports_tools) {
+    missing_features_.insert("tools");
+    return std::string("tools: the tier's backend does not take tools");
   }
-  return std::string("tools: the tier's backend does not take tools");
+  if (images && description->supports_images && !*description->supports_images) {
+    missing_features_.insert("images");
+    return std::string("images: the tier's backend does not take images");
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<v1::CompleteResponse> CascadeRun::CallTier(int index, absl::Time began) {
@@ -206,10 +216,11 @@ absl::StatusOr<v1::CascadeResponse> CascadeRun::Finish() {
   if (!best_) {
     if (Cancelled()) return ClientCancelled();
     if (tried_ == 0 && !unsupported_.empty() && stopped_.empty()) {
+      const std::string features = absl::StrJoin(missing_features_, " and ");
       return absl::InvalidArgumentError(absl::StrCat(
-          "tools: no tier of policy '", plan_.policy->name,
-          "' that this request could use takes tools (", absl::StrJoin(unsupported_, ", "),
-          " do not); remove the tools or use a policy with a tier that supports them"));
+          features, ": no tier of policy '", plan_.policy->name,
+          "' that this request could use takes ", features, " (", absl::StrJoin(unsupported_, ", "),
+          " do not); remove the ", features, " or use a policy with a tier that supports them"));
     }
     const bool out_of_time = shared_.clock() >= plan_.deadline || escalation_reason_ == "timeout";
     return failures_.NoAnswer(stopped_, plan_.budget_pusd, out_of_time);

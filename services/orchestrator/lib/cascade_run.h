@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,7 +75,7 @@ class CascadeRun {
   std::optional<absl::string_view> ReasonToStop(const PolicyTier& tier, absl::Time now);
   // Why `tier` cannot serve this request (e.g. it takes no tools); nullopt when it can, or
   // when its capabilities are unknown (it then refuses what it cannot serve).
-  std::optional<std::string> MissingFeature(const std::string& tier) const;
+  std::optional<std::string> MissingFeature(const std::string& tier);
   absl::StatusOr<v1::CompleteResponse> CallTier(int index, absl::Time began);
   absl::StatusOr<Next> TierFailed(const std::string& tier, v1::CascadeStep* step,
                                   CircuitBreaker& breaker, const absl::Status& error,
@@ -107,7 +108,8 @@ class CascadeRun {
   ClimbFailures failures_;
   std::optional<v1::CompleteResponse> best_;  // The latest answer.
   std::vector<v1::CompleteResponse> answers_;
-  std::vector<std::string> unsupported_;  // Tiers skipped for a missing feature.
+  std::vector<std::string> unsupported_;    // Tiers skipped for a missing feature.
+  std::set<std::string> missing_features_;  // What they lacked: "tools", "images".
   int tried_ = 0;
   bool accepted_ = false;
   bool streamed_ = false;      // Some text reached the client.

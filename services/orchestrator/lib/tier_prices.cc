@@ -23,7 +23,7 @@ std::optional<TierDescription> TierPrices::Get(const std::string& tier,
     Entry& entry = it->second;
     if (entry.described) return entry.described;
     if (clock_() < entry.next_try) {
-      if (entry.fallback) return TierDescription{"", *entry.fallback, std::nullopt};
+      if (entry.fallback) return TierDescription{"", *entry.fallback, std::nullopt, std::nullopt};
       return std::nullopt;
     }
     entry.next_try = clock_() + options_.retry_after;
@@ -35,17 +35,18 @@ std::optional<TierDescription> TierPrices::Get(const std::string& tier,
   absl::MutexLock lock(&mu_);
   Entry& entry = entries_[tier];
   if (description.ok()) {
-    entry.described = TierDescription{description->model(),
-                                      TierPrice{description->input_price_uusd_per_mtok(),
-                                                description->output_price_uusd_per_mtok()},
-                                      description->supports_tools()};
+    entry.described =
+        TierDescription{description->model(),
+                        TierPrice{description->input_price_uusd_per_mtok(),
+                                  description->output_price_uusd_per_mtok()},
+                        description->supports_tools(), description->supports_images()};
     return entry.described;
   }
   LogWarn("tier_describe_failed", {{"tier", tier},
                                    {"error", std::string(description.status().message())},
                                    {"fallback_price", entry.fallback.has_value()},
                                    {"request_id", request_id}});
-  if (entry.fallback) return TierDescription{"", *entry.fallback, std::nullopt};
+  if (entry.fallback) return TierDescription{"", *entry.fallback, std::nullopt, std::nullopt};
   return std::nullopt;
 }
 

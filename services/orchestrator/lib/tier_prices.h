@@ -23,6 +23,7 @@ struct TierDescription {
   // What the tier can serve, from Describe; nullopt when only the fallback price is known
   // (the tier is then tried, and refuses what it cannot serve).
   std::optional<bool> supports_tools;
+  std::optional<bool> supports_images;
 };
 
 class TierPrices {

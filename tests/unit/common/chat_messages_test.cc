@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+
 namespace cascade {
 namespace {
 
@@ -69,6 +72,55 @@ TEST(ChatMessages, ToolCallsAndToolResultsAreWellFormed) {
   auto bad_utf8 = messages;
   bad_utf8[1].mutable_tool_calls(0)->set_arguments("\xFF");
   EXPECT_THAT(ValidateChatMessages(bad_utf8).message(), HasSubstr("is not valid UTF-8"));
+}
+
+TEST(ChatMessages, ImagePartsAreUserOnlyWellFormedAndCounted) {
+  auto messages = Messages({{"user", "what is this?"}});
+  messages[0].add_parts()->set_text("what is this?");
+  v1::ContentPart* image = messages[0].add_parts();
+  image->set_image_url("https://example.com/a.png");
+  image->set_image_detail("high");
+  EXPECT_TRUE(ValidateChatMessages(messages).ok());
+  EXPECT_TRUE(HasImages(messages));
+  EXPECT_FALSE(HasImages(Messages({{"user", "no picture"}})));
+  auto data_url = messages;
+  data_url[0].mutable_parts(1)->set_image_url("data:image/png;base64,iVBORw0KGgo=");
+  EXPECT_TRUE(ValidateChatMessages(data_url).ok());
+
+  const auto rejected = [&](const std::function<void(v1::ChatMessage&)>& change) {
+    auto changed = messages;
+    change(changed[0]);
+    return std::string(ValidateChatMessages(changed).message());
+  };
+  EXPECT_THAT(rejected([](v1::ChatMessage& m) { m.set_role("assistant"); }),
+              HasSubstr("messages[0].parts: only user messages carry images"));
+  EXPECT_THAT(rejected([](v1::ChatMessage& m) { m.mutable_parts(1)->set_text("and text"); }),
+              HasSubstr("messages[0].parts[1] is text or an image, not both"));
+  EXPECT_THAT(
+      rejected([](v1::ChatMessage& m) { m.mutable_parts(1)->set_image_url("file:///etc/x"); }),
+      HasSubstr("messages[0].parts[1].image_url must be an https:// or http:// URL"));
+  EXPECT_THAT(rejected([](v1::ChatMessage& m) {
+                m.mutable_parts(1)->set_image_url("data:text/plain;base64,aGk=");
+              }),
+              HasSubstr("must be a data:image/<type>;base64,<data> URL"));
+  EXPECT_THAT(rejected([](v1::ChatMessage& m) {
+                m.mutable_parts(1)->set_image_url("https://example.com/a b.png");
+              }),
+              HasSubstr("holds a space"));
+  EXPECT_THAT(rejected([](v1::ChatMessage& m) {
+                m.mutable_parts(1)->set_image_url("https://x/" + std::string(9000, 'a'));
+              }),
+              HasSubstr("longer than 8192 bytes"));
+  EXPECT_THAT(rejected([](v1::ChatMessage& m) { m.mutable_parts(1)->set_image_detail("max"); }),
+              HasSubstr("image_detail must be \"auto\", \"low\" or \"high\""));
+  EXPECT_THAT(rejected([](v1::ChatMessage& m) { m.mutable_parts(0)->set_image_detail("low"); }),
+              HasSubstr("image_detail is only for an image part"));
+  EXPECT_THAT(rejected([](v1::ChatMessage& m) {
+                for (int i = 0; i < kMaxImagesPerRequest; ++i) {
+                  m.add_parts()->set_image_url("https://example.com/b.png");
+                }
+              }),
+              HasSubstr("more than 64 images"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// Requests with tools through the cascade, with doubles for the tiers: the tool call check
-// (tool_call_check.h) escalates like a low confidence; tiers that take no tools are
-// skipped, said in the trace; a request no tier can serve is INVALID_ARGUMENT. Also what
+// Requests with tools (or images) through the cascade, with doubles for the tiers: the tool
+// call check (tool_call_check.h) escalates like a low confidence; tiers that take no tools
+// (no images) are skipped, said in the trace; a request no tier can serve is
+// INVALID_ARGUMENT. Also what
 // else the OpenAI door relies on: logprobs returned only when asked, and the policy's
 // default temperature for a request that sent none.
 
@@ -164,6 +165,39 @@ TEST_F(ToolCallsThroughTheCascadeTest, NoTierTakingToolsIsInvalidArgumentNamingT
   EXPECT_THAT(response.status().message(),
               HasSubstr("no tier of policy 'default' that this request could use takes tools "
                         "(small, large do not)"));
+  EXPECT_EQ(small_->calls() + large_->calls(), 0);
+}
+
+v1::CascadeRequest AskAboutAnImage() {
+  v1::CascadeRequest request;
+  v1::ChatMessage* message = request.add_messages();
+  message->set_role("user");
+  message->set_content("what is this?");
+  message->add_parts()->set_text("what is this?");
+  message->add_parts()->set_image_url("https://example.com/cat.png");
+  return request;
+}
+
+TEST_F(ToolCallsThroughTheCascadeTest, AnImageGoesOnlyToTiersThatTakeImages) {
+  large_->SupportImages(true);
+  large_->Enqueue(Answer("large", "a cat", -0.1, 5, 2, 1, 2));
+  auto response = Run(AskAboutAnImage());
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->steps_size(), 2);
+  EXPECT_THAT(response->steps(0).skipped(), HasSubstr("images"));
+  EXPECT_EQ(small_->calls(), 0);
+  EXPECT_EQ(response->final_tier(), "large");
+  ASSERT_EQ(large_->requests().back().messages(0).parts_size(), 2);
+  EXPECT_EQ(large_->requests().back().messages(0).parts(1).image_url(),
+            "https://example.com/cat.png");
+}
+
+TEST_F(ToolCallsThroughTheCascadeTest, NoTierTakingImagesIsInvalidArgumentNamingTheFeature) {
+  auto response = Run(AskAboutAnImage());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(response.status().message(),
+              HasSubstr("images: no tier of policy 'default' that this request could use takes "
+                        "images (small, large do not)"));
   EXPECT_EQ(small_->calls() + large_->calls(), 0);
 }
 

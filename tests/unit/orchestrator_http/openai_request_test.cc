@@ -136,8 +136,14 @@ TEST(OpenAIRequestTest, RefusesWhatItCannotHonourNamingTheField) {
                  "messages[0].tool_call_id");
   ExpectRejected(R"({"model": "p", "messages": [{"role": "user"}]})", "messages[0].content");
   ExpectRejected(
-      R"({"model": "p", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]})",
+      R"({"model": "p", "messages": [{"role": "user", "content": [{"type": "input_audio"}]}]})",
       "messages[0].content[0].type");
+  ExpectRejected(
+      R"({"model": "p", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]})",
+      "messages[0].content[0].image_url");
+  ExpectRejected(R"({"model": "p", "messages": [{"role": "user", "content": [
+                      {"type": "image_url", "image_url": {"url": 7}}]}]})",
+                 "messages[0].content[0].image_url.url");
   ExpectRejected(
       R"({"model": "p", "messages": [{"role": "assistant", "content": "x",
                                       "tool_calls": [{"id": "1"}]}]})",
@@ -153,6 +159,30 @@ TEST(OpenAIRequestTest, RefusesWhatItCannotHonourNamingTheField) {
     EXPECT_THAT(parsed.status().message(), HasSubstr(says)) << field;
     EXPECT_THAT(parsed.status().message(), ::testing::Not(HasSubstr("params."))) << field;
   }
+}
+
+TEST(OpenAIRequestTest, ImagePartsKeepTheirOrderAndTheTextStaysReadable) {
+  absl::StatusOr<ChatCompletionRequest> parsed = Parse(R"({
+    "model": "p",
+    "messages": [{"role": "user", "content": [
+      {"type": "text", "text": "What is in "},
+      {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": "low"}},
+      {"type": "text", "text": "this picture?"}]}]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const v1::ChatMessage& message = parsed->cascade.messages(0);
+  EXPECT_EQ(message.content(), "What is in this picture?");
+  ASSERT_EQ(message.parts_size(), 3);
+  EXPECT_EQ(message.parts(0).text(), "What is in ");
+  EXPECT_EQ(message.parts(1).image_url(), "https://example.com/cat.png");
+  EXPECT_EQ(message.parts(1).image_detail(), "low");
+  EXPECT_EQ(message.parts(2).text(), "this picture?");
+
+  // Text parts alone stay plain content.
+  auto text_only = Parse(R"({"model": "p", "messages": [{"role": "user", "content": [
+                              {"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]})");
+  ASSERT_TRUE(text_only.ok());
+  EXPECT_EQ(text_only->cascade.messages(0).content(), "ab");
+  EXPECT_EQ(text_only->cascade.messages(0).parts_size(), 0);
 }
 
 TEST(OpenAIRequestTest, MapsToolsToolChoiceAndAToolConversation) {

@@ -61,6 +61,21 @@ TEST(BuildChatCompletionBodyTest, NoLogprobsForAnUpstreamWithoutThemAndNoStreamF
   EXPECT_FALSE(parsed.contains("max_tokens"));
 }
 
+TEST(BuildChatCompletionBodyTest, ImagePartsGoUpstreamInOrderInOpenAIShape) {
+  CompleteRequest request = Request();
+  auto* message = request.mutable_messages(0);
+  message->set_content("what is this?");
+  message->add_parts()->set_text("what is this?");
+  auto* image = message->add_parts();
+  image->set_image_url("data:image/png;base64,iVBORw0KGgo=");
+  image->set_image_detail("low");
+  json parsed = json::parse(*BuildChatCompletionBody(request, {"m", true, false}));
+  EXPECT_EQ(parsed["messages"], json::parse(R"([{"role": "user", "content": [
+      {"type": "text", "text": "what is this?"},
+      {"type": "image_url",
+       "image_url": {"url": "data:image/png;base64,iVBORw0KGgo=", "detail": "low"}}]}])"));
+}
+
 TEST(BuildChatCompletionBodyTest, JsonSchemaMustBeJson) {
   CompleteRequest request = Request();
   auto* format = request.mutable_params()->mutable_response_format();

@@ -37,6 +37,10 @@ TEST(RequestValidationTest, LimitsAreNamed) {
   ExpectInvalid(WithMessages(3, "a"), limits, "limits.max_messages");
   ExpectInvalid(WithMessages(2, "hello"), limits, "limits.max_content_bytes");
   ExpectInvalid(CompleteRequest(), limits, "at least one message");
+  // An image's bytes count against the content limit.
+  CompleteRequest with_image = WithMessages(1, "hi");
+  with_image.mutable_messages(0)->add_parts()->set_image_url("https://x.example/a.png");
+  ExpectInvalid(with_image, limits, "limits.max_content_bytes");
 }
 
 TEST(RequestValidationTest, RolesUtf8AndParams) {

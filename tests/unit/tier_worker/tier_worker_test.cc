@@ -149,6 +149,21 @@ TEST_F(TierWorkerTest, DescribeReportsTierModelPricesAndBackend) {
   EXPECT_EQ(description.backend(), "openai");
   EXPECT_TRUE(description.supports_tools());
   EXPECT_FALSE(description.supports_reasoning());
+  EXPECT_FALSE(description.supports_images());
+}
+
+TEST_F(TierWorkerTest, ABackendWithoutImagesRefusesThemBeforeCallingIt) {
+  TierWorker& worker = Make({}, BackendInfo{"openai", "text-only", true, true, false, false});
+  CompleteRequest with_image = Hello();
+  with_image.mutable_messages(0)->add_parts()->set_image_url("https://example.com/a.png");
+  auto response = worker.Complete(with_image, RequestContext("r-image"));
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(response.status().message(), HasSubstr("does not take images"));
+  EXPECT_THAT(response.status().message(), HasSubstr("openai.supports_images: true"));
+  EXPECT_EQ(backend_->calls(), 0);
+
+  TierWorker& seeing = Make({}, BackendInfo{"openai", "vision", true, true, false, true});
+  EXPECT_TRUE(seeing.Describe().supports_images());
 }
 
 TEST_F(TierWorkerTest, ABackendWithoutToolsRefusesThemBeforeCallingIt) {

@@ -64,6 +64,11 @@ class FakeTierClient final : public TierClient {
     absl::MutexLock lock(&mu_);
     fail_describe_ = fail;
   }
+  // What Describe says of images (false unless set).
+  void SupportImages(bool supports) {
+    absl::MutexLock lock(&mu_);
+    supports_images_ = supports;
+  }
   // What Describe says of tools (true unless set).
   void SupportTools(bool supports) {
     absl::MutexLock lock(&mu_);
@@ -107,6 +112,7 @@ class FakeTierClient final : public TierClient {
     response.set_input_price_uusd_per_mtok(input_price_);
     response.set_output_price_uusd_per_mtok(output_price_);
     response.set_supports_tools(supports_tools_);
+    response.set_supports_images(supports_images_);
     return response;
   }
 
@@ -141,6 +147,7 @@ class FakeTierClient final : public TierClient {
   std::vector<v1::CompleteRequest> requests_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> streamed_ ABSL_GUARDED_BY(mu_);
   bool supports_tools_ ABSL_GUARDED_BY(mu_) = true;
+  bool supports_images_ ABSL_GUARDED_BY(mu_) = false;
   bool front_used_ ABSL_GUARDED_BY(mu_) = false;
   bool fail_describe_ ABSL_GUARDED_BY(mu_) = false;
   int describes_ ABSL_GUARDED_BY(mu_) = 0;
