@@ -97,7 +97,7 @@ class StreamReactor final : public ServerStream<CascadeChunk> {
     permit_.emplace(*std::move(permit));
     call_.deadline = CallerDeadline(*context);
     call_.cancellation = &cancellation();
-    call_.on_text = [this](absl::string_view text) {
+    call_.on_text = [this](absl::string_view text, const orchestrator::TokenLogprobs&) {
       CascadeChunk chunk;
       chunk.set_text(std::string(text));
       Send(std::move(chunk));

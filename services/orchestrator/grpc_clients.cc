@@ -70,8 +70,8 @@ absl::StatusOr<v1::CompleteResponse> GrpcTierClient::Complete(const v1::Complete
   google::protobuf::RepeatedPtrField<v1::TokenLogprob> logprobs;
   bool has_final = false;
   while (reader->Read(&chunk)) {
-    if (!chunk.text().empty()) {
-      (*on_text)(chunk.text());
+    if (!chunk.text().empty() || chunk.logprobs_size() > 0) {
+      (*on_text)(chunk.text(), chunk.logprobs());
       text += chunk.text();
     }
     logprobs.Add(chunk.logprobs().begin(), chunk.logprobs().end());

@@ -24,9 +24,9 @@ class ScriptedCascade : public cascade::orchestrator::CascadeHandler {
     const std::string answer = "echo: " + request.messages().rbegin()->content();
     if (call.on_text) {
       const size_t third = answer.size() / 3;
-      call.on_text(answer.substr(0, third));
-      call.on_text(answer.substr(third, third));
-      call.on_text(answer.substr(2 * third));
+      call.on_text(answer.substr(0, third), {});
+      call.on_text(answer.substr(third, third), {});
+      call.on_text(answer.substr(2 * third), {});
     }
     cascade::v1::CascadeResponse response;
     response.set_answer(answer);

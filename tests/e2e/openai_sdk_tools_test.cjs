@@ -203,7 +203,10 @@ test("streamed text carries its logprobs", async () => {
   for await (const chunk of stream) {
     for (const choice of chunk.choices) {
       text += choice.delta.content ?? "";
-      for (const token of choice.logprobs?.content ?? []) tokens.push(token.token);
+      const own = (choice.logprobs?.content ?? []).map((token) => token.token);
+      // A delta's logprobs are its own tokens'.
+      if (choice.delta.content) assert.equal(own.join(""), choice.delta.content);
+      tokens.push(...own);
     }
   }
   assert.equal(text, "Paris is the capital.");

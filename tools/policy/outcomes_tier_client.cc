@@ -27,7 +27,7 @@ absl::StatusOr<v1::CompleteResponse> OutcomesTierClient::Complete(
           "FAILED_PRECONDITION: the recorded answer of '", model_, "' has no self_check"));
     }
   }
-  if (on_text != nullptr) (*on_text)(response.text());
+  if (on_text != nullptr) (*on_text)(response.text(), response.logprobs());
   return response;
 }
 

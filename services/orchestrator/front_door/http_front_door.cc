@@ -342,7 +342,7 @@ void HttpFrontDoor::ChatCompletions(http::HttpExchange& exchange) {
   metrics_->in_flight().Increment();
 
   // Runs the cascade; logs and counts the outcome.
-  auto run = [&](std::function<void(absl::string_view)> on_text) {
+  auto run = [&](orchestrator::TextSink on_text) {
     orchestrator::CascadeCall cascade_call;
     cascade_call.request_id = request_id;
     cascade_call.cancellation = token.get();
@@ -405,30 +405,44 @@ void HttpFrontDoor::ChatCompletions(http::HttpExchange& exchange) {
       absl::MutexLock lock(&write_mu);
       write(orchestrator::SseEvent(orchestrator::RoleChunkJson(identity, usage)));
     }
-    absl::StatusOr<v1::CascadeResponse> result = run([&](absl::string_view text) {
-      absl::MutexLock lock(&write_mu);
-      streamed.append(text.data(), text.size());
-      write(
-          orchestrator::SseEvent(orchestrator::TextChunkJson(identity, std::string(text), usage)));
-      first_token();
-    });
+    // Each delta carries its tokens' logprobs when the client asked for them.
+    const bool with_logprobs = call_request.cascade.params().logprobs();
+    int logprobs_sent = 0;
+    absl::StatusOr<v1::CascadeResponse> result =
+        run([&](absl::string_view text, const orchestrator::TokenLogprobs& logprobs) {
+          absl::MutexLock lock(&write_mu);
+          streamed.append(text.data(), text.size());
+          const bool send_logprobs = with_logprobs && !logprobs.empty();
+          if (send_logprobs) logprobs_sent += logprobs.size();
+          write(orchestrator::SseEvent(orchestrator::TextChunkJson(
+              identity, std::string(text), send_logprobs ? &logprobs : nullptr, usage)));
+          first_token();
+        });
     absl::MutexLock lock(&write_mu);
     if (!result.ok()) {
       // Headers (200) are already sent: the error travels as an event, as OpenAI's do.
       write(orchestrator::SseEvent(HttpErrorFromStatus(result.status()).body));
     } else {
-      // A handler that did not stream its text (or not all of it) sends the rest now.
+      // A handler that did not stream its text (or not all of it) sends the rest now,
+      // with the logprobs no delta carried.
+      orchestrator::TokenLogprobs rest;
+      if (result->logprobs_size() > logprobs_sent) {
+        rest.Add(result->logprobs().begin() + logprobs_sent, result->logprobs().end());
+      }
       if (result->answer().size() > streamed.size() &&
           absl::StartsWith(result->answer(), streamed)) {
-        write(orchestrator::SseEvent(orchestrator::TextChunkJson(
-            identity, result->answer().substr(streamed.size()), usage)));
+        write(orchestrator::SseEvent(
+            orchestrator::TextChunkJson(identity, result->answer().substr(streamed.size()),
+                                        rest.empty() ? nullptr : &rest, usage)));
+        rest.Clear();
         first_token();
       }
       if (result->tool_calls_size() > 0) {
         write(orchestrator::SseEvent(orchestrator::ToolCallsChunkJson(identity, *result, usage)));
         first_token();
       }
-      write(orchestrator::SseEvent(orchestrator::FinishChunkJson(identity, *result, usage)));
+      write(orchestrator::SseEvent(
+          orchestrator::FinishChunkJson(identity, *result, rest.empty() ? nullptr : &rest, usage)));
       if (usage) write(orchestrator::SseEvent(orchestrator::UsageChunkJson(identity, *result)));
       write(orchestrator::kSseDone);
     }

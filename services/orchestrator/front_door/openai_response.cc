@@ -70,9 +70,13 @@ std::string FinishReasonText(cascade::v1::FinishReason reason) {
 }
 
 json LogprobsJson(const cascade::v1::CascadeResponse& response) {
-  if (response.logprobs_size() == 0) return nullptr;
+  return LogprobsJson(response.logprobs());
+}
+
+json LogprobsJson(const TokenLogprobs& tokens) {
+  if (tokens.empty()) return nullptr;
   json content = json::array();
-  for (const cascade::v1::TokenLogprob& token : response.logprobs()) {
+  for (const cascade::v1::TokenLogprob& token : tokens) {
     json top = json::array();
     for (const cascade::v1::TopLogprob& alternative : token.top()) {
       top.push_back({{"token", alternative.token()},
@@ -149,11 +153,11 @@ json RoleChunkJson(const CompletionIdentity& identity, bool include_usage) {
 }
 
 json TextChunkJson(const CompletionIdentity& identity, const std::string& text,
-                   bool include_usage) {
+                   const TokenLogprobs* logprobs, bool include_usage) {
   json chunk = ChunkBase(identity, include_usage);
   chunk["choices"] = json::array({{{"index", 0},
                                    {"delta", {{"content", text}}},
-                                   {"logprobs", nullptr},
+                                   {"logprobs", logprobs ? LogprobsJson(*logprobs) : nullptr},
                                    {"finish_reason", nullptr}}});
   return chunk;
 }
@@ -170,11 +174,12 @@ json ToolCallsChunkJson(const CompletionIdentity& identity,
 }
 
 json FinishChunkJson(const CompletionIdentity& identity,
-                     const cascade::v1::CascadeResponse& response, bool include_usage) {
+                     const cascade::v1::CascadeResponse& response, const TokenLogprobs* logprobs,
+                     bool include_usage) {
   json chunk = ChunkBase(identity, include_usage);
   chunk["choices"] = json::array({{{"index", 0},
                                    {"delta", json::object()},
-                                   {"logprobs", LogprobsJson(response)},
+                                   {"logprobs", logprobs ? LogprobsJson(*logprobs) : nullptr},
                                    {"finish_reason", FinishReasonText(response.finish_reason())}}});
   chunk["cascade"] = CascadeTraceJson(response);
   return chunk;

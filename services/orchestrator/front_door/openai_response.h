@@ -27,8 +27,11 @@ double PusdToUsd(int64_t pusd);
 // "stop", "length" or "tool_calls".
 std::string FinishReasonText(cascade::v1::FinishReason reason);
 
-// The answer's token logprobs in OpenAI's shape ({"content": [{"token", "logprob",
-// "bytes", "top_logprobs"}]}), null when it has none.
+using TokenLogprobs = google::protobuf::RepeatedPtrField<cascade::v1::TokenLogprob>;
+
+// Token logprobs in OpenAI's shape ({"content": [{"token", "logprob", "bytes",
+// "top_logprobs"}]}), null when there are none.
+nlohmann::json LogprobsJson(const TokenLogprobs& tokens);
 nlohmann::json LogprobsJson(const cascade::v1::CascadeResponse& response);
 
 // The extension object: final tier, model, route, cost, baseline, savings (pico-USD and
@@ -39,18 +42,20 @@ nlohmann::json CascadeTraceJson(const cascade::v1::CascadeResponse& response);
 nlohmann::json ChatCompletionJson(const CompletionIdentity& identity,
                                   const cascade::v1::CascadeResponse& response);
 
-// `chat.completion.chunk` objects of a stream: the first (role), one per text delta, the
-// tool calls (each whole, with its index, in one chunk: the cascade knows a call is valid
-// only once it is complete), the last with the finish reason, the logprobs of the whole
-// answer and the trace, and the usage chunk (no choices). When `include_usage`, every
-// chunk but the usage chunk carries "usage": null, as OpenAI's do.
+// `chat.completion.chunk` objects of a stream: the first (role), one per text delta with
+// its tokens' logprobs (`logprobs` null: none, or not asked for), the tool calls (each
+// whole, with its index, in one chunk: the cascade knows a call is valid only once it is
+// complete), the last with the finish reason, the logprobs no delta carried, and the
+// trace, and the usage chunk (no choices). When `include_usage`, every chunk but the usage
+// chunk carries "usage": null, as OpenAI's do.
 nlohmann::json RoleChunkJson(const CompletionIdentity& identity, bool include_usage);
 nlohmann::json TextChunkJson(const CompletionIdentity& identity, const std::string& text,
-                             bool include_usage);
+                             const TokenLogprobs* logprobs, bool include_usage);
 nlohmann::json ToolCallsChunkJson(const CompletionIdentity& identity,
                                   const cascade::v1::CascadeResponse& response, bool include_usage);
 nlohmann::json FinishChunkJson(const CompletionIdentity& identity,
-                               const cascade::v1::CascadeResponse& response, bool include_usage);
+                               const cascade::v1::CascadeResponse& response,
+                               const TokenLogprobs* logprobs, bool include_usage);
 nlohmann::json UsageChunkJson(const CompletionIdentity& identity,
                               const cascade::v1::CascadeResponse& response);
 

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "cascade/v1/cascade.pb.h"
 #include "common/concurrency/cancellation.h"
+#include "services/orchestrator/lib/text_sink.h"
 
 namespace cascade::orchestrator {
 
@@ -25,9 +26,9 @@ struct CascadeCall {
   // Cancelled when the client goes away; the cascade then cancels every downstream call.
   // Never null.
   CancellationToken* cancellation = nullptr;
-  // When set, receives the accepted (or last) tier's answer text as it streams. Text of a
-  // tier that may still be rejected is never passed here.
-  std::function<void(absl::string_view text)> on_text;
+  // When set, receives the accepted (or last) tier's answer text, with its tokens'
+  // logprobs, as it streams. Text of a tier that may still be rejected is never passed here.
+  TextSink on_text;
   // The client sent no temperature (the HTTP door; gRPC's 0 means greedy): the policy's
   // default_temperature applies, 1 unless set, as OpenAI's API does.
   bool temperature_unset = false;

@@ -34,9 +34,9 @@ CascadeRun::CascadeRun(CascadeShared& shared, const v1::CascadeRequest& request,
     tier_request_.mutable_params()->set_temperature(
         static_cast<float>(plan.policy->default_temperature));
   }
-  live_sink_ = [this](absl::string_view text) {
+  live_sink_ = [this](absl::string_view text, const TokenLogprobs& logprobs) {
     streamed_ = true;
-    call_.on_text(text);
+    call_.on_text(text, logprobs);
   };
 }
 
@@ -225,7 +225,7 @@ absl::StatusOr<v1::CascadeResponse> CascadeRun::Finish() {
     const bool out_of_time = shared_.clock() >= plan_.deadline || escalation_reason_ == "timeout";
     return failures_.NoAnswer(stopped_, plan_.budget_pusd, out_of_time);
   }
-  if (call_.on_text && !streamed_) call_.on_text(best_->text());
+  if (call_.on_text && !streamed_) call_.on_text(best_->text(), best_->logprobs());
   const int64_t baseline = Baseline(*best_);
   return std::move(trace_).Finish(*best_, baseline, StoppedReason(), request_.params().logprobs());
 }

@@ -13,6 +13,7 @@
 #include "cascade/v1/router.pb.h"
 #include "cascade/v1/tier.pb.h"
 #include "common/concurrency/cancellation.h"
+#include "services/orchestrator/lib/text_sink.h"
 
 namespace cascade::orchestrator {
 
@@ -23,13 +24,11 @@ struct DownstreamCall {
   CancellationToken* cancellation = nullptr;  // May be null.
 };
 
-using TextSink = std::function<void(absl::string_view text)>;
-
 class TierClient {
  public:
   virtual ~TierClient() = default;
-  // With `on_text`, the answer streams (StreamComplete) and each delta is passed on as it
-  // arrives; the result is the same either way.
+  // With `on_text`, the answer streams (StreamComplete) and each delta (text and its
+  // logprobs) is passed on as it arrives; the result is the same either way.
   virtual absl::StatusOr<v1::CompleteResponse> Complete(const v1::CompleteRequest& request,
                                                         const DownstreamCall& call,
                                                         const TextSink* on_text) = 0;

@@ -525,22 +525,33 @@ TEST_F(OrchestratorTest, StreamsOnlyTheAcceptedTiersText) {
   large_->Enqueue(Large());
   std::vector<std::string> texts;
   CascadeCall call = Call();
-  call.on_text = [&](absl::string_view text) { texts.emplace_back(text); };
+  int streamed_logprobs = 0;
+  call.on_text = [&](absl::string_view text, const TokenLogprobs& logprobs) {
+    texts.emplace_back(text);
+    streamed_logprobs += logprobs.size();
+  };
   auto response = Make().Complete(Ask("hi"), call);
   ASSERT_TRUE(response.ok());
   // The small tier (which could be rejected) was buffered; the last one streamed live.
   EXPECT_EQ(small_->streamed(), std::vector<bool>({false}));
   EXPECT_EQ(large_->streamed(), std::vector<bool>({true}));
   EXPECT_EQ(texts, std::vector<std::string>({"large ", "answer"}));
+  // Each delta carries its tokens' logprobs: all of the large tier's, none of the small's.
+  EXPECT_EQ(streamed_logprobs, Large().logprobs_size());
 }
 
 TEST_F(OrchestratorTest, AnAcceptedBufferedAnswerIsSentWhole) {
   small_->Enqueue(Small(-0.1));
   std::vector<std::string> texts;
   CascadeCall call = Call();
-  call.on_text = [&](absl::string_view text) { texts.emplace_back(text); };
+  int streamed_logprobs = 0;
+  call.on_text = [&](absl::string_view text, const TokenLogprobs& logprobs) {
+    texts.emplace_back(text);
+    streamed_logprobs += logprobs.size();
+  };
   ASSERT_TRUE(Make().Complete(Ask("hi"), call).ok());
   EXPECT_EQ(texts, std::vector<std::string>({"small answer"}));
+  EXPECT_EQ(streamed_logprobs, Small(-0.1).logprobs_size());
 }
 
 TEST_F(OrchestratorTest, BaselineUsesTheFallbackPriceWhenTheTopTierCannotBeDescribed) {

@@ -169,8 +169,8 @@ TEST_F(HttpFrontDoorTest, ALongTraceKeepsTheHeaderShortAndTheBodyWhole) {
 
 TEST_F(HttpFrontDoorTest, StreamsOnlyWhatTheCascadeReleasesThenUsageAndDone) {
   cascade_.behaviour_ = [](const v1::CascadeRequest&, const orchestrator::CascadeCall& call) {
-    call.on_text("Hel");
-    call.on_text("lo");
+    call.on_text("Hel", {});
+    call.on_text("lo", {});
     // The handler's final answer has more than it streamed: the door sends the rest.
     return FakeCascade::Answer("Hello there.");
   };
@@ -199,6 +199,53 @@ TEST_F(HttpFrontDoorTest, StreamsOnlyWhatTheCascadeReleasesThenUsageAndDone) {
   EXPECT_EQ(finish["cascade"]["final_tier"], "small");
   EXPECT_EQ(json::parse(events[5])["usage"]["total_tokens"], 8);
   EXPECT_EQ(events[6], "[DONE]");
+}
+
+TEST_F(HttpFrontDoorTest, EachStreamedDeltaCarriesItsTokensLogprobsWhenAsked) {
+  const auto tokens = [](std::vector<std::string> texts) {
+    orchestrator::TokenLogprobs out;
+    for (const std::string& text : texts) {
+      v1::TokenLogprob* token = out.Add();
+      token->set_token(text);
+      token->set_logprob(-0.5);
+    }
+    return out;
+  };
+  cascade_.behaviour_ = [&](const v1::CascadeRequest& request,
+                            const orchestrator::CascadeCall& call) {
+    call.on_text("Hel", tokens({"Hel"}));
+    call.on_text("lo", tokens({"lo"}));
+    v1::CascadeResponse answer = FakeCascade::Answer("Hello there.");
+    // The response holds the logprobs only when asked, as the orchestrator's does.
+    if (request.params().logprobs()) *answer.mutable_logprobs() = tokens({"Hel", "lo", " there."});
+    return answer;
+  };
+  Start();
+  const auto stream = [&](bool logprobs) {
+    httplib::Client client = Client();
+    json body = {{"model", "default"},
+                 {"messages", {{{"role", "user"}, {"content", "hi"}}}},
+                 {"stream", true},
+                 {"logprobs", logprobs}};
+    auto result = client.Post("/v1/chat/completions", body.dump(), "application/json");
+    std::vector<json> choices;
+    if (!result || result->status != 200) return choices;
+    for (absl::string_view event : absl::StrSplit(result->body, "\n\n", absl::SkipEmpty())) {
+      if (event == "data: [DONE]") continue;
+      choices.push_back(json::parse(event.substr(6))["choices"][0]);
+    }
+    return choices;
+  };
+  std::vector<json> asked = stream(true);
+  ASSERT_EQ(asked.size(), 5u);  // Role, "Hel", "lo", the rest, finish.
+  EXPECT_EQ(asked[1]["logprobs"]["content"][0]["token"], "Hel");
+  EXPECT_EQ(asked[2]["logprobs"]["content"][0]["token"], "lo");
+  // The rest of the answer, which the handler did not stream, comes with its own.
+  EXPECT_EQ(asked[3]["delta"]["content"], " there.");
+  ASSERT_EQ(asked[3]["logprobs"]["content"].size(), 1u);
+  EXPECT_EQ(asked[3]["logprobs"]["content"][0]["token"], " there.");
+  EXPECT_TRUE(asked[4]["logprobs"].is_null());
+  for (const json& choice : stream(false)) EXPECT_TRUE(choice["logprobs"].is_null()) << choice;
 }
 
 TEST_F(HttpFrontDoorTest, AStreamedFailureIsAnErrorEvent) {
@@ -330,7 +377,7 @@ TEST_F(HttpFrontDoorTest, ModelAliasesAndWhatAnUnknownModelGets) {
 
 TEST_F(HttpFrontDoorTest, MetricsCountRequestsByPolicyAndStatusAndTimeTheFirstToken) {
   cascade_.behaviour_ = [](const v1::CascadeRequest&, const orchestrator::CascadeCall& call) {
-    if (call.on_text) call.on_text("Hello there.");
+    if (call.on_text) call.on_text("Hello there.", {});
     return FakeCascade::Answer("Hello there.");
   };
   Start();

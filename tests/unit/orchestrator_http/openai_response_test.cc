@@ -84,10 +84,12 @@ TEST(OpenAIResponseTest, StreamChunks) {
   EXPECT_EQ(role["object"], "chat.completion.chunk");
   EXPECT_EQ(role["choices"][0]["delta"]["role"], "assistant");
   EXPECT_TRUE(role["usage"].is_null());
-  nlohmann::json text = TextChunkJson(kIdentity, "Par", /*include_usage=*/false);
+  nlohmann::json text = TextChunkJson(kIdentity, "Par", nullptr, /*include_usage=*/false);
   EXPECT_EQ(text["choices"][0]["delta"]["content"], "Par");
+  EXPECT_TRUE(text["choices"][0]["logprobs"].is_null());
   EXPECT_FALSE(text.contains("usage"));
-  nlohmann::json finish = FinishChunkJson(kIdentity, TwoStepResponse(), false);
+  nlohmann::json finish = FinishChunkJson(kIdentity, TwoStepResponse(), nullptr, false);
+  EXPECT_TRUE(finish["choices"][0]["logprobs"].is_null());
   EXPECT_EQ(finish["choices"][0]["finish_reason"], "length");
   EXPECT_EQ(finish["cascade"]["final_tier"], "large");
   nlohmann::json usage = UsageChunkJson(kIdentity, TwoStepResponse());
@@ -131,8 +133,9 @@ TEST(OpenAIResponseTest, ToolCallsInOpenAIsShapeWholeAndStreamed) {
   const nlohmann::json& delta = chunk["choices"][0]["delta"];
   EXPECT_EQ(delta["tool_calls"][0]["index"], 0);
   EXPECT_EQ(delta["tool_calls"][0]["function"]["name"], "get_weather");
-  EXPECT_EQ(FinishChunkJson(kIdentity, ToolCallResponse(), false)["choices"][0]["finish_reason"],
-            "tool_calls");
+  EXPECT_EQ(
+      FinishChunkJson(kIdentity, ToolCallResponse(), nullptr, false)["choices"][0]["finish_reason"],
+      "tool_calls");
 }
 
 TEST(OpenAIResponseTest, LogprobsInOpenAIsShape) {
@@ -155,8 +158,12 @@ TEST(OpenAIResponseTest, LogprobsInOpenAIsShape) {
   ASSERT_EQ(logprobs["content"][0]["top_logprobs"].size(), 2u);
   // JSON has no infinity: an impossible token gets OpenAI's floor.
   EXPECT_DOUBLE_EQ(logprobs["content"][0]["top_logprobs"][1]["logprob"].get<double>(), -9999.0);
-  // Streamed, the whole answer's logprobs ride on the finish chunk.
-  EXPECT_EQ(FinishChunkJson(kIdentity, response, false)["choices"][0]["logprobs"], logprobs);
+  // Streamed, a delta's logprobs ride on its chunk (or those no delta carried on the last).
+  EXPECT_EQ(TextChunkJson(kIdentity, "Pa", &response.logprobs(), false)["choices"][0]["logprobs"],
+            logprobs);
+  EXPECT_EQ(
+      FinishChunkJson(kIdentity, response, &response.logprobs(), false)["choices"][0]["logprobs"],
+      logprobs);
 }
 
 TEST(OpenAIResponseTest, StatusesMapToHttpErrors) {

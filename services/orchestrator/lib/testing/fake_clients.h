@@ -94,10 +94,13 @@ class FakeTierClient final : public TierClient {
       }
     }
     if (reply.ok() && on_text != nullptr) {
-      // Two deltas, so a test sees text arrive in pieces.
+      // Two deltas, so a test sees text arrive in pieces; the logprobs split with them.
       std::string text = reply->text();
-      (*on_text)(text.substr(0, text.size() / 2));
-      (*on_text)(text.substr(text.size() / 2));
+      const int half = reply->logprobs_size() / 2;
+      TokenLogprobs first(reply->logprobs().begin(), reply->logprobs().begin() + half);
+      TokenLogprobs second(reply->logprobs().begin() + half, reply->logprobs().end());
+      (*on_text)(text.substr(0, text.size() / 2), first);
+      (*on_text)(text.substr(text.size() / 2), second);
     }
     return reply;
   }
