@@ -68,6 +68,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFromConfig(const v1::Clien
   if (config.address().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(field, ".address must not be empty"));
   }
+  // Calls spread over every address the target resolves to (dns:///name:port, ipv4:a,b),
+  // not only the first: replicas behind one name share the load.
+  arguments.SetLoadBalancingPolicyName("round_robin");
   if (!config.has_tls()) {
     if (!config.api_key_env().empty()) {
       return absl::FailedPreconditionError(absl::StrCat(

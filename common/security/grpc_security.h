@@ -43,8 +43,10 @@ absl::StatusOr<GrpcServerSecurity> ServerSecurityFromConfig(const v1::ServerConf
 std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
     const GrpcServerSecurity& security, ApiKeyAuthProcessor::RejectionObserver on_rejected);
 
-// A channel to `config.address` with its TLS and API key. `field` names the config
-// section in errors, e.g. "tiers[1].endpoint" or "--tls-ca".
+// A channel to `config.address` with its TLS and API key, balancing round-robin over every
+// address the target resolves to (any gRPC target: `host:port`, `dns:///name:port`,
+// `ipv4:a:p,b:p`, `unix:`). `field` names the config section in errors, e.g.
+// "tiers[1].endpoint" or "--tls-ca".
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFromConfig(
     const v1::ClientConfig& config, absl::string_view field,
     grpc::ChannelArguments arguments = grpc::ChannelArguments());

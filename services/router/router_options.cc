@@ -1,10 +1,9 @@
 #include "services/router/router_options.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/config/config_loader.h"
+#include "common/config/proto_duration.h"
 #include "services/router/lib/hashed_embedder.h"
 #include "services/router/lib/openai_embedder.h"
 
@@ -15,10 +14,6 @@ absl::Status UnknownName(absl::string_view field, const std::string& value,
                          absl::string_view allowed) {
   return absl::InvalidArgumentError(
       absl::StrCat("router config: ", field, " '", value, "' is not one of ", allowed));
-}
-
-absl::Duration FromProto(const google::protobuf::Duration& duration) {
-  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
 }
 
 absl::StatusOr<OpenAIEmbedderOptions> OpenAIEmbedderOptionsFromConfig(
@@ -47,9 +42,10 @@ absl::StatusOr<OpenAIEmbedderOptions> OpenAIEmbedderOptionsFromConfig(
   if (config.batch_size() > 0) options.batch_size = static_cast<size_t>(config.batch_size());
   if (config.cache_size() < 0) return error("cache_size must be >= 0");
   if (config.has_cache_size()) options.cache_size = static_cast<size_t>(config.cache_size());
-  if (config.has_timeout()) options.timeout = FromProto(config.timeout());
+  if (config.has_timeout()) options.timeout = DurationFromProto(config.timeout());
   if (options.timeout <= absl::ZeroDuration()) return error("timeout must be > 0");
-  if (config.has_connect_timeout()) options.connect_timeout = FromProto(config.connect_timeout());
+  if (config.has_connect_timeout())
+    options.connect_timeout = DurationFromProto(config.connect_timeout());
   if (options.connect_timeout <= absl::ZeroDuration()) return error("connect_timeout must be > 0");
   const cascade::v1::RetryConfig& retry = config.retry();
   if (retry.max_retries() < 0 || retry.max_retries() > 10) {
@@ -57,8 +53,8 @@ absl::StatusOr<OpenAIEmbedderOptions> OpenAIEmbedderOptionsFromConfig(
   }
   if (retry.has_max_retries()) options.retry.max_retries = retry.max_retries();
   if (retry.has_initial_backoff())
-    options.retry.initial_backoff = FromProto(retry.initial_backoff());
-  if (retry.has_max_backoff()) options.retry.max_backoff = FromProto(retry.max_backoff());
+    options.retry.initial_backoff = DurationFromProto(retry.initial_backoff());
+  if (retry.has_max_backoff()) options.retry.max_backoff = DurationFromProto(retry.max_backoff());
   if (options.retry.initial_backoff <= absl::ZeroDuration()) {
     return error("retry.initial_backoff must be > 0");
   }
@@ -146,8 +142,8 @@ absl::StatusOr<RouterOptions> RouterOptionsFromConfig(const cascade::v1::RouterC
 absl::StatusOr<std::chrono::milliseconds> RoutesPollInterval(
     const cascade::v1::RouterConfig& config) {
   if (!config.has_routes_poll_interval()) return std::chrono::milliseconds(1000);
-  const std::chrono::milliseconds interval(
-      google::protobuf::util::TimeUtil::DurationToMilliseconds(config.routes_poll_interval()));
+  const std::chrono::milliseconds interval =
+      absl::ToChronoMilliseconds(DurationFromProto(config.routes_poll_interval()));
   if (interval.count() <= 0) {
     return absl::InvalidArgumentError("router config: routes_poll_interval must be > 0");
   }

@@ -1,6 +1,5 @@
 #include "services/tier_worker/tier_worker_config.h"
 
-#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <fstream>
@@ -9,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/config/config_loader.h"
+#include "common/config/proto_duration.h"
 #include "common/security/grpc_security.h"
 #include "services/tier_worker/inference_backend.h"
 #include "services/tier_worker/openai_backend.h"
@@ -21,10 +21,6 @@ using cascade::v1::TierWorkerConfig;
 
 absl::Status ConfigError(absl::string_view message) {
   return absl::FailedPreconditionError(message);
-}
-
-absl::Duration FromProto(const google::protobuf::Duration& duration) {
-  return absl::Milliseconds(google::protobuf::util::TimeUtil::DurationToMilliseconds(duration));
 }
 
 absl::StatusOr<PriceTable> LoadPriceTable(const TierWorkerConfig& config) {
@@ -67,7 +63,7 @@ absl::StatusOr<std::unique_ptr<Backend>> BuildOpenAIBackend(
   }
   options.reasoning = config.api_style() == "reasoning";
   if (config.has_connect_timeout()) {
-    options.connect_timeout = FromProto(config.connect_timeout());
+    options.connect_timeout = DurationFromProto(config.connect_timeout());
     if (options.connect_timeout <= absl::ZeroDuration()) {
       return ConfigError("openai.connect_timeout must be > 0");
     }
@@ -100,8 +96,9 @@ absl::StatusOr<http::RetryOptions> RetryOptionsFromConfig(const cascade::v1::Ret
     return ConfigError("retry.max_retries must be in [0, 10]");
   }
   if (config.has_max_retries()) options.max_retries = config.max_retries();
-  if (config.has_initial_backoff()) options.initial_backoff = FromProto(config.initial_backoff());
-  if (config.has_max_backoff()) options.max_backoff = FromProto(config.max_backoff());
+  if (config.has_initial_backoff())
+    options.initial_backoff = DurationFromProto(config.initial_backoff());
+  if (config.has_max_backoff()) options.max_backoff = DurationFromProto(config.max_backoff());
   if (options.initial_backoff <= absl::ZeroDuration()) {
     return ConfigError("retry.initial_backoff must be > 0");
   }
@@ -154,9 +151,9 @@ absl::StatusOr<ModelPrice> ResolvePrice(const TierWorkerConfig& config, const Pr
 }
 
 absl::Duration DefaultTimeout(const TierWorkerConfig& config) {
-  if (config.has_default_timeout()) return FromProto(config.default_timeout());
+  if (config.has_default_timeout()) return DurationFromProto(config.default_timeout());
   if (config.has_inference() && config.inference().endpoint().has_timeout()) {
-    return FromProto(config.inference().endpoint().timeout());
+    return DurationFromProto(config.inference().endpoint().timeout());
   }
   return absl::Seconds(60);
 }

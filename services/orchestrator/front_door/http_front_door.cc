@@ -1,7 +1,5 @@
 #include "services/orchestrator/front_door/http_front_door.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -15,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/config/config_loader.h"
+#include "common/config/proto_duration.h"
 #include "common/grpc_runtime/request_context.h"
 #include "common/log/logger.h"
 #include "common/security/api_keys.h"
@@ -80,11 +79,6 @@ std::string RejectionCode(const std::string& reason) {
   return "malformed_request";
 }
 
-std::chrono::milliseconds Millis(const google::protobuf::Duration& duration) {
-  return std::chrono::milliseconds(
-      google::protobuf::util::TimeUtil::DurationToMilliseconds(duration));
-}
-
 }  // namespace
 
 absl::StatusOr<HttpFrontDoorOptions> HttpFrontDoorOptionsFromConfig(
@@ -122,11 +116,12 @@ absl::StatusOr<HttpFrontDoorOptions> HttpFrontDoorOptionsFromConfig(
                                  Timeout{"write_timeout", config.has_write_timeout(),
                                          config.write_timeout(), options.write_timeout}}) {
     if (!timeout.present) continue;
-    if (Millis(timeout.value) <= std::chrono::milliseconds(0)) {
+    if (absl::ToChronoMilliseconds(DurationFromProto(timeout.value)) <=
+        std::chrono::milliseconds(0)) {
       return absl::FailedPreconditionError(
           absl::StrCat("http.", timeout.name, " must be at least 1ms"));
     }
-    timeout.out = Millis(timeout.value);
+    timeout.out = absl::ToChronoMilliseconds(DurationFromProto(timeout.value));
   }
   if (!config.api_keys_env().empty()) {
     auto keys = ReadApiKeysFromEnv(config.api_keys_env(), "http.api_keys_env");

@@ -1,7 +1,5 @@
 #include "services/orchestrator/lib/orchestrator_settings.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -10,16 +8,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/config/config_loader.h"
+#include "common/config/proto_duration.h"
 
 namespace cascade::orchestrator {
 namespace {
 
 absl::Status ConfigError(absl::string_view message) {
   return absl::FailedPreconditionError(message);
-}
-
-absl::Duration FromProto(const google::protobuf::Duration& duration) {
-  return absl::Milliseconds(google::protobuf::util::TimeUtil::DurationToMilliseconds(duration));
 }
 
 absl::StatusOr<AcceptanceRule> RuleFromConfig(const v1::AcceptanceConfig& config,
@@ -120,8 +115,9 @@ absl::StatusOr<PolicySettings> PolicyFromConfig(const v1::CascadePolicyConfig& c
   policy.routing = !config.has_routing() || config.routing();
   if (config.max_tiers() < 0) return ConfigError(absl::StrCat(field, ".max_tiers must be >= 0"));
   policy.max_tiers = config.max_tiers();
-  if (config.has_default_deadline()) policy.default_deadline = FromProto(config.default_deadline());
-  if (config.has_max_deadline()) policy.max_deadline = FromProto(config.max_deadline());
+  if (config.has_default_deadline())
+    policy.default_deadline = DurationFromProto(config.default_deadline());
+  if (config.has_max_deadline()) policy.max_deadline = DurationFromProto(config.max_deadline());
   if (policy.default_deadline <= absl::ZeroDuration() ||
       policy.max_deadline <= absl::ZeroDuration()) {
     return ConfigError(absl::StrCat(field, ": default_deadline and max_deadline must be > 0"));
@@ -209,13 +205,13 @@ absl::Status LimitsFromConfig(const v1::OrchestratorConfig& config,
     settings.breaker.failures = config.circuit_breaker().failures();
   }
   if (config.circuit_breaker().has_open_for()) {
-    settings.breaker.open_for = FromProto(config.circuit_breaker().open_for());
+    settings.breaker.open_for = DurationFromProto(config.circuit_breaker().open_for());
     if (settings.breaker.open_for <= absl::ZeroDuration()) {
       return ConfigError("circuit_breaker.open_for must be > 0");
     }
   }
   if (config.has_router_timeout()) {
-    settings.router_timeout = FromProto(config.router_timeout());
+    settings.router_timeout = DurationFromProto(config.router_timeout());
     if (settings.router_timeout <= absl::ZeroDuration()) {
       return ConfigError("router_timeout must be > 0");
     }
@@ -261,7 +257,7 @@ absl::StatusOr<OrchestratorSettings> SettingsFromConfig(const v1::OrchestratorCo
     }
     settings->policies_file = config.policies_file();
     if (config.has_policies_poll_interval()) {
-      settings->policies_poll_interval = FromProto(config.policies_poll_interval());
+      settings->policies_poll_interval = DurationFromProto(config.policies_poll_interval());
       if (settings->policies_poll_interval <= absl::ZeroDuration()) {
         return ConfigError("policies_poll_interval must be > 0");
       }
