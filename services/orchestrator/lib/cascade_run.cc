@@ -19,6 +19,7 @@ CascadeRun::CascadeRun(CascadeShared& shared, const v1::CascadeRequest& request,
                        const RequestPlan& plan, const CascadeStart& start, const CascadeCall& call)
     : shared_(shared),
       request_(request),
+      has_images_(HasImages(request.messages())),
       plan_(plan),
       start_(start),
       call_(call),
@@ -114,7 +115,7 @@ std::optional<absl::string_view> CascadeRun::ReasonToStop(const PolicyTier& tier
 
 std::optional<std::string> CascadeRun::MissingFeature(const std::string& tier) {
   const bool tools = request_.params().tools_size() > 0;
-  const bool images = HasImages(request_.messages());
+  const bool images = has_images_;
   if (!tools && !images) return std::nullopt;
   auto description = shared_.prices->Get(tier, call_.request_id);
   // Only the fallback price is known: the tier is tried, and refuses what it cannot serve.

@@ -96,6 +96,7 @@ class CascadeRun {
 
   CascadeShared& shared_;
   const v1::CascadeRequest& request_;
+  const bool has_images_;  // Once per request, not per tier tried.
   const RequestPlan& plan_;
   const CascadeStart& start_;
   const CascadeCall& call_;

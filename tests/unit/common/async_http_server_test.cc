@@ -538,6 +538,24 @@ TEST_F(AsyncHttpServerTest, AnExchangeDroppedUnansweredIsAServerError) {
   EXPECT_EQ(response->status, 500);
 }
 
+TEST_F(AsyncHttpServerTest, AStreamDroppedUnfinishedIsEndedAndTheConnectionKept) {
+  handler_.work = [](std::shared_ptr<HttpExchange> exchange) {
+    exchange->StartStream(200, "text/plain", {});
+    exchange->Write("partial");
+    // Dropped without EndStream: the server ends the chunked body itself.
+  };
+  Start();
+  RawClient client(port());
+  ASSERT_TRUE(client.Send(kGet));
+  auto response = client.Read();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "partial");
+  handler_.JoinWorkers();
+  ASSERT_TRUE(client.Send(kGet));
+  EXPECT_TRUE(client.Read());
+}
+
 TEST_F(AsyncHttpServerTest, StopAcceptingLetsTheAnswerInProgressFinish) {
   absl::Notification handled, release;
   handler_.work = [&](std::shared_ptr<HttpExchange> exchange) {
