@@ -82,7 +82,8 @@ std::string ServerUsage(const ServerFlagSpec& spec) {
       "The first log line (JSON, stderr) is {\"event\":\"listening\",...} with the bound\n"
       "addresses. SIGTERM drains: readiness fails at once, calls are served for\n"
       "server.drain_delay (default 5s), then in-flight calls get server.drain_grace\n"
-      "(default 10s) to finish, and the process exits 0.\n");
+      "(default 10s) to finish, and the process exits 0. Client connections are closed\n"
+      "after server.max_connection_age (default 5m) so balancing clients re-resolve.\n");
   return usage;
 }
 

@@ -4,6 +4,9 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <prometheus/gauge.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_runtime/grpc_server_metrics.h"
@@ -11,6 +14,13 @@
 #include "common/version.h"
 
 namespace cascade {
+namespace {
+
+int ClampToInt(int64_t value) {
+  return static_cast<int>(std::min<int64_t>(value, std::numeric_limits<int>::max()));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(ServiceHostOptions options) {
   std::unique_ptr<ServiceHost> host(new ServiceHost());
@@ -40,6 +50,12 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(ServiceHostOptio
   builder.AddListeningPort(opts.grpc_address.ToGrpcTarget(),
                            MakeServerCredentials(opts.security, on_rejected), &selected_port);
   builder.SetMaxReceiveMessageSize(opts.max_receive_message_bytes);
+  if (opts.max_connection_age.count() > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               ClampToInt(opts.max_connection_age.count()));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               ClampToInt(opts.max_connection_age_grace.count()));
+  }
   for (grpc::Service* service : opts.services) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::move(metrics_interceptor));

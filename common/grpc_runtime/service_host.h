@@ -33,6 +33,10 @@ struct ServiceHostOptions {
   std::shared_ptr<prometheus::Registry> registry;
   // TLS, mutual TLS and API keys of the gRPC port; default plaintext.
   GrpcServerSecurity security;
+  // A connection older than this is sent GOAWAY, so balancing clients re-resolve and reach
+  // new replicas; calls still running get max_connection_age_grace. Zero: no limit.
+  std::chrono::milliseconds max_connection_age{0};
+  std::chrono::milliseconds max_connection_age_grace{0};
 };
 
 class ServiceHost {

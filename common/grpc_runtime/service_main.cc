@@ -118,6 +118,15 @@ int RunServerProgram(int argc, char** argv, const ServerProgram& program,
   if (drain_delay.count() < 0 || drain_grace.count() < 0) {
     return Fail(kExitConfig, "config_invalid", "server.drain_delay and drain_grace must be >= 0");
   }
+  auto max_connection_age = DurationOr(server->max_connection_age(),
+                                       server->has_max_connection_age(), std::chrono::minutes(5));
+  auto max_connection_age_grace =
+      DurationOr(server->max_connection_age_grace(), server->has_max_connection_age_grace(),
+                 std::chrono::minutes(10));
+  if (max_connection_age.count() < 0 || max_connection_age_grace.count() < 0) {
+    return Fail(kExitConfig, "config_invalid",
+                "server.max_connection_age and max_connection_age_grace must be >= 0");
+  }
 
   auto security = ServerSecurityFromConfig(*server);
   if (!security.ok()) {
@@ -146,6 +155,8 @@ int RunServerProgram(int argc, char** argv, const ServerProgram& program,
       {},
       env.registry,
       *std::move(security)};
+  host_options.max_connection_age = max_connection_age;
+  host_options.max_connection_age_grace = max_connection_age_grace;
   for (auto& service : parts->services) host_options.services.push_back(service.get());
   const std::string host_security = host_options.security.Describe();
   auto host = ServiceHost::Start(std::move(host_options));

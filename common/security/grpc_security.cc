@@ -69,8 +69,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFromConfig(const v1::Clien
     return absl::FailedPreconditionError(absl::StrCat(field, ".address must not be empty"));
   }
   // Calls spread over every address the target resolves to (dns:///name:port, ipv4:a,b),
-  // not only the first: replicas behind one name share the load.
-  arguments.SetLoadBalancingPolicyName("round_robin");
+  // not only the first: replicas behind one name share the load. Each address's health is
+  // watched (grpc.health.v1 Watch): a replica that starts draining reports NOT_SERVING and
+  // gets no new calls, so none is in flight on the wire when it shuts down.
+  arguments.SetServiceConfigJSON(
+      R"({"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""}})");
   if (!config.has_tls()) {
     if (!config.api_key_env().empty()) {
       return absl::FailedPreconditionError(absl::StrCat(

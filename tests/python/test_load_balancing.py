@@ -1,10 +1,16 @@
 """Replicas behind one target: two replay tier workers of the same tier, and the orchestrator
 dialling both through one `ipv4:` target. Its calls spread round-robin over the two (each
-serves at least 30% of 200 requests, counted on each worker's own metrics)."""
+serves at least 30% of 200 requests, counted on each worker's own metrics), and when one
+is stopped under load (SIGTERM, as Kubernetes stops a pod) no request is lost: the draining
+worker reports NOT_SERVING on its health Watch for drain_delay, so the orchestrator stops
+picking it before it shuts down and no call is on the wire when it does."""
 
 import json
 import os
 import re
+import signal
+import threading
+import time
 import unittest
 import urllib.request
 
@@ -18,7 +24,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 FIXTURE = os.path.join(ROOT, "tests", "data", "outcomes", "ladder.jsonl")
 
 TIER = f"""
-server: {{drain_delay: 0s, drain_grace: 10s}}
+server: {{drain_delay: 1s, drain_grace: 10s}}
 tier: tiny
 replay: {{outcomes: "{FIXTURE}", model: tiny}}
 price: {{input_usd_per_mtok: 0.1, output_usd_per_mtok: 0.1}}
@@ -29,6 +35,14 @@ tiers:
 policies:
   - {{name: one, routing: false, tiers: [{{tier: tiny}}]}}
 """
+
+
+def wait_until(condition, what, seconds=60):
+    """Polls `condition` (each poll is an HTTP scrape) until it holds; fails after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
 
 
 def served_completions(worker):
@@ -80,6 +94,43 @@ class LoadBalancingTest(unittest.TestCase):
         self.assertEqual(sum(served), 200, served)
         for count in served:
             self.assertGreaterEqual(count, 60, f"one replica took too little: {served}")
+
+    def test_a_replica_stopped_under_load_loses_no_request(self):
+        errors = []
+        answered = [0]
+        stop = threading.Event()
+        lock = threading.Lock()
+
+        def load(offset):
+            i = offset
+            while not stop.is_set():
+                try:
+                    self.ask(i)
+                    with lock:
+                        answered[0] += 1
+                except grpc.RpcError as error:
+                    with lock:
+                        errors.append(f"{error.code()}: {error.details()}")
+                i += 4
+
+        threads = [threading.Thread(target=load, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        try:
+            wait_until(lambda: errors or min(served_completions(w) for w in self.workers) >= 20,
+                       "both replicas serve")
+            leaving = self.workers[0].process
+            leaving.send_signal(signal.SIGTERM)
+            leaving.wait(timeout=30)
+            before = served_completions(self.workers[1])
+            wait_until(lambda: errors or served_completions(self.workers[1]) >= before + 50,
+                       "the other replica takes the load")
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+        self.assertEqual(errors, [])
+        self.assertGreater(answered[0], 90)
 
 
 if __name__ == "__main__":
