@@ -16,11 +16,11 @@ double PicoUsdToUsd(int64_t pusd) { return static_cast<double>(pusd) / 1e12; }
 CascadeMetrics::CascadeMetrics(prometheus::Registry* registry) {
   requests_ = &prometheus::BuildCounter()
                    .Name("cascade_requests_total")
-                   .Help("Cascade requests by route, final tier and outcome.")
+                   .Help("Cascade requests by policy, route, final tier and outcome.")
                    .Register(*registry);
   cost_ = &prometheus::BuildCounter()
                .Name("cascade_request_cost_usd_total")
-               .Help("What requests paid in USD: every step and judge call (per route).")
+               .Help("What requests paid in USD: every step and judge call (per policy and route).")
                .Register(*registry);
   baseline_ = &prometheus::BuildCounter()
                    .Name("cascade_request_baseline_cost_usd_total")
@@ -28,8 +28,14 @@ CascadeMetrics::CascadeMetrics(prometheus::Registry* registry) {
                    .Register(*registry);
   escalations_ = &prometheus::BuildCounter()
                       .Name("cascade_escalations_total")
-                      .Help("Climbs from one tier to the next, by reason.")
+                      .Help("Climbs from one tier to the next, by policy and reason.")
                       .Register(*registry);
+  tier_attempts_ = &prometheus::BuildCounter()
+                        .Name("cascade_tier_attempts_total")
+                        .Help(
+                            "Tiers that answered, by policy: the answer returned (accepted) "
+                            "or climbed past (escalated).")
+                        .Register(*registry);
   request_seconds_ = &prometheus::BuildHistogram()
                           .Name("cascade_request_duration_seconds")
                           .Help("Whole cascade requests, routing included.")
@@ -67,21 +73,34 @@ void CascadeMetrics::RecordPoliciesReload(bool ok) {
   policy_reloads_->Add({{"outcome", ok ? "ok" : "error"}}).Increment();
 }
 
-void CascadeMetrics::RecordRequest(const std::string& route, const std::string& final_tier,
-                                   const std::string& outcome, double seconds) {
-  requests_->Add({{"route", route}, {"final_tier", final_tier}, {"outcome", outcome}}).Increment();
+void CascadeMetrics::RecordRequest(const std::string& policy, const std::string& route,
+                                   const std::string& final_tier, const std::string& outcome,
+                                   double seconds) {
+  requests_
+      ->Add(
+          {{"policy", policy}, {"route", route}, {"final_tier", final_tier}, {"outcome", outcome}})
+      .Increment();
   request_seconds_->Add({{"route", route}}, LatencyBuckets()).Observe(seconds);
 }
 
-void CascadeMetrics::RecordCost(const std::string& route, int64_t cost_pusd,
-                                int64_t baseline_pusd) {
-  cost_->Add({{"route", route}}).Increment(PicoUsdToUsd(cost_pusd));
-  baseline_->Add({{"route", route}}).Increment(PicoUsdToUsd(baseline_pusd));
+void CascadeMetrics::RecordCost(const std::string& policy, const std::string& route,
+                                int64_t cost_pusd, int64_t baseline_pusd) {
+  cost_->Add({{"policy", policy}, {"route", route}}).Increment(PicoUsdToUsd(cost_pusd));
+  baseline_->Add({{"policy", policy}, {"route", route}}).Increment(PicoUsdToUsd(baseline_pusd));
 }
 
-void CascadeMetrics::RecordEscalation(const std::string& from_tier, const std::string& to_tier,
-                                      const std::string& reason) {
-  escalations_->Add({{"from_tier", from_tier}, {"to_tier", to_tier}, {"reason", reason}})
+void CascadeMetrics::RecordEscalation(const std::string& policy, const std::string& from_tier,
+                                      const std::string& to_tier, const std::string& reason) {
+  escalations_
+      ->Add(
+          {{"policy", policy}, {"from_tier", from_tier}, {"to_tier", to_tier}, {"reason", reason}})
+      .Increment();
+}
+
+void CascadeMetrics::RecordTierAttempt(const std::string& policy, const std::string& tier,
+                                       bool accepted) {
+  tier_attempts_
+      ->Add({{"policy", policy}, {"tier", tier}, {"outcome", accepted ? "accepted" : "escalated"}})
       .Increment();
 }
 

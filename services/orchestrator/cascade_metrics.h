@@ -21,11 +21,15 @@ class CascadeMetrics final : public CascadeObserver {
  public:
   explicit CascadeMetrics(prometheus::Registry* registry);
 
-  void RecordRequest(const std::string& route, const std::string& final_tier,
-                     const std::string& outcome, double seconds) override;
-  void RecordCost(const std::string& route, int64_t cost_pusd, int64_t baseline_pusd) override;
-  void RecordEscalation(const std::string& from_tier, const std::string& to_tier,
-                        const std::string& reason) override;
+  void RecordRequest(const std::string& policy, const std::string& route,
+                     const std::string& final_tier, const std::string& outcome,
+                     double seconds) override;
+  void RecordCost(const std::string& policy, const std::string& route, int64_t cost_pusd,
+                  int64_t baseline_pusd) override;
+  void RecordEscalation(const std::string& policy, const std::string& from_tier,
+                        const std::string& to_tier, const std::string& reason) override;
+  void RecordTierAttempt(const std::string& policy, const std::string& tier,
+                         bool accepted) override;
   void RecordStep(const std::string& tier, double seconds) override;
   void RecordConfidence(const std::string& tier, const std::string& method, double score) override;
   void SetCircuitOpen(const std::string& tier, bool open) override;
@@ -37,6 +41,7 @@ class CascadeMetrics final : public CascadeObserver {
   prometheus::Family<prometheus::Counter>* cost_;
   prometheus::Family<prometheus::Counter>* baseline_;
   prometheus::Family<prometheus::Counter>* escalations_;
+  prometheus::Family<prometheus::Counter>* tier_attempts_;
   prometheus::Family<prometheus::Histogram>* request_seconds_;
   prometheus::Family<prometheus::Histogram>* step_seconds_;
   prometheus::Family<prometheus::Histogram>* confidence_;

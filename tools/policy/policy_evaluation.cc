@@ -13,9 +13,12 @@ namespace {
 // The evaluation reports what matters itself; the orchestrator's series go nowhere.
 class NoMetrics final : public orchestrator::CascadeObserver {
  public:
-  void RecordRequest(const std::string&, const std::string&, const std::string&, double) override {}
-  void RecordCost(const std::string&, int64_t, int64_t) override {}
-  void RecordEscalation(const std::string&, const std::string&, const std::string&) override {}
+  void RecordRequest(const std::string&, const std::string&, const std::string&, const std::string&,
+                     double) override {}
+  void RecordCost(const std::string&, const std::string&, int64_t, int64_t) override {}
+  void RecordEscalation(const std::string&, const std::string&, const std::string&,
+                        const std::string&) override {}
+  void RecordTierAttempt(const std::string&, const std::string&, bool) override {}
   void RecordStep(const std::string&, double) override {}
   void RecordConfidence(const std::string&, const std::string&, double) override {}
   void SetCircuitOpen(const std::string&, bool) override {}

@@ -13,14 +13,22 @@ namespace cascade::orchestrator {
 class CascadeObserver {
  public:
   virtual ~CascadeObserver() = default;
+  // Every series that counts requests, cost or climbs carries the policy the request ran
+  // under ("none" when it named no configured policy), so dashboards compare policies.
   // outcome: "ok", or the status code in lower case.
-  virtual void RecordRequest(const std::string& route, const std::string& final_tier,
-                             const std::string& outcome, double seconds) = 0;
+  virtual void RecordRequest(const std::string& policy, const std::string& route,
+                             const std::string& final_tier, const std::string& outcome,
+                             double seconds) = 0;
   // What the request paid and what the top tier alone would have cost.
-  virtual void RecordCost(const std::string& route, int64_t cost_pusd, int64_t baseline_pusd) = 0;
+  virtual void RecordCost(const std::string& policy, const std::string& route, int64_t cost_pusd,
+                          int64_t baseline_pusd) = 0;
   // reason: low_confidence, self_check, judge, error, timeout, circuit_open.
-  virtual void RecordEscalation(const std::string& from_tier, const std::string& to_tier,
-                                const std::string& reason) = 0;
+  virtual void RecordEscalation(const std::string& policy, const std::string& from_tier,
+                                const std::string& to_tier, const std::string& reason) = 0;
+  // A tier that answered: its answer was returned (accepted) or the cascade climbed past it
+  // (escalated). The acceptance rate at a tier is accepted / (accepted + escalated).
+  virtual void RecordTierAttempt(const std::string& policy, const std::string& tier,
+                                 bool accepted) = 0;
   virtual void RecordStep(const std::string& tier, double seconds) = 0;
   // method: "logprob", "self_check" or "judge"; score in [0, 1].
   virtual void RecordConfidence(const std::string& tier, const std::string& method,

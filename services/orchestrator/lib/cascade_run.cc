@@ -86,6 +86,7 @@ absl::StatusOr<CascadeRun::Next> CascadeRun::Step(int index) {
   shared_.observer->RecordStep(tier.tier, seconds);
   if (shared_.keep_answers) answers_.push_back(*answer);
   best_ = *std::move(answer);
+  shared_.observer->RecordTierAttempt(plan_.policy->name, tier.tier, verdict.accepted);
   if (verdict.accepted) {
     accepted_ = true;
     return Next::kStop;
@@ -208,7 +209,8 @@ void CascadeRun::RecordConfidence(const std::string& tier, const AcceptanceResul
 
 void CascadeRun::NoteClimbTo(const std::string& tier) {
   if (!previous_tier_.empty()) {
-    shared_.observer->RecordEscalation(previous_tier_, tier, escalation_reason_);
+    shared_.observer->RecordEscalation(plan_.policy->name, previous_tier_, tier,
+                                       escalation_reason_);
   }
   previous_tier_ = tier;
 }

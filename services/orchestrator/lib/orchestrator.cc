@@ -89,9 +89,11 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Record(absl::StatusOr<v1::Casc
   const v1::CascadeRequest& request = *finished.request;
   const CascadeCall& call = *finished.call;
   const std::string route = finished.start != nullptr ? finished.start->route_label : "none";
+  const std::string policy = finished.policy.empty() ? "none" : finished.policy;
   const double seconds = absl::ToDoubleSeconds(clock_() - finished.began);
   const std::string outcome = OutcomeLabel(result.status());
-  observer_->RecordRequest(route, result.ok() ? result->final_tier() : "", outcome, seconds);
+  observer_->RecordRequest(policy, route, result.ok() ? result->final_tier() : "", outcome,
+                           seconds);
   nlohmann::json line = {{"request_id", call.request_id},
                          {"tenant", request.tenant()},
                          {"policy", request.policy()},
@@ -99,7 +101,7 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Record(absl::StatusOr<v1::Casc
                          {"outcome", outcome},
                          {"seconds", seconds}};
   if (result.ok()) {
-    observer_->RecordCost(route, result->cost_pusd(), result->baseline_cost_pusd());
+    observer_->RecordCost(policy, route, result->cost_pusd(), result->baseline_cost_pusd());
     line["final_tier"] = result->final_tier();
     line["steps"] = result->steps_size();
     line["cost_pusd"] = result->cost_pusd();

@@ -121,9 +121,13 @@ TEST_F(OrchestratorIntegrationTest, AcceptedAtTierOneWithExactCostAndBaseline) {
   EXPECT_EQ(small_upstream_->requests()[0].body.value("logprobs", false), true);
   std::string metrics = MetricsOf(*orchestrator_);
   EXPECT_THAT(metrics, HasSubstr("cascade_requests_total{final_tier=\"small\",outcome=\"ok\","
-                                 "route=\"none\"} 1"));
-  EXPECT_THAT(metrics, HasSubstr("cascade_request_cost_usd_total{route=\"none\"}"));
-  EXPECT_THAT(metrics, HasSubstr("cascade_request_baseline_cost_usd_total{route=\"none\"}"));
+                                 "policy=\"default\",route=\"none\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("cascade_request_cost_usd_total{policy=\"default\",route=\"none\"}"));
+  EXPECT_THAT(metrics, HasSubstr("cascade_request_baseline_cost_usd_total{policy=\"default\","
+                                 "route=\"none\"}"));
+  EXPECT_THAT(metrics, HasSubstr("cascade_tier_attempts_total{outcome=\"accepted\","
+                                 "policy=\"default\",tier=\"small\"} 1"));
   EXPECT_TRUE(
       orchestrator_->WaitForStderr("\"event\":\"cascade_request\"", std::chrono::seconds(5)));
 }
@@ -148,8 +152,8 @@ TEST_F(OrchestratorIntegrationTest, EscalatesOnLowLogprobConfidenceWithExactCost
   EXPECT_EQ(response.baseline_cost_pusd(), 7 * kLargeIn + 2 * kLargeOut);
   EXPECT_EQ(response.savings_pusd(), -(7 * kSmallIn + 4 * kSmallOut));
   EXPECT_THAT(MetricsOf(*orchestrator_),
-              HasSubstr("cascade_escalations_total{from_tier=\"small\",reason=\"low_confidence\","
-                        "to_tier=\"large\"} 1"));
+              HasSubstr("cascade_escalations_total{from_tier=\"small\",policy=\"default\","
+                        "reason=\"low_confidence\",to_tier=\"large\"} 1"));
   // The tenant is in the request's log line, never in a metric.
   EXPECT_TRUE(orchestrator_->WaitForStderr("\"tenant\":\"acme\"", std::chrono::seconds(5)));
   EXPECT_THAT(MetricsOf(*orchestrator_), ::testing::Not(HasSubstr("acme")));

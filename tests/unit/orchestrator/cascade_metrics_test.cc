@@ -14,19 +14,27 @@ using ::testing::HasSubstr;
 TEST(CascadeMetrics, ExportsTheCatalogueSeries) {
   prometheus::Registry registry;
   CascadeMetrics metrics(&registry);
-  metrics.RecordRequest("code", "small", "ok", 0.2);
-  metrics.RecordCost("code", 2'000'000, 8'000'000);  // pico-USD
-  metrics.RecordEscalation("small", "large", "low_confidence");
+  metrics.RecordRequest("gold", "code", "small", "ok", 0.2);
+  metrics.RecordCost("gold", "code", 2'000'000, 8'000'000);  // pico-USD
+  metrics.RecordEscalation("gold", "small", "large", "low_confidence");
+  metrics.RecordTierAttempt("gold", "small", false);
+  metrics.RecordTierAttempt("gold", "large", true);
   metrics.RecordStep("small", 0.1);
   metrics.RecordConfidence("small", "logprob", 0.7);
   metrics.SetCircuitOpen("small", true);
   const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
   EXPECT_THAT(text, HasSubstr("cascade_requests_total{final_tier=\"small\",outcome=\"ok\","
-                              "route=\"code\"} 1"));
-  EXPECT_THAT(text, HasSubstr("cascade_request_cost_usd_total{route=\"code\"} 2e-06"));
-  EXPECT_THAT(text, HasSubstr("cascade_request_baseline_cost_usd_total{route=\"code\"} 8e-06"));
-  EXPECT_THAT(text, HasSubstr("cascade_escalations_total{from_tier=\"small\","
+                              "policy=\"gold\",route=\"code\"} 1"));
+  EXPECT_THAT(text,
+              HasSubstr("cascade_request_cost_usd_total{policy=\"gold\",route=\"code\"} 2e-06"));
+  EXPECT_THAT(text, HasSubstr("cascade_request_baseline_cost_usd_total{policy=\"gold\","
+                              "route=\"code\"} 8e-06"));
+  EXPECT_THAT(text, HasSubstr("cascade_escalations_total{from_tier=\"small\",policy=\"gold\","
                               "reason=\"low_confidence\",to_tier=\"large\"} 1"));
+  EXPECT_THAT(text, HasSubstr("cascade_tier_attempts_total{outcome=\"escalated\","
+                              "policy=\"gold\",tier=\"small\"} 1"));
+  EXPECT_THAT(text, HasSubstr("cascade_tier_attempts_total{outcome=\"accepted\","
+                              "policy=\"gold\",tier=\"large\"} 1"));
   EXPECT_THAT(text, HasSubstr("cascade_request_duration_seconds_count{route=\"code\"} 1"));
   EXPECT_THAT(text, HasSubstr("cascade_step_duration_seconds_count{tier=\"small\"} 1"));
   EXPECT_THAT(text, HasSubstr("cascade_confidence_count{method=\"logprob\",tier=\"small\"} 1"));

@@ -126,6 +126,30 @@ TEST_F(OrchestratorTest, ClimbsOnLowLogprobConfidence) {
   EXPECT_THAT(Metrics(), HasSubstr("escalation from=small to=large reason=low_confidence"));
 }
 
+TEST_F(OrchestratorTest, MetricsCountAttemptsPerTierUnderThePolicy) {
+  small_->Enqueue(Small(-2.0));
+  large_->Enqueue(Large());
+  small_->Enqueue(Small(-0.2));
+  ASSERT_TRUE(Make().Complete(Ask("hard"), Call()).ok());
+  ASSERT_TRUE(Make().Complete(Ask("easy"), Call()).ok());
+  const std::string metrics = Metrics();
+  EXPECT_THAT(metrics, HasSubstr("attempt tier=small escalated policy=default\n"
+                                 "escalation from=small to=large reason=low_confidence "
+                                 "policy=default"));
+  EXPECT_THAT(metrics, HasSubstr("attempt tier=large accepted policy=default"));
+  EXPECT_THAT(metrics, HasSubstr("attempt tier=small accepted policy=default"));
+  EXPECT_THAT(metrics, HasSubstr("final_tier=large outcome=ok policy=default"));
+  EXPECT_THAT(metrics, HasSubstr("cost route=router_unavailable"));
+}
+
+TEST_F(OrchestratorTest, UnknownPolicyIsCountedUnderNoneNotItsName) {
+  auto request = Ask("hi");
+  request.set_policy("no-such-policy-from-a-client");
+  EXPECT_FALSE(Make().Complete(request, Call()).ok());
+  EXPECT_THAT(Metrics(), HasSubstr("policy=none"));
+  EXPECT_THAT(Metrics(), Not(HasSubstr("no-such-policy-from-a-client")));
+}
+
 TEST_F(OrchestratorTest, ThresholdOverrideComparesTheProbability) {
   small_->Enqueue(Small(-0.5));  // exp(-0.5) = 0.61: passes -1.0, fails an override of 0.9.
   large_->Enqueue(Large());
@@ -161,7 +185,7 @@ TEST_F(OrchestratorTest, ClimbsOnTheJudgeAndCountsItsCost) {
   ASSERT_EQ(judge_->requests.size(), 1u);
   EXPECT_EQ(judge_->requests[0].answer(), "small answer");
   EXPECT_EQ(judge_->requests[0].methods(0), "llm");
-  EXPECT_THAT(Metrics(), HasSubstr("reason=judge\n"));
+  EXPECT_THAT(Metrics(), HasSubstr("reason=judge policy=default\n"));
   // The judge's scores are in the trace with the logprob signals it did not use.
   const v1::AnswerSignals& signals = response->steps(0).signals();
   EXPECT_DOUBLE_EQ(signals.judge_scores().at("llm"), 0.3);
@@ -278,14 +302,14 @@ TEST_F(OrchestratorTest, AFailedTierIsSkippedWithItsErrorInTheTrace) {
   EXPECT_EQ(response->steps(0).cost_pusd(), 0);
   EXPECT_EQ(response->cost_pusd(), 10 * kLargeIn + 6 * kLargeOut);
   EXPECT_EQ(response->savings_pusd(), 0);
-  EXPECT_THAT(Metrics(), HasSubstr("reason=error\n"));
+  EXPECT_THAT(Metrics(), HasSubstr("reason=error policy=default\n"));
 }
 
 TEST_F(OrchestratorTest, ATimeoutIsItsOwnEscalationReason) {
   small_->Enqueue(absl::DeadlineExceededError("slow"));
   large_->Enqueue(Large());
   ASSERT_TRUE(Make().Complete(Ask("hi"), Call()).ok());
-  EXPECT_THAT(Metrics(), HasSubstr("reason=timeout\n"));
+  EXPECT_THAT(Metrics(), HasSubstr("reason=timeout policy=default\n"));
 }
 
 TEST_F(OrchestratorTest, EveryTierFailingIsUnavailableNamingEach) {
@@ -374,7 +398,7 @@ TEST_F(OrchestratorTest, CircuitOpensAfterFailuresThenProbes) {
   ASSERT_TRUE(skipped.ok());
   EXPECT_EQ(small_->calls(), 2);  // Not called while open.
   EXPECT_THAT(skipped->steps(0).error(), HasSubstr("circuit open"));
-  EXPECT_THAT(Metrics(), HasSubstr("reason=circuit_open\n"));
+  EXPECT_THAT(Metrics(), HasSubstr("reason=circuit_open policy=default\n"));
   now_ += absl::Seconds(30);
   small_->Enqueue(Small(-0.1));
   auto probed = orchestrator.Complete(Ask("hi"), Call());

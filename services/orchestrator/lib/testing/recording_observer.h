@@ -15,17 +15,25 @@ namespace cascade::orchestrator::testing {
 
 class RecordingObserver final : public CascadeObserver {
  public:
-  void RecordRequest(const std::string& route, const std::string& final_tier,
-                     const std::string& outcome, double) override {
-    Add(absl::StrCat("request route=", route, " final_tier=", final_tier, " outcome=", outcome));
+  void RecordRequest(const std::string& policy, const std::string& route,
+                     const std::string& final_tier, const std::string& outcome, double) override {
+    Add(absl::StrCat("request route=", route, " final_tier=", final_tier, " outcome=", outcome,
+                     " policy=", policy));
   }
-  void RecordCost(const std::string& route, int64_t cost_pusd, int64_t baseline_pusd) override {
+  void RecordCost(const std::string& policy, const std::string& route, int64_t cost_pusd,
+                  int64_t baseline_pusd) override {
     Add(absl::StrCat("cost route=", route, " cost_pusd=", cost_pusd,
-                     " baseline_pusd=", baseline_pusd));
+                     " baseline_pusd=", baseline_pusd, " policy=", policy));
   }
-  void RecordEscalation(const std::string& from_tier, const std::string& to_tier,
-                        const std::string& reason) override {
-    Add(absl::StrCat("escalation from=", from_tier, " to=", to_tier, " reason=", reason));
+  void RecordEscalation(const std::string& policy, const std::string& from_tier,
+                        const std::string& to_tier, const std::string& reason) override {
+    Add(absl::StrCat("escalation from=", from_tier, " to=", to_tier, " reason=", reason,
+                     " policy=", policy));
+  }
+  void RecordTierAttempt(const std::string& policy, const std::string& tier,
+                         bool accepted) override {
+    Add(absl::StrCat("attempt tier=", tier, accepted ? " accepted" : " escalated",
+                     " policy=", policy));
   }
   void RecordStep(const std::string& tier, double) override {
     Add(absl::StrCat("step tier=", tier));
