@@ -51,6 +51,7 @@ cascade_library(cascade_policy_tools
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/policy/cost_interval.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/drop_bound.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/fit_report.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/policy/logistic_combination.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/outcomes_tier_client.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/policy_evaluation.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/policy_fitter.cc

@@ -135,6 +135,17 @@ absl::StatusOr<double> NumberFlag(const CommandArgs& args, const std::string& na
   return value;
 }
 
+// The shortest decimal that reads back as `value` exactly: a calibrated rule's numbers are
+// what the fitter simulated, to the last bit.
+std::string ExactDecimal(double value) {
+  for (int digits = 1; digits < 17; ++digits) {
+    const std::string text = absl::StrFormat("%.*g", digits, value);
+    double back = 0;
+    if (absl::SimpleAtod(text, &back) && back == value) return text;
+  }
+  return absl::StrFormat("%.17g", value);
+}
+
 // The policy as a policies file (PoliciesFileConfig) a person can read: what the
 // orchestrator's policies_file and `policy eval` take.
 std::string PoliciesFileYaml(const v1::CascadePolicyConfig& policy, const std::string& comment) {
@@ -149,6 +160,17 @@ std::string PoliciesFileYaml(const v1::CascadePolicyConfig& policy, const std::s
     } else if (tier.accept().has_self_check()) {
       absl::StrAppend(&yaml, "        accept: {self_check: {min: ",
                       absl::StrFormat("%.6f", tier.accept().self_check().min()), "}}\n");
+    } else if (tier.accept().has_calibrated()) {
+      const v1::CalibratedAcceptanceConfig& calibrated = tier.accept().calibrated();
+      absl::StrAppend(&yaml,
+                      "        accept:\n          calibrated:\n            min_probability: ",
+                      ExactDecimal(calibrated.min_probability()),
+                      "\n            intercept: ", ExactDecimal(calibrated.intercept()),
+                      "\n            weights:\n");
+      for (const v1::SignalWeight& weight : calibrated.weights()) {
+        absl::StrAppend(&yaml, "              - {signal: ", weight.signal(),
+                        ", weight: ", ExactDecimal(weight.weight()), "}\n");
+      }
     }
   }
   return yaml;
@@ -168,6 +190,22 @@ nlohmann::json FiguresJson(const policy::CandidateFigures& figures) {
           {"final_share", figures.final_share}};
 }
 
+// A combined candidate's combination per cheaper tier: {"tier", "intercept", "weights":
+// {signal: weight}}, the signals named as in the policy file.
+nlohmann::json CombinationsJson(const policy::QueryTable& table, const policy::Candidate& c) {
+  nlohmann::json combinations = nlohmann::json::array();
+  for (size_t t = 0; t < c.combinations.size(); ++t) {
+    nlohmann::json weights = nlohmann::json::object();
+    for (const policy::CombinationTerm& term : c.combinations[t].terms) {
+      weights[std::string(policy::CombinationSignalName(term.signal))] = term.weight;
+    }
+    combinations.push_back({{"tier", table.models[c.ladder[t]]},
+                            {"intercept", c.combinations[t].intercept},
+                            {"weights", weights}});
+  }
+  return combinations;
+}
+
 nlohmann::json CandidateJson(const policy::QueryTable& table, const policy::Candidate& c) {
   nlohmann::json ladder = nlohmann::json::array();
   for (int model : c.ladder) ladder.push_back(table.models[model]);
@@ -182,6 +220,7 @@ nlohmann::json CandidateJson(const policy::QueryTable& table, const policy::Cand
                         {"cost_interval", {c.cost_interval.low, c.cost_interval.high}},
                         {"certified", c.certified}};
   if (c.p_value) out["p_value"] = *c.p_value;
+  if (c.kind == policy::SignalKind::kCombined) out["combinations"] = CombinationsJson(table, c);
   return out;
 }
 

@@ -23,8 +23,9 @@ inline constexpr char kPolicyUsage[] =
 fit: the cheapest cascade policy whose mean quality drop against the top model alone is at
 most D with the stated confidence on queries drawn like the training ones (docs/policy.md):
 ladders ending at the top model (the last of --tiers, default every model of the file in
-its order), one signal per ladder (logprob mean or min, or the self-check), a threshold on
-the calibrated probability that an answer is right. Half the queries select the
+its order), one signal per ladder (logprob mean or min, or the self-check, or a logistic
+combination of those a model records: `calibrated` rules), a threshold on the calibrated
+probability that an answer is right. Half the queries select the
 candidates, the other half certify them, one after the other from the dearest; the cheapest
 certified one is written to POLICY.yaml as a policies file (the orchestrator's
 `policies_file`), or the top model alone when none is. Prints every candidate tested;

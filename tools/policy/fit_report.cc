@@ -1,12 +1,42 @@
 #include "tools/policy/fit_report.h"
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace cascade::policy {
 namespace {
+
+// Each cheaper model's combination of signals, as the combined candidates use it (one per
+// model, fitted on the selection queries, whatever the ladder).
+std::map<int, SignalCombination> Combinations(const FitResult& fit) {
+  std::map<int, SignalCombination> combinations;
+  for (const Candidate& c : fit.candidates) {
+    if (c.kind != SignalKind::kCombined) continue;
+    for (size_t t = 0; t < c.combinations.size(); ++t) {
+      combinations.emplace(c.ladder[t], c.combinations[t]);
+    }
+  }
+  return combinations;
+}
+
+// "2.5 + 1.2 x logprob_mean + 0.8 x self_check_log_odds": the logit, as the policy file has it.
+std::string Logit(const SignalCombination& combination) {
+  std::string logit = absl::StrFormat("%g", combination.intercept);
+  for (const CombinationTerm& term : combination.terms) {
+    absl::StrAppend(&logit, term.weight < 0 ? " - " : " + ",
+                    absl::StrFormat("%g", std::abs(term.weight)), " x ",
+                    CombinationSignalName(term.signal));
+  }
+  return logit;
+}
+
+absl::string_view SignalLabel(const Candidate& c) {
+  return c.kind == SignalKind::kCombined ? "combined signals" : SignalName(c.kind);
+}
 
 std::string ChoiceLine(const QueryTable& table, const FitResult& fit, const FitOptions& options) {
   if (!fit.chosen) {
@@ -19,7 +49,7 @@ std::string ChoiceLine(const QueryTable& table, const FitResult& fit, const FitO
   return absl::StrFormat(
       "chosen: %s on %s, P(correct) >= %.3f: training drop %+.4f at %.3f of the top model's "
       "cost; drop <= %.4f with confidence %.2f",
-      LadderName(table, c), SignalName(c.kind), c.target, c.training.drop, c.training.cost_ratio,
+      LadderName(table, c), SignalLabel(c), c.target, c.training.drop, c.training.cost_ratio,
       options.max_quality_drop, options.confidence);
 }
 
@@ -57,6 +87,10 @@ std::string FitSummary(const QueryTable& table, const FitResult& fit, const FitO
                         LadderName(table, c), SignalName(c.kind), c.target, c.selection.drop,
                         c.selection.cost_ratio, c.certification.drop, c.drop_upper_bound, PValue(c),
                         c.training.drop, c.training.cost_ratio, c.certified ? "  certified" : ""));
+  }
+  for (const auto& [model, combination] : Combinations(fit)) {
+    absl::StrAppend(&out, "combined signals of ", table.models[model],
+                    ": P(correct) = 1 / (1 + exp(-(", Logit(combination), ")))\n");
   }
   absl::StrAppend(&out, ChoiceLine(table, fit, options), "\n");
   return out;
@@ -121,6 +155,20 @@ std::string FitReportMarkdown(const QueryTable& table, const FitResult& fit,
   }
   if (fit.sequence.empty()) {
     absl::StrAppend(&md, "\nNo candidate was within the target on the selection queries.\n");
+  }
+  const std::map<int, SignalCombination> combinations = Combinations(fit);
+  if (!combinations.empty()) {
+    absl::StrAppend(
+        &md,
+        "\n## Combined signals\n\nThe `combined` candidates stop a tier when P(correct) = 1 / "
+        "(1 + exp(-(intercept + sum of weight x signal))) reaches the threshold; per model, a "
+        "logistic regression on the selection queries of every signal its answers carry "
+        "(the logprob aggregates in natural log, the self-check's P(yes) as log-odds), as the "
+        "policy file's `calibrated` rule holds it:\n\n| model | P(correct) = 1 / (1 + exp(-(...))) "
+        "|\n| --- | --- |\n");
+    for (const auto& [model, combination] : combinations) {
+      absl::StrAppend(&md, "| ", table.models[model], " | ", Logit(combination), " |\n");
+    }
   }
   return md;
 }

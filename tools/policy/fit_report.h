@@ -12,12 +12,13 @@ namespace cascade::policy {
 // "tiny > mid > top".
 std::string LadderName(const QueryTable& table, const Candidate& candidate);
 
-// The split, every tested candidate's figures, and the choice with what it promises.
+// The split, every tested candidate's figures, each model's combination of signals (when
+// there are combined candidates), and the choice with what it promises.
 std::string FitSummary(const QueryTable& table, const FitResult& fit, const FitOptions& options);
 
 // The summary as Markdown: the inputs, the method in one paragraph, the chosen policy file,
 // the tested sequence as a table, the chosen policy's share per tier; `chart` is linked when
-// not empty.
+// not empty; each model's combination of signals, when there are combined candidates.
 std::string FitReportMarkdown(const QueryTable& table, const FitResult& fit,
                               const FitOptions& options, const std::string& outcomes_path,
                               const std::string& policy_yaml, const std::string& chart);

@@ -6,22 +6,17 @@
 #include <numeric>
 #include <random>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "services/judge/lib/calibration.h"
 #include "tools/policy/drop_bound.h"
+#include "tools/policy/logistic_combination.h"
 
 namespace cascade::policy {
 namespace {
 
 constexpr int kMinQueries = 20;
-
-// The calibration's input: raw logprob aggregates as they are, P(yes) as log-odds (so a
-// logistic map of it can be any monotone S-curve).
-double CalibrationInput(SignalKind kind, double raw) {
-  if (kind != SignalKind::kSelfCheck) return raw;
-  const double p = std::clamp(raw, 1e-6, 1 - 1e-6);
-  return std::log(p / (1 - p));
-}
 
 double RawFromInput(SignalKind kind, double input) {
   if (kind != SignalKind::kSelfCheck) return input;
@@ -37,7 +32,7 @@ std::optional<judge::LogisticMap> Calibrate(const QueryTable& table, int model, 
   for (int row : rows) {
     const ModelAnswer& answer = table.rows[row][model];
     if (!answer.signal(kind)) continue;
-    inputs.push_back(CalibrationInput(kind, *answer.signal(kind)));
+    inputs.push_back(SignalInput(kind, *answer.signal(kind)));
     labels.push_back(answer.quality >= 0.5 ? 1 : 0);
   }
   auto map = judge::FitLogisticMap(inputs, labels);
@@ -52,6 +47,58 @@ std::optional<double> RawThreshold(const judge::LogisticMap& map, SignalKind kin
   const double raw = RawFromInput(kind, input);
   if (kind != SignalKind::kSelfCheck && raw > 0) return std::nullopt;
   return raw;
+}
+
+// `value` to 6 significant digits: the double the policy file's decimal reads back as.
+double Rounded(double value) {
+  double rounded = value;
+  if (!absl::SimpleAtod(absl::StrFormat("%.5e", value), &rounded)) return value;
+  return rounded;
+}
+
+// A model's combination of every recorded signal its answers carry on all of `rows` (the
+// self-check as log-odds), fitted by logistic regression; nullopt with fewer than two such
+// signals or when the fit fails (one class). A signal equal to one already taken on every
+// row (a one-token answer's mean and min) adds nothing and is left out.
+std::optional<SignalCombination> Combine(const QueryTable& table, int model,
+                                         const std::vector<int>& rows) {
+  std::vector<SignalKind> kinds;
+  for (int k = 0; k < kSignalKinds; ++k) {
+    const auto kind = static_cast<SignalKind>(k);
+    bool recorded = true, varies = false;
+    std::vector<bool> duplicates(kinds.size(), true);
+    for (int row : rows) {
+      const ModelAnswer& answer = table.rows[row][model];
+      if (!answer.signal(kind)) {
+        recorded = false;
+        break;
+      }
+      varies = varies || *answer.signal(kind) != *table.rows[rows[0]][model].signal(kind);
+      for (size_t i = 0; i < kinds.size(); ++i) {
+        duplicates[i] = duplicates[i] && *answer.signal(kind) == *answer.signal(kinds[i]);
+      }
+    }
+    const bool duplicate =
+        std::find(duplicates.begin(), duplicates.end(), true) != duplicates.end();
+    if (recorded && varies && !duplicate) kinds.push_back(kind);
+  }
+  if (kinds.size() < 2 || rows.empty()) return std::nullopt;
+  std::vector<std::vector<double>> features;
+  std::vector<int> labels;
+  for (int row : rows) {
+    const ModelAnswer& answer = table.rows[row][model];
+    std::vector<double>& x = features.emplace_back();
+    for (SignalKind kind : kinds) x.push_back(SignalInput(kind, *answer.signal(kind)));
+    labels.push_back(answer.quality >= 0.5 ? 1 : 0);
+  }
+  auto fit = FitLogisticCombination(features, labels);
+  if (!fit.ok()) return std::nullopt;
+  SignalCombination combination;
+  combination.intercept = Rounded(fit->intercept);
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    combination.terms.push_back({kinds[i], Rounded(fit->weights[i])});
+  }
+  return combination;
 }
 
 // Every subset of the cheaper models, in ladder order, each followed by the top model.
@@ -75,10 +122,12 @@ std::vector<Candidate> Candidates(const QueryTable& table, const FitOptions& opt
   // One calibration per cheaper model and signal, whichever ladders it serves in.
   const int cheaper = static_cast<int>(table.models.size()) - 1;
   std::vector<std::array<std::optional<judge::LogisticMap>, kSignalKinds>> calibrations(cheaper);
+  std::vector<std::optional<SignalCombination>> combinations(cheaper);
   for (int model = 0; model < cheaper; ++model) {
     for (int k = 0; k < kSignalKinds; ++k) {
       calibrations[model][k] = Calibrate(table, model, static_cast<SignalKind>(k), selection);
     }
+    combinations[model] = Combine(table, model, selection);
   }
   std::vector<Candidate> candidates;
   for (const std::vector<int>& ladder : Ladders(cheaper + 1)) {
@@ -107,6 +156,21 @@ std::vector<Candidate> Candidates(const QueryTable& table, const FitOptions& opt
         candidate.selection = Simulate(table, candidate, selection);
         candidates.push_back(std::move(candidate));
       }
+    }
+    // The combination, thresholded on its own probability: every cheaper tier needs one.
+    std::vector<SignalCombination> tiers;
+    for (size_t t = 0; t + 1 < ladder.size() && combinations[ladder[t]]; ++t) {
+      tiers.push_back(*combinations[ladder[t]]);
+    }
+    if (tiers.size() + 1 != ladder.size()) continue;
+    for (double target : options.targets) {
+      Candidate candidate;
+      candidate.ladder = ladder;
+      candidate.kind = SignalKind::kCombined;
+      candidate.target = target;
+      candidate.combinations = tiers;
+      candidate.selection = Simulate(table, candidate, selection);
+      candidates.push_back(std::move(candidate));
     }
   }
   return candidates;
@@ -137,6 +201,43 @@ std::vector<Candidate> Frontier(std::vector<Candidate> candidates, double max_dr
 
 }  // namespace
 
+double SignalInput(SignalKind kind, double raw) {
+  if (kind != SignalKind::kSelfCheck) return raw;
+  const double p = std::clamp(raw, 1e-6, 1 - 1e-6);
+  return std::log(p / (1 - p));
+}
+
+absl::string_view CombinationSignalName(SignalKind kind) {
+  switch (kind) {
+    case SignalKind::kLogprobMean:
+      return "logprob_mean";
+    case SignalKind::kLogprobMin:
+      return "logprob_min";
+    case SignalKind::kSelfCheck:
+      return "self_check_log_odds";
+    case SignalKind::kCombined:
+      break;
+  }
+  return "";
+}
+
+std::optional<double> SignalCombination::Probability(const ModelAnswer& answer) const {
+  // Term by term in the file's order, as the orchestrator sums them: the same doubles.
+  double logit = intercept;
+  for (const CombinationTerm& term : terms) {
+    const std::optional<double>& raw = answer.signal(term.signal);
+    if (!raw) return std::nullopt;
+    logit += term.weight * SignalInput(term.signal, *raw);
+  }
+  return 1 / (1 + std::exp(-logit));
+}
+
+bool SignalCombination::UsesSelfCheck() const {
+  return std::any_of(terms.begin(), terms.end(), [](const CombinationTerm& term) {
+    return term.signal == SignalKind::kSelfCheck;
+  });
+}
+
 CandidateFigures Simulate(const QueryTable& table, const Candidate& candidate,
                           const std::vector<int>& rows, std::vector<double>* drops,
                           std::vector<QueryCost>* costs) {
@@ -154,9 +255,16 @@ CandidateFigures Simulate(const QueryTable& table, const Candidate& candidate,
       const ModelAnswer& answer = answers[candidate.ladder[tier]];
       query_cost += answer.cost_pusd;
       if (tier + 1 == candidate.ladder.size()) break;  // The top tier always accepts.
+      // As the orchestrator: the rule passes at or above its minimum; no signal, no pass.
+      if (candidate.kind == SignalKind::kCombined) {
+        const SignalCombination& combination = candidate.combinations[tier];
+        if (combination.UsesSelfCheck()) query_cost += answer.self_check_cost_pusd;
+        const std::optional<double> probability = combination.Probability(answer);
+        if (probability && *probability >= candidate.target) break;
+        continue;
+      }
       if (candidate.kind == SignalKind::kSelfCheck) query_cost += answer.self_check_cost_pusd;
       const std::optional<double>& signal = answer.signal(candidate.kind);
-      // As the orchestrator: the rule passes at or above its minimum; no signal, no pass.
       if (signal && *signal >= candidate.raw_thresholds[tier]) break;
     }
     figures.final_share[tier] += 1;
@@ -183,6 +291,18 @@ v1::CascadePolicyConfig PolicyOf(const QueryTable& table, const Candidate& candi
     v1::PolicyTierConfig* config = policy.add_tiers();
     config->set_tier(table.models[candidate.ladder[tier]]);
     if (tier + 1 == candidate.ladder.size()) break;
+    if (candidate.kind == SignalKind::kCombined) {
+      const SignalCombination& combination = candidate.combinations[tier];
+      auto* calibrated = config->mutable_accept()->mutable_calibrated();
+      calibrated->set_min_probability(candidate.target);
+      calibrated->set_intercept(combination.intercept);
+      for (const CombinationTerm& term : combination.terms) {
+        v1::SignalWeight* weight = calibrated->add_weights();
+        weight->set_signal(std::string(CombinationSignalName(term.signal)));
+        weight->set_weight(term.weight);
+      }
+      continue;
+    }
     const double threshold = candidate.raw_thresholds[tier];
     if (candidate.kind == SignalKind::kSelfCheck) {
       config->mutable_accept()->mutable_self_check()->set_min(threshold);

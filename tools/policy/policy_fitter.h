@@ -5,7 +5,10 @@
 // cheaper models, in order), one signal kind for all of its cheaper tiers, and a threshold
 // on the calibrated probability that an answer is right, common to those tiers (the
 // calibration, a logistic map per model and signal, turns it into each tier's raw
-// threshold). The training queries are split at random, once:
+// threshold). Besides the single signals, the "combined" kind: per model, a logistic
+// regression of correctness on all the signals it records (at least two), thresholded as
+// it is (the policy's `calibrated` rule carries the combination). The training queries are
+// split at random, once:
 //
 //  - selection: calibrations are fitted and every candidate is simulated; the candidates
 //    on the cost/drop frontier, from the dearest to the cheapest, form one sequence;
@@ -50,11 +53,43 @@ struct CandidateFigures {
   std::vector<double> final_share;  // Per tier of the candidate's ladder.
 };
 
+// One input of a combination: a recorded signal, as the policy's `calibrated` rule reads it
+// (the logprob aggregates raw, the self-check as log-odds), and its weight.
+struct CombinationTerm {
+  SignalKind signal = SignalKind::kLogprobMean;  // A recorded kind.
+  double weight = 0;
+};
+
+// A model's calibrated combination of signals: P(correct) = 1 / (1 + exp(-(intercept + sum
+// of weight * input))), with the numbers as the policy file writes them (6 significant
+// digits), so that what is simulated is what the orchestrator computes.
+struct SignalCombination {
+  double intercept = 0;
+  std::vector<CombinationTerm> terms;  // In the policy file's order.
+
+  // The orchestrator's arithmetic (CalibratedConfidence::Probability); nullopt when the
+  // answer lacks a signal, and the rule then does not pass.
+  std::optional<double> Probability(const ModelAnswer& answer) const;
+  // The tier is then asked for its self-check, which costs.
+  bool UsesSelfCheck() const;
+};
+
+// The policy file's name of a combination's input: "logprob_mean", "logprob_min",
+// "self_check_log_odds".
+absl::string_view CombinationSignalName(SignalKind kind);
+
+// The input a combination (or a calibration) takes from a raw signal: the logprob aggregates
+// as they are, P(yes) as log(p / (1 - p)) with p clamped to [1e-6, 1 - 1e-6].
+double SignalInput(SignalKind kind, double raw);
+
 struct Candidate {
   std::vector<int> ladder;  // Model indices of the table, the top model last.
   SignalKind kind = SignalKind::kLogprobMean;
   double target = 1;  // Calibrated P(correct) an answer needs to stop a cheaper tier.
-  std::vector<double> raw_thresholds;  // Per cheaper tier, on the signal's raw scale.
+  // Per cheaper tier, on the signal's raw scale; empty for kCombined.
+  std::vector<double> raw_thresholds;
+  // kCombined: per cheaper tier, its model's combination (P(correct) >= target passes).
+  std::vector<SignalCombination> combinations;
   CandidateFigures selection;
   CandidateFigures certification;
   CandidateFigures training;      // Every training query.

@@ -13,6 +13,8 @@ absl::string_view SignalName(SignalKind kind) {
       return "logprob:min";
     case SignalKind::kSelfCheck:
       return "self_check";
+    case SignalKind::kCombined:
+      return "combined";
   }
   return "";
 }

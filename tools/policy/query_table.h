@@ -21,10 +21,13 @@ namespace cascade::policy {
 
 // A signal an acceptance rule can threshold, on its raw scale: the logprob aggregates in
 // log space (<= 0, the rule's `logprob.min`), the self-check's P(yes) (`self_check.min`).
-enum class SignalKind { kLogprobMean = 0, kLogprobMin = 1, kSelfCheck = 2 };
+// kCombined is not recorded: it names the policy fitter's candidates that threshold a
+// calibrated combination of the others (the rule's `calibrated`).
+enum class SignalKind { kLogprobMean = 0, kLogprobMin = 1, kSelfCheck = 2, kCombined = 3 };
+// The recorded ones, kLogprobMean to kSelfCheck.
 inline constexpr int kSignalKinds = 3;
 
-// "logprob:mean", "logprob:min", "self_check".
+// "logprob:mean", "logprob:min", "self_check", "combined".
 absl::string_view SignalName(SignalKind kind);
 
 struct ModelAnswer {
@@ -33,6 +36,7 @@ struct ModelAnswer {
   int64_t self_check_cost_pusd = 0;  // 0 when none was recorded.
   std::array<std::optional<double>, kSignalKinds> signals;
 
+  // A recorded kind (not kCombined).
   const std::optional<double>& signal(SignalKind kind) const {
     return signals[static_cast<int>(kind)];
   }

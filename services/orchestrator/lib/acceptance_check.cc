@@ -44,6 +44,9 @@ AcceptanceResult AcceptanceCheck::Check(const AcceptanceRule& rule,
   if (rule.self_check_min) {
     ran.push_back(SelfCheck(rule, answer, threshold_override, judge_call, result));
   }
+  if (rule.calibrated) {
+    ran.push_back(Calibrated(rule, answer, threshold_override, judge_call, result));
+  }
   // The judge costs a call: skip it when a cheaper rule already decided (a failure with
   // "and", a pass with "or").
   const bool decided = std::any_of(ran.begin(), ran.end(), [&](const RuleOutcome& outcome) {
@@ -116,6 +119,29 @@ AcceptanceCheck::RuleOutcome AcceptanceCheck::SelfCheck(const AcceptanceRule& ru
   outcome.score = answer.self_check().p_yes();
   result.self_check_score = outcome.score;
   outcome.passed = outcome.score >= threshold_override.value_or(*rule.self_check_min);
+  return outcome;
+}
+
+AcceptanceCheck::RuleOutcome AcceptanceCheck::Calibrated(const AcceptanceRule& rule,
+                                                         const v1::CompleteResponse& answer,
+                                                         std::optional<double> threshold_override,
+                                                         const DownstreamCall& call,
+                                                         AcceptanceResult& result) const {
+  RuleOutcome outcome{"calibrated"};
+  auto probability = rule.calibrated->Probability(answer);
+  if (!probability.ok()) {
+    // A signal the map needs is missing: nothing says the answer is good.
+    result.calibrated_score = 0;
+    AddError(result, absl::StrCat("calibrated: ", probability.status().message()));
+    LogWarn("calibrated_confidence_unavailable",
+            {{"tier", answer.tier()},
+             {"error", std::string(probability.status().message())},
+             {"request_id", call.request_id}});
+    return outcome;
+  }
+  outcome.score = *probability;
+  result.calibrated_score = outcome.score;
+  outcome.passed = outcome.score >= threshold_override.value_or(rule.calibrated_min);
   return outcome;
 }
 

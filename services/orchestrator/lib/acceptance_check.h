@@ -3,10 +3,10 @@
 // Is one tier's answer good enough to stop climbing? An answer that calls tools is judged
 // by the tool call check alone (tool_call_check.h: upstreams give no logprobs for tool
 // calls, and a valid call is what the application needs). Otherwise runs a tier's
-// AcceptanceRule, cheapest first: the logprob aggregate and the tier's own self-check (both already
-// in the answer), then the judge as a call to the Judge service (its cost counts in the step). The
-// judge is skipped when the cheaper rules already decide: one failure with "and", one pass with
-// "or".
+// AcceptanceRule, cheapest first: the logprob aggregate, the tier's own self-check and the
+// calibrated map of several signals (all already in the answer), then the judge as a call to the
+// Judge service (its cost counts in the step). The judge is skipped when the cheaper rules already
+// decide: one failure with "and", one pass with "or".
 
 #include <map>
 #include <optional>
@@ -29,8 +29,8 @@ struct AcceptanceResult {
   // The rules that ran: "logprob:p10", "self_check", "judge", joined by "+" (and) or
   // "|" (or); "tool_call" for the tool call check; "none" when the tier always accepts.
   std::string method;
-  // When rejected, the last rule that failed: "low_confidence" (logprob), "self_check",
-  // "judge" or "invalid_tool_call".
+  // When rejected, the last rule that failed: "low_confidence" (logprob or calibrated),
+  // "self_check", "judge" or "invalid_tool_call".
   std::string reason;
   int64_t judge_cost_pusd = 0;
   // Why a rule had nothing to score (a failed judge call, a failed self-check); the answer
@@ -39,6 +39,7 @@ struct AcceptanceResult {
   // Per rule scores, for the confidence histogram.
   std::optional<double> logprob_score;
   std::optional<double> self_check_score;
+  std::optional<double> calibrated_score;
   std::optional<double> judge_score;
   // The judge's score of each method it ran, for the trace.
   std::map<std::string, double> judge_scores;
@@ -50,7 +51,8 @@ class AcceptanceCheck {
   explicit AcceptanceCheck(JudgeClient* judge) : judge_(judge) {}
 
   // `threshold_override` in [0, 1] replaces every threshold: logprob rules then compare
-  // exp(aggregate) with it, the self-check its P(yes), judge rules the judge's score.
+  // exp(aggregate) with it, the self-check its P(yes), calibrated rules their probability,
+  // judge rules the judge's score.
   AcceptanceResult Check(const AcceptanceRule& rule, const v1::CascadeRequest& request,
                          const v1::CompleteResponse& answer,
                          std::optional<double> threshold_override,
@@ -73,6 +75,9 @@ class AcceptanceCheck {
   RuleOutcome SelfCheck(const AcceptanceRule& rule, const v1::CompleteResponse& answer,
                         std::optional<double> threshold_override, const DownstreamCall& call,
                         AcceptanceResult& result) const;
+  RuleOutcome Calibrated(const AcceptanceRule& rule, const v1::CompleteResponse& answer,
+                         std::optional<double> threshold_override, const DownstreamCall& call,
+                         AcceptanceResult& result) const;
   RuleOutcome Judge(const AcceptanceRule& rule, const v1::CascadeRequest& request,
                     const v1::CompleteResponse& answer, std::optional<double> threshold_override,
                     const DownstreamCall& call, AcceptanceResult& result) const;

@@ -141,7 +141,7 @@ absl::StatusOr<v1::CompleteResponse> CascadeRun::CallTier(int index, absl::Time 
   const bool live = call_.on_text && last_candidate;
   // The self-check costs a second model call: asked for only when this tier's rule runs
   // and needs it.
-  tier_request_.set_self_check(RuleApplies(index) && tier.accept.self_check_min.has_value());
+  tier_request_.set_self_check(RuleApplies(index) && tier.accept.NeedsSelfCheck());
   return shared_.tiers.at(tier.tier).client->Complete(
       tier_request_, DownstreamCall{deadline, call_.request_id, call_.cancellation},
       live ? &live_sink_ : nullptr);
@@ -203,6 +203,9 @@ void CascadeRun::RecordConfidence(const std::string& tier, const AcceptanceResul
   }
   if (verdict.self_check_score) {
     shared_.observer->RecordConfidence(tier, "self_check", *verdict.self_check_score);
+  }
+  if (verdict.calibrated_score) {
+    shared_.observer->RecordConfidence(tier, "calibrated", *verdict.calibrated_score);
   }
   if (verdict.judge_score) shared_.observer->RecordConfidence(tier, "judge", *verdict.judge_score);
 }

@@ -56,6 +56,19 @@ absl::StatusOr<AcceptanceRule> RuleFromConfig(const v1::AcceptanceConfig& config
     }
     if (rule.judge_methods.empty()) rule.judge_methods.push_back("llm");
   }
+  if (config.has_calibrated()) {
+    const auto& calibrated = config.calibrated();
+    const double min = calibrated.min_probability();
+    if (!calibrated.has_min_probability() || !(min >= 0 && min <= 1)) {
+      return ConfigError(absl::StrCat(field,
+                                      ".calibrated.min_probability must be set and in [0, 1] "
+                                      "(the probability that the answer is right, e.g. 0.9)"));
+    }
+    auto map = CalibratedConfidence::Parse(calibrated, absl::StrCat(field, ".calibrated"));
+    if (!map.ok()) return map.status();
+    rule.calibrated = *std::move(map);
+    rule.calibrated_min = min;
+  }
   if (config.combine() == "or") {
     rule.combine_or = true;
   } else if (!config.combine().empty() && config.combine() != "and") {

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cascade/v1/config.pb.h"
+#include "services/orchestrator/lib/calibrated_confidence.h"
 #include "services/orchestrator/lib/circuit_breaker.h"
 #include "services/orchestrator/lib/logprob_confidence.h"
 
@@ -36,9 +37,17 @@ struct AcceptanceRule {
   std::optional<double> self_check_min;
   std::optional<double> judge_min;
   std::vector<std::string> judge_methods;
+  // P(right) from a fitted logistic map of several signals, at least calibrated_min.
+  std::optional<CalibratedConfidence> calibrated;
+  double calibrated_min = 0;
   bool combine_or = false;
   bool AlwaysAccepts() const {
-    return !logprob.has_value() && !self_check_min.has_value() && !judge_min.has_value();
+    return !logprob.has_value() && !self_check_min.has_value() && !judge_min.has_value() &&
+           !calibrated.has_value();
+  }
+  // Whether the tier must be asked for its self-check.
+  bool NeedsSelfCheck() const {
+    return self_check_min.has_value() || (calibrated && calibrated->needs_self_check());
   }
 };
 

@@ -1,6 +1,7 @@
 // cascadectl policy fit and eval as a user drives them: a fit on the project's fixture writes
-// a policies file eval reads back; missing or malformed flags are usage errors naming the
-// flag; a file that cannot be written fails the command.
+// a policies file eval reads back (a combined fit's `calibrated` rule to the last bit); missing or
+// malformed flags are usage errors naming the flag; a file that cannot be written fails the
+// command.
 
 #include "tools/cascadectl/policy_command.h"
 
@@ -49,6 +50,42 @@ TEST(PolicyCommandTest, AFitWritesAPoliciesFileThatEvalReads) {
   ASSERT_EQ(eval.code, 0) << eval.err;
   EXPECT_THAT(eval.out, HasSubstr("200 queries (200 graded)"));
   EXPECT_THAT(eval.out, HasSubstr("small"));
+}
+
+// On tiny alone before the top model, with no drop allowed, the fixture's combination of
+// tiny's logprobs and self-check is the cheapest certified policy: the file carries it as a
+// `calibrated` rule whose numbers read back as those the fitter simulated, so eval's cost on
+// the training queries is the fitter's to the last bit.
+TEST(PolicyCommandTest, ACombinedFitReadsBackAsTheFitterSimulatedIt) {
+  const std::string file =
+      ::testing::TempDir() + "/combined_" + std::to_string(::getpid()) + ".yaml";
+  Outcome fit =
+      Policy({"fit", "--outcomes", kData + "fit_train.jsonl", "--prices", kData + "prices.yaml",
+              "--max-quality-drop", "0", "--tiers", "tiny,top", "--out", file, "--json"});
+  ASSERT_EQ(fit.code, 0) << fit.err;
+  const nlohmann::json result = nlohmann::json::parse(fit.out);
+  ASSERT_TRUE(result["chosen"].is_number_integer());
+  const nlohmann::json& chosen = result["sequence"][result["chosen"].get<int>()];
+  ASSERT_EQ(chosen["signal"], "combined");
+  ASSERT_EQ(chosen["combinations"].size(), 1u);
+  EXPECT_EQ(chosen["combinations"][0]["tier"], "tiny");
+  EXPECT_TRUE(chosen["combinations"][0]["weights"].contains("self_check_log_odds"));
+  std::ifstream written(file);
+  const std::string yaml((std::istreambuf_iterator<char>(written)), {});
+  EXPECT_THAT(yaml, HasSubstr("        accept:\n          calibrated:\n            "
+                              "min_probability: "));
+  EXPECT_THAT(yaml, HasSubstr("- {signal: self_check_log_odds, weight: "));
+
+  Outcome eval = Policy({"eval", "--outcomes", kData + "fit_train.jsonl", "--prices",
+                         kData + "prices.yaml", "--policy", file, "--json"});
+  ASSERT_EQ(eval.code, 0) << eval.err;
+  const nlohmann::json evaluation = nlohmann::json::parse(eval.out);
+  EXPECT_EQ(evaluation["cost_ratio"].get<double>(), chosen["training"]["cost_ratio"].get<double>());
+  EXPECT_NEAR(evaluation["quality_drop"].get<double>(), chosen["training"]["drop"].get<double>(),
+              1e-12);
+  ASSERT_EQ(evaluation["final_tiers"].size(), 2u);
+  EXPECT_EQ(evaluation["final_tiers"][0]["share"].get<double>(),
+            chosen["training"]["final_share"][0].get<double>());
 }
 
 TEST(PolicyCommandTest, MistakesAreUsageErrorsNamingTheFlag) {

@@ -1,6 +1,7 @@
-// The acceptance rules alone: the logprob aggregate, the tier's self-check P(yes) and the
-// judge, combined with "and" / "or", cheapest first; the judge is called only when its
-// verdict can still change the outcome; a missing signal rejects with the reason said.
+// The acceptance rules alone: the logprob aggregate, the tier's self-check P(yes), the
+// calibrated map of several signals and the judge, combined with "and" / "or", cheapest first; the
+// judge is called only when its verdict can still change the outcome; a missing signal rejects with
+// the reason said.
 
 #include "services/orchestrator/lib/acceptance_check.h"
 
@@ -135,6 +136,83 @@ TEST_F(AcceptanceCheckTest, TheJudgeIsCalledOnlyWhenItCanChangeTheVerdict) {
 TEST_F(AcceptanceCheckTest, AThresholdOverrideReplacesTheSelfCheckMinimum) {
   EXPECT_FALSE(Check(SelfCheckRule(0.5), AnswerWith(-0.1, 0.7), 0.9).accepted);
   EXPECT_TRUE(Check(SelfCheckRule(0.95), AnswerWith(-0.1, 0.96), 0.9).accepted);
+}
+
+AcceptanceRule CalibratedRule(double min_probability, double intercept,
+                              std::vector<std::pair<std::string, double>> weights) {
+  v1::CalibratedAcceptanceConfig config;
+  config.set_min_probability(min_probability);
+  config.set_intercept(intercept);
+  for (const auto& [signal, weight] : weights) {
+    auto* term = config.add_weights();
+    term->set_signal(signal);
+    term->set_weight(weight);
+  }
+  AcceptanceRule rule;
+  rule.calibrated = *CalibratedConfidence::Parse(config, "accept.calibrated");
+  rule.calibrated_min = min_probability;
+  return rule;
+}
+
+TEST_F(AcceptanceCheckTest, CalibratedRuleComparesItsLogisticProbability) {
+  // P = 1 / (1 + exp(-(1 + 2 * logprob_mean + 0.5 * log_odds(p_yes)))).
+  const AcceptanceRule rule =
+      CalibratedRule(0.6, 1, {{"logprob_mean", 2}, {"self_check_log_odds", 0.5}});
+  EXPECT_TRUE(rule.NeedsSelfCheck());
+  const double logit = 1 + 2 * -0.2 + 0.5 * std::log(0.8 / 0.2);
+  AcceptanceResult high = Check(rule, AnswerWith(-0.2, 0.8));
+  EXPECT_EQ(high.method, "calibrated");
+  EXPECT_NEAR(*high.calibrated_score, 1 / (1 + std::exp(-logit)), 1e-12);
+  EXPECT_TRUE(high.accepted);
+
+  AcceptanceResult low = Check(rule, AnswerWith(-1.5, 0.3));
+  EXPECT_LT(*low.calibrated_score, 0.6);
+  EXPECT_FALSE(low.accepted);
+  EXPECT_EQ(low.reason, "low_confidence");
+  // The override replaces min_probability, as for every rule.
+  EXPECT_FALSE(Check(rule, AnswerWith(-0.2, 0.8), 0.99).accepted);
+}
+
+TEST_F(AcceptanceCheckTest, CalibratedRuleWithoutASignalItNeedsRejectsSayingWhich) {
+  const AcceptanceRule rule = CalibratedRule(0.1, 0, {{"logprob_min", 1}, {"self_check", 3}});
+  AcceptanceResult result = Check(rule, AnswerWith(-0.1, std::nullopt));
+  EXPECT_FALSE(result.accepted);
+  EXPECT_DOUBLE_EQ(*result.calibrated_score, 0);
+  EXPECT_THAT(result.error, HasSubstr("self_check: the tier returned no self-check"));
+
+  v1::CompleteResponse no_logprobs = AnswerWith(-0.1, 0.9);
+  no_logprobs.clear_logprobs();
+  result = Check(rule, no_logprobs);
+  EXPECT_FALSE(result.accepted);
+  EXPECT_THAT(result.error, HasSubstr("logprob_min"));
+}
+
+TEST_F(AcceptanceCheckTest, CalibratedRuleWithLogprobsOnlyNeedsNoSelfCheck) {
+  const AcceptanceRule rule = CalibratedRule(0.5, 1, {{"logprob_p10", 1}, {"logprob_mean", 1}});
+  EXPECT_FALSE(rule.NeedsSelfCheck());
+  EXPECT_TRUE(Check(rule, AnswerWith(-0.1, std::nullopt)).accepted);   // P = 0.69
+  EXPECT_FALSE(Check(rule, AnswerWith(-0.6, std::nullopt)).accepted);  // P = 0.45
+}
+
+TEST(CalibratedConfidenceTest, BadConfigsAreRefusedNamingTheField) {
+  auto parse = [](const std::string& yaml_signal, double weight, int copies = 1) {
+    v1::CalibratedAcceptanceConfig config;
+    config.set_min_probability(0.5);
+    for (int i = 0; i < copies; ++i) {
+      auto* term = config.add_weights();
+      term->set_signal(yaml_signal);
+      term->set_weight(weight);
+    }
+    return CalibratedConfidence::Parse(config, "policies[0].tiers[0].accept.calibrated");
+  };
+  EXPECT_THAT(parse("logprob_avg", 1).status().message(),
+              HasSubstr("policies[0].tiers[0].accept.calibrated.weights[0].signal 'logprob_avg'"));
+  EXPECT_THAT(parse("judge", 1).status().message(), HasSubstr("is not one of logprob_mean"));
+  EXPECT_THAT(parse("self_check", 1, 2).status().message(), HasSubstr("appears twice"));
+  EXPECT_THAT(parse("self_check", std::nan("")).status().message(),
+              HasSubstr("weights[0].weight must be a number"));
+  EXPECT_THAT(parse("self_check", 1, 0).status().message(), HasSubstr("at least one signal"));
+  EXPECT_TRUE(parse("logprob_p25", -2).ok());
 }
 
 }  // namespace

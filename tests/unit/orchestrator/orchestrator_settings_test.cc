@@ -122,6 +122,18 @@ TEST(OrchestratorSettingsTest, MistakesNameTheField) {
   EXPECT_THAT(ErrorOf(std::string(kTiers) + "policies: [{name: p, tiers: [{tier: small, accept: "
                                             "{self_check: {}}}, {tier: large}]}]"),
               HasSubstr("self_check.min"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) + "policies: [{name: p, tiers: [{tier: small, accept: "
+                                            "{calibrated: {min_probability: 1.5, weights: "
+                                            "[{signal: logprob_mean, weight: 1}]}}}, "
+                                            "{tier: large}]}]"),
+              HasSubstr("policies[0].tiers[0].accept.calibrated.min_probability must be set and "
+                        "in [0, 1]"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) + "policies: [{name: p, tiers: [{tier: small, accept: "
+                                            "{calibrated: {min_probability: 0.9, weights: "
+                                            "[{signal: logprob_mena, weight: 1}]}}}, "
+                                            "{tier: large}]}]"),
+              HasSubstr("policies[0].tiers[0].accept.calibrated.weights[0].signal "
+                        "'logprob_mena'"));
   EXPECT_THAT(ErrorOf(std::string(kTiers) +
                       "policies: [{name: p, tiers: [{tier: small, accept: {judge: {min: 0.5}}}, "
                       "{tier: large}]}]"),

@@ -1,7 +1,8 @@
 // cascade-bench-policy-fit: how long `cascadectl policy fit` takes (the goal: 5 tiers x 2
 // signals on 2,000 queries in under a minute on 2 cores). A synthetic five-model ladder
 // with answer logprobs and a self-check per answer; the baseline in the same run is one
-// simulation of every candidate on every query (what a naive grid search costs).
+// simulation of every candidate on every query (what a naive grid search costs): both
+// signals alone and their combination.
 //
 //   cascade-bench-policy-fit [--queries=2000] [--models=5]
 
@@ -83,15 +84,22 @@ int main(int argc, char** argv) {
   int candidates = 0;
   const double grid_seconds = SecondsOf([&] {
     for (uint32_t mask = 1; mask < (1u << (models - 1)); ++mask) {
-      for (SignalKind kind : {SignalKind::kLogprobMean, SignalKind::kSelfCheck}) {
+      for (SignalKind kind :
+           {SignalKind::kLogprobMean, SignalKind::kSelfCheck, SignalKind::kCombined}) {
         for (double target : options.targets) {
           Candidate candidate;
           candidate.kind = kind;
+          candidate.target = target;
           for (int m = 0; m + 1 < models; ++m) {
             if (mask & (1u << m)) {
               candidate.ladder.push_back(m);
-              candidate.raw_thresholds.push_back(kind == SignalKind::kSelfCheck ? target
-                                                                                : std::log(target));
+              if (kind == SignalKind::kCombined) {
+                candidate.combinations.push_back(
+                    {1.0, {{SignalKind::kLogprobMean, 2.0}, {SignalKind::kSelfCheck, 0.5}}});
+              } else {
+                candidate.raw_thresholds.push_back(
+                    kind == SignalKind::kSelfCheck ? target : std::log(target));
+              }
             }
           }
           candidate.ladder.push_back(models - 1);
@@ -101,8 +109,8 @@ int main(int argc, char** argv) {
       }
     }
   });
-  std::printf("Policy fit, %d queries, %d models, 2 signals, %zu targets\n", queries, models,
-              options.targets.size());
+  std::printf("Policy fit, %d queries, %d models, 2 signals and their combination, %zu targets\n",
+              queries, models, options.targets.size());
   std::printf("%-44s %10s\n", "step", "seconds");
   std::printf("%-44s %10.3f\n", "cascadectl policy fit (FitPolicy)", fit_seconds);
   std::printf("%-44s %10.3f\n",

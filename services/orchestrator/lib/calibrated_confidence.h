@@ -1,0 +1,49 @@
+#pragma once
+
+// A calibrated acceptance rule's probability that an answer is right: a logistic map of
+// several signals of the answer, fitted on past outcomes by `cascadectl policy fit` and
+// written into the policy (AcceptanceConfig.calibrated). The fitter's simulation computes the
+// same formula, so what it certified is what the orchestrator does.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cascade/v1/config.pb.h"
+#include "cascade/v1/tier.pb.h"
+#include "services/orchestrator/lib/logprob_confidence.h"
+
+namespace cascade::orchestrator {
+
+class CalibratedConfidence {
+ public:
+  // FAILED_PRECONDITION naming `field` for an unknown or repeated signal, no weights, or a
+  // number that is not finite.
+  static absl::StatusOr<CalibratedConfidence> Parse(const v1::CalibratedAcceptanceConfig& config,
+                                                    const std::string& field);
+
+  // P = 1 / (1 + exp(-(intercept + sum of weight * signal))), in [0, 1]. UNAVAILABLE when
+  // the answer lacks a signal the map needs (no logprobs, no self-check).
+  absl::StatusOr<double> Probability(const v1::CompleteResponse& answer) const;
+
+  // Whether a signal is the tier's self-check, which the tier is then asked for.
+  bool needs_self_check() const { return needs_self_check_; }
+
+ private:
+  enum class Source { kLogprob, kSelfCheck, kSelfCheckLogOdds };
+  struct Term {
+    std::string signal;
+    Source source = Source::kLogprob;
+    std::optional<LogprobConfidence> logprob;
+    double weight = 0;
+  };
+
+  absl::StatusOr<double> SignalValue(const Term& term, const v1::CompleteResponse& answer) const;
+
+  double intercept_ = 0;
+  std::vector<Term> terms_;
+  bool needs_self_check_ = false;
+};
+
+}  // namespace cascade::orchestrator
