@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Checks deploy/docker/Dockerfile without a container engine (none runs on these machines).
+"""Checks deploy/docker/Dockerfile (or Dockerfile.cuda) without a container engine (none runs
+on these machines).
 
-  check_dockerfile.py SOURCE_DIR [BIN_DIR]
+  check_dockerfile.py SOURCE_DIR [BIN_DIR] [--dockerfile deploy/docker/Dockerfile.cuda]
 
 - both stages start from Debian 12 (bookworm);
+- every binary the build stage builds is a target of this tree (cascade_binary,
+  add_executable), and the build stage builds every server the chart runs;
 - every file the Dockerfile COPYs from the build context exists, and its
   Dockerfile.dockerignore lets it through;
 - the build stage builds every server the chart runs (cascade-<service>), and the runtime
@@ -13,8 +16,16 @@
   BIN_DIR with built servers, every shared library they load (ldd) belongs to one of those
   packages or their dependencies. A sanitizer build's runtimes (libasan, libubsan, ...) are
   left out of that check: the image builds the release preset, which links none of them.
+Dockerfile.cuda also:
+- installs nvcc and cudart of one CUDA version from NVIDIA's Debian 12 repository, the
+  major version this tree is built with (/usr/local/cuda/bin/nvcc, when present), and
+  configures with that nvcc, stopping when the CUDA backend is not built;
+- runs the same runtime packages as the CPU image, sets NVIDIA_DRIVER_CAPABILITIES (compute)
+  and NVIDIA_REQUIRE_CUDA for the container toolkit, and no server loads a CUDA library
+  dynamically (the engine links cudart statically; libcuda.so comes from the driver).
 Standard library only; prints one line per check, exits 1 on the first failure.
 """
+import argparse
 import fnmatch
 import functools
 import glob
@@ -70,10 +81,87 @@ def provided_by_closure(soname, closure):
     return any(provider in closure for provider in providers_of(soname))
 
 
+def cmake_targets(source):
+    """Executables this tree defines: cascade_binary(NAME, add_executable(NAME, ..."""
+    targets = set()
+    for root, dirs, files in os.walk(source):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "build"]
+        for name in files:
+            if name == "CMakeLists.txt" or name.endswith(".cmake"):
+                text = open(os.path.join(root, name), errors="replace").read()
+                targets |= set(re.findall(
+                    r"\b(?:cascade_binary|add_executable|cascade_gpu_binary)\(\s*([\w-]+)", text))
+    return targets
+
+
+def local_cuda_major():
+    nvcc = "/usr/local/cuda/bin/nvcc"
+    if not os.path.exists(nvcc):
+        return None
+    out = subprocess.run([nvcc, "--version"], capture_output=True, text=True).stdout
+    found = re.search(r"release (\d+)\.(\d+)", out)
+    return found.group(1) if found else None
+
+
+def check_cuda(text, args, runtime):
+    """The CUDA toolchain of the build stage and the container toolkit's variables."""
+    build = text.split("AS runtime")[0]
+    package = args.get("CUDA_PACKAGE_VERSION", "")
+    home = args.get("CUDA_HOME", "")
+    expect(re.fullmatch(r"\d+-\d+", package) is not None,
+           f"ARG CUDA_PACKAGE_VERSION is a CUDA package suffix ({package!r})")
+    major, minor = package.split("-")
+    expect(home == f"/usr/local/cuda-{major}.{minor}",
+           f"ARG CUDA_HOME is where the {package} packages install ({home})")
+    expect(re.search(r"cuda/repos/debian12/x86_64/cuda-keyring_[\d.-]+_all\.deb", build) is not None
+           and "dpkg -i /tmp/cuda-keyring.deb" in build,
+           "the build stage trusts NVIDIA's Debian 12 CUDA repository through cuda-keyring")
+    for name in ("cuda-nvcc", "cuda-cudart-dev"):
+        expect(f"{name}-${{CUDA_PACKAGE_VERSION}}" in build,
+               f"the build stage installs {name} of CUDA {major}.{minor}")
+    expect("-DCMAKE_CUDA_COMPILER=${CUDA_HOME}/bin/nvcc" in build
+           and 'grep -q "CUDA backend: ${CUDA_HOME}/bin/nvcc"' in build,
+           "the build configures with that nvcc and stops unless the CUDA backend is built")
+    cascade_cuda = open(os.path.join(SOURCE, "cmake/CascadeCuda.cmake")).read()
+    expect(re.search(rf"CUDA {major}\b", cascade_cuda) is not None,
+           f"cmake/CascadeCuda.cmake builds for CUDA {major} too")
+    local = local_cuda_major()
+    if local is None:
+        print("note: no /usr/local/cuda/bin/nvcc here: the local CUDA version not compared")
+    else:
+        expect(local == major, f"the image's CUDA {major} is the major version this tree is "
+                               f"built with here (nvcc {local})")
+    capabilities = re.search(r"NVIDIA_DRIVER_CAPABILITIES=(\S+)", runtime)
+    expect(capabilities is not None and "compute" in capabilities.group(1).split(","),
+           "the runtime asks the container toolkit for the driver's compute libraries")
+    expect(re.search(rf'NVIDIA_REQUIRE_CUDA="cuda>={major}\.{minor}"', runtime) is not None,
+           f"the runtime requires a driver for CUDA >= {major}.{minor}")
+    expect("NVIDIA_VISIBLE_DEVICES" not in runtime,
+           "the image names no GPUs (the device plugin gives the pod its nvidia.com/gpu)")
+
+
+SOURCE = ""
+
+
+def runtime_packages(runtime):
+    install = re.search(r"apt-get install -y --no-install-recommends(.*?)&&",
+                        re.sub(r"\\\n", " ", runtime), re.S)
+    return install.group(1).split()
+
+
 def main():
-    source = os.path.abspath(sys.argv[1])
-    bin_dir = sys.argv[2] if len(sys.argv) > 2 else ""
-    dockerfile = os.path.join(source, "deploy/docker/Dockerfile")
+    global SOURCE
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source_dir")
+    parser.add_argument("bin_dir", nargs="?", default="")
+    parser.add_argument("--dockerfile", default="deploy/docker/Dockerfile",
+                        help="relative to SOURCE_DIR")
+    options = parser.parse_args()
+    source = SOURCE = os.path.abspath(options.source_dir)
+    bin_dir = options.bin_dir
+    dockerfile = os.path.join(source, options.dockerfile)
+    cuda = options.dockerfile.endswith(".cuda")
+    print(f"checking {options.dockerfile}")
     steps = list(instructions(open(dockerfile).read()))
     patterns = [l.strip() for l in open(dockerfile + ".dockerignore")
                 if l.strip() and not l.startswith("#")]
@@ -97,7 +185,17 @@ def main():
     for service in SERVICES:
         expect(re.search(rf"\bcascade-{service}\b", text.split("AS runtime")[0]) is not None,
                f"the build stage builds cascade-{service}")
+    built = re.search(r"--target(.*?)&&", re.sub(r"\\\n", " ", text.split("AS runtime")[0]), re.S)
+    expect(built is not None, "the build stage names the targets it builds")
+    targets = cmake_targets(source)
+    for target in built.group(1).split():
+        expect(target in targets, f"{target} (built and copied to /usr/local/bin) is a target of this tree")
     runtime = text.split("AS runtime", 1)[1]
+    if cuda:
+        check_cuda(text, args, runtime)
+        cpu_runtime = open(os.path.join(source, "deploy/docker/Dockerfile")).read().split("AS runtime", 1)[1]
+        expect(runtime_packages(runtime) == runtime_packages(cpu_runtime),
+               "the CUDA runtime installs the CPU image's packages (no CUDA library: cudart is static)")
     user = re.search(r"^USER (\d+)(?::(\d+))?$", runtime, re.M)
     values = open(os.path.join(source, "deploy/helm/cascade/values.yaml")).read()
     chart_user = re.search(r"runAsUser: (\d+)", values).group(1)
@@ -109,8 +207,7 @@ def main():
         expect(re.search(rf"COPY .*models/{re.escape(model)}.* /opt/cascade/models/", runtime),
                f"the chart's model {model} is copied to /opt/cascade/models")
 
-    install = re.search(r"apt-get install -y --no-install-recommends(.*?)&&", re.sub(r"\\\n", " ", runtime), re.S)
-    packages = install.group(1).split()
+    packages = runtime_packages(runtime)
     shown = subprocess.run(["apt-cache", "show", "--no-all-versions", *packages],
                            capture_output=True, text=True)
     expect(shown.returncode == 0, f"the {len(packages)} runtime packages are Debian packages")
@@ -132,6 +229,15 @@ def main():
             continue
         ldd = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
         libraries = re.findall(r"=> (/\S+)", ldd)
+        if cuda:
+            needed = re.findall(r"^\s*(lib(?:cuda|cudart|cublas\w*|nvrtc)\.so\S*)", ldd, re.M)
+            expect(not needed, f"cascade-{service} loads no CUDA library dynamically "
+                               f"(found: {needed}): the runtime ships none")
+            if service == "inference":
+                with open(binary, "rb") as f:
+                    has_backend = b"cudaMalloc" in f.read()
+                print(f"note: cascade-inference here is {'a CUDA' if has_backend else 'a CPU-only'} "
+                      "build (nvcc " + ("found" if has_backend else "not found") + " when it was built)")
         sanitizers = [l for l in libraries if SANITIZER_RUNTIMES.search(l)]
         if sanitizers:
             print(f"note: cascade-{service} is a sanitizer build; not checking "

@@ -2,18 +2,30 @@
 """The dashboard proof: the suite on loopback, a real Prometheus scraping every service,
 traffic with escalations and a tier failure, then every PromQL expression of every
 dashboard panel and every recording rule evaluated through Prometheus's HTTP API: each must
-parse and return data. Alert expressions are checked without their threshold (the series
-exists), and CascadeTierDown and CascadeEscalationRateHigh are driven until they fire.
+parse and return data. Alert expressions are checked without their thresholds (the series
+exist), and CascadeTierDown and CascadeEscalationRateHigh are driven until they fire.
+Every target carries the labels namespace and release (as the chart's ServiceMonitors set
+them); Grafana's variables are substituted as Grafana would: $namespace and $release with
+the suite's values, $policy, $route and $tier with All (.*). Each dashboard variable's
+label_values() must list values too.
 
   dashboard_proof.py --source-dir DIR --bin-dir DIR --python-dir DIR --mode MODE
 
---mode services: inference, tier workers (one of them with a dead upstream) and router,
-    traffic sent to them directly; proves every panel and rule whose series those services
-    own, and the chart's `helm test` script against them.
+--mode services: inference, tier workers (one of them with a dead upstream), router and
+    judge (its llm tier down), traffic sent to them directly (a judge score that degrades,
+    one refused; a routes file that fails to load, then one that loads); proves every panel
+    and rule whose series those services own, and the chart's `helm test` script against
+    them.
 --mode cascade: the orchestrator on top (tiers small, mid (down), large; the small tier
-    never confident enough), traffic through its OpenAI-compatible front door; proves every
-    panel and rule, and drives the two alerts to firing. Exits 77 (skipped) while the
-    orchestrator answers "not implemented".
+    never confident enough; policies "default" and "judged" (the judge decides at small)
+    from a policies file that is then replaced, once badly, once well), traffic through its
+    OpenAI-compatible front door; proves every panel and rule, and drives the two alerts to
+    firing. Exits 77 (skipped) while the orchestrator answers "not implemented".
+
+What the local traffic cannot produce: router embed failures (the hashed embedder calls no
+endpoint; the counter is exported at 0, so its panel has data, of zeros), and the *OffNorm
+alerts firing (they need a week of history; promtool's unit tests fire them,
+tests/deploy/cascade-rules.test.yaml); their expressions without thresholds return data.
 
 Prometheus needs a fixed --web.listen-address: the port comes from binding port 0 and
 closing the socket, a tiny race with other processes (a failed start says so). Scrapes and
@@ -46,8 +58,12 @@ ORCHESTRATOR_SERIES = {
     "cascade_request_duration_seconds", "cascade_step_duration_seconds", "cascade_confidence",
     "cascade_tier_circuit_open", "cascade_http_requests_total",
     "cascade_http_time_to_first_byte_seconds", "cascade_http_time_to_first_token_seconds",
-    "cascade_http_in_flight", "cascade_http_rejected_total",
+    "cascade_http_in_flight", "cascade_http_rejected_total", "cascade_tier_attempts_total",
+    "cascade_policy_reloads_total",
 }
+# The suite's target labels, as the chart's ServiceMonitors set them in a cluster.
+NAMESPACE = "cascade-e2e"
+RELEASE = "proof"
 SKIP = 77
 SERVING = b"\x08\x01"
 DEADLINE_S = 90
@@ -91,16 +107,74 @@ def start_services(suite, source):
     suite.start("large", "cascade-tier-worker",
                 tier_config("large", "bard-target", inference["grpc"], 10,
                             "mode: DRAFT_MODEL\n    draft_model: bard-draft\n    max_draft_tokens: 4"))
-    suite.start("router", "cascade-router", SERVER + f"""routes_file: {source}/deploy/local/routes.yaml
+    # The router's routes file is a copy the test replaces (reload failure, then reload).
+    routes = os.path.join(suite.scratch, "routes.yaml")
+    shutil.copy(os.path.join(source, "deploy/local/routes.yaml"), routes)
+    suite.start("router", "cascade-router", SERVER + f"""routes_file: {routes}
+routes_poll_interval: 0.2s
 default_threshold: 0.4
+""")
+    # The judge's llm tier is a port nobody listens on: `combined` degrades to the cheap
+    # methods.
+    suite.start("judge", "cascade-judge", SERVER + f"""default_methods: [combined]
+llm_tier:
+  address: "127.0.0.1:{free_port()}"
+  timeout: 2s
+combined:
+  mode: weighted
+  logprob_weight: 1
+  llm_weight: 1
+  # No short-circuit: the llm is always asked (and fails).
+  accept_above: 1.1
+  reject_below: -0.1
+  on_llm_error: degrade
 """)
 
 
+POLICIES = """policies:
+  - name: default
+    tiers:
+      # No answer of the tiny draft is this confident: every request climbs.
+      - tier: small
+        accept:
+          logprob:
+            aggregate: mean
+            min: {small_min}
+      - tier: mid
+        accept:
+          logprob:
+            aggregate: mean
+            min: -100
+      - tier: large
+  # The judge decides at small (a truncated answer scores 0: it climbs).
+  - name: judged
+    tiers:
+      - tier: small
+        accept:
+          judge:
+            min: 0.5
+            methods: [combined]
+      - tier: large
+default_policy: default
+"""
+
+
+def write_atomically(path, text):
+    """A new file renamed over the old one, as a ConfigMap update swaps it."""
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
 def start_orchestrator(suite):
-    address = {n: suite.listening[n]["grpc"] for n in ("router", "small", "mid", "large")}
+    address = {n: suite.listening[n]["grpc"] for n in ("router", "judge", "small", "mid", "large")}
+    policies = os.path.join(suite.scratch, "policies.yaml")
+    write_atomically(policies, POLICIES.format(small_min=0))
     return suite.start("orchestrator", "cascade-orchestrator", SERVER + f"""http_listen: 127.0.0.1:0
 router:
   address: "{address['router']}"
+judge:
+  address: "{address['judge']}"
 tiers:
   - name: small
     endpoint: {{address: "{address['small']}"}}
@@ -111,21 +185,8 @@ tiers:
 circuit_breaker:
   failures: 1
   open_for: 10m
-policies:
-  - name: default
-    tiers:
-      # No answer of the tiny draft is this confident: every request climbs.
-      - tier: small
-        accept:
-          logprob:
-            aggregate: mean
-            min: 0
-      - tier: mid
-        accept:
-          logprob:
-            aggregate: mean
-            min: -100
-      - tier: large
+policies_file: {policies}
+policies_poll_interval: 0.2s
 """, extra=["--http-listen", "127.0.0.1:0"])
 
 
@@ -135,11 +196,24 @@ def start_prometheus(suite, scratch, source):
     rules_path = os.path.join(scratch, "cascade-rules.yaml")
     with open(rules_path, "w") as f:
         f.write(rules)
+    # Each target as Kubernetes service discovery gives it to the chart's ServiceMonitors
+    # (namespace, the Service's name as `service`, its labels as __meta_...), relabeled as
+    # they relabel it: `release` from app.kubernetes.io/instance, and the Service's name
+    # dropped so that the metrics' own `service` label (the gRPC service) is kept.
     jobs = []
     for name, listening in suite.listening.items():
         jobs.append(f"""  - job_name: {name}
     static_configs:
       - targets: ["{listening['metrics']}"]
+        labels:
+          namespace: {NAMESPACE}
+          service: {RELEASE}-cascade-{name}
+          __meta_kubernetes_service_label_app_kubernetes_io_instance: {RELEASE}
+    relabel_configs:
+      - source_labels: [__meta_kubernetes_service_label_app_kubernetes_io_instance]
+        target_label: release
+      - action: labeldrop
+        regex: service
 """)
     config = os.path.join(scratch, "prometheus.yml")
     with open(config, "w") as f:
@@ -213,9 +287,84 @@ def services_traffic(suite, python_dir):
         list(inference_pb2_grpc.InferenceServiceStub(channel).Generate(request, timeout=60))
 
 
-def front_door_request(http, prompt, stream=False):
+def judge_traffic(suite, python_dir):
+    """Two Judge.Score calls: `combined` on a well-formed answer (its llm tier is down: the
+    score degrades to the cheap methods) and one with a NaN logprob (INVALID_ARGUMENT)."""
+    sys.path.insert(0, python_dir)
+    import grpc
+    from cascade.v1 import common_pb2, judge_pb2, judge_pb2_grpc
+    messages = [common_pb2.ChatMessage(role="user", content="What is the capital of France?")]
+    good = judge_pb2.ScoreRequest(
+        messages=messages, answer="Paris is the capital of France.",
+        answer_logprobs=[common_pb2.TokenLogprob(token=t, logprob=-0.7, token_id=-1)
+                         for t in ["Paris", " is", " the", " capital"]],
+        finish_reason=common_pb2.FINISH_REASON_STOP, methods=["combined"])
+    bad = judge_pb2.ScoreRequest(
+        messages=messages, answer="Paris.", methods=["logprob"],
+        answer_logprobs=[common_pb2.TokenLogprob(token="Paris", logprob=float("nan"))],
+        finish_reason=common_pb2.FINISH_REASON_STOP)
+    outcomes = []
+    with grpc.insecure_channel(suite.listening["judge"]["grpc"]) as channel:
+        stub = judge_pb2_grpc.JudgeStub(channel)
+        for request in (good, bad):
+            try:
+                response = stub.Score(request, timeout=10)
+                outcomes.append(f"OK {response.score:.2f} ({response.rationale[:60]})")
+            except grpc.RpcError as error:
+                outcomes.append(error.code().name)
+    log(f"  judge: combined with its llm tier down: {outcomes[0]}; NaN logprob: {outcomes[1]}")
+    if outcomes[1] != "INVALID_ARGUMENT" or not outcomes[0].startswith("OK"):
+        raise SystemExit(f"FAIL the judge answered {outcomes}")
+
+
+def metric_line(listening, prefix):
+    """The first line of a server's /metrics that starts with `prefix`, or None."""
+    status, body = http_get(f"http://{listening['metrics']}/metrics", 5)
+    for line in body.decode("utf-8", "replace").splitlines() if status == 200 else []:
+        if line.startswith(prefix):
+            return line
+    return None
+
+
+def wait_metric(listening, prefix, what):
+    """Polls a server's /metrics until a series starting with `prefix` has a value > 0."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        line = metric_line(listening, prefix)
+        if line and float(line.rsplit(" ", 1)[1]) > 0:
+            log(f"  {what}: {line}")
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"FAIL {what}: no {prefix} > 0 on {listening['metrics']}/metrics")
+
+
+def reload_traffic(suite, source, orchestrator):
+    """The router's routes file replaced by one that does not load, then by a valid new
+    version; with the orchestrator, its policies file the same way."""
+    routes = os.path.join(suite.scratch, "routes.yaml")
+    original = open(os.path.join(source, "deploy/local/routes.yaml")).read()
+    write_atomically(routes, "routes: [this is not a route\n")
+    wait_metric(suite.listening["router"], "cascade_router_reload_failures_total",
+                "routes file that does not load")
+    # A real change (an identical route set is not reloaded): one more greeting.
+    assert "      - hi there\n" in original
+    write_atomically(routes, original.replace("      - hi there\n",
+                                              "      - hi there\n      - good evening\n", 1))
+    wait_metric(suite.listening["router"], "cascade_router_reloads_total",
+                "routes file with a new greeting")
+    if orchestrator:
+        policies = os.path.join(suite.scratch, "policies.yaml")
+        write_atomically(policies, "policies: [{name: broken, tiers: [{tier: nowhere}]}]\n")
+        wait_metric(suite.listening["orchestrator"],
+                    'cascade_policy_reloads_total{outcome="error"}', "policies file refused")
+        write_atomically(policies, POLICIES.format(small_min=-0.0))
+        wait_metric(suite.listening["orchestrator"],
+                    'cascade_policy_reloads_total{outcome="ok"}', "policies file applied")
+
+
+def front_door_request(http, prompt, stream=False, model="default"):
     """(status, answer): a streamed answer is its SSE events' last one with the trace."""
-    body = json.dumps({"model": "default", "max_tokens": 12, "stream": stream,
+    body = json.dumps({"model": model, "max_tokens": 12, "stream": stream,
                        "messages": [{"role": "user", "content": prompt}]}).encode()
     request = urllib.request.Request(f"http://{http}/v1/chat/completions", data=body,
                                      headers={"Content-Type": "application/json"})
@@ -231,14 +380,14 @@ def front_door_request(http, prompt, stream=False):
         return error.code, error.read().decode("utf-8", "replace")
 
 
-def cascade_complete(suite, python_dir, prompt):
+def cascade_complete(suite, python_dir, prompt, policy=""):
     """Cascade.Complete over gRPC: (status code name, response or None)."""
     sys.path.insert(0, python_dir)
     import grpc
     from cascade.v1 import cascade_pb2, cascade_pb2_grpc, common_pb2
     request = cascade_pb2.CascadeRequest(
         messages=[common_pb2.ChatMessage(role="user", content=prompt)],
-        params=common_pb2.GenerationParams(max_tokens=12))
+        params=common_pb2.GenerationParams(max_tokens=12), policy=policy)
     with grpc.insecure_channel(suite.listening["orchestrator"]["grpc"]) as channel:
         try:
             return "OK", cascade_pb2_grpc.CascadeStub(channel).Complete(request, timeout=60)
@@ -249,30 +398,49 @@ def cascade_complete(suite, python_dir, prompt):
 def cascade_traffic(suite, python_dir, http):
     """Through the front door when it serves, else over gRPC: the same cascade."""
     prompts = ["hello there", "good morning", "ROMEO:", "hi there", "what is love",
-               "thanks a lot"]
+               "thanks a lot", "write a python function", "good night"]
     for i, prompt in enumerate(prompts):
+        # Two of them under the policy whose small tier asks the judge.
+        policy = "judged" if i >= 6 else "default"
         if http and i % 2 == 0:
             # Some streamed, so the door's time to first token has data.
-            status, answer = front_door_request(http, prompt, stream=(i == 2))
+            status, answer = front_door_request(http, prompt, stream=(i == 2), model=policy)
             if status != 200:
                 raise SystemExit(f"FAIL front door answered {status}: {answer}")
             trace = answer.get("cascade", {})
             steps = [(s.get("tier"), bool(s.get("error"))) for s in trace.get("steps", [])]
             final = trace.get("final_tier")
         else:
-            code, response = cascade_complete(suite, python_dir, prompt)
+            code, response = cascade_complete(suite, python_dir, prompt, policy)
             if code != "OK":
                 raise SystemExit(f"FAIL Cascade.Complete answered {code}: {response}")
             steps = [(s.tier, bool(s.error)) for s in response.steps]
             final = response.final_tier
-        log(f"  {prompt!r}: final tier {final}, steps "
+        log(f"  {policy} {prompt!r}: final tier {final}, steps "
             + ", ".join(f"{t}{' (error)' if e else ''}" for t, e in steps))
 
 
 # --- the proof -----------------------------------------------------------------------------
 
+def grafana(expr):
+    """What Grafana sends for the suite: its interval variables, $namespace and $release
+    the suite's, $policy, $route and $tier All (the variables' allValue, .*)."""
+    expr = expr.replace("$__rate_interval", "1m").replace("$__range", "5m")
+    expr = expr.replace("$namespace", NAMESPACE).replace("$release", RELEASE)
+    for variable in ("policy", "route", "tier"):
+        expr = expr.replace(f"${variable}", ".*")
+    return expr
+
+
+def without_thresholds(expr):
+    """An alert's expression with every comparison to a number taken out: the series it
+    compares."""
+    return re.sub(r"\s*(>=|<=|==|!=|>|<)\s*-?[0-9.]+(e[-+]?[0-9]+)?", "", expr)
+
+
 def expressions(source):
-    """(what, expr, kind) for every dashboard target, recording rule and alert."""
+    """(what, expr, kind) for every dashboard target, recording rule and alert; kind
+    "labeled": its results must carry the suite's namespace and release."""
     found = []
     for name in sorted(os.listdir(os.path.join(source, DASHBOARDS))):
         dashboard = json.load(open(os.path.join(source, DASHBOARDS, name)))
@@ -281,18 +449,47 @@ def expressions(source):
             for panel in panels:
                 walk(panel.get("panels", []))
                 for target in panel.get("targets", []):
-                    expr = target["expr"].replace("$__rate_interval", "1m").replace("$__range", "5m")
-                    found.append((f"{name}: {panel['title']} [{target['refId']}]", expr, "panel"))
+                    found.append((f"{name}: {panel['title']} [{target['refId']}]",
+                                  grafana(target["expr"]), "panel"))
         walk(dashboard["panels"])
     rules = rules_of(open(os.path.join(source, RULES)).read())
     for rule in rules:
         if "record" in rule:
             found.append((f"record {rule['record']}", rule["expr"], "record"))
-            found.append((f"recorded series {rule['record']}", rule["record"], "record"))
+            found.append((f"recorded series {rule['record']}", rule["record"], "labeled"))
         else:
-            lhs = re.sub(r"\s*(>|<|>=|<=|==|!=)\s*[-0-9.e]+\s*$", "", rule["expr"])
-            found.append((f"alert {rule['alert']} (without its threshold)", lhs, "alert"))
+            found.append((f"alert {rule['alert']} (without its thresholds)",
+                          without_thresholds(rule["expr"]), "labeled"))
     return found
+
+
+def variables(source):
+    """(what, label, selector) of every dashboard variable's label_values(selector, label)."""
+    found = []
+    for name in sorted(os.listdir(os.path.join(source, DASHBOARDS))):
+        dashboard = json.load(open(os.path.join(source, DASHBOARDS, name)))
+        for v in dashboard["templating"]["list"]:
+            if v["type"] != "query":
+                continue
+            query = v["query"]["query"] if isinstance(v["query"], dict) else v["query"]
+            m = re.fullmatch(r"label_values\((.*),\s*(\w+)\)", query.strip())
+            if not m:
+                raise SystemExit(f"FAIL {name}: ${v['name']} is not label_values(...): {query}")
+            found.append((f"{name}: ${v['name']}", m.group(2), grafana(m.group(1))))
+    return found
+
+
+def label_values(base, label, selector):
+    url = (f"{base}/api/v1/label/{label}/values?"
+           + urllib.parse.urlencode({"match[]": selector}))
+    status, body = http_get(url, 10)
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return f"HTTP {status}: {body[:200]!r}", []
+    if answer.get("status") != "success":
+        return f"{answer.get('errorType')}: {answer.get('error')}", []
+    return None, answer["data"]
 
 
 def rules_of(text):
@@ -321,14 +518,17 @@ def rules_of(text):
     return rules
 
 
-def in_scope(expr, mode):
-    if mode == "cascade":
-        return True
-    series = set(re.findall(r"\bcascade_[a-z_]+", expr))
-    series = {s.removesuffix("_bucket") for s in series}
-    if expr.startswith("cascade:"):  # a recorded series: its rule's series decide
-        return None
-    return not (series & ORCHESTRATOR_SERIES)
+def series_of(expr, rules):
+    """The scraped series an expression reads, through the recorded series it names."""
+    series = {n.removesuffix("_bucket") for n in re.findall(r"\bcascade_[a-z_]+", expr)}
+    for name in re.findall(r"\bcascade:[a-z0-9_:]+", expr):
+        if name in rules:
+            series |= series_of(rules[name], rules)
+    return series
+
+
+def in_scope(expr, mode, rules):
+    return mode == "cascade" or not (series_of(expr, rules) & ORCHESTRATOR_SERIES)
 
 
 def prove(base, source, mode):
@@ -337,35 +537,48 @@ def prove(base, source, mode):
              if "record" in r}
     pending, skipped = [], 0
     for what, expr, kind in checks:
-        scope = in_scope(expr, mode)
-        if scope is None:
-            scope = in_scope(rules.get(expr, ""), mode)
-        if scope:
-            pending.append((what, expr))
+        if in_scope(expr, mode, rules):
+            pending.append((what, expr, kind))
+        else:
+            skipped += 1
+    for what, label, selector in variables(source):
+        if in_scope(selector, mode, rules):
+            pending.append((what, selector, "variable " + label))
         else:
             skipped += 1
     total = len(pending)
     deadline = time.monotonic() + DEADLINE_S
-    empty = {}
     while pending and time.monotonic() < deadline:
         still = []
-        for what, expr in pending:
-            error, result = query(base, expr)
+        for what, expr, kind in pending:
+            if kind.startswith("variable "):
+                label = kind.split()[1]
+                error, values = label_values(base, label, expr)
+                wanted = {"namespace": NAMESPACE, "release": RELEASE}.get(label)
+                result = values if wanted is None or wanted in values else []
+            else:
+                error, result = query(base, expr)
             if error:
                 raise SystemExit(f"FAIL {what}: query does not run: {error}\n  {expr}")
+            if kind == "labeled":
+                unlabeled = [r["metric"] for r in result
+                             if r["metric"].get("namespace") != NAMESPACE
+                             or r["metric"].get("release") != RELEASE]
+                if unlabeled:
+                    raise SystemExit(f"FAIL {what}: results without namespace={NAMESPACE}, "
+                                     f"release={RELEASE}: {unlabeled[:3]}\n  {expr}")
             if not result:
-                still.append((what, expr))
-                empty[what] = expr
+                still.append((what, expr, kind))
         pending = still
         if pending:
             time.sleep(1)
-    for what, expr in pending:
+    for what, expr, _ in pending:
         log(f"FAIL {what}: no data\n  {expr}")
     if pending:
         raise SystemExit(f"FAIL {len(pending)} of {total} expressions returned no data")
-    log(f"ok   all {total} expressions (panels, recording rules, alerts without thresholds) "
-        f"parse and return data" + (f"; {skipped} need the orchestrator (--mode cascade)"
-                                    if skipped else ""))
+    log(f"ok   all {total} expressions (panels, dashboard variables, recording rules, alerts "
+        f"without thresholds) parse and return data" + (
+            f"; {skipped} need the orchestrator (--mode cascade)" if skipped else ""))
 
 
 def wait_scraped(base, expr):
@@ -448,12 +661,15 @@ def main():
         # first one created.
         wait_scraped(base, 'count(up == 1) == ' + str(len(suite.listening)))
         for round_ in (1, 2):
+            judge_traffic(suite, os.path.abspath(args.python_dir))
             if args.mode == "services":
                 services_traffic(suite, os.path.abspath(args.python_dir))
                 wait_scraped(base, "cascade_tier_requests_total") if round_ == 1 else None
             else:
                 cascade_traffic(suite, os.path.abspath(args.python_dir), front_door)
                 wait_scraped(base, "cascade_escalations_total") if round_ == 1 else None
+            if round_ == 1:
+                reload_traffic(suite, source, args.mode == "cascade")
         prove(base, source, args.mode)
         if args.mode == "cascade":
             wait_firing(base, ["CascadeTierDown", "CascadeEscalationRateHigh"])

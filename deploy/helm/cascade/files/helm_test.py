@@ -6,10 +6,14 @@ and, when a front door is given, sends one chat completion to the orchestrator's
 OpenAI-compatible HTTP API and checks the answer's shape. Standard library only.
 
   helm_test.py --component router=HOST:PORT ... [--front-door http://HOST:PORT]
-               [--model NAME] [--prompt TEXT] [--timeout SECONDS]
+               [--model NAME] [--prompt TEXT] [--api-key-env VAR] [--timeout SECONDS]
 
 Every flag also reads from the environment (CASCADE_COMPONENTS as a space-separated list,
 CASCADE_FRONT_DOOR, CASCADE_MODEL, CASCADE_PROMPT), which is how the test pod passes them.
+The front door's keys come in the variable --api-key-env names (default CASCADE_API_KEY;
+the test pod reads it from the orchestrator's Secret), comma- or newline-separated as the
+orchestrator takes them: the first is sent as `Authorization: Bearer`. Unset or empty: no
+header (a door without keys).
 Exits 0 when every check passes, 1 otherwise, printing one line per check.
 """
 import argparse
@@ -41,14 +45,25 @@ def check_health(name, address, timeout):
     return ok
 
 
-def send_request(front_door, model, prompt, timeout):
+def first_key(keys):
+    """The first of comma- or newline-separated keys, as the orchestrator splits them."""
+    for key in keys.replace("\n", ",").split(","):
+        if key.strip():
+            return key.strip()
+    return ""
+
+
+def send_request(front_door, model, prompt, timeout, api_key=""):
     payload = {"messages": [{"role": "user", "content": prompt}], "max_tokens": 16}
     if model:
         payload["model"] = model
+    headers = {"Content-Type": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
     request = urllib.request.Request(
         front_door.rstrip("/") + "/v1/chat/completions",
         data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
+        headers=headers,
         method="POST",
     )
     try:
@@ -61,6 +76,9 @@ def send_request(front_door, model, prompt, timeout):
     problem = None
     if status != 200:
         problem = f"got {status}: {body.strip()[:300]}"
+        if status == 401:
+            problem += (" (the front door takes API keys: " +
+                        ("the key sent was refused)" if api_key else "none was sent)"))
     else:
         try:
             answer = json.loads(body)
@@ -82,6 +100,8 @@ def main():
     parser.add_argument("--model", default=os.environ.get("CASCADE_MODEL", "default"),
                         help="the request's model: a cascade policy of the front door")
     parser.add_argument("--prompt", default=os.environ.get("CASCADE_PROMPT", "hello"))
+    parser.add_argument("--api-key-env", default="CASCADE_API_KEY",
+                        help="the variable holding the front door's keys (the first is sent)")
     parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args()
     components = args.component
@@ -96,7 +116,8 @@ def main():
             parser.error(f"--component wants NAME=HOST:PORT, got {entry!r}")
         ok = check_health(name, address, args.timeout) and ok
     if args.front_door:
-        ok = send_request(args.front_door, args.model, args.prompt, args.timeout) and ok
+        api_key = first_key(os.environ.get(args.api_key_env, ""))
+        ok = send_request(args.front_door, args.model, args.prompt, args.timeout, api_key) and ok
     print("all checks passed" if ok else "some checks failed")
     return 0 if ok else 1
 

@@ -11,6 +11,11 @@ ServiceMonitor. Arguments (a dict):
   reloaded  names of hot-reloaded files (routes, policies): each one's ConfigMap
             (<name>-<file>, rendered by the caller) is mounted at /etc/cascade/<file> as a
             directory, so an upgrade reaches running pods without rolling them
+  existingConfigMaps  optional: file -> the name of a ConfigMap made outside the chart,
+            mounted instead of <name>-<file> (routes/policiesFile existingConfigMap)
+The pod's extension points (initContainers, extraVolumes, probes, ...) come from
+cascade.podExtensions (templates/_extensions.tpl); the headless gRPC Service from
+templates/_load_balancing.tpl.
 */}}
 {{- define "cascade.component" -}}
 {{- $root := .root -}}
@@ -18,6 +23,7 @@ ServiceMonitor. Arguments (a dict):
 {{- $name := include "cascade.componentName" . -}}
 {{- $image := mergeOverwrite (deepCopy $root.Values.image) ($v.image | default dict) -}}
 {{- $configYaml := toYaml .config -}}
+{{- $x := include "cascade.podExtensions" . | fromYaml -}}
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -39,6 +45,10 @@ spec:
   replicas: {{ $v.replicas }}
   {{- end }}
   revisionHistoryLimit: 5
+  {{- with $x.strategy }}
+  strategy:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   selector:
     matchLabels:
       {{- include "cascade.selectorLabels" . | nindent 6 }}
@@ -46,10 +56,13 @@ spec:
     metadata:
       labels:
         {{- include "cascade.labels" . | nindent 8 }}
+        {{- with $x.podLabels }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
       annotations:
         # A config change rolls the pods; routes and policies files are hot-reloaded instead.
         checksum/config: {{ $configYaml | sha256sum }}
-        {{- with $v.podAnnotations }}
+        {{- with $x.podAnnotations }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
     spec:
@@ -57,12 +70,25 @@ spec:
       imagePullSecrets:
         {{- toYaml . | nindent 8 }}
       {{- end }}
-      automountServiceAccountToken: false
+      {{- with $x.serviceAccount.name }}
+      serviceAccountName: {{ . }}
+      {{- end }}
+      automountServiceAccountToken: {{ $x.serviceAccount.automount }}
+      {{- with $x.runtimeClassName }}
+      runtimeClassName: {{ . }}
+      {{- end }}
+      {{- with $x.priorityClassName }}
+      priorityClassName: {{ . }}
+      {{- end }}
       securityContext:
         {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
       # The server itself waits drain_delay after SIGTERM (readiness failing) and then
       # drain_grace for in-flight calls; the pod gets both plus a little slack.
       terminationGracePeriodSeconds: {{ add $root.Values.drain.delaySeconds $root.Values.drain.graceSeconds $root.Values.drain.terminationSlackSeconds }}
+      {{- with $x.initContainers }}
+      initContainers:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       containers:
         - name: {{ .service }}
           image: "{{ $image.repository }}:{{ $image.tag | default $root.Chart.AppVersion }}"
@@ -81,9 +107,9 @@ spec:
               containerPort: {{ $root.Values.ports.http }}
               protocol: TCP
             {{- end }}
-          {{- if or $v.env $v.secretEnv }}
+          {{- if or $x.env $v.secretEnv }}
           env:
-            {{- with $v.env }}
+            {{- with $x.env }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
             {{- range $v.secretEnv }}
@@ -94,18 +120,25 @@ spec:
                   key: {{ .secretKey }}
             {{- end }}
           {{- end }}
+          {{- with $x.envFrom }}
+          envFrom:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          {{- /* `probes` merged with the component's: e.g. inference's longer startup
+          budget, for loading large models. */}}
           startupProbe:
             httpGet: {path: /healthz, port: metrics}
-            periodSeconds: {{ $root.Values.probes.startup.periodSeconds }}
-            failureThreshold: {{ $root.Values.probes.startup.failureThreshold }}
+            {{- toYaml $x.probes.startup | nindent 12 }}
           livenessProbe:
             httpGet: {path: /healthz, port: metrics}
-            periodSeconds: {{ $root.Values.probes.liveness.periodSeconds }}
-            failureThreshold: {{ $root.Values.probes.liveness.failureThreshold }}
+            {{- toYaml $x.probes.liveness | nindent 12 }}
           readinessProbe:
             httpGet: {path: /readyz, port: metrics}
-            periodSeconds: {{ $root.Values.probes.readiness.periodSeconds }}
-            failureThreshold: {{ $root.Values.probes.readiness.failureThreshold }}
+            {{- toYaml $x.probes.readiness | nindent 12 }}
+          {{- with $x.lifecycle }}
+          lifecycle:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
           resources:
             {{- $resources := deepCopy ($v.resources | default dict) -}}
             {{- if and (eq .service "inference") $v.gpu.enabled -}}
@@ -137,6 +170,9 @@ spec:
               mountPath: {{ $v.modelVolume.mountPath }}
               readOnly: true
             {{- end }}
+            {{- with $x.extraVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
       volumes:
         - name: config
           configMap:
@@ -146,7 +182,8 @@ spec:
         {{- range .reloaded }}
         - name: {{ . }}
           configMap:
-            name: {{ $name }}-{{ . }}
+            {{- /* existingConfigMaps: a file's ConfigMap managed outside the chart. */}}
+            name: {{ get ($.existingConfigMaps | default dict) . | default (printf "%s-%s" $name .) }}
         {{- end }}
         {{- if $root.Values.tls.enabled }}
         - name: tls
@@ -155,9 +192,18 @@ spec:
         {{- end }}
         {{- if and (eq .service "inference") $v.modelVolume.enabled }}
         - name: models
+          {{- if and (not $v.modelVolume.existingClaim) (hasKey $v.modelVolume "emptyDir") }}
+          # Filled by an init container (initContainers mounting the volume `models`).
+          emptyDir:
+            {{- toYaml ($v.modelVolume.emptyDir | default dict) | nindent 12 }}
+          {{- else }}
           persistentVolumeClaim:
-            claimName: {{ required "inference.modelVolume.existingClaim is required when inference.modelVolume.enabled" $v.modelVolume.existingClaim }}
+            claimName: {{ required "inference.modelVolume.existingClaim (or modelVolume.emptyDir) is required when inference.modelVolume.enabled" $v.modelVolume.existingClaim }}
             readOnly: true
+          {{- end }}
+        {{- end }}
+        {{- with $x.extraVolumes }}
+        {{- toYaml . | nindent 8 }}
         {{- end }}
       {{- with $v.nodeSelector }}
       nodeSelector:
@@ -173,6 +219,10 @@ spec:
       {{- end }}
       {{- with $v.affinity }}
       affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $x.topologySpreadConstraints }}
+      topologySpreadConstraints:
         {{- toYaml . | nindent 8 }}
       {{- end }}
 ---
@@ -196,16 +246,15 @@ spec:
       targetPort: grpc
       protocol: TCP
       appProtocol: grpc
-    - name: metrics
-      port: {{ $root.Values.ports.metrics }}
-      targetPort: metrics
-      protocol: TCP
-    {{- if .http }}
-    - name: http
-      port: {{ $root.Values.ports.http }}
-      targetPort: http
-      protocol: TCP
-    {{- end }}
+{{- /* Metrics and the front door get Services of their own (templates/_services.tpl), so
+publishing one (service.type, orchestrator.frontDoorService.type) publishes nothing else. */}}
+{{ include "cascade.metricsService" . }}
+{{- if .http }}
+{{ include "cascade.frontDoorService" . }}
+{{- end }}
+{{- /* The headless gRPC Service clients balance over (templates/_load_balancing.tpl). */}}
+{{ include "cascade.grpcHeadlessService" . }}
+{{- include "cascade.componentServiceAccount" . }}
 {{- if $v.autoscaling.enabled }}
 ---
 apiVersion: autoscaling/v2
@@ -221,13 +270,30 @@ spec:
     name: {{ $name }}
   minReplicas: {{ $v.autoscaling.minReplicas }}
   maxReplicas: {{ $v.autoscaling.maxReplicas }}
+  {{- $queue := $v.autoscaling.queueDepth | default dict }}
+  {{- if not (or $v.autoscaling.targetCPUUtilizationPercentage $queue.enabled) }}
+  {{- fail (printf "%s: autoscaling needs targetCPUUtilizationPercentage or queueDepth.enabled" .name) }}
+  {{- end }}
   metrics:
+    {{- with $v.autoscaling.targetCPUUtilizationPercentage }}
     - type: Resource
       resource:
         name: cpu
         target:
           type: Utilization
-          averageUtilization: {{ $v.autoscaling.targetCPUUtilizationPercentage }}
+          averageUtilization: {{ . }}
+    {{- end }}
+    {{- if $queue.enabled }}
+    # Requests waiting in the models' queues, per pod: a custom metric that an adapter
+    # (prometheus-adapter, KEDA) serves from the pods' /metrics (docs/operations.md#gpu).
+    - type: Pods
+      pods:
+        metric:
+          name: {{ $queue.metricName }}
+        target:
+          type: AverageValue
+          averageValue: {{ $queue.averageValue | quote }}
+    {{- end }}
 {{- end }}
 {{- if $v.podDisruptionBudget.enabled }}
 ---
@@ -262,10 +328,18 @@ spec:
   selector:
     matchLabels:
       {{- include "cascade.selectorLabels" . | nindent 6 }}
+      cascade/port: metrics
   endpoints:
     - port: metrics
       path: /metrics
       interval: {{ $root.Values.serviceMonitor.interval }}
+      # Dashboards and rules select by namespace (from discovery) and release; the Service
+      # name discovery puts in `service` would clash with our own `service` label.
+      relabelings:
+        - sourceLabels: [__meta_kubernetes_service_label_app_kubernetes_io_instance]
+          targetLabel: release
+        - action: labeldrop
+          regex: service
 {{- end }}
 {{- end -}}
 
@@ -281,6 +355,14 @@ other server fields, e.g. log_level, are kept).
 {{- $_ := set $server "metrics_listen" (printf "0.0.0.0:%d" (int $root.Values.ports.metrics)) -}}
 {{- $_ := set $server "drain_delay" (include "cascade.seconds" $root.Values.drain.delaySeconds) -}}
 {{- $_ := set $server "drain_grace" (include "cascade.seconds" $root.Values.drain.graceSeconds) -}}
+{{- /* From grpc.*: the server asks clients to reconnect (and so re-resolve the headless
+Service, finding new replicas) after this age. A component's config.server may set its own. */ -}}
+{{- if not (hasKey $server "max_connection_age") -}}
+{{- $_ := set $server "max_connection_age" (include "cascade.seconds" $root.Values.grpc.maxConnectionAgeSeconds) -}}
+{{- end -}}
+{{- if not (hasKey $server "max_connection_age_grace") -}}
+{{- $_ := set $server "max_connection_age_grace" (include "cascade.seconds" $root.Values.grpc.maxConnectionAgeGraceSeconds) -}}
+{{- end -}}
 {{- if and $root.Values.tls.enabled (not (hasKey $server "tls")) -}}
 {{- $tls := dict "cert_file" "/etc/cascade/tls/tls.crt" "key_file" "/etc/cascade/tls/tls.key" -}}
 {{- if $root.Values.tls.mutual -}}

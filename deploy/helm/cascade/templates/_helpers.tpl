@@ -43,17 +43,26 @@ app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
 {{ include "cascade.labels" (dict "root" . "name" "cascade") }}
 {{- end -}}
 
-{{/* host:port of a component's gRPC Service inside the cluster. */}}
+{{/* The headless Service of a component's gRPC port: <componentName>-grpc. */}}
+{{- define "cascade.grpcServiceName" -}}
+{{- printf "%s-grpc" (include "cascade.componentName" . | trunc 58 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/* The gRPC target of a component inside the cluster: dns:///<componentName>-grpc:PORT.
+The headless Service resolves to every ready pod, and the client's round_robin spreads
+calls over all of them (a ClusterIP name is one address: one pod per connection). */}}
 {{- define "cascade.grpcAddress" -}}
-{{- printf "%s:%d" (include "cascade.componentName" .) (int .root.Values.ports.grpc) -}}
+{{- printf "dns:///%s:%d" (include "cascade.grpcServiceName" .) (int .root.Values.ports.grpc) -}}
 {{- end -}}
 
 {{/* A cascade.v1.ClientConfig to a component's gRPC Service: its address and, with
-tls.enabled, the CA (and with tls.mutual this pod's certificate) from the TLS mount. */}}
+tls.enabled, the CA (and with tls.mutual this pod's certificate) from the TLS mount, and
+server_name: the component's Service name, which the certificate carries (the headless
+name in the address does not). */}}
 {{- define "cascade.clientConfig" -}}
 {{- $client := dict "address" (include "cascade.grpcAddress" .) -}}
 {{- if .root.Values.tls.enabled -}}
-{{- $tls := dict "ca_file" "/etc/cascade/tls/ca.crt" -}}
+{{- $tls := dict "ca_file" "/etc/cascade/tls/ca.crt" "server_name" (include "cascade.componentName" .) -}}
 {{- if .root.Values.tls.mutual -}}
 {{- $_ := set $tls "cert_file" "/etc/cascade/tls/tls.crt" -}}
 {{- $_ := set $tls "key_file" "/etc/cascade/tls/tls.key" -}}
