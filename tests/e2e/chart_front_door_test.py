@@ -31,6 +31,10 @@ import tempfile
 
 from local_suite import SERVER, Suite, log
 
+# The chart checks' reading of a render: one parser for both.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy"))
+from chart.render import find, parse_objects  # noqa: E402
+
 RELEASE, NAMESPACE = "cascade", "llm"
 # The Secret the values point at, as the cluster would hold it: two keys, comma-separated.
 SECRETS = {("front-door", "keys"): "k-first, k-second"}
@@ -85,30 +89,6 @@ def run(command, **kwargs):
     if result.returncode != 0:
         fail(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
     return result.stdout
-
-
-def objects(node_modules, text, scratch):
-    """The rendered objects as dicts (npm yaml through node), ConfigMaps' YAML files parsed."""
-    path = os.path.join(scratch, "rendered.yaml")
-    with open(path, "w") as f:
-        f.write(text)
-    script = ("import {readFileSync} from 'node:fs'; import {pathToFileURL} from 'node:url';"
-              "const [m, f] = process.argv.slice(1);"
-              "const Y = await import(pathToFileURL(m + '/yaml/dist/index.js').href);"
-              "const objs = Y.parseAllDocuments(readFileSync(f, 'utf8')).map(d => d.toJS())"
-              ".filter(o => o);"
-              "for (const o of objs) if (o.kind === 'ConfigMap') o.parsed = Object.fromEntries("
-              "Object.entries(o.data ?? {}).filter(([k]) => k.endsWith('.yaml'))"
-              ".map(([k, v]) => [k, Y.parse(v)]));"
-              "process.stdout.write(JSON.stringify(objs));")
-    return json.loads(run(["node", "--input-type=module", "-e", script, node_modules, path]))
-
-
-def find(objs, kind, name):
-    matches = [o for o in objs if o["kind"] == kind and o["metadata"]["name"] == name]
-    if len(matches) != 1:
-        fail(f"expected one {kind} {name}, found {len(matches)}")
-    return matches[0]
 
 
 def env_value(entry):
@@ -202,8 +182,10 @@ def main():
     with open(values, "w") as f:
         f.write(VALUES)
     chart = os.path.join(source, "deploy/helm/cascade")
-    objs = objects(node_modules, run([helm, "template", RELEASE, chart, "-n", NAMESPACE,
-                                      "-f", values]), scratch)
+    rendered = os.path.join(scratch, "rendered.yaml")
+    with open(rendered, "w") as f:
+        f.write(run([helm, "template", RELEASE, chart, "-n", NAMESPACE, "-f", values]))
+    objs = parse_objects(node_modules, rendered)
     installed = run([helm, "install", RELEASE, chart, "-n", NAMESPACE, "-f", values,
                      "--dry-run=client"])
     notes = installed.partition("\nNOTES:\n")[2]

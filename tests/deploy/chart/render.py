@@ -90,18 +90,22 @@ def checksums(rendered):
 
 def objects(ctx, rendered):
     """The objects of a render as dicts (parsed by npm yaml; this file stays stdlib only)."""
-    path = ctx.write("objects.yaml", rendered)
+    return parse_objects(ctx.node_modules, ctx.write("objects.yaml", rendered))
+
+
+def parse_objects(node_modules, path):
+    """The objects of the rendered file at `path` as dicts, with npm's yaml under
+    `node_modules`; a ConfigMap's YAML files are parsed too, under `parsed`."""
     script = ("import {readFileSync} from 'node:fs'; import {pathToFileURL} from 'node:url';"
               "const [m, f] = process.argv.slice(1);"
               "const Y = await import(pathToFileURL(m + '/yaml/dist/index.js').href);"
               "const objs = Y.parseAllDocuments(readFileSync(f, 'utf8')).map(d => d.toJS())"
               ".filter(o => o);"
-              # A ConfigMap's YAML files, parsed too, under `parsed`.
               "for (const o of objs) if (o.kind === 'ConfigMap') o.parsed = Object.fromEntries("
               "Object.entries(o.data ?? {}).filter(([k]) => k.endsWith('.yaml'))"
               ".map(([k, v]) => [k, Y.parse(v)]));"
               "process.stdout.write(JSON.stringify(objs));")
-    return json.loads(run(["node", "--input-type=module", "-e", script, ctx.node_modules,
+    return json.loads(run(["node", "--input-type=module", "-e", script, node_modules,
                            path]).stdout)
 
 
