@@ -62,11 +62,10 @@ absl::StatusOr<CalibratedConfidence> CalibratedConfidence::Parse(
   return confidence;
 }
 
-absl::StatusOr<double> CalibratedConfidence::SignalValue(const Term& term,
-                                                         const v1::CompleteResponse& answer) const {
+absl::StatusOr<double> CalibratedConfidence::SignalValue(
+    const Term& term, const v1::CompleteResponse& answer,
+    absl::Span<const v1::TokenLogprob> tokens) const {
   if (term.source == Source::kLogprob) {
-    // The aggregates take a contiguous span; a repeated field is not one.
-    std::vector<v1::TokenLogprob> tokens(answer.logprobs().begin(), answer.logprobs().end());
     auto aggregate = term.logprob->Aggregate(tokens);
     if (!aggregate.ok()) {
       return absl::UnavailableError(absl::StrCat(term.signal, ": ", aggregate.status().message()));
@@ -85,9 +84,12 @@ absl::StatusOr<double> CalibratedConfidence::SignalValue(const Term& term,
 }
 
 absl::StatusOr<double> CalibratedConfidence::Probability(const v1::CompleteResponse& answer) const {
+  // The aggregates take a contiguous span; a repeated field is not one: copied once for
+  // every logprob term.
+  const std::vector<v1::TokenLogprob> tokens(answer.logprobs().begin(), answer.logprobs().end());
   double logit = intercept_;
   for (const Term& term : terms_) {
-    auto value = SignalValue(term, answer);
+    auto value = SignalValue(term, answer, tokens);
     if (!value.ok()) return value.status();
     logit += term.weight * *value;
   }

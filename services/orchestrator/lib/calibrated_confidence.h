@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "cascade/v1/config.pb.h"
 #include "cascade/v1/tier.pb.h"
 #include "services/orchestrator/lib/logprob_confidence.h"
@@ -39,7 +40,8 @@ class CalibratedConfidence {
     double weight = 0;
   };
 
-  absl::StatusOr<double> SignalValue(const Term& term, const v1::CompleteResponse& answer) const;
+  absl::StatusOr<double> SignalValue(const Term& term, const v1::CompleteResponse& answer,
+                                     absl::Span<const v1::TokenLogprob> tokens) const;
 
   double intercept_ = 0;
   std::vector<Term> terms_;
