@@ -19,7 +19,12 @@ PACKAGES=(
   libssl-dev
   # Test and demo peers
   python3 python3-grpcio python3-protobuf nodejs curl prometheus
+  python3-pip python3-venv  # the Python client (clients/python): pip install into a venv
   openssl  # the TLS tests make a throwaway CA (tests/support/make_test_ca.sh)
+  # The Go client (clients/go): Go, the stub generators and the libraries, built offline;
+  # github.com/golang/protobuf 1.5 (grpc-go's codec), not 1.3, which panics on these stubs
+  golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev
+  golang-github-golang-protobuf-1-5-dev
 )
 
 if [[ "${1:-}" == "--list" ]]; then

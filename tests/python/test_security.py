@@ -13,7 +13,6 @@ import http.client
 import json
 import os
 import subprocess
-import tempfile
 import unittest
 import urllib.request
 
@@ -22,7 +21,7 @@ import grpc
 from cascade.v1 import (cascade_pb2, cascade_pb2_grpc, common_pb2, judge_pb2, judge_pb2_grpc,
                         router_pb2, router_pb2_grpc, tier_pb2, tier_pb2_grpc)
 
-from cascade_process import ServerProcess, bin_dir
+from cascade_process import MutualTlsSuite, bin_dir
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 StatusCode = grpc.StatusCode
@@ -43,58 +42,19 @@ def user(content):
     return [common_pb2.ChatMessage(role="user", content=content)]
 
 
-class SecuritySuite:
+class SecuritySuite(MutualTlsSuite):
     """Upstream, two tier workers, router, judge and orchestrator, all over mutual TLS with
     API keys; started once for the module."""
 
     def __init__(self):
-        self.scratch = tempfile.TemporaryDirectory(prefix="cascade-security-")
-        self.pki = os.path.join(self.scratch.name, "pki")
-        subprocess.run([os.path.join(ROOT, "tests/support/make_test_ca.sh"), self.pki],
-                       check=True)
-        os.environ.update(SECRETS)
-        self.servers = {}
-        self.upstream_process = None
-        try:
-            self._start()
-        except Exception:
-            self.stop()
-            raise
-
-    def path(self, name):
-        return os.path.join(self.pki, name)
+        super().__init__("cascade-security-", SECRETS, "CASCADE_SEC_INTERNAL_KEY",
+                         server_args=["--log-level", "debug"])
 
     def server_yaml(self, api_keys_env="CASCADE_SEC_INTERNAL_KEYS"):
-        return f"""server:
-  drain_delay: 0s
-  tls:
-    cert_file: {self.path('server.pem')}
-    key_file: {self.path('server.key')}
-    client_ca_file: {self.path('ca.pem')}
-  api_keys_env: {api_keys_env}
-"""
-
-    def client_yaml(self, address, indent):
-        pad = " " * indent
-        return (f'{pad}address: "{address}"\n{pad}api_key_env: CASCADE_SEC_INTERNAL_KEY\n'
-                f"{pad}tls:\n{pad}  ca_file: {self.path('ca.pem')}\n"
-                f"{pad}  cert_file: {self.path('client.pem')}\n"
-                f"{pad}  key_file: {self.path('client.key')}\n"
-                f"{pad}  server_name: localhost\n")
-
-    def start(self, name, binary, config):
-        path = os.path.join(self.scratch.name, f"{name}.yaml")
-        with open(path, "w") as f:
-            f.write(config)
-        server = ServerProcess(os.path.join(bin_dir(), binary),
-                               ["--config", path, "--log-level", "debug"])
-        self.servers[name] = server
-        return server
+        return super().server_yaml(api_keys_env)
 
     def _start(self):
-        upstream = os.path.join(os.environ["CASCADE_TEST_BIN_DIR"], "cascade-test-upstream")
-        self.upstream_process = subprocess.Popen([upstream], stderr=subprocess.PIPE, text=True)
-        self.upstream = json.loads(self.upstream_process.stderr.readline())["http"]
+        self.upstream = self.start_upstream()
         for tier in ("small", "large"):
             self.start(tier, "cascade-tier-worker", self.server_yaml() + f"""tier: {tier}
 openai:
@@ -130,10 +90,6 @@ router:
       - tier: large
 """)
 
-    def read(self, name):
-        with open(self.path(name), "rb") as f:
-            return f.read()
-
     def channel(self, server, client_cert=True, key=None, ca="ca.pem"):
         credentials = grpc.ssl_channel_credentials(
             root_certificates=self.read(ca),
@@ -164,13 +120,6 @@ router:
                 pages[name] = response.read().decode()
         return pages
 
-    def stop(self):
-        for server in self.servers.values():
-            server.stop()
-        if self.upstream_process is not None:
-            self.upstream_process.kill()
-            self.upstream_process.wait()
-        self.scratch.cleanup()
 
 
 SUITE = None

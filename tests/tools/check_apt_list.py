@@ -91,10 +91,15 @@ def used_files(source_dir, build_dir):
                     files.add(match.group(1))
     # What the build and the tests run.
     for tool in ("cmake", "ninja", "protoc", "grpc_cpp_plugin", "pkg-config", "clang-format",
-                 "node", "npm", "curl"):
+                 "node", "npm", "curl", "go", "gofmt", "protoc-gen-go", "protoc-gen-go-grpc"):
         found = shutil.which(tool)
         if found:
             files.add(found)
+    # The Go client's test builds against Debian's Go libraries (tests/clients/run_go_example.sh).
+    for path in ("/usr/share/gocode/src/google.golang.org/grpc/server.go",
+                 "/usr/share/gocode/src/google.golang.org/protobuf/proto/proto.go"):
+        if os.path.exists(path):
+            files.add(path)
     files.update(["/usr/bin/python3", "/usr/bin/grpc_python_plugin"])
     modules = run(["/usr/bin/python3", "-c",
                    "import grpc, google.protobuf; print(grpc.__file__); "
