@@ -66,15 +66,21 @@ def render_config(config, addresses, scratch):
     return path
 
 
-def start(bin_dir, binary, config):
+def start(bin_dir, binary, config, extra_args=None):
+    """Starts `binary` with `config` (and `extra_args`; by default the orchestrator's front
+    door on a free port); returns the process and its listening line."""
     args = [os.path.join(bin_dir, binary), "--config", config]
-    if binary == "cascade-orchestrator":
+    if extra_args is not None:
+        args += extra_args
+    elif binary == "cascade-orchestrator":
         args += ["--http-listen", "127.0.0.1:0"]
     process = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
     line = process.stderr.readline()
     try:
         listening = json.loads(line)
     except json.JSONDecodeError:
+        listening = {}
+    if listening.get("event") != "listening":
         process.kill()
         rest = process.stderr.read()
         raise SystemExit(f"{binary} failed to start:\n{line}{rest}")
