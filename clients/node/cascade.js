@@ -243,15 +243,22 @@ function connectOptions(options) {
   };
 }
 
+// The grpc-js client of cascade.v1.<service> at `target`, and the per-call defaults.
+function makeClient(service, target, options) {
+  const v1 = loadProtos(options.protoDir);
+  const { credentials, channelOptions } = channelSetup(options);
+  return {
+    client: new v1[service](target, credentials, channelOptions),
+    defaults: connectOptions(options),
+  };
+}
+
 // A client of the orchestrator (cascade.v1.Cascade) at `target` ("host:port").
 // options: apiKey (sent as `authorization: Bearer KEY`; default $CASCADE_API_KEY), tls,
 // caFile, certFile, keyFile, serverName, timeoutMs (every call's default deadline),
 // protoDir, channelOptions (grpc-js channel options).
 function connect(target, options = {}) {
-  const v1 = loadProtos(options.protoDir);
-  const { credentials, channelOptions } = channelSetup(options);
-  const client = new v1.Cascade(target, credentials, channelOptions);
-  const defaults = connectOptions(options);
+  const { client, defaults } = makeClient("Cascade", target, options);
   return {
     client,
 
@@ -295,10 +302,7 @@ function connect(target, options = {}) {
 
 // A client of the router (cascade.v1.Router) at `target`; the same options as connect().
 function connectRouter(target, options = {}) {
-  const v1 = loadProtos(options.protoDir);
-  const { credentials, channelOptions } = channelSetup(options);
-  const client = new v1.Router(target, credentials, channelOptions);
-  const defaults = connectOptions(options);
+  const { client, defaults } = makeClient("Router", target, options);
   return {
     client,
 
