@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "services/router/lib/embedding_rows.h"
 #include "services/router/lib/hashed_embedder.h"
 
 namespace cascade::router {
@@ -15,29 +16,6 @@ using Clock = std::chrono::steady_clock;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Remote embedders need not normalise; inner product search needs unit vectors.
-void NormalizeRows(Embeddings& embeddings) {
-  for (size_t i = 0; i < embeddings.rows(); ++i) {
-    float* row = embeddings.row(i);
-    double squared = 0.0;
-    for (size_t d = 0; d < embeddings.dimension; ++d) squared += double{row[d]} * row[d];
-    if (squared <= 0.0 || std::abs(squared - 1.0) < 1e-6) continue;
-    const auto scale = static_cast<float>(1.0 / std::sqrt(squared));
-    for (size_t d = 0; d < embeddings.dimension; ++d) row[d] *= scale;
-  }
-}
-
-absl::Status CheckEmbeddings(const Embeddings& embeddings, size_t rows, size_t dimension) {
-  if (embeddings.dimension != dimension || embeddings.rows() != rows ||
-      embeddings.dense.size() != rows * dimension ||
-      (!embeddings.sparse.empty() && embeddings.sparse.size() != rows)) {
-    return absl::InternalError(absl::StrCat("embedder returned ", embeddings.rows(), " rows of ",
-                                            embeddings.dimension, " for ", rows, " texts of ",
-                                            dimension));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -73,13 +51,9 @@ absl::StatusOr<std::shared_ptr<const RouteIndex>> RouteIndex::Build(
   index->embedder_name_ = index->embedder_->name();
   if (texts.empty()) return index;  // Every query takes the default route.
 
-  absl::StatusOr<Embeddings> embeddings = index->embedder_->Embed(texts);
+  absl::StatusOr<Embeddings> embeddings = EmbedNormalized(*index->embedder_, texts);
   if (!embeddings.ok()) return embeddings.status();
   const size_t dimension = index->embedder_->dimension();
-  if (absl::Status status = CheckEmbeddings(*embeddings, texts.size(), dimension); !status.ok()) {
-    return status;
-  }
-  NormalizeRows(*embeddings);
   index->build_stats_.embed_seconds = SecondsSince(start);
 
   start = Clock::now();
@@ -135,12 +109,8 @@ absl::StatusOr<Decision> RouteIndex::Route(absl::string_view query) const {
   }
   auto start = Clock::now();
   const std::string text(query);
-  absl::StatusOr<Embeddings> embedded = embedder_->Embed(absl::MakeConstSpan(&text, 1));
+  absl::StatusOr<Embeddings> embedded = EmbedNormalized(*embedder_, absl::MakeConstSpan(&text, 1));
   if (!embedded.ok()) return embedded.status();
-  if (absl::Status status = CheckEmbeddings(*embedded, 1, index_->dimension()); !status.ok()) {
-    return status;
-  }
-  NormalizeRows(*embedded);
   decision.embed_seconds = SecondsSince(start);
 
   start = Clock::now();

@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "common/io/atomic_file.h"
 
 namespace cascade::router {
 namespace {
@@ -251,19 +252,7 @@ std::string RouteSetToYaml(const RouteSet& set) {
 }
 
 absl::Status WriteRouteSetFile(const RouteSet& set, const std::string& path) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    if (!file) return absl::PermissionDeniedError(absl::StrCat("cannot write ", temporary));
-    file << RouteSetToYaml(set);
-    file.flush();
-    if (!file) return absl::DataLossError(absl::StrCat("writing ", temporary, " failed"));
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    return absl::PermissionDeniedError(absl::StrCat("cannot replace ", path));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, RouteSetToYaml(set));
 }
 
 }  // namespace cascade::router
