@@ -11,9 +11,10 @@ cascade_library(cascadectl_dial
 
 cascade_library(cascadectl_commands
   SOURCES
+    ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/learn_exemplars.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/router_client_commands.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/routes_fit_command.cc
-  DEPS cascadectl_args cascadectl_dial cascade_router_lib cascade_router_options cascade_config cascade_proto
+  DEPS cascadectl_args cascadectl_dial cascade_outcomes cascade_digest cascade_router_lib cascade_router_options cascade_config cascade_proto
        gRPC::grpc++ nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings
        absl::str_format)
 

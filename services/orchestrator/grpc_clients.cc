@@ -118,6 +118,18 @@ absl::StatusOr<v1::ListRoutesResponse> GrpcRouterClient::ListRoutes(const Downst
   return response;
 }
 
+absl::StatusOr<v1::EstimateTiersResponse> GrpcRouterClient::EstimateTiers(
+    const std::string& query, const std::string& policy, const DownstreamCall& call) {
+  CallContext context(call);
+  v1::EstimateTiersRequest request;
+  request.set_query(query);
+  request.set_policy(policy);
+  v1::EstimateTiersResponse response;
+  grpc::Status status = stub_->EstimateTiers(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
 GrpcJudgeClient::GrpcJudgeClient(std::shared_ptr<grpc::Channel> channel)
     : stub_(v1::Judge::NewStub(std::move(channel))) {}
 

@@ -41,6 +41,9 @@ class GrpcRouterClient final : public RouterClient {
   absl::StatusOr<v1::RouteDecision> Route(const std::string& query,
                                           const DownstreamCall& call) override;
   absl::StatusOr<v1::ListRoutesResponse> ListRoutes(const DownstreamCall& call) override;
+  absl::StatusOr<v1::EstimateTiersResponse> EstimateTiers(const std::string& query,
+                                                          const std::string& policy,
+                                                          const DownstreamCall& call) override;
 
  private:
   std::unique_ptr<v1::Router::Stub> stub_;

@@ -75,16 +75,53 @@ absl::StatusOr<cascade::ServiceParts> BuildParts(const cascade::v1::RouterConfig
                                                            stats.scorer_seconds}});
 
   auto metrics = std::make_shared<cascade::router::RouterMetrics>(env.registry);
+
+  absl::StatusOr<cascade::router::OutcomeStoreOptions> outcome_options =
+      cascade::router::OutcomeStoreOptionsFromConfig(config, *options);
+  if (!outcome_options.ok()) return outcome_options.status();
+  const std::string outcomes_file = outcome_options->file;
+  const FileSignature outcomes_signature = cascade::ReadFileSignature(outcomes_file);
+  absl::StatusOr<std::unique_ptr<cascade::router::OutcomeStore>> created =
+      cascade::router::OutcomeStore::Create(*std::move(outcome_options));
+  if (!created.ok()) return created.status();
+  std::shared_ptr<cascade::router::OutcomeStore> outcomes = *std::move(created);
+  for (const cascade::router::OutcomePolicySummary& policy : outcomes->List()) {
+    metrics->SetOutcomeExemplars(policy.policy, policy.exemplars);
+    cascade::LogInfo(
+        "outcomes_loaded",
+        {{"file", outcomes_file}, {"policy", policy.policy}, {"exemplars", policy.exemplars}});
+  }
   auto updater = std::make_shared<cascade::router::RouteUpdater>(shared_router, metrics,
                                                                  config.writable_routes_file());
   cascade::ServiceParts parts;
   parts.services.push_back(
-      std::make_unique<cascade::router::RouterService>(shared_router, updater, metrics));
+      std::make_unique<cascade::router::RouterService>(shared_router, updater, outcomes, metrics));
   if (!routes_file.empty()) {
     // Errors are logged and counted by ReloadFile; the routes in service stay.
     parts.keep_alive.push_back(std::make_shared<cascade::FileWatcher>(
         routes_file, *poll_interval, loaded_signature,
         [updater, routes_file] { (void)updater->ReloadFile(routes_file); }));
+  }
+  if (!outcomes_file.empty()) {
+    // Another replica's AddOutcomes (or an operator's copy) rewrote the file. A bad version
+    // is logged and counted; the exemplars in service stay.
+    parts.keep_alive.push_back(std::make_shared<cascade::FileWatcher>(
+        outcomes_file, *poll_interval, outcomes_signature, [outcomes, metrics, outcomes_file] {
+          bool changed = false;
+          const absl::Status status = outcomes->ReloadFile(&changed);
+          if (!status.ok()) {
+            metrics->RecordOutcomeReload(false);
+            cascade::LogError("outcomes_reload_failed",
+                              {{"file", outcomes_file}, {"error", std::string(status.message())}});
+            return;
+          }
+          if (!changed) return;  // Our own write.
+          metrics->RecordOutcomeReload(true);
+          for (const cascade::router::OutcomePolicySummary& policy : outcomes->List()) {
+            metrics->SetOutcomeExemplars(policy.policy, policy.exemplars);
+          }
+          cascade::LogInfo("outcomes_reloaded", {{"file", outcomes_file}});
+        }));
   }
   return parts;
 }

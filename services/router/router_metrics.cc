@@ -62,6 +62,34 @@ RouterMetrics::RouterMetrics(std::shared_ptr<prometheus::Registry> registry)
   embed_failures_ = Counter(r, "cascade_router_embed_failures_total",
                             "Route() calls failed because the embedding endpoint failed "
                             "(answered UNAVAILABLE; callers start at the first tier).");
+  tier_estimates_ = &prometheus::BuildCounter()
+                         .Name("cascade_router_tier_estimates_total")
+                         .Help(
+                             "EstimateTiers calls by outcome: ok, no_exemplars (the policy "
+                             "has none; the caller starts at its first tier), error.")
+                         .Register(r);
+  outcome_exemplars_ = &prometheus::BuildGauge()
+                            .Name("cascade_router_outcome_exemplars")
+                            .Help("Outcome exemplars held per policy (learned start).")
+                            .Register(r);
+  outcome_reloads_ = &prometheus::BuildCounter()
+                          .Name("cascade_router_outcome_reloads_total")
+                          .Help(
+                              "Outcomes file changes loaded (ok) or rejected (error; the "
+                              "exemplars in service stay).")
+                          .Register(r);
+}
+
+void RouterMetrics::RecordTierEstimate(const std::string& outcome) {
+  tier_estimates_->Add({{"outcome", outcome}}).Increment();
+}
+
+void RouterMetrics::SetOutcomeExemplars(const std::string& policy, size_t exemplars) {
+  outcome_exemplars_->Add({{"policy", policy}}).Set(static_cast<double>(exemplars));
+}
+
+void RouterMetrics::RecordOutcomeReload(bool ok) {
+  outcome_reloads_->Add({{"outcome", ok ? "ok" : "error"}}).Increment();
 }
 
 void RouterMetrics::RecordDecision(const Decision& decision) {

@@ -10,6 +10,9 @@
 //   cascade_router_reloads_total, cascade_router_reload_failures_total
 //   cascade_router_write_back_failures_total
 //   cascade_router_embed_failures_total (a remote embedder failed a query: UNAVAILABLE)
+//   cascade_router_tier_estimates_total{outcome} ("ok", "no_exemplars", "error")
+//   cascade_router_outcome_exemplars{policy} (gauge)
+//   cascade_router_outcome_reloads_total{outcome} (the outcomes file, "ok" or "error")
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -34,6 +37,10 @@ class RouterMetrics {
   void RecordReloadFailure();
   void RecordWriteBackFailure();
   void RecordEmbedFailure();
+  // outcome: "ok", "no_exemplars" or "error".
+  void RecordTierEstimate(const std::string& outcome);
+  void SetOutcomeExemplars(const std::string& policy, size_t exemplars);
+  void RecordOutcomeReload(bool ok);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -48,6 +55,10 @@ class RouterMetrics {
   prometheus::Counter* reload_failures_;
   prometheus::Counter* write_back_failures_;
   prometheus::Counter* embed_failures_;
+  prometheus::Family<prometheus::Counter>* tier_estimates_;
+  // Policies come from AddOutcomes (an operator's call) and the outcomes file: bounded.
+  prometheus::Family<prometheus::Gauge>* outcome_exemplars_;
+  prometheus::Family<prometheus::Counter>* outcome_reloads_;
 };
 
 }  // namespace cascade::router

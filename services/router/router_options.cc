@@ -139,6 +139,29 @@ absl::StatusOr<RouterOptions> RouterOptionsFromConfig(const cascade::v1::RouterC
   return options;
 }
 
+absl::StatusOr<OutcomeStoreOptions> OutcomeStoreOptionsFromConfig(
+    const cascade::v1::RouterConfig& config, const RouterOptions& router) {
+  OutcomeStoreOptions options;
+  options.file = config.outcomes_file();
+  options.estimator.embedder = router.index.embedder;
+  options.estimator.index = router.index.index;
+  if (config.max_outcome_exemplars() < 0 || config.max_outcome_exemplars() > 1000000) {
+    return absl::InvalidArgumentError(absl::StrCat("router config: max_outcome_exemplars ",
+                                                   config.max_outcome_exemplars(),
+                                                   " is outside [1, 1000000]"));
+  }
+  if (config.max_outcome_exemplars() > 0) {
+    options.max_exemplars_per_policy = static_cast<size_t>(config.max_outcome_exemplars());
+  }
+  if (config.outcome_neighbours() < 0 || config.outcome_neighbours() > 1000) {
+    return absl::InvalidArgumentError(absl::StrCat("router config: outcome_neighbours ",
+                                                   config.outcome_neighbours(),
+                                                   " is outside [1, 1000]"));
+  }
+  if (config.outcome_neighbours() > 0) options.estimator.neighbours = config.outcome_neighbours();
+  return options;
+}
+
 absl::StatusOr<std::chrono::milliseconds> RoutesPollInterval(
     const cascade::v1::RouterConfig& config) {
   if (!config.has_routes_poll_interval()) return std::chrono::milliseconds(1000);

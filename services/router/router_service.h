@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "cascade/v1/router.grpc.pb.h"
+#include "services/router/lib/outcome_store.h"
 #include "services/router/lib/router.h"
 #include "services/router/route_updater.h"
 #include "services/router/router_metrics.h"
@@ -21,8 +22,9 @@ namespace cascade::router {
 class RouterService final : public cascade::v1::Router::WithRawCallbackMethod_Route<
                                 cascade::v1::Router::CallbackService> {
  public:
+  // `outcomes` serves the learned start (EstimateTiers, AddOutcomes, ListOutcomes).
   RouterService(std::shared_ptr<Router> router, std::shared_ptr<RouteUpdater> updater,
-                std::shared_ptr<RouterMetrics> metrics);
+                std::shared_ptr<OutcomeStore> outcomes, std::shared_ptr<RouterMetrics> metrics);
 
   // The typed Route of the base class is never called (the method is raw); this overload
   // is the one registered.
@@ -39,10 +41,20 @@ class RouterService final : public cascade::v1::Router::WithRawCallbackMethod_Ro
   grpc::ServerUnaryReactor* ListRoutes(grpc::CallbackServerContext* context,
                                        const cascade::v1::ListRoutesRequest* request,
                                        cascade::v1::ListRoutesResponse* response) override;
+  grpc::ServerUnaryReactor* EstimateTiers(grpc::CallbackServerContext* context,
+                                          const cascade::v1::EstimateTiersRequest* request,
+                                          cascade::v1::EstimateTiersResponse* response) override;
+  grpc::ServerUnaryReactor* AddOutcomes(grpc::CallbackServerContext* context,
+                                        const cascade::v1::AddOutcomesRequest* request,
+                                        cascade::v1::AddOutcomesResponse* response) override;
+  grpc::ServerUnaryReactor* ListOutcomes(grpc::CallbackServerContext* context,
+                                         const cascade::v1::ListOutcomesRequest* request,
+                                         cascade::v1::ListOutcomesResponse* response) override;
 
  private:
   std::shared_ptr<Router> router_;
   std::shared_ptr<RouteUpdater> updater_;
+  std::shared_ptr<OutcomeStore> outcomes_;
   std::shared_ptr<RouterMetrics> metrics_;
   SerialTaskQueue updates_;  // Last: destroyed (finishing queued changes) first.
 };

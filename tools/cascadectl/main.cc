@@ -3,6 +3,7 @@
 //   cascadectl routes fit --data labeled.jsonl --routes routes.yaml [--out FILE] [--json]
 //   cascadectl route "TEXT" --router ADDR [--json]
 //   cascadectl routes list --router ADDR [--json]
+//   cascadectl routes learn --outcomes FILE --policy NAME --router ADDR [--json]
 //   cascadectl judge calibrate FILE.jsonl [--train-fraction F] [--seed N] [--json]
 //   cascadectl ask "TEXT" --orchestrator ADDR [--policy P] [--json]
 //   cascadectl replay FILE.jsonl --orchestrator ADDR [--concurrency N] [--json]
@@ -31,6 +32,9 @@ commands:
                                fit route thresholds on labeled queries and write them into
                                the routes file
   routes list --router ADDR    the routes a running cascade-router serves
+  routes learn --outcomes FILE --policy NAME --router ADDR
+                               teach the router how each tier did on past queries, for
+                               policies with `start: learned`
   route "TEXT" --router ADDR   what a running cascade-router decides for TEXT
   judge calibrate FILE.jsonl   fit the judge's calibration maps on labeled answers; held-out
                                AUC, Brier and ECE before and after
@@ -87,10 +91,11 @@ int main(int argc, char** argv) {
     return cascade::cli::RunJudgeCalibrate({args.begin() + 2, args.end()}, std::cout, std::cerr);
   }
   if (args[0] == "routes") {
-    if (args.size() < 2) return UsageError("'routes' needs a subcommand: fit or list");
+    if (args.size() < 2) return UsageError("'routes' needs a subcommand: fit, list or learn");
     const std::vector<std::string> rest(args.begin() + 2, args.end());
     if (args[1] == "fit") return cascade::cli::RunRoutesFit(rest, std::cout, std::cerr);
     if (args[1] == "list") return cascade::cli::RunRoutesList(rest, std::cout, std::cerr);
+    if (args[1] == "learn") return cascade::cli::RunRoutesLearn(rest, std::cout, std::cerr);
     return UsageError("unknown subcommand 'routes " + args[1] + "'");
   }
   return UsageError("unknown command '" + args[0] + "'");

@@ -26,6 +26,7 @@ CascadeRun::CascadeRun(CascadeShared& shared, const v1::CascadeRequest& request,
       end_(start.fixed ? start.first : plan.last),
       max_tiers_(plan.policy->max_tiers > 0 ? plan.policy->max_tiers : INT_MAX),
       trace_(start.route) {
+  trace_.SetLearnedStart(start.estimates, start.skipped);
   *tier_request_.mutable_messages() = request.messages();
   *tier_request_.mutable_params() = request.params();
   // Every tier is asked for logprobs, so that every trace carries the signals a policy

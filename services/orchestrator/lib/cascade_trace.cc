@@ -4,6 +4,12 @@
 
 namespace cascade::orchestrator {
 
+void CascadeTrace::SetLearnedStart(const std::vector<v1::TierEstimate>& estimates,
+                                   const std::vector<std::string>& skipped) {
+  response_.mutable_tier_estimates()->Assign(estimates.begin(), estimates.end());
+  response_.mutable_skipped_tiers()->Assign(skipped.begin(), skipped.end());
+}
+
 v1::CascadeStep* CascadeTrace::AddStep(const std::string& tier) {
   v1::CascadeStep* step = response_.add_steps();
   step->set_tier(tier);

@@ -19,6 +19,10 @@ class CascadeTrace {
  public:
   explicit CascadeTrace(const std::string& route) { response_.set_route(route); }
 
+  // `start: learned`: the router's per-tier estimates and the tiers skipped because of them.
+  void SetLearnedStart(const std::vector<v1::TierEstimate>& estimates,
+                       const std::vector<std::string>& skipped);
+
   // A step for `tier`; the pointer stays valid until Finish.
   v1::CascadeStep* AddStep(const std::string& tier);
   // The tier was not called (its circuit is open).

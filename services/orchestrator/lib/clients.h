@@ -41,6 +41,11 @@ class RouterClient {
   virtual absl::StatusOr<v1::RouteDecision> Route(const std::string& query,
                                                   const DownstreamCall& call) = 0;
   virtual absl::StatusOr<v1::ListRoutesResponse> ListRoutes(const DownstreamCall& call) = 0;
+  // Each tier's estimated chance on `query` from `policy`'s outcome exemplars; NOT_FOUND
+  // when the router has none for the policy.
+  virtual absl::StatusOr<v1::EstimateTiersResponse> EstimateTiers(const std::string& query,
+                                                                  const std::string& policy,
+                                                                  const DownstreamCall& call) = 0;
 };
 
 class JudgeClient {

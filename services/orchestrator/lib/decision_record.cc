@@ -96,6 +96,16 @@ json DecisionJson(const FinishedRequest& finished, bool include_prompt) {
   }
   if (finished.start != nullptr && result->steps_size() > 0) {
     line["start"] = {{"tier", result->steps(0).tier()}, {"why", finished.start->why}};
+    if (!finished.start->estimates.empty()) {
+      json estimates = json::object();
+      for (const v1::TierEstimate& estimate : finished.start->estimates) {
+        estimates[estimate.tier()] = {{"probability", estimate.probability()},
+                                      {"neighbours", estimate.neighbours()},
+                                      {"mean_similarity", estimate.mean_similarity()}};
+      }
+      line["start"]["estimates"] = std::move(estimates);
+      line["start"]["skipped"] = finished.start->skipped;
+    }
   }
   line["attempts"] = std::move(attempts);
   line["final_tier"] = result->final_tier();

@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "common/log/logger.h"
+#include "services/orchestrator/lib/cost_estimate.h"
 #include "services/orchestrator/lib/request_plan.h"
 
 namespace cascade::orchestrator {
@@ -24,7 +25,13 @@ Orchestrator::Orchestrator(OrchestratorSettings settings, OrchestratorClients cl
       clock_(std::move(clock)),
       acceptance_(clients_.judge.get()),
       prices_(TierPrices::Options(), clock_),
-      start_selector_(clients_.router.get(), settings_.router_timeout, clock_) {
+      start_selector_(clients_.router.get(), settings_.router_timeout, clock_,
+                      [this](const v1::CascadeRequest& request, const std::string& tier,
+                             const std::string& request_id) -> std::optional<double> {
+                        std::optional<TierDescription> described = prices_.Get(tier, request_id);
+                        if (!described) return std::nullopt;
+                        return static_cast<double>(ExpectedCostPusd(request, described->price));
+                      }) {
   shared_.prices = &prices_;
   shared_.acceptance = &acceptance_;
   shared_.observer = observer_.get();

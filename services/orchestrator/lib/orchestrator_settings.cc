@@ -126,6 +126,16 @@ absl::StatusOr<PolicySettings> PolicyFromConfig(const v1::CascadePolicyConfig& c
     policy.tiers.push_back({tier.tier(), *std::move(rule)});
   }
   policy.routing = !config.has_routing() || config.routing();
+  if (config.start() == "learned") {
+    policy.learned_start = true;
+    if (!policy.routing) {
+      return ConfigError(
+          absl::StrCat(field, ".start: learned asks the router, but routing is off"));
+    }
+  } else if (!config.start().empty() && config.start() != "route") {
+    return ConfigError(
+        absl::StrCat(field, ".start '", config.start(), "' is not one of route, learned"));
+  }
   if (config.max_tiers() < 0) return ConfigError(absl::StrCat(field, ".max_tiers must be >= 0"));
   policy.max_tiers = config.max_tiers();
   if (config.has_default_deadline())

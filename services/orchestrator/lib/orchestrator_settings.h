@@ -66,6 +66,8 @@ struct PolicySettings {
   std::optional<int64_t> default_budget_pusd;
   // The temperature of a request that sent none (CascadeCall::temperature_unset).
   double default_temperature = 1;
+  // `start: learned`: the router's per-tier estimates choose the first tier.
+  bool learned_start = false;
 };
 
 // The decision log's file (decision_log.h).

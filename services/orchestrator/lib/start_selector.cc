@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
+#include "services/orchestrator/lib/learned_start.h"
 
 namespace cascade::orchestrator {
 namespace {
@@ -41,6 +42,11 @@ absl::StatusOr<CascadeStart> StartSelector::Choose(const v1::CascadeRequest& req
   }
   DownstreamCall router_call{std::min(plan.deadline, clock_() + router_timeout_), call.request_id,
                              call.cancellation};
+  if (policy.learned_start && request.route_hint().empty()) {
+    start = Learned(request, plan, router_call);
+    if (call.cancellation->IsCancelled()) return absl::CancelledError("the client cancelled");
+    return start;
+  }
   auto answer = Decide(request, router_call);
   if (!answer.ok()) return answer.status();
   if (call.cancellation->IsCancelled()) return absl::CancelledError("the client cancelled");
@@ -87,6 +93,56 @@ absl::StatusOr<StartSelector::RouterAnswer> StartSelector::Decide(
   if (it->has_start_tier()) answer.decision.set_start_tier(it->start_tier());
   if (it->has_fixed_tier()) answer.decision.set_fixed_tier(it->fixed_tier());
   return answer;
+}
+
+CascadeStart StartSelector::Learned(const v1::CascadeRequest& request, const RequestPlan& plan,
+                                    const DownstreamCall& router_call) const {
+  const PolicySettings& policy = *plan.policy;
+  CascadeStart start;
+  start.route_label = "learned";
+  start.first = 0;
+  auto estimated = router_->EstimateTiers(LastUserMessage(request), policy.name, router_call);
+  if (!estimated.ok()) {
+    // Without estimates the climb is the plain cascade: nothing is lost but the saving.
+    const bool none = absl::IsNotFound(estimated.status());
+    start.route_label = none ? "learned_no_exemplars" : "router_unavailable";
+    start.why = none ? "learned_no_exemplars" : "router_unavailable";
+    LogWarn(none ? "learned_start_no_exemplars" : "router_unavailable",
+            {{"request_id", router_call.request_id},
+             {"policy", policy.name},
+             {"error", estimated.status().ToString()}});
+    return start;
+  }
+  const int last = plan.last;
+  std::vector<double> success(policy.tiers.size(), 1.0);
+  std::vector<double> cost(policy.tiers.size(), 0.0);
+  for (size_t i = 0; i < policy.tiers.size(); ++i) {
+    const std::string& tier = policy.tiers[i].tier;
+    auto found = std::find_if(estimated->estimates().begin(), estimated->estimates().end(),
+                              [&](const v1::TierEstimate& e) { return e.tier() == tier; });
+    if (found != estimated->estimates().end()) {
+      success[i] = found->probability();
+      start.estimates.push_back(*found);
+    }
+    // A tier the exemplars never labelled keeps p = 1: it is never skipped for lack of
+    // evidence, and the tiers below it are judged against it.
+    if (static_cast<int>(i) > last) continue;
+    std::optional<double> price =
+        attempt_cost_ ? attempt_cost_(request, tier, router_call.request_id) : std::nullopt;
+    if (!price) {
+      start.why = "learned_no_price";
+      start.estimates.clear();
+      LogWarn("learned_start_no_price",
+              {{"request_id", router_call.request_id}, {"policy", policy.name}, {"tier", tier}});
+      return start;
+    }
+    cost[i] = *price;
+  }
+  const LearnedStartChoice choice = ChooseLearnedStart(success, cost, 0, last);
+  start.first = choice.first;
+  start.why = "learned_start";
+  for (int i = 0; i < choice.first; ++i) start.skipped.push_back(policy.tiers[i].tier);
+  return start;
 }
 
 CascadeStart StartSelector::FromDecision(const v1::RouteDecision& decision,

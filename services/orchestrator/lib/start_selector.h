@@ -1,13 +1,16 @@
 #pragma once
 
 // Where the climb starts: the client's start_tier, else the route the router picks for the
-// last user message (or the client's route_hint), else the first tier. Routing is an
-// optimisation: a router that fails or times out never fails the request (the cascade then
-// starts at the first tier, labelled "router_unavailable").
+// last user message (or the client's route_hint), else the first tier. A policy with
+// `start: learned` asks the router for each tier's chance on the query instead, and starts
+// where the expected cost is lowest (learned_start.h). Routing is an optimisation: a router
+// that fails or times out never fails the request (the cascade then starts at the first
+// tier, labelled "router_unavailable").
 
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -26,17 +29,30 @@ struct CascadeStart {
   bool fixed = false;  // Only `first` is tried.
   // Why it starts there, for the decision log: "client_start_tier", "routing_off",
   // "router_unavailable", "route_start_tier", "route_fixed_tier", "route_names_no_tier",
-  // "route_tier_unknown"; "+max_tier" when the client's max_tier lowered it.
+  // "route_tier_unknown"; "+max_tier" when the client's max_tier lowered it; with
+  // `start: learned`, "learned_start", "learned_no_exemplars" or "learned_no_price".
   std::string why = "routing_off";
   std::optional<double> route_score;  // The router's similarity, when it routed.
+  // `start: learned`: the router's estimates (policy order) and the tiers skipped below
+  // `first` because of them.
+  std::vector<v1::TierEstimate> estimates;
+  std::vector<std::string> skipped;
 };
+
+// The expected cost of trying `tier` for `request` in pico-USD; nullopt when its price is
+// not known.
+using AttemptCost = std::function<std::optional<double>(
+    const v1::CascadeRequest& request, const std::string& tier, const std::string& request_id)>;
 
 class StartSelector {
  public:
-  // `router` may be null (no routing).
+  // `router` may be null (no routing). `attempt_cost` prices tiers for `start: learned`.
   StartSelector(RouterClient* router, absl::Duration router_timeout,
-                std::function<absl::Time()> clock)
-      : router_(router), router_timeout_(router_timeout), clock_(std::move(clock)) {}
+                std::function<absl::Time()> clock, AttemptCost attempt_cost)
+      : router_(router),
+        router_timeout_(router_timeout),
+        clock_(std::move(clock)),
+        attempt_cost_(std::move(attempt_cost)) {}
 
   // Errors: INVALID_ARGUMENT for a route_hint that cannot be honoured, CANCELLED.
   absl::StatusOr<CascadeStart> Choose(const v1::CascadeRequest& request, const RequestPlan& plan,
@@ -55,10 +71,15 @@ class StartSelector {
   // the policy lacks (logged).
   CascadeStart FromDecision(const v1::RouteDecision& decision, const PolicySettings& policy,
                             const std::string& request_id) const;
+  // `start: learned`: the tier whose expected climb cost is lowest, from the router's
+  // estimates; the first tier (with why = "learned_*") when they cannot be had.
+  CascadeStart Learned(const v1::CascadeRequest& request, const RequestPlan& plan,
+                       const DownstreamCall& router_call) const;
 
   RouterClient* router_;
   absl::Duration router_timeout_;
   std::function<absl::Time()> clock_;
+  AttemptCost attempt_cost_;
 };
 
 }  // namespace cascade::orchestrator

@@ -1,6 +1,7 @@
 #include "services/router/lib/outcome_exemplars_file.h"
 
 #include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
@@ -41,12 +42,20 @@ absl::StatusOr<std::pair<std::string, OutcomeExemplar>> ParseLine(const std::str
 
 }  // namespace
 
-absl::StatusOr<OutcomeExemplarsByPolicy> ReadOutcomeExemplarsFile(const std::string& path) {
+absl::StatusOr<std::string> ReadOutcomeExemplarsText(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+absl::StatusOr<OutcomeExemplarsByPolicy> ParseOutcomeExemplars(const std::string& text,
+                                                               const std::string& path) {
   OutcomeExemplarsByPolicy exemplars;
+  std::istringstream lines(text);
   std::string line;
-  for (int number = 1; std::getline(file, line); ++number) {
+  for (int number = 1; std::getline(lines, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     absl::StatusOr<std::pair<std::string, OutcomeExemplar>> parsed = ParseLine(line);
     if (!parsed.ok()) {
@@ -56,6 +65,12 @@ absl::StatusOr<OutcomeExemplarsByPolicy> ReadOutcomeExemplarsFile(const std::str
     exemplars[parsed->first].push_back(std::move(parsed->second));
   }
   return exemplars;
+}
+
+absl::StatusOr<OutcomeExemplarsByPolicy> ReadOutcomeExemplarsFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadOutcomeExemplarsText(path);
+  if (!text.ok()) return text.status();
+  return ParseOutcomeExemplars(*text, path);
 }
 
 std::string OutcomeExemplarsToJsonLines(const OutcomeExemplarsByPolicy& exemplars) {

@@ -19,7 +19,14 @@ namespace cascade::router {
 // Policy -> exemplars, oldest first.
 using OutcomeExemplarsByPolicy = std::map<std::string, std::vector<OutcomeExemplar>>;
 
-// NotFound when the file does not exist; InvalidArgument "PATH:LINE: ..." for a bad line.
+// The file's text; NotFound when the file does not exist.
+absl::StatusOr<std::string> ReadOutcomeExemplarsText(const std::string& path);
+
+// InvalidArgument "PATH:LINE: ..." for a bad line (`path` only names it in errors).
+absl::StatusOr<OutcomeExemplarsByPolicy> ParseOutcomeExemplars(const std::string& text,
+                                                               const std::string& path);
+
+// Both of the above.
 absl::StatusOr<OutcomeExemplarsByPolicy> ReadOutcomeExemplarsFile(const std::string& path);
 
 // The file's text for `exemplars`.

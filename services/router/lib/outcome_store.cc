@@ -11,16 +11,8 @@ absl::StatusOr<std::unique_ptr<OutcomeStore>> OutcomeStore::Create(OutcomeStoreO
   }
   std::unique_ptr<OutcomeStore> store(new OutcomeStore(std::move(options)));
   if (!store->options_.file.empty()) {
-    absl::StatusOr<OutcomeExemplarsByPolicy> loaded =
-        ReadOutcomeExemplarsFile(store->options_.file);
-    if (loaded.ok()) {
-      std::lock_guard lock(store->update_mutex_);
-      if (absl::Status status = store->ReplaceAll(*std::move(loaded)); !status.ok()) {
-        return status;
-      }
-    } else if (!absl::IsNotFound(loaded.status())) {
-      return loaded.status();
-    }
+    absl::Status status = store->ReloadFile();
+    if (!status.ok() && !absl::IsNotFound(status)) return status;
   }
   return store;
 }
@@ -88,21 +80,33 @@ absl::StatusOr<std::vector<TierEstimate>> OutcomeStore::Estimate(absl::string_vi
   return found->second->Estimate(query);
 }
 
-absl::Status OutcomeStore::ReloadFile() {
+absl::Status OutcomeStore::ReloadFile(bool* changed) {
+  if (changed != nullptr) *changed = false;
   if (options_.file.empty()) return absl::FailedPreconditionError("no outcomes file");
-  absl::StatusOr<OutcomeExemplarsByPolicy> loaded = ReadOutcomeExemplarsFile(options_.file);
-  if (!loaded.ok()) return loaded.status();
+  absl::StatusOr<std::string> text = ReadOutcomeExemplarsText(options_.file);
+  if (!text.ok()) return text.status();
   std::lock_guard lock(update_mutex_);
-  return ReplaceAll(*std::move(loaded));
+  if (*text == file_text_) return absl::OkStatus();
+  absl::StatusOr<OutcomeExemplarsByPolicy> loaded = ParseOutcomeExemplars(*text, options_.file);
+  if (!loaded.ok()) return loaded.status();
+  if (absl::Status status = ReplaceAll(*std::move(loaded)); !status.ok()) return status;
+  file_text_ = *std::move(text);
+  if (changed != nullptr) *changed = true;
+  return absl::OkStatus();
 }
 
-absl::Status OutcomeStore::WriteFile() const {
+absl::Status OutcomeStore::WriteFile() {
   if (options_.file.empty()) return absl::OkStatus();
   OutcomeExemplarsByPolicy rows;
   for (const auto& [policy, held] : exemplars_) {
     rows[policy].assign(held.entries().begin(), held.entries().end());
   }
-  return WriteFileAtomically(options_.file, OutcomeExemplarsToJsonLines(rows));
+  std::string text = OutcomeExemplarsToJsonLines(rows);
+  if (absl::Status status = WriteFileAtomically(options_.file, text); !status.ok()) {
+    return status;
+  }
+  file_text_ = std::move(text);
+  return absl::OkStatus();
 }
 
 std::vector<OutcomePolicySummary> OutcomeStore::List() const {

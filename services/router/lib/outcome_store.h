@@ -49,8 +49,10 @@ class OutcomeStore {
   absl::StatusOr<std::vector<TierEstimate>> Estimate(absl::string_view policy,
                                                      absl::string_view query) const;
 
-  // Replaces everything with the file's contents (another replica wrote it).
-  absl::Status ReloadFile();
+  // Replaces everything with the file's contents (another replica wrote it). Sets
+  // *changed to false, doing nothing, when the file holds what this store last read or
+  // wrote (its own write seen by the watcher).
+  absl::Status ReloadFile(bool* changed = nullptr);
 
   std::vector<OutcomePolicySummary> List() const;
   const OutcomeStoreOptions& options() const { return options_; }
@@ -65,11 +67,12 @@ class OutcomeStore {
   absl::Status ReplaceAll(OutcomeExemplarsByPolicy exemplars);
   absl::StatusOr<std::shared_ptr<const TierSuccessEstimator>> BuildEstimator(
       const OutcomeExemplars& exemplars) const;
-  absl::Status WriteFile() const;
+  absl::Status WriteFile();
 
   const OutcomeStoreOptions options_;
   std::mutex update_mutex_;
   std::map<std::string, OutcomeExemplars> exemplars_;  // Guarded by update_mutex_.
+  std::string file_text_;  // What the file last held as far as we know; update_mutex_.
   std::atomic<std::shared_ptr<const Estimators>> estimators_{std::make_shared<Estimators>()};
 };
 

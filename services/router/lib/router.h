@@ -40,6 +40,7 @@ class Router {
   absl::Status Replace(RouteSet routes);
 
   RouteSet List() const { return Snapshot()->routes(); }
+  size_t max_query_bytes() const { return options_.max_query_bytes; }
   std::shared_ptr<const RouteIndex> Snapshot() const { return current_.load(); }
 
  private:

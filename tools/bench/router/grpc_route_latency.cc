@@ -151,7 +151,8 @@ absl::StatusOr<LocalServer> StartLocalServer(const Clinc150& data) {
   auto registry = std::make_shared<prometheus::Registry>();
   auto metrics = std::make_shared<RouterMetrics>(registry);
   auto updater = std::make_shared<RouteUpdater>(server.router, metrics, "");
-  server.service = std::make_unique<RouterService>(server.router, updater, metrics);
+  std::shared_ptr<OutcomeStore> outcomes = *OutcomeStore::Create({});
+  server.service = std::make_unique<RouterService>(server.router, updater, outcomes, metrics);
   absl::StatusOr<ListenAddress> grpc_address = ParseListenAddress("127.0.0.1:0", "grpc");
   absl::StatusOr<ListenAddress> metrics_address = ParseListenAddress("127.0.0.1:0", "metrics");
   if (!grpc_address.ok()) return grpc_address.status();

@@ -160,7 +160,9 @@ class FakeRouterClient final : public RouterClient {
  public:
   absl::StatusOr<v1::RouteDecision> decision = absl::UnavailableError("router down");
   absl::StatusOr<v1::ListRoutesResponse> routes = absl::UnavailableError("router down");
+  absl::StatusOr<v1::EstimateTiersResponse> estimates = absl::UnavailableError("router down");
   std::vector<std::string> queries;
+  std::vector<std::string> estimated_policies;
   std::vector<DownstreamCall> calls;
 
   absl::StatusOr<v1::RouteDecision> Route(const std::string& query,
@@ -172,6 +174,14 @@ class FakeRouterClient final : public RouterClient {
   absl::StatusOr<v1::ListRoutesResponse> ListRoutes(const DownstreamCall& call) override {
     calls.push_back(call);
     return routes;
+  }
+  absl::StatusOr<v1::EstimateTiersResponse> EstimateTiers(const std::string& query,
+                                                          const std::string& policy,
+                                                          const DownstreamCall& call) override {
+    queries.push_back(query);
+    estimated_policies.push_back(policy);
+    calls.push_back(call);
+    return estimates;
   }
 };
 
