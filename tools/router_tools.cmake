@@ -19,3 +19,19 @@ cascade_binary(cascade-router-grpc-latency
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/router/grpc_route_latency.cc
   DEPS cascade_router_service cascade_router_options cascade_router_lib cascade_router_clinc150
        cascade_grpc_runtime gRPC::grpc++ absl::synchronization Threads::Threads)
+
+# RouteLLM's metrics (APGR, CPT) for a weak/strong router, and cascade-routing-eval: the
+# learned per-tier success estimate judged with them, 2-fold on recorded outcomes.
+cascade_library(cascade_routing_gain_curve
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/routing_eval/routing_gain_curve.cc
+  DEPS absl::status absl::statusor absl::strings absl::span)
+
+cascade_library(cascade_routing_eval
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/routing_eval/routing_eval.cc
+  DEPS cascade_routing_gain_curve cascade_router_lib cascade_outcomes absl::status
+       absl::statusor absl::strings)
+
+cascade_binary(cascade-routing-eval
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/routing_eval/main.cc
+  DEPS cascade_routing_eval cascade_outcomes nlohmann_json::nlohmann_json absl::strings
+       absl::str_format)
