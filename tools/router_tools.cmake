@@ -13,6 +13,12 @@ cascade_binary(cascade-router-latency
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/router/route_latency.cc
   DEPS cascade_router_lib cascade_router_clinc150 Threads::Threads)
 
+# HNSW recall@k against the exact index, build and search cost, over a grid of (M,
+# efConstruction, efSearch) on CLINC150: how the index defaults were chosen.
+cascade_binary(cascade-router-hnsw-recall
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/router/hnsw_recall.cc
+  DEPS cascade_router_lib cascade_router_clinc150 absl::strings)
+
 # Route() over gRPC on loopback, open loop at steady rates, through the router's real
 # adapter on the common service host.
 cascade_binary(cascade-router-grpc-latency

@@ -16,6 +16,19 @@ absl::Status UnknownName(absl::string_view field, const std::string& value,
       absl::StrCat("router config: ", field, " '", value, "' is not one of ", allowed));
 }
 
+// A field where 0 (unset) keeps the default: `target` = `value` unless it is 0;
+// InvalidArgument naming the field when it is outside [low, high].
+absl::Status SetUnlessZero(absl::string_view field, int32_t value, int32_t low, int32_t high,
+                           int& target) {
+  if (value == 0) return absl::OkStatus();
+  if (value < low || value > high) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("router config: ", field, " ", value, " is outside [", low, ", ", high, "]"));
+  }
+  target = value;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<OpenAIEmbedderOptions> OpenAIEmbedderOptionsFromConfig(
     const cascade::v1::OpenAIEmbedderConfig& config) {
   const auto error = [](absl::string_view what) {
@@ -135,6 +148,50 @@ absl::StatusOr<RouterOptions> RouterOptionsFromConfig(const cascade::v1::RouterC
   }
   if (config.hnsw_min_exemplars() > 0) {
     options.index.index.hnsw_min_exemplars = static_cast<size_t>(config.hnsw_min_exemplars());
+  }
+  ExemplarIndexOptions& index = options.index.index;
+  if (absl::Status status = SetUnlessZero("hnsw_m", config.hnsw_m(), 2, 128, index.hnsw_m);
+      !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = SetUnlessZero("hnsw_ef_construction", config.hnsw_ef_construction(), 1,
+                                          4096, index.hnsw_ef_construction);
+      !status.ok()) {
+    return status;
+  }
+  if (absl::Status status =
+          SetUnlessZero("hnsw_ef_search", config.hnsw_ef_search(), 1, 4096, index.hnsw_ef_search);
+      !status.ok()) {
+    return status;
+  }
+  if (absl::Status status =
+          SetUnlessZero("linear_epochs", config.linear_epochs(), 1, 1000, scorer.linear.epochs);
+      !status.ok()) {
+    return status;
+  }
+
+  const double l2 = config.linear_l2();
+  if (!(l2 >= 0.0 && l2 <= 0.1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("router config: linear_l2 ", l2, " is outside [0, 0.1]"));
+  }
+  scorer.linear.l2 = l2;
+
+  if (config.has_blend_linear_weight()) {
+    const double weight = config.blend_linear_weight();
+    if (!(weight >= 0.0 && weight <= 1.0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("router config: blend_linear_weight ", weight, " is outside [0, 1]"));
+    }
+    scorer.linear_weight = weight;
+  }
+
+  if (config.has_max_alternatives()) {
+    if (config.max_alternatives() < 0 || config.max_alternatives() > 100) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "router config: max_alternatives ", config.max_alternatives(), " is outside [0, 100]"));
+    }
+    options.index.max_alternatives = static_cast<size_t>(config.max_alternatives());
   }
   return options;
 }

@@ -2,6 +2,7 @@
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
+#include <faiss/utils/random.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -47,6 +48,10 @@ class FlatInnerProductStorage final : public faiss::IndexFlatIP {
 // request threads that means a thread team per request thread and cores fighting over
 // spin-waits. One query is cheap: run it on the caller's thread. omp_set_num_threads only
 // changes the calling thread's setting, and we put it back for callers that use OpenMP.
+//
+// The HNSW build runs single-threaded too, for repeatability: FAISS inserts the points of
+// each level in parallel, and which point links to which then depends on the threads'
+// timing, so two builds of the same data gave different graphs (and neighbours).
 class SingleThreadedOpenMp {
  public:
   SingleThreadedOpenMp() : previous_(omp_get_max_threads()) { omp_set_num_threads(1); }
@@ -57,6 +62,10 @@ class SingleThreadedOpenMp {
  private:
   int previous_;
 };
+
+// HNSW draws each point's level from this generator. FAISS seeds it with a constant
+// today; setting it here keeps builds repeatable whatever a FAISS version does.
+constexpr int64_t kHnswLevelSeed = 12345;
 
 }  // namespace
 
@@ -82,7 +91,11 @@ absl::StatusOr<std::unique_ptr<ExemplarIndex>> ExemplarIndex::Build(
       graph->is_trained = true;
       graph->hnsw.efConstruction = options.hnsw_ef_construction;
       graph->hnsw.efSearch = options.hnsw_ef_search;
-      graph->add(n, vectors);
+      graph->hnsw.rng = faiss::RandomGenerator(kHnswLevelSeed);
+      {
+        SingleThreadedOpenMp single_threaded;
+        graph->add(n, vectors);
+      }
       rows = static_cast<const faiss::IndexFlat*>(graph->storage)->get_xb();
       index = std::move(graph);
     } else {
@@ -120,6 +133,10 @@ std::vector<Neighbor> ExemplarIndex::Search(const float* query, int k) const {
     neighbors.push_back({ids[i], similarities[i]});
   }
   return neighbors;
+}
+
+void ExemplarIndex::set_hnsw_ef_search(int ef_search) {
+  if (hnsw_) static_cast<faiss::IndexHNSW*>(index_.get())->hnsw.efSearch = ef_search;
 }
 
 float ExemplarIndex::Similarity(const float* query, int64_t exemplar) const {

@@ -20,8 +20,9 @@ struct ExemplarIndexOptions {
   // From this many exemplars on, use HNSW instead of an exact scan.
   size_t hnsw_min_exemplars = 4096;
   // HNSW graph degree, build-time and search-time beam widths: recall against cost. On
-  // CLINC150 (15,000 exemplars), halving FAISS's usual 40/64 halves build and search time
-  // without changing the default scorer's accuracy on val.
+  // CLINC150's 15,000 hashed exemplars these give recall@10 0.74 against the exact scan at
+  // about a ninth of its search time (cascade-router-hnsw-recall; docs/benchmarks.md has
+  // the grid): raise them, or hnsw_min_exemplars, where recall matters more than latency.
   int hnsw_m = 16;
   int hnsw_ef_construction = 20;
   int hnsw_ef_search = 32;
@@ -34,7 +35,9 @@ struct Neighbor {
 
 class ExemplarIndex {
  public:
-  // `vectors` holds `count` rows of `dimension` floats, each L2-normalised.
+  // `vectors` holds `count` rows of `dimension` floats, each L2-normalised. Repeatable: the
+  // same vectors and options always give the same graph, hence the same neighbours (the
+  // HNSW graph is built on the calling thread, with fixed seeds).
   static absl::StatusOr<std::unique_ptr<ExemplarIndex>> Build(const float* vectors, size_t count,
                                                               size_t dimension,
                                                               const ExemplarIndexOptions& options);
@@ -50,6 +53,10 @@ class ExemplarIndex {
   size_t size() const { return count_; }
   size_t dimension() const { return dimension_; }
   bool is_hnsw() const { return hnsw_; }
+
+  // Changes the HNSW search beam width (no-op for an exact index), for benchmarks that
+  // sweep it over one graph. Not thread-safe: call before any Search().
+  void set_hnsw_ef_search(int ef_search);
 
  private:
   ExemplarIndex(std::unique_ptr<faiss::Index> index, const float* rows, size_t count,

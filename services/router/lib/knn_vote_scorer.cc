@@ -1,6 +1,7 @@
 #include "services/router/lib/knn_vote_scorer.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace cascade::router {
 
@@ -17,9 +18,16 @@ std::string KnnVoteScorer::name() const {
 }
 
 void KnnVoteScorer::Score(const ScoringQuery& query, absl::Span<float> scores) const {
-  const float empty = mode_ == VoteMode::kSum ? 0.0f : -1.0f;
-  std::fill(scores.begin(), scores.end(), empty);
+  std::fill(scores.begin(), scores.end(), 0.0f);
   if (query.neighbors.empty()) return;
+  if (mode_ != VoteMode::kSum) {
+    // Below every route with a neighbour: their max and mean are >= the least similar
+    // neighbour's similarity (see the header).
+    float least = query.neighbors.front().similarity;
+    for (const Neighbor& neighbor : query.neighbors) least = std::min(least, neighbor.similarity);
+    const float no_evidence = least > 0.0f ? 0.0f : std::nextafter(least, -1.0f);
+    std::fill(scores.begin(), scores.end(), no_evidence);
+  }
   if (mode_ == VoteMode::kMax) {
     for (const Neighbor& neighbor : query.neighbors) {
       float& score = scores[exemplar_routes_[neighbor.exemplar]];

@@ -23,7 +23,13 @@ class KnnVoteScorer : public RouteScorer {
       : exemplar_routes_(std::move(exemplar_routes)), mode_(mode) {}
 
   std::string name() const override;
-  // Routes without a neighbour score -1 (max, mean) or 0 (sum).
+  // A route without a neighbour among the top k has no evidence, which is not the same as
+  // similarity -1 (opposite to the query). In max and mean mode it scores 0 when the k-th
+  // (least similar) neighbour is more similar than 0, the usual case (hashed vectors are
+  // never less similar than 0); otherwise the float just below the k-th neighbour's
+  // similarity (never below -1). A route with a neighbour scores at least the k-th's
+  // similarity, so a route without one never ranks above it, nor ties with it. In sum
+  // mode it scores 0 (no votes); with no neighbours at all every route scores 0.
   void Score(const ScoringQuery& query, absl::Span<float> scores) const override;
 
  private:

@@ -57,6 +57,10 @@ absl::StatusOr<std::unique_ptr<LinearScorer>> LinearScorer::Train(
   if (options.epochs < 0 || !(options.learning_rate > 0.0)) {
     return absl::InvalidArgumentError("linear scorer: epochs must be >= 0, learning_rate > 0");
   }
+  if (!(options.l2 >= 0.0 && options.learning_rate * options.l2 < 1.0)) {
+    return absl::InvalidArgumentError(absl::StrCat("linear scorer: l2 ", options.l2,
+                                                   " must be >= 0 and below 1 / learning_rate"));
+  }
   const bool sparse_input = exemplars.sparse_dimension > 0 && !exemplars.sparse.empty();
   const size_t input_dimension = sparse_input ? exemplars.sparse_dimension : exemplars.dimension;
   std::unique_ptr<LinearScorer> scorer(new LinearScorer(sparse_input, input_dimension, num_routes));
@@ -69,32 +73,51 @@ absl::StatusOr<std::unique_ptr<LinearScorer>> LinearScorer::Train(
   std::vector<float> gradient(num_routes);
   float* weights = scorer->weights_.data();
   const size_t width = static_cast<size_t>(num_routes);
+  // With L2, every step shrinks all the weights; instead of touching all of them, the true
+  // weights are `scale` times the stored ones, and only the rows of the example's features
+  // are updated (divided by scale). Folded back in when scale gets small, and at the end.
+  // Without L2, scale stays exactly 1 and the arithmetic is the same as without it.
+  double scale = 1.0;
+  const auto fold_scale = [&] {
+    if (scale == 1.0) return;
+    const auto factor = static_cast<float>(scale);
+    for (float& weight : scorer->weights_) weight *= factor;
+    scale = 1.0;
+  };
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
     std::shuffle(order.begin(), order.end(), random);
     const float rate =
         static_cast<float>(options.learning_rate / (1.0 + options.learning_rate_decay * epoch));
+    const double shrink = 1.0 - static_cast<double>(rate) * options.l2;
     for (size_t i : order) {
       const Row& row = rows[i];
-      scorer->Predict(row.indices, row.values, absl::MakeSpan(gradient));
+      scorer->Predict(row.indices, row.values, absl::MakeSpan(gradient), static_cast<float>(scale));
       // d(cross-entropy)/d(logits) = probabilities - one_hot(label).
       gradient[exemplar_routes[i]] -= 1.0f;
+      if (options.l2 > 0.0) {
+        scale *= shrink;
+        if (scale < 1e-20) fold_scale();
+      }
+      const auto inverse_scale = static_cast<float>(1.0 / scale);
       // The row updates run in AddScaled (AVX2), fast even in unoptimised builds.
       for (size_t j = 0; j < row.indices.size(); ++j) {
-        AddScaled(weights + size_t{row.indices[j]} * width, -rate * row.values[j], gradient.data(),
-                  width);
+        AddScaled(weights + size_t{row.indices[j]} * width, -rate * row.values[j] * inverse_scale,
+                  gradient.data(), width);
       }
       AddScaled(scorer->bias_.data(), -rate, gradient.data(), width);
     }
   }
+  fold_scale();
   return scorer;
 }
 
 void LinearScorer::Predict(absl::Span<const uint32_t> indices, absl::Span<const float> values,
-                           absl::Span<float> scores) const {
+                           absl::Span<float> scores, float weight_scale) const {
   const size_t width = static_cast<size_t>(num_routes_);
   std::copy(bias_.begin(), bias_.end(), scores.begin());
   for (size_t j = 0; j < indices.size(); ++j) {
-    AddScaled(scores.data(), values[j], weights_.data() + size_t{indices[j]} * width, width);
+    AddScaled(scores.data(), values[j] * weight_scale, weights_.data() + size_t{indices[j]} * width,
+              width);
   }
   SoftmaxInPlace(scores);
 }

@@ -22,6 +22,10 @@ struct LinearScorerOptions {
   double learning_rate = 0.5;
   // Divides the learning rate by (1 + decay * epoch).
   double learning_rate_decay = 0.0;
+  // L2 regularisation of the weights (not the biases): each step minimises cross-entropy +
+  // l2 / 2 * |weights|^2, i.e. shrinks every weight by (1 - rate * l2). 0: none. Must keep
+  // learning_rate * l2 < 1.
+  double l2 = 0.0;
   // The order of examples in each epoch is shuffled with this seed: builds are repeatable.
   uint64_t seed = 1;
 };
@@ -45,9 +49,9 @@ class LinearScorer : public RouteScorer {
         weights_(input_dimension * num_routes, 0.0f),
         bias_(num_routes, 0.0f) {}
 
-  // scores = softmax(bias + sum_i value_i * weights[index_i]).
+  // scores = softmax(bias + sum_i value_i * weight_scale * weights[index_i]).
   void Predict(absl::Span<const uint32_t> indices, absl::Span<const float> values,
-               absl::Span<float> scores) const;
+               absl::Span<float> scores, float weight_scale = 1.0f) const;
 
   bool sparse_input_;
   int num_routes_;

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "services/router/lib/route_set_yaml.h"
 
 namespace cascade::router {
@@ -170,6 +172,20 @@ TEST(RouterTest, EmptyRouteSetAlwaysTakesTheDefault) {
   EXPECT_EQ(decision->route, "default");
   EXPECT_TRUE(decision->below_threshold);
   EXPECT_EQ(decision->target, RouteTarget::StartTier("small"));
+}
+
+TEST(RouterTest, MaxAlternativesLimitsTheAlternatives) {
+  for (size_t max_alternatives : {size_t{0}, size_t{1}, size_t{2}, size_t{5}}) {
+    RouterOptions options;
+    options.index.max_alternatives = max_alternatives;
+    options.index.default_threshold = -1.0;
+    std::unique_ptr<Router> router = MakeRouter(options);
+    absl::StatusOr<Decision> decision = router->Route("what's the weather forecast today");
+    ASSERT_TRUE(decision.ok());
+    EXPECT_EQ(decision->route, "weather");
+    // Three routes: the best one and at most two others.
+    EXPECT_EQ(decision->alternatives.size(), std::min<size_t>(max_alternatives, 2));
+  }
 }
 
 TEST(RouterTest, RejectsBadRouteSetsAndOptions) {
