@@ -65,6 +65,47 @@ CascadeMetrics::CascadeMetrics(prometheus::Registry* registry) {
                              "New versions of policies_file: applied (ok) or refused (error; "
                              "the policies in service stay).")
                          .Register(*registry);
+  learned_skips_ = &prometheus::BuildCounter()
+                        .Name("cascade_learned_skips_total")
+                        .Help(
+                            "Tiers a `start: learned` policy skipped: the router's estimate "
+                            "said trying them would cost more than it saves.")
+                        .Register(*registry);
+  shadow_evaluations_ =
+      &prometheus::BuildCounter()
+           .Name("cascade_shadow_evaluations_total")
+           .Help(
+               "Answers sampled for shadow evaluation, by the tier that answered and outcome: "
+               "agree or disagree with the shadow tier's answer, error, over_budget, "
+               "queue_full, no_price. Agreement rate: agree / (agree + disagree).")
+           .Register(*registry);
+  shadow_cost_ = &prometheus::BuildCounter()
+                      .Name("cascade_shadow_cost_usd_total")
+                      .Help("Spent on shadow calls (not in cascade_request_cost_usd_total).")
+                      .Register(*registry);
+  shadow_exemplars_ = &prometheus::BuildCounter()
+                           .Name("cascade_shadow_exemplars_total")
+                           .Help(
+                               "Shadow results sent to the router as outcome exemplars "
+                               "(ok) or refused (error).")
+                           .Register(*registry);
+}
+
+void CascadeMetrics::RecordShadow(const std::string& policy, const std::string& tier,
+                                  const std::string& outcome) {
+  shadow_evaluations_->Add({{"policy", policy}, {"tier", tier}, {"outcome", outcome}}).Increment();
+}
+
+void CascadeMetrics::RecordShadowCost(const std::string& policy, int64_t cost_pusd) {
+  shadow_cost_->Add({{"policy", policy}}).Increment(PicoUsdToUsd(cost_pusd));
+}
+
+void CascadeMetrics::RecordShadowExemplar(const std::string& policy, bool ok) {
+  shadow_exemplars_->Add({{"policy", policy}, {"outcome", ok ? "ok" : "error"}}).Increment();
+}
+
+void CascadeMetrics::RecordLearnedSkip(const std::string& policy, const std::string& tier) {
+  learned_skips_->Add({{"policy", policy}, {"tier", tier}}).Increment();
 }
 
 void CascadeMetrics::RecordDecisionLogDropped() { decision_log_dropped_->Increment(); }

@@ -35,6 +35,11 @@ class CascadeMetrics final : public CascadeObserver {
   void SetCircuitOpen(const std::string& tier, bool open) override;
   void RecordDecisionLogDropped() override;
   void RecordPoliciesReload(bool ok) override;
+  void RecordLearnedSkip(const std::string& policy, const std::string& tier) override;
+  void RecordShadow(const std::string& policy, const std::string& tier,
+                    const std::string& outcome) override;
+  void RecordShadowCost(const std::string& policy, int64_t cost_pusd) override;
+  void RecordShadowExemplar(const std::string& policy, bool ok) override;
 
  private:
   prometheus::Family<prometheus::Counter>* requests_;
@@ -48,6 +53,10 @@ class CascadeMetrics final : public CascadeObserver {
   prometheus::Family<prometheus::Gauge>* circuit_open_;
   prometheus::Counter* decision_log_dropped_;
   prometheus::Family<prometheus::Counter>* policy_reloads_;
+  prometheus::Family<prometheus::Counter>* learned_skips_;
+  prometheus::Family<prometheus::Counter>* shadow_evaluations_;
+  prometheus::Family<prometheus::Counter>* shadow_cost_;
+  prometheus::Family<prometheus::Counter>* shadow_exemplars_;
 };
 
 }  // namespace cascade::orchestrator

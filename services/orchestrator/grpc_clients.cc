@@ -130,6 +130,19 @@ absl::StatusOr<v1::EstimateTiersResponse> GrpcRouterClient::EstimateTiers(
   return response;
 }
 
+absl::StatusOr<v1::AddOutcomesResponse> GrpcRouterClient::AddOutcomes(
+    const std::string& policy, const std::vector<v1::OutcomeExemplar>& exemplars,
+    const DownstreamCall& call) {
+  CallContext context(call);
+  v1::AddOutcomesRequest request;
+  request.set_policy(policy);
+  for (const v1::OutcomeExemplar& exemplar : exemplars) *request.add_exemplars() = exemplar;
+  v1::AddOutcomesResponse response;
+  grpc::Status status = stub_->AddOutcomes(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
 GrpcJudgeClient::GrpcJudgeClient(std::shared_ptr<grpc::Channel> channel)
     : stub_(v1::Judge::NewStub(std::move(channel))) {}
 

@@ -44,6 +44,9 @@ class GrpcRouterClient final : public RouterClient {
   absl::StatusOr<v1::EstimateTiersResponse> EstimateTiers(const std::string& query,
                                                           const std::string& policy,
                                                           const DownstreamCall& call) override;
+  absl::StatusOr<v1::AddOutcomesResponse> AddOutcomes(
+      const std::string& policy, const std::vector<v1::OutcomeExemplar>& exemplars,
+      const DownstreamCall& call) override;
 
  private:
   std::unique_ptr<v1::Router::Stub> stub_;

@@ -25,6 +25,10 @@ Scenarios:
                         their deadline.
   upstream_429          small's upstream answers 429 in bursts: no request fails, and the
                         tier worker's attempts stay bounded (no retry storm).
+  shadow                policy `shadowed` re-asks every answer of small of large (shadow
+                        evaluation) while large answers after 2 s: answered requests
+                        never wait for it (latency far below 2 s), and shadow spend
+                        stops at the policy's hourly budget (over_budget counted).
   steady                no fault: load only, the report printed (for measurements).
   steady_front_door     the same through the OpenAI front door (POST /v1/chat/completions).
 Standard library only.
@@ -43,6 +47,8 @@ import time
 from local_suite import SERVER, Suite, http_get, http_post_json, log
 
 MAX_RETRIES = 2
+# About five shadow calls' worth at large's prices (the test upstream's answers are short).
+SHADOW_USD_PER_HOUR = 0.002
 
 
 def tier_config(name, upstream):
@@ -94,6 +100,19 @@ policies:
             aggregate: mean
             min: -2
       - tier: large
+  # The shadow scenario's: small accepts every answer; each is also asked of large, within
+  # SHADOW_USD_PER_HOUR.
+  - name: shadowed
+    shadow:
+      rate: 1
+      max_usd_per_hour: {SHADOW_USD_PER_HOUR}
+    tiers:
+      - tier: small
+        accept:
+          logprob:
+            aggregate: mean
+            min: -100
+      - tier: large
 """
 
 
@@ -139,7 +158,7 @@ class Cascade:
                 return float(line.rsplit(" ", 1)[1])
         return None
 
-    def load(self, rate, seconds, timeout_ms=5000, front_door=False):
+    def load(self, rate, seconds, timeout_ms=5000, front_door=False, policy="default"):
         """Starts cascade-loadgen (gRPC, or the OpenAI front door); returns (thread, result
         dict filled when it ends)."""
         result = {}
@@ -147,7 +166,7 @@ class Cascade:
                   else self.orchestrator["grpc"])
         args = [os.path.join(self.bin_dir, "cascade-loadgen"), "--target", target,
                 "--rate", str(rate), "--duration", f"{seconds}s",
-                "--timeout-ms", str(timeout_ms), "--policy", "default", "--json", "--quiet",
+                "--timeout-ms", str(timeout_ms), "--policy", policy, "--json", "--quiet",
                 # Over HTTP each request in flight holds a connection: stay under the front
                 # door's max_connections (256).
                 "--concurrency", "200" if front_door else "1024"]
@@ -319,6 +338,32 @@ def upstream_429(cascade, rate, seconds):
            f"{result['sent']} requests x {1 + MAX_RETRIES} attempts")
 
 
+def shadow(cascade, rate, seconds):
+    # Every answer of small is sampled; large (the shadow tier) takes 2 s.
+    delay_ms = 2000
+    cascade.faults("large", delay_ms=delay_ms)
+    result = finish(cascade.load(rate, seconds, policy="shadowed"), "shadow")
+    expect(result["errors"] == 0, "every request was answered")
+    expect(result["latency_ms"]["max"] < delay_ms / 2,
+           f"no answer waited for its shadow call (max {result['latency_ms']['max']:.0f} ms, "
+           f"the shadow tier takes {delay_ms} ms)")
+    evaluations = r'cascade_shadow_evaluations_total\{{outcome="{}",policy="shadowed",tier="small"'
+    wait_for(lambda: (cascade.metric(evaluations.format("over_budget")) or 0) > 0, 15,
+             "samples past the hourly budget are skipped (over_budget)")
+    # Calls still in flight were reserved against the budget before they started.
+    spent_metric = r'cascade_shadow_cost_usd_total\{policy="shadowed"'
+    wait_for(lambda: (cascade.metric(spent_metric) or 0) > 0, 15, "shadow calls are paid for")
+    spent = cascade.metric(spent_metric)
+    compared = sum(cascade.metric(evaluations.format(o)) or 0 for o in ("agree", "disagree"))
+    log(f"shadow: {compared:.0f} compared, "
+        f"{cascade.metric(evaluations.format('over_budget')):.0f} over budget, "
+        f"{cascade.metric(evaluations.format('queue_full')) or 0:.0f} queue full; "
+        f"spent {spent} USD of {SHADOW_USD_PER_HOUR} per hour")
+    expect(compared > 0, "shadow calls were made and compared")
+    expect(spent is not None and 0 < spent <= SHADOW_USD_PER_HOUR,
+           f"shadow spend stayed within the hourly budget ({spent} <= {SHADOW_USD_PER_HOUR})")
+
+
 def steady(cascade, rate, seconds, front_door=False):
     name = "steady_front_door" if front_door else "steady"
     result = finish(cascade.load(rate, seconds, timeout_ms=10000, front_door=front_door), name)
@@ -330,7 +375,7 @@ def steady_front_door(cascade, rate, seconds):
 
 
 SCENARIOS = {f.__name__: f for f in (tier_kill, router_kill, orchestrator_sigterm, slow_tier,
-                                     upstream_429, steady, steady_front_door)}
+                                     upstream_429, shadow, steady, steady_front_door)}
 
 
 def main():

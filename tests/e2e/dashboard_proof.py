@@ -59,7 +59,9 @@ ORCHESTRATOR_SERIES = {
     "cascade_tier_circuit_open", "cascade_http_requests_total",
     "cascade_http_time_to_first_byte_seconds", "cascade_http_time_to_first_token_seconds",
     "cascade_http_in_flight", "cascade_http_rejected_total", "cascade_tier_attempts_total",
-    "cascade_policy_reloads_total",
+    "cascade_policy_reloads_total", "cascade_learned_skips_total",
+    "cascade_shadow_evaluations_total", "cascade_shadow_cost_usd_total",
+    "cascade_shadow_exemplars_total",
 }
 # The suite's target labels, as the chart's ServiceMonitors set them in a cluster.
 NAMESPACE = "cascade-e2e"
@@ -154,6 +156,29 @@ POLICIES = """policies:
           judge:
             min: 0.5
             methods: [combined]
+      - tier: large
+  # Learned start: outcomes_traffic tells the router small never answers these queries
+  # (the learned skips panel).
+  - name: learned
+    start: learned
+    tiers:
+      - tier: small
+        accept:
+          logprob:
+            aggregate: mean
+            min: -100
+      - tier: large
+  # Shadow evaluation: small accepts everything and every answer is also asked of large.
+  - name: shadowed
+    shadow:
+      rate: 1
+      max_usd_per_hour: 1
+    tiers:
+      - tier: small
+        accept:
+          logprob:
+            aggregate: mean
+            min: -100
       - tier: large
 default_policy: default
 """
@@ -287,6 +312,24 @@ def services_traffic(suite, python_dir):
         list(inference_pb2_grpc.InferenceServiceStub(channel).Generate(request, timeout=60))
 
 
+LEARNED_QUERIES = ["write a python function", "write a sorting function in python",
+                   "write a function that parses json", "write a python class"]
+
+
+def outcomes_traffic(suite, python_dir):
+    """Outcome exemplars for the policy "learned": small never answered these queries."""
+    sys.path.insert(0, python_dir)
+    import grpc
+    from cascade.v1 import router_pb2, router_pb2_grpc
+    exemplars = [router_pb2.OutcomeExemplar(query=q, key=f"proof-{i}",
+                                            tier_quality={"small": 0.0, "large": 1.0})
+                 for i, q in enumerate(LEARNED_QUERIES)]
+    with grpc.insecure_channel(suite.listening["router"]["grpc"]) as channel:
+        added = router_pb2_grpc.RouterStub(channel).AddOutcomes(
+            router_pb2.AddOutcomesRequest(policy="learned", exemplars=exemplars), timeout=10)
+    log(f"  router: {added.exemplars} outcome exemplars for policy learned")
+
+
 def judge_traffic(suite, python_dir):
     """Two Judge.Score calls: `combined` on a well-formed answer (its llm tier is down: the
     score degrades to the cheap methods) and one with a NaN logprob (INVALID_ARGUMENT)."""
@@ -418,6 +461,14 @@ def cascade_traffic(suite, python_dir, http):
             final = response.final_tier
         log(f"  {policy} {prompt!r}: final tier {final}, steps "
             + ", ".join(f"{t}{' (error)' if e else ''}" for t, e in steps))
+    # The learned start skips small; shadowed answers at small are also asked of large.
+    for policy, prompt in [("learned", LEARNED_QUERIES[0]), ("shadowed", "hello there"),
+                           ("shadowed", "ROMEO:")]:
+        code, response = cascade_complete(suite, python_dir, prompt, policy)
+        if code != "OK":
+            raise SystemExit(f"FAIL Cascade.Complete ({policy}) answered {code}: {response}")
+        log(f"  {policy} {prompt!r}: final tier {response.final_tier}, skipped "
+            f"{list(response.skipped_tiers)}")
 
 
 # --- the proof -----------------------------------------------------------------------------
@@ -661,6 +712,8 @@ def main():
         # first one created.
         wait_scraped(base, 'count(up == 1) == ' + str(len(suite.listening)))
         for round_ in (1, 2):
+            if round_ == 1:
+                outcomes_traffic(suite, os.path.abspath(args.python_dir))
             judge_traffic(suite, os.path.abspath(args.python_dir))
             if args.mode == "services":
                 services_traffic(suite, os.path.abspath(args.python_dir))

@@ -1,6 +1,7 @@
 #include "tools/cascadectl/log_command.h"
 
 #include <fstream>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "tools/cascadectl/command_args.h"
@@ -36,6 +37,19 @@ json ModelOutcome(const json& attempt) {
 }
 
 }  // namespace
+
+bool ApplyShadowLabel(const json& shadow, std::vector<json>& records,
+                      const std::map<std::string, size_t>& record_of) {
+  if (!shadow.contains("agrees") || !shadow["agrees"].is_boolean()) return false;
+  if (!shadow.contains("model") || !shadow["model"].is_string()) return false;
+  auto found = record_of.find(shadow.value("request_id", ""));
+  if (found == record_of.end()) return false;
+  json& models = records[found->second]["models"];
+  const std::string model = shadow["model"];
+  if (!models.contains(model)) return false;
+  models[model]["correct"] = shadow["agrees"].get<bool>();
+  return true;
+}
 
 absl::StatusOr<std::optional<json>> DecisionToOutcome(const json& line) {
   if (!line.is_object()) return absl::InvalidArgumentError("not a JSON object");
@@ -84,7 +98,11 @@ int RunLog(const std::vector<std::string>& raw_args, std::ostream& out, std::ost
   if (positionals.size() < 2 || positionals[0] != "to-outcomes") {
     return UsageError(err, "give `to-outcomes LOG.jsonl [...]`");
   }
-  int converted = 0;
+  // Records are held until the end: a shadow evaluation's line, written after its
+  // request's, labels the record of the model it compared.
+  std::vector<json> records;
+  std::map<std::string, size_t> record_of;  // request_id -> index in records.
+  std::vector<json> shadows;
   int skipped = 0;
   for (size_t f = 1; f < positionals.size(); ++f) {
     const std::string& path = positionals[f];
@@ -102,6 +120,10 @@ int RunLog(const std::vector<std::string>& raw_args, std::ostream& out, std::ost
         err << "cascadectl log: " << path << ":" << number << ": not valid JSON\n";
         return 1;
       }
+      if (line.is_object() && line.value("kind", "") == "shadow") {
+        shadows.push_back(std::move(line));
+        continue;
+      }
       auto outcome = DecisionToOutcome(line);
       if (!outcome.ok()) {
         err << "cascadectl log: " << path << ":" << number << ": " << outcome.status().message()
@@ -112,12 +134,20 @@ int RunLog(const std::vector<std::string>& raw_args, std::ostream& out, std::ost
         ++skipped;
         continue;
       }
-      out << (*outcome)->dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
-      ++converted;
+      record_of[(**outcome)["id"]] = records.size();
+      records.push_back(**std::move(outcome));
     }
   }
-  err << "cascadectl log: " << converted << " requests converted, " << skipped
-      << " skipped (failed, nothing answered)\n";
+  int labelled = 0;
+  for (const json& shadow : shadows) {
+    if (ApplyShadowLabel(shadow, records, record_of)) ++labelled;
+  }
+  for (const json& record : records) {
+    out << record.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+  }
+  err << "cascadectl log: " << records.size() << " requests converted, " << skipped
+      << " skipped (failed, nothing answered), " << labelled << " of " << shadows.size()
+      << " shadow evaluations applied as labels\n";
   return 0;
 }
 

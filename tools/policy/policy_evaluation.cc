@@ -24,6 +24,10 @@ class NoMetrics final : public orchestrator::CascadeObserver {
   void SetCircuitOpen(const std::string&, bool) override {}
   void RecordDecisionLogDropped() override {}
   void RecordPoliciesReload(bool) override {}
+  void RecordLearnedSkip(const std::string&, const std::string&) override {}
+  void RecordShadow(const std::string&, const std::string&, const std::string&) override {}
+  void RecordShadowCost(const std::string&, int64_t) override {}
+  void RecordShadowExemplar(const std::string&, bool) override {}
 };
 
 std::string ModelOf(const std::string& tier,

@@ -38,6 +38,16 @@ class CascadeObserver {
   virtual void RecordDecisionLogDropped() = 0;
   // A new version of the policies file applied (ok) or refused (the old policies stay).
   virtual void RecordPoliciesReload(bool ok) = 0;
+  // `start: learned` skipped `tier` (not tried: the estimate said it would not pay).
+  virtual void RecordLearnedSkip(const std::string& policy, const std::string& tier) = 0;
+  // A shadow evaluation of an answer from `tier` (shadow_evaluator.h). outcome: agree,
+  // disagree, error (the shadow call failed), over_budget, queue_full, no_price.
+  virtual void RecordShadow(const std::string& policy, const std::string& tier,
+                            const std::string& outcome) = 0;
+  // What a shadow call cost (not in the request's cost).
+  virtual void RecordShadowCost(const std::string& policy, int64_t cost_pusd) = 0;
+  // A shadow result sent to the router as an outcome exemplar (ok) or refused.
+  virtual void RecordShadowExemplar(const std::string& policy, bool ok) = 0;
 };
 
 }  // namespace cascade::orchestrator

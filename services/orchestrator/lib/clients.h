@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -46,6 +47,10 @@ class RouterClient {
   virtual absl::StatusOr<v1::EstimateTiersResponse> EstimateTiers(const std::string& query,
                                                                   const std::string& policy,
                                                                   const DownstreamCall& call) = 0;
+  // Adds `exemplars` to `policy`'s outcome exemplars (shadow evaluation's labels).
+  virtual absl::StatusOr<v1::AddOutcomesResponse> AddOutcomes(
+      const std::string& policy, const std::vector<v1::OutcomeExemplar>& exemplars,
+      const DownstreamCall& call) = 0;
 };
 
 class JudgeClient {

@@ -28,6 +28,10 @@ void DecisionLog::Record(const FinishedRequest& finished) {
                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+void DecisionLog::RecordLine(const nlohmann::json& line) {
+  writer_->Append(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 void DecisionLog::Dropped(const std::string& reason) {
   observer_->RecordDecisionLogDropped();
   // The first drop and every thousandth after it: a full queue must not flood the log too.

@@ -28,6 +28,9 @@ class DecisionLog {
   // Formats the request's line and queues it. Never blocks on the disk.
   void Record(const FinishedRequest& finished);
 
+  // Queues a line of another kind (a shadow evaluation's, shadow_evaluator.h).
+  void RecordLine(const nlohmann::json& line);
+
   // Whether lines carry the messages and answers (the run must then keep its answers).
   bool include_prompt() const { return include_prompt_; }
 

@@ -17,7 +17,7 @@ std::string OutcomeLabel(const absl::Status& status) {
 
 Orchestrator::Orchestrator(OrchestratorSettings settings, OrchestratorClients clients,
                            std::shared_ptr<CascadeObserver> observer,
-                           std::function<absl::Time()> clock)
+                           std::function<absl::Time()> clock, ShadowEvaluatorOptions shadow_options)
     : settings_(std::move(settings)),
       policies_(std::make_shared<const std::vector<PolicySettings>>(settings_.policies)),
       clients_(std::move(clients)),
@@ -47,6 +47,9 @@ Orchestrator::Orchestrator(OrchestratorSettings settings, OrchestratorClients cl
     shared_.tiers[tier.name] = TierHandle{clients_.tiers[tier.name], std::move(breaker)};
     observer_->SetCircuitOpen(tier.name, false);
   }
+  shadow_ = std::make_unique<ShadowEvaluator>(std::move(shadow_options),
+                                              ShadowClients{clients_.tiers, clients_.router},
+                                              observer_.get(), &prices_, clock_);
 }
 
 std::vector<std::string> Orchestrator::PolicyNames() const {
@@ -68,6 +71,7 @@ void Orchestrator::ReplacePolicies(std::vector<PolicySettings> policies) {
 
 void Orchestrator::SetDecisionLog(std::shared_ptr<DecisionLog> log) {
   decision_log_ = std::move(log);
+  shadow_->SetDecisionLog(decision_log_);
   shared_.keep_answers = decision_log_ != nullptr && decision_log_->include_prompt();
 }
 
@@ -88,7 +92,9 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Complete(const v1::CascadeRequ
   CascadeRun run(shared_, request, *plan, *start, call);
   absl::StatusOr<v1::CascadeResponse> result = run.Run();
   finished.answers = &run.answers();
-  return Record(std::move(result), finished);
+  result = Record(std::move(result), finished);
+  if (result.ok()) shadow_->Offer(*plan->policy, request, call, *result);
+  return result;
 }
 
 absl::StatusOr<v1::CascadeResponse> Orchestrator::Record(absl::StatusOr<v1::CascadeResponse> result,
@@ -109,6 +115,9 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Record(absl::StatusOr<v1::Casc
                          {"seconds", seconds}};
   if (result.ok()) {
     observer_->RecordCost(policy, route, result->cost_pusd(), result->baseline_cost_pusd());
+    for (const std::string& tier : result->skipped_tiers()) {
+      observer_->RecordLearnedSkip(policy, tier);
+    }
     line["final_tier"] = result->final_tier();
     line["steps"] = result->steps_size();
     line["cost_pusd"] = result->cost_pusd();

@@ -19,6 +19,7 @@
 #include "services/orchestrator/lib/clients.h"
 #include "services/orchestrator/lib/decision_log.h"
 #include "services/orchestrator/lib/orchestrator_settings.h"
+#include "services/orchestrator/lib/shadow_evaluator.h"
 #include "services/orchestrator/lib/start_selector.h"
 #include "services/orchestrator/lib/tier_prices.h"
 
@@ -36,13 +37,15 @@ class Orchestrator final : public CascadeHandler {
   Orchestrator(
       OrchestratorSettings settings, OrchestratorClients clients,
       std::shared_ptr<CascadeObserver> observer,
-      std::function<absl::Time()> clock = [] { return absl::Now(); });
+      std::function<absl::Time()> clock = [] { return absl::Now(); },
+      ShadowEvaluatorOptions shadow_options = {});
 
   absl::StatusOr<v1::CascadeResponse> Complete(const v1::CascadeRequest& request,
                                                const CascadeCall& call) override;
   std::vector<std::string> PolicyNames() const override;
 
-  // Every finished request is then written to `log`. Call before the first request.
+  // Every finished request (and shadow evaluation) is then written to `log`. Call before
+  // the first request.
   void SetDecisionLog(std::shared_ptr<DecisionLog> log);
 
   // Requests that start from now on use `policies` (the default first; checked against the
@@ -69,6 +72,8 @@ class Orchestrator final : public CascadeHandler {
   StartSelector start_selector_;
   CascadeShared shared_;
   std::shared_ptr<DecisionLog> decision_log_;  // May be null.
+  // Last: its workers use the members above until it is destroyed.
+  std::unique_ptr<ShadowEvaluator> shadow_;
 };
 
 }  // namespace cascade::orchestrator

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/config/config_loader.h"
 #include "common/config/proto_duration.h"
+#include "services/orchestrator/lib/request_plan.h"
 
 namespace cascade::orchestrator {
 namespace {
@@ -98,6 +99,35 @@ absl::StatusOr<DecisionLogSettings> DecisionLogFromConfig(const v1::DecisionLogC
   return log;
 }
 
+// `policy`'s tiers are already read.
+absl::StatusOr<ShadowSettings> ShadowFromConfig(const v1::ShadowConfig& config,
+                                                const PolicySettings& policy,
+                                                const std::string& field) {
+  ShadowSettings shadow;
+  shadow.rate = config.rate();
+  if (!(shadow.rate > 0 && shadow.rate <= 1)) {
+    return ConfigError(absl::StrCat(field, ".rate ", shadow.rate,
+                                    " must be in (0, 1] (the share of answers re-asked)"));
+  }
+  auto micro_usd = UsdToMicroUsd(config.max_usd_per_hour(), "max_usd_per_hour");
+  if (!micro_usd.ok() || *micro_usd <= 0) {
+    return ConfigError(absl::StrCat(field, ".max_usd_per_hour ", config.max_usd_per_hour(),
+                                    " must be > 0 (the most spent on shadow calls in an hour)"));
+  }
+  shadow.max_pusd_per_hour = *micro_usd * 1000000;
+  shadow.tier = config.tier().empty() ? policy.tiers.back().tier : config.tier();
+  const int index = TierIndex(policy, shadow.tier);
+  if (index < 0) {
+    return ConfigError(
+        absl::StrCat(field, ".tier '", shadow.tier, "' is not a tier of this policy"));
+  }
+  if (index == 0) {
+    return ConfigError(absl::StrCat(field, ".tier '", shadow.tier,
+                                    "' is the policy's first tier: no answer comes from below it"));
+  }
+  return shadow;
+}
+
 absl::StatusOr<PolicySettings> PolicyFromConfig(const v1::CascadePolicyConfig& config,
                                                 const std::set<std::string>& tier_names,
                                                 const std::string& field) {
@@ -135,6 +165,11 @@ absl::StatusOr<PolicySettings> PolicyFromConfig(const v1::CascadePolicyConfig& c
   } else if (!config.start().empty() && config.start() != "route") {
     return ConfigError(
         absl::StrCat(field, ".start '", config.start(), "' is not one of route, learned"));
+  }
+  if (config.has_shadow()) {
+    auto shadow = ShadowFromConfig(config.shadow(), policy, absl::StrCat(field, ".shadow"));
+    if (!shadow.ok()) return shadow.status();
+    policy.shadow = *std::move(shadow);
   }
   if (config.max_tiers() < 0) return ConfigError(absl::StrCat(field, ".max_tiers must be >= 0"));
   policy.max_tiers = config.max_tiers();

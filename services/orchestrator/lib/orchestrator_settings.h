@@ -56,6 +56,13 @@ struct PolicyTier {
   AcceptanceRule accept;
 };
 
+// A policy's shadow evaluation (shadow_evaluator.h).
+struct ShadowSettings {
+  double rate = 0;                // Share of eligible answers re-asked, in (0, 1].
+  int64_t max_pusd_per_hour = 0;  // Spend limit in any sliding hour, > 0.
+  std::string tier;               // The reference tier: the policy's last unless set.
+};
+
 struct PolicySettings {
   std::string name;
   std::vector<PolicyTier> tiers;  // Climbing order; the last always accepts.
@@ -68,6 +75,7 @@ struct PolicySettings {
   double default_temperature = 1;
   // `start: learned`: the router's per-tier estimates choose the first tier.
   bool learned_start = false;
+  std::optional<ShadowSettings> shadow;
 };
 
 // The decision log's file (decision_log.h).

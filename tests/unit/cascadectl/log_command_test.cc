@@ -100,5 +100,42 @@ TEST(LogCommandTest, ConvertsFilesAndNamesTheBadLine) {
   EXPECT_EQ(RunLog({"summary", path}, out3, err3), 2);
 }
 
+// A shadow evaluation's line labels the model it compared; one without a verdict (its
+// shadow call failed) or for a request not in the files labels nothing.
+TEST(LogCommandTest, ShadowEvaluationsLabelTheirRequestsRecords) {
+  const std::string path =
+      ::testing::TempDir() + "/shadowed_" + std::to_string(::getpid()) + ".jsonl";
+  {
+    std::ofstream file(path);
+    file << Decision().dump() << "\n"
+         << json{{"kind", "shadow"}, {"request_id", "req-7"}, {"tier", "small"},
+                 {"model", "tiny"},  {"agrees", false},       {"shadow_model", "top"}}
+                .dump()
+         << "\n"
+         << json{{"kind", "shadow"},
+                 {"request_id", "req-7"},
+                 {"model", "tiny"},
+                 {"error", "UNAVAILABLE: down"}}
+                .dump()
+         << "\n"
+         << json{{"kind", "shadow"},
+                 {"request_id", "elsewhere"},
+                 {"model", "tiny"},
+                 {"agrees", true}}
+                .dump()
+         << "\n";
+  }
+  std::ostringstream out, err;
+  ASSERT_EQ(RunLog({"to-outcomes", path}, out, err), 0) << err.str();
+  EXPECT_THAT(err.str(), HasSubstr("1 of 3 shadow evaluations applied as labels"));
+  auto record = outcomes::ParseOutcomeLine(out.str().substr(0, out.str().find('\n')));
+  ASSERT_TRUE(record.ok()) << record.status() << "\n" << out.str();
+  const outcomes::ModelOutcome* tiny = record->Find("tiny");
+  ASSERT_NE(tiny, nullptr);
+  ASSERT_TRUE(tiny->correct.has_value());
+  EXPECT_FALSE(*tiny->correct);
+  EXPECT_FALSE(record->Find("top")->correct.has_value());  // Not what was compared.
+}
+
 }  // namespace
 }  // namespace cascade::cli

@@ -22,6 +22,10 @@ TEST(CascadeMetrics, ExportsTheCatalogueSeries) {
   metrics.RecordStep("small", 0.1);
   metrics.RecordConfidence("small", "logprob", 0.7);
   metrics.SetCircuitOpen("small", true);
+  metrics.RecordLearnedSkip("gold", "small");
+  metrics.RecordShadow("gold", "small", "agree");
+  metrics.RecordShadowCost("gold", 3'000'000);
+  metrics.RecordShadowExemplar("gold", false);
   const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
   EXPECT_THAT(text, HasSubstr("cascade_requests_total{final_tier=\"small\",outcome=\"ok\","
                               "policy=\"gold\",route=\"code\"} 1"));
@@ -39,6 +43,12 @@ TEST(CascadeMetrics, ExportsTheCatalogueSeries) {
   EXPECT_THAT(text, HasSubstr("cascade_step_duration_seconds_count{tier=\"small\"} 1"));
   EXPECT_THAT(text, HasSubstr("cascade_confidence_count{method=\"logprob\",tier=\"small\"} 1"));
   EXPECT_THAT(text, HasSubstr("cascade_tier_circuit_open{tier=\"small\"} 1"));
+  EXPECT_THAT(text, HasSubstr("cascade_learned_skips_total{policy=\"gold\",tier=\"small\"} 1"));
+  EXPECT_THAT(text, HasSubstr("cascade_shadow_evaluations_total{outcome=\"agree\",policy=\"gold\","
+                              "tier=\"small\"} 1"));
+  EXPECT_THAT(text, HasSubstr("cascade_shadow_cost_usd_total{policy=\"gold\"} 3e-06"));
+  EXPECT_THAT(text,
+              HasSubstr("cascade_shadow_exemplars_total{outcome=\"error\",policy=\"gold\"} 1"));
   metrics.SetCircuitOpen("small", false);
   EXPECT_THAT(prometheus::TextSerializer().Serialize(registry.Collect()),
               HasSubstr("cascade_tier_circuit_open{tier=\"small\"} 0"));

@@ -121,6 +121,8 @@ TEST_F(LearnedStartOrchestratorTest, ATierThatWillFailIsSkippedAndTheTraceSaysSo
   // The router was asked about the last user message, for this policy.
   EXPECT_THAT(router_->queries, ElementsAre("compute 17 * 23 mod 97"));
   EXPECT_THAT(router_->estimated_policies, ElementsAre("default"));
+  EXPECT_THAT(observer_->Text(), HasSubstr("learned_skip tier=small policy=default"));
+  EXPECT_THAT(observer_->Text(), HasSubstr("request route=learned final_tier=large outcome=ok"));
 }
 
 TEST_F(LearnedStartOrchestratorTest, ALikelyTierIsTriedFirst) {

@@ -88,6 +88,37 @@ TEST(OrchestratorSettingsTest, EmptyConfigIsAnUnconfiguredOrchestrator) {
   EXPECT_TRUE(settings->policies.empty());
 }
 
+TEST(OrchestratorSettingsTest, ShadowDefaultsToTheLastTierAndChecksItsFields) {
+  const std::string ladder = std::string(kTiers) + "policies: [{name: p, tiers: [{tier: small}, ";
+  auto settings = Parse(ladder + "{tier: large}], shadow: {rate: 0.05, max_usd_per_hour: 2}}]");
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  ASSERT_TRUE(settings->policies[0].shadow.has_value());
+  EXPECT_DOUBLE_EQ(settings->policies[0].shadow->rate, 0.05);
+  EXPECT_EQ(settings->policies[0].shadow->max_pusd_per_hour, int64_t{2'000'000'000'000});
+  EXPECT_EQ(settings->policies[0].shadow->tier, "large");
+  auto unshadowed = Parse(ladder + "{tier: large}]}]");
+  ASSERT_TRUE(unshadowed.ok());
+  EXPECT_FALSE(unshadowed->policies[0].shadow.has_value());
+
+  EXPECT_THAT(ErrorOf(ladder + "{tier: large}], shadow: {max_usd_per_hour: 2}}]"),
+              HasSubstr("policies[0].shadow.rate 0 must be in (0, 1]"));
+  EXPECT_THAT(ErrorOf(ladder + "{tier: large}], shadow: {rate: 1.5, max_usd_per_hour: 2}}]"),
+              HasSubstr("policies[0].shadow.rate 1.5 must be in (0, 1]"));
+  EXPECT_THAT(ErrorOf(ladder + "{tier: large}], shadow: {rate: 0.1}}]"),
+              HasSubstr("policies[0].shadow.max_usd_per_hour 0 must be > 0"));
+  EXPECT_THAT(ErrorOf(ladder + "{tier: large}], shadow: {rate: 0.1, max_usd_per_hour: -1}}]"),
+              HasSubstr("max_usd_per_hour -1 must be > 0"));
+  EXPECT_THAT(
+      ErrorOf(ladder + "{tier: large}], shadow: {rate: 0.1, max_usd_per_hour: 1, tier: huge}}]"),
+      HasSubstr("policies[0].shadow.tier 'huge' is not a tier of this policy"));
+  EXPECT_THAT(
+      ErrorOf(ladder + "{tier: large}], shadow: {rate: 0.1, max_usd_per_hour: 1, tier: small}}]"),
+      HasSubstr("'small' is the policy's first tier"));
+  EXPECT_THAT(ErrorOf(ladder + "{tier: large}], shadow: {rate: 0.1, max_usd_per_hour: 1, "
+                               "tiers: large}}]"),
+              HasSubstr("tiers"));  // A typo is refused, not ignored.
+}
+
 TEST(OrchestratorSettingsTest, MistakesNameTheField) {
   EXPECT_THAT(ErrorOf(std::string(kTiers) + "policies: [{name: p, tiers: [{tier: medium}]}]"),
               HasSubstr("policies[0].tiers[0].tier 'medium' is not a configured tier"));

@@ -81,7 +81,19 @@ class FakeTierClient final : public TierClient {
     absl::StatusOr<v1::CompleteResponse> reply = absl::UnavailableError("no reply scripted");
     {
       absl::MutexLock lock(&mu_);
+      // A held call waits for Release() or its cancellation (looked at every millisecond).
+      ++held_calls_;
+      const auto cancelled = [&call] {
+        return call.cancellation != nullptr && call.cancellation->IsCancelled();
+      };
+      while (held_ && !cancelled()) {
+        mu_.AwaitWithTimeout(absl::Condition(
+                                 +[](FakeTierClient* self) { return !self->held_; }, this),
+                             absl::Milliseconds(1));
+      }
+      --held_calls_;
       calls_.push_back(call);
+      if (cancelled()) return absl::CancelledError("cancelled while held");
       requests_.push_back(request);
       streamed_.push_back(on_text != nullptr);
       if (!replies_.empty()) {
@@ -119,6 +131,23 @@ class FakeTierClient final : public TierClient {
     return response;
   }
 
+  // While held, Complete blocks until Release() or the call's cancellation.
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    held_ = true;
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    held_ = false;
+  }
+  // Returns once `count` calls are waiting in Hold.
+  void AwaitHeldCalls(int count) {
+    absl::MutexLock lock(&mu_);
+    held_target_ = count;
+    mu_.Await(absl::Condition(
+        +[](FakeTierClient* self) { return self->held_calls_ >= self->held_target_; }, this));
+  }
+
   int calls() {
     absl::MutexLock lock(&mu_);
     return static_cast<int>(calls_.size());
@@ -154,6 +183,9 @@ class FakeTierClient final : public TierClient {
   bool front_used_ ABSL_GUARDED_BY(mu_) = false;
   bool fail_describe_ ABSL_GUARDED_BY(mu_) = false;
   int describes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  int held_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int held_target_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class FakeRouterClient final : public RouterClient {
@@ -183,6 +215,31 @@ class FakeRouterClient final : public RouterClient {
     calls.push_back(call);
     return estimates;
   }
+  // Called from shadow evaluation's workers: thread-safe, unlike the members above.
+  absl::StatusOr<v1::AddOutcomesResponse> AddOutcomes(
+      const std::string& policy, const std::vector<v1::OutcomeExemplar>& exemplars,
+      const DownstreamCall&) override {
+    absl::MutexLock lock(&outcomes_mu_);
+    if (!add_outcomes_status_.ok()) return add_outcomes_status_;
+    for (const v1::OutcomeExemplar& exemplar : exemplars) added_.push_back({policy, exemplar});
+    v1::AddOutcomesResponse response;
+    response.set_added(static_cast<int64_t>(exemplars.size()));
+    return response;
+  }
+  void FailAddOutcomes(absl::Status status) {
+    absl::MutexLock lock(&outcomes_mu_);
+    add_outcomes_status_ = std::move(status);
+  }
+  // (policy, exemplar) of every AddOutcomes that succeeded.
+  std::vector<std::pair<std::string, v1::OutcomeExemplar>> added() {
+    absl::MutexLock lock(&outcomes_mu_);
+    return added_;
+  }
+
+ private:
+  absl::Mutex outcomes_mu_;
+  absl::Status add_outcomes_status_ ABSL_GUARDED_BY(outcomes_mu_);
+  std::vector<std::pair<std::string, v1::OutcomeExemplar>> added_ ABSL_GUARDED_BY(outcomes_mu_);
 };
 
 class FakeJudgeClient final : public JudgeClient {

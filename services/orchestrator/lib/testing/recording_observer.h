@@ -42,6 +42,19 @@ class RecordingObserver final : public CascadeObserver {
     Add(absl::StrCat("confidence tier=", tier, " method=", method, " score=", score));
   }
   void RecordDecisionLogDropped() override { Add("decision_log_dropped"); }
+  void RecordLearnedSkip(const std::string& policy, const std::string& tier) override {
+    Add(absl::StrCat("learned_skip tier=", tier, " policy=", policy));
+  }
+  void RecordShadow(const std::string& policy, const std::string& tier,
+                    const std::string& outcome) override {
+    Add(absl::StrCat("shadow tier=", tier, " outcome=", outcome, " policy=", policy));
+  }
+  void RecordShadowCost(const std::string& policy, int64_t cost_pusd) override {
+    Add(absl::StrCat("shadow_cost cost_pusd=", cost_pusd, " policy=", policy));
+  }
+  void RecordShadowExemplar(const std::string& policy, bool ok) override {
+    Add(absl::StrCat("shadow_exemplar outcome=", ok ? "ok" : "error", " policy=", policy));
+  }
   void RecordPoliciesReload(bool ok) override {
     Add(absl::StrCat("policies_reload outcome=", ok ? "ok" : "error"));
   }
