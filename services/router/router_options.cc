@@ -87,6 +87,11 @@ absl::StatusOr<RouterOptions> RouterOptionsFromConfig(const cascade::v1::RouterC
   if (config.max_query_bytes() > 0) options.max_query_bytes = config.max_query_bytes();
 
   if (config.embedder() == "openai") {
+    if (config.hashed_dimensions() != 0) {
+      return absl::InvalidArgumentError(
+          "router config: hashed_dimensions is set but embedder is `openai` (its vectors have "
+          "the endpoint's width; set openai_embedder.dimensions)");
+    }
     if (!config.has_openai_embedder()) {
       return absl::InvalidArgumentError(
           "router config: `embedder: openai` needs an `openai_embedder` block (base_url, model)");
@@ -102,7 +107,15 @@ absl::StatusOr<RouterOptions> RouterOptionsFromConfig(const cascade::v1::RouterC
     return absl::InvalidArgumentError(
         "router config: openai_embedder is set but embedder is not `openai`");
   } else if (config.embedder().empty() || config.embedder() == "hashed") {
-    options.index.embedder = HashedEmbedder::Factory(HashedEmbedderOptions{});
+    HashedEmbedderOptions hashed;
+    int dimension = static_cast<int>(hashed.dimension);
+    if (absl::Status status =
+            SetUnlessZero("hashed_dimensions", config.hashed_dimensions(), 16, 8192, dimension);
+        !status.ok()) {
+      return status;
+    }
+    hashed.dimension = static_cast<size_t>(dimension);
+    options.index.embedder = HashedEmbedder::Factory(hashed);
   } else {
     return UnknownName("embedder", config.embedder(), "hashed, openai");
   }

@@ -57,6 +57,16 @@ struct BadValue {
 TEST(RouterOptionsTest, RejectsValuesOutOfRangeNamingTheField) {
   const std::vector<BadValue> cases = {
       {"hnsw_m", [](auto& c) { c.set_hnsw_m(1); }, "hnsw_m 1 is outside [2, 128]"},
+      {"hashed_dimensions", [](auto& c) { c.set_hashed_dimensions(8); },
+       "hashed_dimensions 8 is outside [16, 8192]"},
+      {"hashed_dimensions", [](auto& c) { c.set_hashed_dimensions(8193); },
+       "hashed_dimensions 8193 is outside [16, 8192]"},
+      {"hashed_dimensions",
+       [](auto& c) {
+         c.set_embedder("openai");
+         c.set_hashed_dimensions(256);
+       },
+       "hashed_dimensions is set but embedder is `openai`"},
       {"hnsw_m", [](auto& c) { c.set_hnsw_m(129); }, "hnsw_m 129 is outside [2, 128]"},
       {"hnsw_m", [](auto& c) { c.set_hnsw_m(-3); }, "hnsw_m -3 is outside [2, 128]"},
       {"hnsw_ef_construction", [](auto& c) { c.set_hnsw_ef_construction(-1); },
@@ -138,8 +148,13 @@ routes:
   config.set_blend_linear_weight(0.5);
   config.set_max_alternatives(1);
   config.set_default_threshold(-1.0);
+  config.set_hashed_dimensions(128);
   absl::StatusOr<RouterOptions> options = RouterOptionsFromConfig(config);
   ASSERT_TRUE(options.ok()) << options.status();
+  const std::vector<std::string> texts = {"will it rain", "pay my bill"};
+  auto embedder = options->index.embedder(texts);
+  ASSERT_TRUE(embedder.ok()) << embedder.status();
+  EXPECT_EQ((*embedder)->dimension(), 128u);
   absl::StatusOr<std::unique_ptr<Router>> router = Router::Create(*routes, *options);
   ASSERT_TRUE(router.ok()) << router.status();
   EXPECT_TRUE((*router)->Snapshot()->uses_hnsw());
