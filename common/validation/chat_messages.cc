@@ -73,6 +73,13 @@ absl::Status ValidateParts(const v1::ChatMessage& message, int index, int* image
 
 }  // namespace
 
+std::string LastUserMessage(const google::protobuf::RepeatedPtrField<v1::ChatMessage>& messages) {
+  for (int i = messages.size() - 1; i >= 0; --i) {
+    if (messages.Get(i).role() == "user") return messages.Get(i).content();
+  }
+  return "";
+}
+
 bool HasImages(const google::protobuf::RepeatedPtrField<v1::ChatMessage>& messages) {
   for (const v1::ChatMessage& message : messages) {
     for (const v1::ContentPart& part : message.parts()) {

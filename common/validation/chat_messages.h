@@ -4,6 +4,8 @@
 // knows and well-formed UTF-8 content. Each service checks its own API's input with it at
 // its boundary, once.
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "cascade/v1/common.pb.h"
@@ -26,6 +28,9 @@ inline constexpr size_t kMaxImageUrlBytes = 8192;
 // that is not http(s) or a base64 data:image URL, an unknown detail, too many images.
 absl::Status ValidateChatMessages(
     const google::protobuf::RepeatedPtrField<v1::ChatMessage>& messages);
+
+// The content of the last "user" message: what an answer answers. Empty when none.
+std::string LastUserMessage(const google::protobuf::RepeatedPtrField<v1::ChatMessage>& messages);
 
 // Whether any message carries an image part.
 bool HasImages(const google::protobuf::RepeatedPtrField<v1::ChatMessage>& messages);

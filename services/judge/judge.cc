@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/log/logger.h"
+#include "common/validation/chat_messages.h"
 #include "services/judge/lib/calibration.h"
 
 namespace cascade::judge {
@@ -18,14 +19,6 @@ using v1::ScoreResponse;
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// The last user message: what the answer answers.
-std::string LastUserMessage(const ScoreRequest& request) {
-  for (int i = request.messages_size() - 1; i >= 0; --i) {
-    if (request.messages(i).role() == "user") return request.messages(i).content();
-  }
-  return "";
 }
 
 }  // namespace
@@ -95,7 +88,7 @@ absl::StatusOr<MethodScore> Judge::ScoreLlm(const ScoreRequest& request, const C
     return absl::FailedPreconditionError(
         "the llm method needs a tier worker: set llm_tier.address in the judge's config");
   }
-  const std::string query = LastUserMessage(request);
+  const std::string query = LastUserMessage(request.messages());
   if (query.empty()) {
     return absl::InvalidArgumentError(
         "the llm method needs the conversation: messages has no non-empty user message");

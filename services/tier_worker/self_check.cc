@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/validation/chat_messages.h"
 #include "services/judge/lib/llm_verdict.h"
 #include "services/tier_worker/cost.h"
 
@@ -22,13 +23,6 @@ const std::string& PromptOf(const SelfCheckOptions& options) {
   return options.prompt.empty() ? kDefault : options.prompt;
 }
 
-std::string LastUserMessage(const CompleteRequest& request) {
-  for (int i = request.messages_size() - 1; i >= 0; --i) {
-    if (request.messages(i).role() == "user") return request.messages(i).content();
-  }
-  return "";
-}
-
 }  // namespace
 
 absl::Status ValidateSelfCheckOptions(const SelfCheckOptions& options) {
@@ -45,8 +39,8 @@ SelfChecker::SelfChecker(SelfCheckOptions options, Backend* backend, ModelPrice 
 
 absl::StatusOr<CompleteRequest> SelfChecker::CheckRequest(const CompleteRequest& request,
                                                           const CompleteResponse& answer) const {
-  auto prompt =
-      judge::RenderJudgePrompt(PromptOf(options_), LastUserMessage(request), answer.text());
+  auto prompt = judge::RenderJudgePrompt(PromptOf(options_), LastUserMessage(request.messages()),
+                                         answer.text());
   if (!prompt.ok()) return prompt.status();
   CompleteRequest check;
   auto* message = check.add_messages();

@@ -6,6 +6,7 @@
 #include "common/log/logger.h"
 #include "common/outcomes/outcomes.h"
 #include "common/text/sha256.h"
+#include "common/validation/chat_messages.h"
 #include "services/judge/lib/answer_agreement.h"
 #include "services/orchestrator/lib/cost_estimate.h"
 #include "services/orchestrator/lib/request_plan.h"
@@ -19,13 +20,6 @@ uint64_t NextRandom(uint64_t& state) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
-}
-
-std::string LastUserMessage(const v1::CompleteRequest& request) {
-  for (int i = request.messages_size() - 1; i >= 0; --i) {
-    if (request.messages(i).role() == "user") return request.messages(i).content();
-  }
-  return "";
 }
 
 }  // namespace
@@ -213,7 +207,7 @@ void ShadowEvaluator::Evaluate(const Job& job) {
 void ShadowEvaluator::AddExemplar(const Job& job, bool agrees) {
   if (clients_.router == nullptr) return;
   v1::OutcomeExemplar exemplar;
-  exemplar.set_query(LastUserMessage(job.shadow_request));
+  exemplar.set_query(LastUserMessage(job.shadow_request.messages()));
   if (exemplar.query().empty()) return;
   // The key `cascadectl routes learn` uses, so the same query from either source merges.
   const std::vector<v1::ChatMessage> messages(job.shadow_request.messages().begin(),

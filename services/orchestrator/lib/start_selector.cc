@@ -4,16 +4,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
+#include "common/validation/chat_messages.h"
 #include "services/orchestrator/lib/learned_start.h"
 
 namespace cascade::orchestrator {
 namespace {
 
-std::string LastUserMessage(const v1::CascadeRequest& request) {
-  for (int i = request.messages_size() - 1; i >= 0; --i) {
-    if (request.messages(i).role() == "user") return request.messages(i).content();
-  }
-  return request.messages(request.messages_size() - 1).content();
+// What the router is asked about: the last user message, else the last message.
+std::string RoutingQuery(const v1::CascadeRequest& request) {
+  std::string query = LastUserMessage(request.messages());
+  if (query.empty()) query = request.messages(request.messages_size() - 1).content();
+  return query;
 }
 
 }  // namespace
@@ -73,7 +74,7 @@ absl::StatusOr<StartSelector::RouterAnswer> StartSelector::Decide(
     const v1::CascadeRequest& request, const DownstreamCall& router_call) const {
   RouterAnswer answer;
   if (request.route_hint().empty()) {
-    auto routed = router_->Route(LastUserMessage(request), router_call);
+    auto routed = router_->Route(RoutingQuery(request), router_call);
     answer.status = routed.status();
     if (routed.ok()) answer.decision = *std::move(routed);
     return answer;
@@ -101,7 +102,7 @@ CascadeStart StartSelector::Learned(const v1::CascadeRequest& request, const Req
   CascadeStart start;
   start.route_label = "learned";
   start.first = 0;
-  auto estimated = router_->EstimateTiers(LastUserMessage(request), policy.name, router_call);
+  auto estimated = router_->EstimateTiers(RoutingQuery(request), policy.name, router_call);
   if (!estimated.ok()) {
     // Without estimates the climb is the plain cascade: nothing is lost but the saving.
     const bool none = absl::IsNotFound(estimated.status());
