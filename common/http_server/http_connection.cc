@@ -492,15 +492,20 @@ void HttpConnection::Close() {
   std::shared_ptr<CancellationToken> client_gone;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
     if (busy_) client_gone = client_gone_;
+  }
+  // Cancelled before Write can see closed_ and fail: a handler whose Write failed always
+  // finds client_gone cancelled (under load the writer used to win that race).
+  if (client_gone) client_gone->Cancel();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
   }
   drained_.notify_all();
   beast::error_code ignored;
   request_timer_.cancel();
   stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
   stream_.close();
-  if (client_gone) client_gone->Cancel();
   if (on_close_) std::exchange(on_close_, nullptr)();
 }
 
