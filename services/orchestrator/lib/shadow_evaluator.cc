@@ -99,14 +99,15 @@ void ShadowEvaluator::Offer(const PolicySettings& policy, const v1::CascadeReque
   }
   job.answer = response.answer();
   job.usage = response.usage();
-  absl::MutexLock lock(&mu_);
-  if (queue_.size() >= options_.max_pending) {
-    outcome = "queue_full";
-  } else {
-    queue_.push_back(std::move(job));
-    return;
+  {
+    // Checked again: the queue may have filled while the job was copied outside the lock.
+    absl::MutexLock lock(&mu_);
+    if (queue_.size() < options_.max_pending) {
+      queue_.push_back(std::move(job));
+      return;
+    }
   }
-  observer_->RecordShadow(policy.name, response.final_tier(), outcome);
+  observer_->RecordShadow(policy.name, response.final_tier(), "queue_full");
 }
 
 void ShadowEvaluator::WaitIdle() {

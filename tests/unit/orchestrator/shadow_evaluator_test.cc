@@ -6,8 +6,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 
 #include "common/outcomes/outcomes.h"
 #include "common/text/sha256.h"
@@ -254,6 +257,55 @@ TEST_F(ShadowEvaluatorTest, AFailedShadowCallCountsAsAnErrorAndLabelsNothing) {
   EXPECT_EQ(Count("shadow tier=small outcome=error"), 1) << observer_.Text();
   EXPECT_EQ(Count("shadow_cost cost_pusd=0"), 1);
   EXPECT_EQ(router_->added().size(), 1u);  // Nothing more learned.
+}
+
+TEST_F(ShadowEvaluatorTest, AShadowTierWithoutAPriceIsSkippedAndCounted) {
+  large_->FailDescribe(true);  // No Describe and no fallback price: the cost is unknown.
+  auto evaluator = MakeEvaluator();
+  evaluator->Offer(policy_, request_, call_, AnsweredBy("small", "42"));
+  evaluator->WaitIdle();
+  EXPECT_EQ(Count("shadow tier=small outcome=no_price"), 1) << observer_.Text();
+  EXPECT_EQ(large_->calls(), 0);
+  EXPECT_TRUE(router_->added().empty());
+}
+
+// The decision log's shadow line: what `cascadectl log to-outcomes` reads back.
+TEST_F(ShadowEvaluatorTest, EachEvaluationIsADecisionLogLine) {
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/shadow_decisions_", ::getpid(), ".jsonl");
+  std::remove(path.c_str());
+  DecisionLogSettings settings;
+  settings.path = path;
+  settings.include_prompt = true;
+  absl::StatusOr<std::unique_ptr<DecisionLog>> log = DecisionLog::Open(settings, &observer_);
+  ASSERT_TRUE(log.ok()) << log.status();
+  std::shared_ptr<DecisionLog> shared = *std::move(log);
+  auto evaluator = MakeEvaluator();
+  evaluator->SetDecisionLog(shared);
+  v1::CascadeResponse answered = AnsweredBy("small", "The answer is 48.");
+  answered.set_model("small-model");
+  evaluator->Offer(policy_, request_, call_, answered);
+  evaluator->WaitIdle();
+  shared->Flush();
+  std::ifstream in(path);
+  std::string text;
+  ASSERT_TRUE(std::getline(in, text));
+  const nlohmann::json line = nlohmann::json::parse(text);
+  EXPECT_EQ(line["kind"], "shadow");
+  EXPECT_EQ(line["request_id"], "req-1");
+  EXPECT_EQ(line["policy"], "default");
+  EXPECT_EQ(line["tier"], "small");
+  EXPECT_EQ(line["model"], "small-model");
+  EXPECT_EQ(line["shadow_tier"], "large");
+  EXPECT_EQ(line["shadow_model"], "large-model");
+  EXPECT_EQ(line["agrees"], false);
+  EXPECT_EQ(line["method"], "number");
+  EXPECT_EQ(line["cost_pusd"], kLargeCallPusd);
+  EXPECT_EQ(line["answer"], "The answer is 48.");
+  EXPECT_EQ(line["shadow_answer"], "The answer is 42.");
+  EXPECT_EQ(line["messages_sha256"].get<std::string>().size(), 64u);
+  EXPECT_FALSE(std::getline(in, text));  // One evaluation, one line.
+  std::remove(path.c_str());
 }
 
 TEST_F(ShadowEvaluatorTest, ARouterThatRefusesTheExemplarIsCounted) {
