@@ -131,13 +131,18 @@ absl::Status SignalsFrom(const json& model, const std::string& field, ModelOutco
     }
     out.latency_ms = it->get<double>();
   }
+  if (auto it = model.find("router_estimate"); it != model.end()) {
+    auto estimate = Probability(*it, absl::StrCat(field, ".router_estimate"));
+    if (!estimate.ok()) return estimate.status();
+    out.router_estimate = *estimate;
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<ModelOutcome> ModelFrom(const json& model, const std::string& field) {
   if (absl::Status keys = OnlyKeys(model, field,
                                    {"answer", "correct", "quality", "usage", "usage_estimated",
-                                    "logprobs", "self_check", "latency_ms"});
+                                    "logprobs", "self_check", "latency_ms", "router_estimate"});
       !keys.ok()) {
     return keys;
   }

@@ -33,6 +33,9 @@ struct ModelOutcome {
   std::vector<v1::TokenLogprob> logprobs;  // The answer's tokens, where recorded.
   std::optional<SelfCheck> self_check;
   std::optional<double> latency_ms;
+  // In [0, 1]: the router's estimate, when the query was answered, of this model's chance of
+  // answering it well (the decision log records it under `start: learned`).
+  std::optional<double> router_estimate;
 
   // The answer's quality in [0, 1]: `quality`, else `correct` as 1 or 0; nullopt when the
   // answer is not graded.

@@ -21,8 +21,9 @@ absl::Status Missing(absl::string_view field, absl::string_view why = "") {
       absl::StrCat("'", field, "' is missing or has the wrong type", why.empty() ? "" : ": ", why));
 }
 
-// The outcomes record of one attempt that answered.
-json ModelOutcome(const json& attempt) {
+// The outcomes record of one attempt that answered; `estimates` is the line's
+// start.estimates (the router's estimate per tier), or null.
+json ModelOutcome(const json& attempt, const json& estimates) {
   json outcome = {{"answer", attempt["answer"]}, {"usage", attempt["usage"]}};
   if (attempt.contains("logprobs") && !attempt["logprobs"].empty()) {
     outcome["logprobs"] = attempt["logprobs"];
@@ -33,6 +34,13 @@ json ModelOutcome(const json& attempt) {
                              {"usage", attempt["self_check_usage"]}};
   }
   if (attempt.contains("latency_ms")) outcome["latency_ms"] = attempt["latency_ms"];
+  if (estimates.is_object() && attempt.contains("tier") && attempt["tier"].is_string()) {
+    auto estimate = estimates.find(attempt["tier"].get<std::string>());
+    if (estimate != estimates.end() && estimate->is_object() && estimate->contains("probability") &&
+        (*estimate)["probability"].is_number()) {
+      outcome["router_estimate"] = (*estimate)["probability"];
+    }
+  }
   return outcome;
 }
 
@@ -64,6 +72,10 @@ absl::StatusOr<std::optional<json>> DecisionToOutcome(const json& line) {
   }
   if (!line.contains("attempts") || !line["attempts"].is_array()) return Missing("attempts");
   json models = json::object();
+  json estimates;
+  if (line.contains("start") && line["start"].is_object()) {
+    estimates = line["start"].value("estimates", json());
+  }
   for (size_t i = 0; i < line["attempts"].size(); ++i) {
     const json& attempt = line["attempts"][i];
     const std::string at = absl::StrCat("attempts[", i, "]");
@@ -76,7 +88,7 @@ absl::StatusOr<std::optional<json>> DecisionToOutcome(const json& line) {
       return Missing(absl::StrCat(at, ".usage"));
     }
     const std::string model = attempt["model"];
-    if (!models.contains(model)) models[model] = ModelOutcome(attempt);
+    if (!models.contains(model)) models[model] = ModelOutcome(attempt, estimates);
   }
   if (models.empty()) return std::nullopt;
   json messages = json::array();

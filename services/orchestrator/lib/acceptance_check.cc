@@ -29,6 +29,7 @@ bool ToolCallsDecide(const v1::GenerationParams& params, const v1::CompleteRespo
 AcceptanceResult AcceptanceCheck::Check(const AcceptanceRule& rule,
                                         const v1::CascadeRequest& request,
                                         const v1::CompleteResponse& answer,
+                                        std::optional<double> router_estimate,
                                         std::optional<double> threshold_override,
                                         const DownstreamCall& judge_call) const {
   AcceptanceResult result;
@@ -45,7 +46,8 @@ AcceptanceResult AcceptanceCheck::Check(const AcceptanceRule& rule,
     ran.push_back(SelfCheck(rule, answer, threshold_override, judge_call, result));
   }
   if (rule.calibrated) {
-    ran.push_back(Calibrated(rule, answer, threshold_override, judge_call, result));
+    ran.push_back(
+        Calibrated(rule, answer, router_estimate, threshold_override, judge_call, result));
   }
   // The judge costs a call: skip it when a cheaper rule already decided (a failure with
   // "and", a pass with "or").
@@ -124,11 +126,12 @@ AcceptanceCheck::RuleOutcome AcceptanceCheck::SelfCheck(const AcceptanceRule& ru
 
 AcceptanceCheck::RuleOutcome AcceptanceCheck::Calibrated(const AcceptanceRule& rule,
                                                          const v1::CompleteResponse& answer,
+                                                         std::optional<double> router_estimate,
                                                          std::optional<double> threshold_override,
                                                          const DownstreamCall& call,
                                                          AcceptanceResult& result) const {
   RuleOutcome outcome{"calibrated"};
-  auto probability = rule.calibrated->Probability(answer);
+  auto probability = rule.calibrated->Probability(answer, router_estimate);
   if (!probability.ok()) {
     // A signal the map needs is missing: nothing says the answer is good.
     result.calibrated_score = 0;

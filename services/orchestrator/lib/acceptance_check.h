@@ -50,11 +50,12 @@ class AcceptanceCheck {
   // `judge` may be null when no rule uses it.
   explicit AcceptanceCheck(JudgeClient* judge) : judge_(judge) {}
 
+  // `router_estimate`: the router's estimate for the answer's tier, when one was asked for.
   // `threshold_override` in [0, 1] replaces every threshold: logprob rules then compare
   // exp(aggregate) with it, the self-check its P(yes), calibrated rules their probability,
   // judge rules the judge's score.
   AcceptanceResult Check(const AcceptanceRule& rule, const v1::CascadeRequest& request,
-                         const v1::CompleteResponse& answer,
+                         const v1::CompleteResponse& answer, std::optional<double> router_estimate,
                          std::optional<double> threshold_override,
                          const DownstreamCall& judge_call) const;
 
@@ -76,6 +77,7 @@ class AcceptanceCheck {
                         std::optional<double> threshold_override, const DownstreamCall& call,
                         AcceptanceResult& result) const;
   RuleOutcome Calibrated(const AcceptanceRule& rule, const v1::CompleteResponse& answer,
+                         std::optional<double> router_estimate,
                          std::optional<double> threshold_override, const DownstreamCall& call,
                          AcceptanceResult& result) const;
   RuleOutcome Judge(const AcceptanceRule& rule, const v1::CascadeRequest& request,

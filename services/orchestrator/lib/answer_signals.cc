@@ -47,6 +47,7 @@ nlohmann::json SignalsToJson(const v1::AnswerSignals& signals) {
     for (const auto& [method, score] : signals.judge_scores()) judge[method] = score;
     out["judge"] = std::move(judge);
   }
+  if (signals.has_router_estimate()) out["router_estimate"] = signals.router_estimate();
   return out;
 }
 

@@ -17,7 +17,7 @@ v1::AnswerSignals SignalsOf(const v1::CompleteResponse& answer, const Acceptance
 
 // As JSON, the shape the front door's `cascade` extension and the decision log share:
 // {"completion_tokens", "logprob": {mean, min, p10, p25, mean_len}, "self_check": {p_yes,
-// source}, "judge": {method: score}}, each group only when known.
+// source}, "judge": {method: score}, "router_estimate"}, each only when known.
 nlohmann::json SignalsToJson(const v1::AnswerSignals& signals);
 
 }  // namespace cascade::orchestrator

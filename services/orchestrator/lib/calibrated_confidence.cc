@@ -11,8 +11,14 @@ namespace cascade::orchestrator {
 namespace {
 
 constexpr char kSignals[] =
-    "logprob_mean, logprob_min, logprob_pNN, logprob_mean_len, self_check or "
-    "self_check_log_odds";
+    "logprob_mean, logprob_min, logprob_pNN, logprob_mean_len, self_check, "
+    "self_check_log_odds, router_estimate or router_estimate_log_odds";
+
+// log(p / (1 - p)), p clamped to [1e-6, 1 - 1e-6] (as the policy fitter computes it).
+double LogOdds(double p) {
+  const double clamped = std::clamp(p, 1e-6, 1 - 1e-6);
+  return std::log(clamped / (1 - clamped));
+}
 
 }  // namespace
 
@@ -45,6 +51,10 @@ absl::StatusOr<CalibratedConfidence> CalibratedConfidence::Parse(
       term.source = Source::kSelfCheck;
     } else if (weight.signal() == "self_check_log_odds") {
       term.source = Source::kSelfCheckLogOdds;
+    } else if (weight.signal() == "router_estimate") {
+      term.source = Source::kRouterEstimate;
+    } else if (weight.signal() == "router_estimate_log_odds") {
+      term.source = Source::kRouterEstimateLogOdds;
     } else if (absl::StartsWith(weight.signal(), "logprob_")) {
       auto aggregate = LogprobConfidence::Parse(weight.signal().substr(8));
       if (!aggregate.ok()) {
@@ -56,40 +66,56 @@ absl::StatusOr<CalibratedConfidence> CalibratedConfidence::Parse(
       return absl::FailedPreconditionError(
           absl::StrCat(where, ".signal '", weight.signal(), "' is not one of ", kSignals));
     }
-    confidence.needs_self_check_ |= term.source != Source::kLogprob;
+    confidence.needs_self_check_ |=
+        term.source == Source::kSelfCheck || term.source == Source::kSelfCheckLogOdds;
+    confidence.needs_router_estimate_ |=
+        term.source == Source::kRouterEstimate || term.source == Source::kRouterEstimateLogOdds;
     confidence.terms_.push_back(std::move(term));
   }
   return confidence;
 }
 
 absl::StatusOr<double> CalibratedConfidence::SignalValue(
-    const Term& term, const v1::CompleteResponse& answer,
-    absl::Span<const v1::TokenLogprob> tokens) const {
-  if (term.source == Source::kLogprob) {
-    auto aggregate = term.logprob->Aggregate(tokens);
-    if (!aggregate.ok()) {
-      return absl::UnavailableError(absl::StrCat(term.signal, ": ", aggregate.status().message()));
+    const Term& term, const v1::CompleteResponse& answer, absl::Span<const v1::TokenLogprob> tokens,
+    std::optional<double> router_estimate) const {
+  switch (term.source) {
+    case Source::kLogprob: {
+      auto aggregate = term.logprob->Aggregate(tokens);
+      if (!aggregate.ok()) {
+        return absl::UnavailableError(
+            absl::StrCat(term.signal, ": ", aggregate.status().message()));
+      }
+      return *aggregate;
     }
-    return *aggregate;
+    case Source::kRouterEstimate:
+    case Source::kRouterEstimateLogOdds:
+      if (!router_estimate) {
+        return absl::UnavailableError(
+            absl::StrCat(term.signal, ": the router gave no estimate for this tier"));
+      }
+      return term.source == Source::kRouterEstimate ? *router_estimate : LogOdds(*router_estimate);
+    case Source::kSelfCheck:
+    case Source::kSelfCheckLogOdds:
+      if (!answer.has_self_check() || !answer.self_check().error().empty()) {
+        return absl::UnavailableError(absl::StrCat(term.signal, ": ",
+                                                   answer.has_self_check()
+                                                       ? answer.self_check().error()
+                                                       : "the tier returned no self-check"));
+      }
+      return term.source == Source::kSelfCheck ? answer.self_check().p_yes()
+                                               : LogOdds(answer.self_check().p_yes());
   }
-  if (!answer.has_self_check() || !answer.self_check().error().empty()) {
-    return absl::UnavailableError(absl::StrCat(
-        term.signal, ": ",
-        answer.has_self_check() ? answer.self_check().error() : "the tier returned no self-check"));
-  }
-  const double p = answer.self_check().p_yes();
-  if (term.source == Source::kSelfCheck) return p;
-  const double clamped = std::clamp(p, 1e-6, 1 - 1e-6);
-  return std::log(clamped / (1 - clamped));
+  return absl::InternalError("unknown signal source");
 }
 
-absl::StatusOr<double> CalibratedConfidence::Probability(const v1::CompleteResponse& answer) const {
+absl::StatusOr<double> CalibratedConfidence::Probability(
+    const v1::CompleteResponse& answer, std::optional<double> router_estimate) const {
   // The aggregates take a contiguous span; a repeated field is not one: copied once for
   // every logprob term.
   const std::vector<v1::TokenLogprob> tokens(answer.logprobs().begin(), answer.logprobs().end());
   double logit = intercept_;
   for (const Term& term : terms_) {
-    auto value = SignalValue(term, answer, tokens);
+    auto value = SignalValue(term, answer, tokens, router_estimate);
     if (!value.ok()) return value.status();
     logit += term.weight * *value;
   }

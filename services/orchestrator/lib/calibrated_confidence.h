@@ -24,15 +24,25 @@ class CalibratedConfidence {
   static absl::StatusOr<CalibratedConfidence> Parse(const v1::CalibratedAcceptanceConfig& config,
                                                     const std::string& field);
 
-  // P = 1 / (1 + exp(-(intercept + sum of weight * signal))), in [0, 1]. UNAVAILABLE when
-  // the answer lacks a signal the map needs (no logprobs, no self-check).
-  absl::StatusOr<double> Probability(const v1::CompleteResponse& answer) const;
+  // P = 1 / (1 + exp(-(intercept + sum of weight * signal))), in [0, 1]. `router_estimate`:
+  // the router's estimate for the answer's tier, when known. UNAVAILABLE when the answer
+  // lacks a signal the map needs (no logprobs, no self-check, no estimate).
+  absl::StatusOr<double> Probability(const v1::CompleteResponse& answer,
+                                     std::optional<double> router_estimate) const;
 
   // Whether a signal is the tier's self-check, which the tier is then asked for.
   bool needs_self_check() const { return needs_self_check_; }
+  // Whether a signal is the router's estimate, which the router is then asked for.
+  bool needs_router_estimate() const { return needs_router_estimate_; }
 
  private:
-  enum class Source { kLogprob, kSelfCheck, kSelfCheckLogOdds };
+  enum class Source {
+    kLogprob,
+    kSelfCheck,
+    kSelfCheckLogOdds,
+    kRouterEstimate,
+    kRouterEstimateLogOdds
+  };
   struct Term {
     std::string signal;
     Source source = Source::kLogprob;
@@ -41,11 +51,13 @@ class CalibratedConfidence {
   };
 
   absl::StatusOr<double> SignalValue(const Term& term, const v1::CompleteResponse& answer,
-                                     absl::Span<const v1::TokenLogprob> tokens) const;
+                                     absl::Span<const v1::TokenLogprob> tokens,
+                                     std::optional<double> router_estimate) const;
 
   double intercept_ = 0;
   std::vector<Term> terms_;
   bool needs_self_check_ = false;
+  bool needs_router_estimate_ = false;
 };
 
 }  // namespace cascade::orchestrator

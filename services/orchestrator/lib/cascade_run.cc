@@ -83,6 +83,9 @@ absl::StatusOr<CascadeRun::Next> CascadeRun::Step(int index) {
   if (Cancelled()) return ClientCancelled();
   const double seconds = SecondsSince(began);
   trace_.Answered(step, *answer, verdict, seconds);
+  if (auto estimate = RouterEstimate(tier.tier)) {
+    step->mutable_signals()->set_router_estimate(*estimate);
+  }
   RecordConfidence(tier.tier, verdict);
   shared_.observer->RecordStep(tier.tier, seconds);
   if (shared_.keep_answers) answers_.push_back(*answer);
@@ -194,8 +197,16 @@ AcceptanceResult CascadeRun::Check(int index, const v1::CompleteResponse& answer
     return verdict;
   }
   DownstreamCall judge_call{plan_.deadline, call_.request_id, call_.cancellation};
-  return shared_.acceptance->Check(plan_.policy->tiers[index].accept, request_, answer,
+  const PolicyTier& tier = plan_.policy->tiers[index];
+  return shared_.acceptance->Check(tier.accept, request_, answer, RouterEstimate(tier.tier),
                                    plan_.threshold_override, judge_call);
+}
+
+std::optional<double> CascadeRun::RouterEstimate(const std::string& tier) const {
+  for (const v1::TierEstimate& estimate : start_.estimates) {
+    if (estimate.tier() == tier) return estimate.probability();
+  }
+  return std::nullopt;
 }
 
 void CascadeRun::RecordConfidence(const std::string& tier, const AcceptanceResult& verdict) {

@@ -84,6 +84,8 @@ class CascadeRun {
   // which always accept).
   bool RuleApplies(int index) const;
   AcceptanceResult Check(int index, const v1::CompleteResponse& answer);
+  // The router's estimate for `tier`, when the start asked for estimates.
+  std::optional<double> RouterEstimate(const std::string& tier) const;
   void RecordConfidence(const std::string& tier, const AcceptanceResult& verdict);
   // Before each step after the first: the escalation from the previous tier, with the reason.
   void NoteClimbTo(const std::string& tier);

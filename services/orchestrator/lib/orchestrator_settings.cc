@@ -166,6 +166,12 @@ absl::StatusOr<PolicySettings> PolicyFromConfig(const v1::CascadePolicyConfig& c
     return ConfigError(
         absl::StrCat(field, ".start '", config.start(), "' is not one of route, learned"));
   }
+  if (policy.NeedsRouterEstimates() && !policy.routing) {
+    return ConfigError(absl::StrCat(
+        field,
+        ": a calibrated rule weighs router_estimate, which asks the router, but routing "
+        "is off"));
+  }
   if (config.has_shadow()) {
     auto shadow = ShadowFromConfig(config.shadow(), policy, absl::StrCat(field, ".shadow"));
     if (!shadow.ok()) return shadow.status();
@@ -279,6 +285,11 @@ absl::Status LimitsFromConfig(const v1::OrchestratorConfig& config,
 
 }  // namespace
 
+bool PolicySettings::NeedsRouterEstimates() const {
+  return std::any_of(tiers.begin(), tiers.end(),
+                     [](const PolicyTier& tier) { return tier.accept.NeedsRouterEstimate(); });
+}
+
 absl::StatusOr<int64_t> UsdToMicroUsd(double usd, absl::string_view field) {
   if (!std::isfinite(usd) || usd < 0 || usd > 1e6) {
     return absl::InvalidArgumentError(
@@ -344,6 +355,12 @@ absl::StatusOr<OrchestratorSettings> SettingsFromConfig(const v1::OrchestratorCo
   }
   if (needs_judge && settings.judge_address.empty()) {
     return ConfigError("a policy has a judge rule but judge.address is not set");
+  }
+  for (const auto& policy : settings.policies) {
+    if (policy.NeedsRouterEstimates() && settings.router_address.empty()) {
+      return ConfigError(absl::StrCat("policy '", policy.name,
+                                      "' weighs router_estimate but router.address is not set"));
+    }
   }
   if (config.has_decision_log()) {
     auto log = DecisionLogFromConfig(config.decision_log());

@@ -46,6 +46,8 @@ struct AcceptanceRule {
            !calibrated.has_value();
   }
   // Whether the tier must be asked for its self-check.
+  // Whether the router must be asked for its estimate of the tier.
+  bool NeedsRouterEstimate() const { return calibrated && calibrated->needs_router_estimate(); }
   bool NeedsSelfCheck() const {
     return self_check_min.has_value() || (calibrated && calibrated->needs_self_check());
   }
@@ -76,6 +78,10 @@ struct PolicySettings {
   // `start: learned`: the router's per-tier estimates choose the first tier.
   bool learned_start = false;
   std::optional<ShadowSettings> shadow;
+
+  // Whether a tier's rule weighs the router's estimate (the router is then asked for it even
+  // when the start is not learned).
+  bool NeedsRouterEstimates() const;
 };
 
 // The decision log's file (decision_log.h).

@@ -22,6 +22,44 @@ std::string RoutingQuery(const v1::CascadeRequest& request) {
 absl::StatusOr<CascadeStart> StartSelector::Choose(const v1::CascadeRequest& request,
                                                    const RequestPlan& plan,
                                                    const CascadeCall& call) const {
+  auto start = ChooseFirst(request, plan, call);
+  if (!start.ok() || !plan.policy->NeedsRouterEstimates()) return start;
+  AddEstimates(request, plan, call, *start);
+  if (call.cancellation->IsCancelled()) return absl::CancelledError("the client cancelled");
+  return start;
+}
+
+void StartSelector::AddEstimates(const v1::CascadeRequest& request, const RequestPlan& plan,
+                                 const CascadeCall& call, CascadeStart& start) const {
+  if (start.estimates_asked) return;
+  const PolicySettings& policy = *plan.policy;
+  if (router_ == nullptr) {
+    LogWarn("router_estimate_unavailable",
+            {{"request_id", call.request_id}, {"policy", policy.name}, {"error", "no router"}});
+    return;
+  }
+  DownstreamCall router_call{std::min(plan.deadline, clock_() + router_timeout_), call.request_id,
+                             call.cancellation};
+  start.estimates_asked = true;
+  auto estimated = router_->EstimateTiers(RoutingQuery(request), policy.name, router_call);
+  if (!estimated.ok()) {
+    // The rules that weigh the estimate do not pass: the climb escalates, as the fitter's
+    // simulation assumed for an answer without the signal.
+    LogWarn("router_estimate_unavailable", {{"request_id", call.request_id},
+                                            {"policy", policy.name},
+                                            {"error", estimated.status().ToString()}});
+    return;
+  }
+  for (const PolicyTier& tier : policy.tiers) {
+    for (const v1::TierEstimate& estimate : estimated->estimates()) {
+      if (estimate.tier() == tier.tier) start.estimates.push_back(estimate);
+    }
+  }
+}
+
+absl::StatusOr<CascadeStart> StartSelector::ChooseFirst(const v1::CascadeRequest& request,
+                                                        const RequestPlan& plan,
+                                                        const CascadeCall& call) const {
   CascadeStart start;
   // The label is a metric label: only a route the router knows may become one, never the
   // client's text.
@@ -102,6 +140,7 @@ CascadeStart StartSelector::Learned(const v1::CascadeRequest& request, const Req
   CascadeStart start;
   start.route_label = "learned";
   start.first = 0;
+  start.estimates_asked = true;
   auto estimated = router_->EstimateTiers(RoutingQuery(request), policy.name, router_call);
   if (!estimated.ok()) {
     // Without estimates the climb is the plain cascade: nothing is lost but the saving.
@@ -116,23 +155,25 @@ CascadeStart StartSelector::Learned(const v1::CascadeRequest& request, const Req
   }
   const int last = plan.last;
   std::vector<double> success(policy.tiers.size(), 1.0);
-  std::vector<double> cost(policy.tiers.size(), 0.0);
   for (size_t i = 0; i < policy.tiers.size(); ++i) {
-    const std::string& tier = policy.tiers[i].tier;
-    auto found = std::find_if(estimated->estimates().begin(), estimated->estimates().end(),
-                              [&](const v1::TierEstimate& e) { return e.tier() == tier; });
+    auto found =
+        std::find_if(estimated->estimates().begin(), estimated->estimates().end(),
+                     [&](const v1::TierEstimate& e) { return e.tier() == policy.tiers[i].tier; });
+    // A tier the exemplars never labelled keeps p = 1: it is never skipped for lack of
+    // evidence, and the tiers below it are judged against it.
     if (found != estimated->estimates().end()) {
       success[i] = found->probability();
       start.estimates.push_back(*found);
     }
-    // A tier the exemplars never labelled keeps p = 1: it is never skipped for lack of
-    // evidence, and the tiers below it are judged against it.
-    if (static_cast<int>(i) > last) continue;
+  }
+  std::vector<double> cost(policy.tiers.size(), 0.0);
+  for (int i = 0; i <= last; ++i) {
+    const std::string& tier = policy.tiers[i].tier;
     std::optional<double> price =
         attempt_cost_ ? attempt_cost_(request, tier, router_call.request_id) : std::nullopt;
     if (!price) {
+      // Nothing is skipped; the estimates stay for the trace and for rules that weigh them.
       start.why = "learned_no_price";
-      start.estimates.clear();
       LogWarn("learned_start_no_price",
               {{"request_id", router_call.request_id}, {"policy", policy.name}, {"tier", tier}});
       return start;

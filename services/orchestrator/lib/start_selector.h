@@ -33,9 +33,10 @@ struct CascadeStart {
   // `start: learned`, "learned_start", "learned_no_exemplars" or "learned_no_price".
   std::string why = "routing_off";
   std::optional<double> route_score;  // The router's similarity, when it routed.
-  // `start: learned`: the router's estimates (policy order) and the tiers skipped below
-  // `first` because of them.
+  // `start: learned`, or a rule that weighs them: the router's estimates (policy order);
+  // with `start: learned`, the tiers skipped below `first` because of them.
   std::vector<v1::TierEstimate> estimates;
+  bool estimates_asked = false;  // The router was asked, whatever it answered.
   std::vector<std::string> skipped;
 };
 
@@ -54,11 +55,18 @@ class StartSelector {
         clock_(std::move(clock)),
         attempt_cost_(std::move(attempt_cost)) {}
 
-  // Errors: INVALID_ARGUMENT for a route_hint that cannot be honoured, CANCELLED.
+  // Errors: INVALID_ARGUMENT for a route_hint that cannot be honoured, CANCELLED. When a
+  // rule of the policy weighs the router's estimate, the start carries the estimates.
   absl::StatusOr<CascadeStart> Choose(const v1::CascadeRequest& request, const RequestPlan& plan,
                                       const CascadeCall& call) const;
 
  private:
+  absl::StatusOr<CascadeStart> ChooseFirst(const v1::CascadeRequest& request,
+                                           const RequestPlan& plan, const CascadeCall& call) const;
+  // For a rule that weighs them: the router's estimates, in the policy's order, unless the
+  // start already asked. Without them such a rule does not pass (logged).
+  void AddEstimates(const v1::CascadeRequest& request, const RequestPlan& plan,
+                    const CascadeCall& call, CascadeStart& start) const;
   struct RouterAnswer {
     absl::Status status;  // The router's: not OK when it failed.
     v1::RouteDecision decision;

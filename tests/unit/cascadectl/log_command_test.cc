@@ -64,6 +64,27 @@ TEST(LogCommandTest, ADecisionBecomesARecordTheReaderAccepts) {
   EXPECT_EQ(record->Find("mid"), nullptr);
 }
 
+TEST(LogCommandTest, TheRoutersEstimatesFollowTheirTiersModels) {
+  json decision = Decision();
+  decision["start"] = {{"tier", "small"},
+                       {"why", "learned_start"},
+                       {"estimates",
+                        {{"small", {{"probability", 0.25}, {"neighbours", 4}}},
+                         {"large", {{"probability", 0.75}, {"neighbours", 4}}}}}};
+  auto outcome = DecisionToOutcome(decision);
+  ASSERT_TRUE(outcome.ok() && outcome->has_value()) << outcome.status();
+  auto record = outcomes::ParseOutcomeLine((*outcome)->dump());
+  ASSERT_TRUE(record.ok()) << record.status();
+  // Estimates are per tier; the record is per model: small answered as "tiny".
+  ASSERT_TRUE(record->Find("tiny")->router_estimate.has_value());
+  EXPECT_DOUBLE_EQ(*record->Find("tiny")->router_estimate, 0.25);
+  EXPECT_DOUBLE_EQ(*record->Find("top")->router_estimate, 0.75);
+  // Without estimates (no learned start), none is made up.
+  auto plain = DecisionToOutcome(Decision());
+  ASSERT_TRUE(plain.ok() && plain->has_value());
+  EXPECT_FALSE((**plain)["models"]["tiny"].contains("router_estimate"));
+}
+
 TEST(LogCommandTest, FailedRequestsAreSkippedAndPromptlessLogsRefused) {
   json failed = {{"request_id", "r"}, {"outcome", "unavailable"}, {"error", "all down"}};
   auto skipped = DecisionToOutcome(failed);

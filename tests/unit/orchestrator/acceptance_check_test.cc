@@ -60,9 +60,10 @@ class AcceptanceCheckTest : public ::testing::Test {
   }
 
   AcceptanceResult Check(const AcceptanceRule& rule, const v1::CompleteResponse& answer,
-                         std::optional<double> threshold_override = std::nullopt) {
-    return AcceptanceCheck(&judge_).Check(rule, v1::CascadeRequest(), answer, threshold_override,
-                                          DownstreamCall{});
+                         std::optional<double> threshold_override = std::nullopt,
+                         std::optional<double> router_estimate = std::nullopt) {
+    return AcceptanceCheck(&judge_).Check(rule, v1::CascadeRequest(), answer, router_estimate,
+                                          threshold_override, DownstreamCall{});
   }
 
   FakeJudgeClient judge_;
@@ -194,6 +195,28 @@ TEST_F(AcceptanceCheckTest, CalibratedRuleWithLogprobsOnlyNeedsNoSelfCheck) {
   EXPECT_FALSE(Check(rule, AnswerWith(-0.6, std::nullopt)).accepted);  // P = 0.45
 }
 
+TEST_F(AcceptanceCheckTest, CalibratedRuleWeighsTheRoutersEstimateAndRejectsWithoutIt) {
+  // P = 1 / (1 + exp(-(-1 + 2 * log_odds(estimate)))): the fitter's single-signal form.
+  const AcceptanceRule rule = CalibratedRule(0.9, -1, {{"router_estimate_log_odds", 2}});
+  EXPECT_TRUE(rule.NeedsRouterEstimate());
+  EXPECT_FALSE(rule.NeedsSelfCheck());  // The router's estimate costs the tier nothing.
+  const double logit = -1 + 2 * std::log(0.9 / 0.1);
+  AcceptanceResult sure = Check(rule, AnswerWith(-3, std::nullopt), std::nullopt, 0.9);
+  EXPECT_NEAR(*sure.calibrated_score, 1 / (1 + std::exp(-logit)), 1e-12);
+  EXPECT_TRUE(sure.accepted);
+  EXPECT_FALSE(Check(rule, AnswerWith(-0.01, std::nullopt), std::nullopt, 0.6).accepted);
+
+  AcceptanceResult none = Check(rule, AnswerWith(-0.01, std::nullopt));
+  EXPECT_FALSE(none.accepted);
+  EXPECT_THAT(none.error, HasSubstr("router_estimate_log_odds: the router gave no estimate"));
+
+  // The raw estimate is a signal too; a rule without it asks the router for nothing.
+  const AcceptanceRule raw = CalibratedRule(0.5, -2, {{"router_estimate", 4}});
+  EXPECT_TRUE(Check(raw, AnswerWith(-1, std::nullopt), std::nullopt, 0.75).accepted);  // P = 0.73
+  EXPECT_FALSE(Check(raw, AnswerWith(-1, std::nullopt), std::nullopt, 0.25).accepted);
+  EXPECT_FALSE(CalibratedRule(0.5, 0, {{"logprob_mean", 1}}).NeedsRouterEstimate());
+}
+
 TEST(CalibratedConfidenceTest, BadConfigsAreRefusedNamingTheField) {
   auto parse = [](const std::string& yaml_signal, double weight, int copies = 1) {
     v1::CalibratedAcceptanceConfig config;
@@ -213,6 +236,8 @@ TEST(CalibratedConfidenceTest, BadConfigsAreRefusedNamingTheField) {
               HasSubstr("weights[0].weight must be a number"));
   EXPECT_THAT(parse("self_check", 1, 0).status().message(), HasSubstr("at least one signal"));
   EXPECT_TRUE(parse("logprob_p25", -2).ok());
+  EXPECT_THAT(parse("router_estimate_logodds", 1).status().message(),
+              HasSubstr("router_estimate or router_estimate_log_odds"));
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
-// `start: learned`: the expected-cost rule on its own, then the orchestrator asking a
-// router double for estimates and skipping (or not) the tiers they say will fail.
+// The router's per-tier estimates in the cascade. `start: learned`: the expected-cost rule on
+// its own, then the orchestrator asking a router double for estimates and skipping (or not)
+// the tiers they say will fail. Acceptance: a calibrated rule that weighs the estimate (what
+// `cascadectl policy fit` writes for the router_estimate signal) accepts, or escalates, by it.
 
 #include "services/orchestrator/lib/learned_start.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "services/orchestrator/lib/calibrated_confidence.h"
 #include "services/orchestrator/lib/orchestrator.h"
 #include "services/orchestrator/lib/testing/fake_clients.h"
 #include "services/orchestrator/lib/testing/recording_observer.h"
@@ -173,6 +176,76 @@ TEST_F(LearnedStartOrchestratorTest, AnUnpricedTierMeansNoSkipping) {
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->final_tier(), "small");
   EXPECT_EQ(response->skipped_tiers_size(), 0);
+}
+
+// The small tier accepts when P = 1 / (1 + exp(-(0 + 1 x log_odds(estimate)))) >= 0.8, i.e.
+// when the router's estimate is >= 0.8, whatever the answer's logprobs say; no learned start.
+class RouterEstimateRuleTest : public LearnedStartOrchestratorTest {
+ protected:
+  RouterEstimateRuleTest() {
+    settings_.policies[0].learned_start = false;
+    v1::CalibratedAcceptanceConfig config;
+    config.set_min_probability(0.8);
+    auto* weight = config.add_weights();
+    weight->set_signal("router_estimate_log_odds");
+    weight->set_weight(1);
+    AcceptanceRule rule;
+    rule.calibrated = *CalibratedConfidence::Parse(config, "accept.calibrated");
+    rule.calibrated_min = 0.8;
+    settings_.policies[0].tiers[0].accept = rule;
+  }
+};
+
+TEST_F(RouterEstimateRuleTest, AConfidentEstimateAcceptsAndTheStepRecordsIt) {
+  Estimate(0.9, 0.99);
+  // A logprob rule would have refused this answer; the estimate decides.
+  small_->Enqueue(Answer("small", "3", -2.5, 10, 4, kSmallIn, kSmallOut));
+  auto response = Make().Complete(Ask(), Call());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->final_tier(), "small");
+  ASSERT_EQ(response->steps_size(), 1);
+  EXPECT_EQ(response->steps(0).method(), "calibrated");
+  EXPECT_NEAR(response->steps(0).confidence(), 0.9, 1e-9);
+  ASSERT_TRUE(response->steps(0).signals().has_router_estimate());
+  EXPECT_DOUBLE_EQ(response->steps(0).signals().router_estimate(), 0.9);
+  // Asked once, for this policy, although the start is not learned; nothing skipped.
+  EXPECT_THAT(router_->estimated_policies, ElementsAre("default"));
+  EXPECT_EQ(response->tier_estimates_size(), 2);
+  EXPECT_EQ(response->skipped_tiers_size(), 0);
+}
+
+TEST_F(RouterEstimateRuleTest, ADoubtfulEstimateEscalates) {
+  Estimate(0.5, 0.99);
+  small_->Enqueue(Answer("small", "3", -0.01, 10, 4, kSmallIn, kSmallOut));
+  large_->Enqueue(Answer("large", "3", -0.1, 10, 4, kLargeIn, kLargeOut));
+  auto response = Make().Complete(Ask(), Call());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->final_tier(), "large");
+  ASSERT_EQ(response->steps_size(), 2);
+  EXPECT_FALSE(response->steps(0).accepted());
+  EXPECT_DOUBLE_EQ(response->steps(0).signals().router_estimate(), 0.5);
+  EXPECT_DOUBLE_EQ(response->steps(1).signals().router_estimate(), 0.99);
+}
+
+TEST_F(RouterEstimateRuleTest, WithoutAnEstimateTheRuleDoesNotPass) {
+  router_->estimates = absl::UnavailableError("router down");
+  small_->Enqueue(Answer("small", "3", -0.01, 10, 4, kSmallIn, kSmallOut));
+  large_->Enqueue(Answer("large", "3", -0.1, 10, 4, kLargeIn, kLargeOut));
+  auto response = Make().Complete(Ask(), Call());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->final_tier(), "large");
+  EXPECT_FALSE(response->steps(0).signals().has_router_estimate());
+  EXPECT_THAT(response->steps(0).error(), HasSubstr("the router gave no estimate"));
+}
+
+TEST_F(RouterEstimateRuleTest, ALearnedStartAsksTheRouterOnce) {
+  settings_.policies[0].learned_start = true;
+  Estimate(0.9, 0.99);
+  small_->Enqueue(Answer("small", "3", -2.5, 10, 4, kSmallIn, kSmallOut));
+  auto response = Make().Complete(Ask(), Call());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->final_tier(), "small");
+  EXPECT_EQ(router_->estimated_policies.size(), 1u);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_replace.h"
 #include "common/config/config_loader.h"
 
 namespace cascade::orchestrator {
@@ -169,6 +170,17 @@ TEST(OrchestratorSettingsTest, MistakesNameTheField) {
                       "policies: [{name: p, tiers: [{tier: small, accept: {judge: {min: 0.5}}}, "
                       "{tier: large}]}]"),
               HasSubstr("judge.address is not set"));
+  const std::string weighs_estimate =
+      "policies: [{name: p, ROUTING tiers: [{tier: small, accept: {calibrated: "
+      "{min_probability: 0.9, weights: [{signal: router_estimate_log_odds, weight: 1}]}}}, "
+      "{tier: large}]}]";
+  EXPECT_THAT(
+      ErrorOf(std::string(kTiers) + absl::StrReplaceAll(weighs_estimate, {{"ROUTING ", ""}})),
+      HasSubstr("policy 'p' weighs router_estimate but router.address is not set"));
+  EXPECT_THAT(ErrorOf(std::string(kTiers) + "router: {address: \"127.0.0.1:3\"}\n" +
+                      absl::StrReplaceAll(weighs_estimate, {{"ROUTING", "routing: false,"}})),
+              HasSubstr("policies[0]: a calibrated rule weighs router_estimate, which asks the "
+                        "router, but routing is off"));
   EXPECT_THAT(ErrorOf(std::string(kTiers) +
                       "policies: [{name: p, tiers: [{tier: small, accept: {combine: xor}}]}]"),
               HasSubstr("combine 'xor'"));

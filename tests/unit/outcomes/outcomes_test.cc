@@ -96,6 +96,9 @@ TEST(Outcomes, EveryMistakeNamesItsField) {
       {R"({"messages": [{"role": "user", "content": "x"}], "models": {"m": {"answer": "y",
            "usage": {"prompt_tokens": 1, "completion_tokens": 1}, "corect": true}}})",
        "models.m.corect is not a field of the outcomes format"},
+      {R"({"messages": [{"role": "user", "content": "x"}], "models": {"m": {"answer": "y",
+           "usage": {"prompt_tokens": 1, "completion_tokens": 1}, "router_estimate": 1.5}}})",
+       "models.m.router_estimate must be a number in [0, 1]"},
   };
   for (const auto& [line, message] : cases) {
     auto record = ParseOutcomeLine(line);
@@ -103,6 +106,11 @@ TEST(Outcomes, EveryMistakeNamesItsField) {
     EXPECT_THAT(record.status().message(), HasSubstr(message)) << line;
   }
   EXPECT_TRUE(ParseOutcomeLine(kGood).ok());
+  auto estimated = ParseOutcomeLine(
+      R"({"messages": [{"role": "user", "content": "x"}], "models": {"m": {"answer": "y",
+          "usage": {"prompt_tokens": 1, "completion_tokens": 1}, "router_estimate": 0.3}}})");
+  ASSERT_TRUE(estimated.ok()) << estimated.status();
+  EXPECT_EQ(estimated->Find("m")->router_estimate, 0.3);
 }
 
 TEST(Outcomes, AFileErrorNamesThePathAndLine) {
