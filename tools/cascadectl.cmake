@@ -9,12 +9,17 @@ cascade_library(cascadectl_dial
   DEPS cascadectl_args cascade_security cascade_proto gRPC::grpc++ absl::status absl::statusor
        absl::strings)
 
+# Outcome records as the router's outcome exemplars: `cascadectl routes learn` and the policy
+# fitter's cross-fitted router estimates.
+cascade_library(cascade_learn_exemplars
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/learn_exemplars.cc
+  DEPS cascade_outcomes cascade_digest cascade_proto)
+
 cascade_library(cascadectl_commands
   SOURCES
-    ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/learn_exemplars.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/router_client_commands.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/routes_fit_command.cc
-  DEPS cascadectl_args cascadectl_dial cascade_outcomes cascade_digest cascade_router_lib cascade_router_options cascade_config cascade_proto
+  DEPS cascadectl_args cascadectl_dial cascade_learn_exemplars cascade_outcomes cascade_digest cascade_router_lib cascade_router_options cascade_config cascade_proto
        gRPC::grpc++ nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings
        absl::str_format)
 
@@ -53,11 +58,14 @@ cascade_library(cascade_policy_tools
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/drop_bound.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/fit_report.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/logistic_combination.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/policy/outcomes_router_client.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/outcomes_tier_client.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/policy_evaluation.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/policy_fitter.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/query_table.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/policy/router_estimates.cc
   DEPS cascade_orchestrator_lib cascade_judge_lib cascade_outcomes cascade_concurrency
+       cascade_learn_exemplars cascade_router_lib
        absl::status absl::statusor absl::strings absl::str_format absl::span)
 
 cascade_library(cascadectl_policy_commands

@@ -4,7 +4,9 @@ workers answering the test queries as recorded (learned_test.jsonl), and the orc
 running the same ladder twice: policy `plain` (the cascade as before) and `learned`
 (`start: learned`). From the traces alone: the learned policy costs less at no lower
 quality, because the arithmetic questions the small tier fails skip it; and the router's
-exemplars survive a restart through its outcomes file."""
+exemplars survive a restart through its outcomes file. A third policy, `estimated`, accepts
+the small tier's answer on the router's estimate (a calibrated rule on router_estimate): its
+cost and quality through the services equal `cascadectl policy eval --exemplars`'s."""
 
 import json
 import os
@@ -39,6 +41,16 @@ POLICY = """
     tiers:
       - {{tier: small, accept: {{logprob: {{aggregate: mean, min: -0.5}}}}}}
       - {{tier: large}}
+"""
+ESTIMATED = """
+  - name: estimated
+    tiers:
+      - tier: small
+        accept:
+          calibrated:
+            min_probability: 0.5
+            weights: [{signal: router_estimate_log_odds, weight: 1}]
+      - {tier: large}
 """
 ORCHESTRATOR = """
 router: {{address: "{router}"}}
@@ -76,7 +88,7 @@ class LearnedStartTest(unittest.TestCase):
                     tier=tier, outcomes=TEST, input=input_price, output=output_price))
                 tiers.append(f'  - {{name: {tier}, endpoint: {{address: "{address}"}}}}')
             policies = POLICY.format(name="plain", start="") + POLICY.format(
-                name="learned", start="start: learned")
+                name="learned", start="start: learned") + ESTIMATED
             cls.orchestrator = cls.suite.start(
                 "cascade-orchestrator", "orchestrator",
                 ORCHESTRATOR.format(router=cls.router, tiers="\n".join(tiers),
@@ -89,10 +101,10 @@ class LearnedStartTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.suite.stop()
 
-    def learn(self, *extra):
+    def learn(self, *extra, policy="learned"):
         return subprocess.run(
             [os.path.join(bin_dir(), "cascadectl"), "routes", "learn", "--outcomes", TRAIN,
-             "--policy", "learned", "--router", self.router, *extra],
+             "--policy", policy, "--router", self.router, *extra],
             capture_output=True, text=True, timeout=120)
 
     def ask(self, record, policy):
@@ -186,6 +198,43 @@ class LearnedStartTest(unittest.TestCase):
         result = self.learn("--tier-name", "nobody=small")
         self.assertEqual(result.returncode, 1)
         self.assertIn("has a graded answer of a model named by --tier-name", result.stderr)
+
+    def test_6_a_rule_on_the_estimate_costs_what_policy_eval_says(self):
+        result = self.learn(policy="estimated")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        scratch = self.suite.scratch.name
+        prices = os.path.join(scratch, "prices.yaml")
+        with open(prices, "w") as f:
+            for tier, (input_price, output_price) in PRICES.items():
+                f.write(f"{tier}: {{input_usd_per_mtok: {input_price}, "
+                        f"output_usd_per_mtok: {output_price}}}\n")
+        policy = os.path.join(scratch, "estimated.yaml")
+        with open(policy, "w") as f:
+            f.write("policies:\n" + ESTIMATED)
+        evaluated = subprocess.run(
+            [os.path.join(bin_dir(), "cascadectl"), "policy", "eval", "--outcomes", TEST,
+             "--prices", prices, "--policy", policy, "--exemplars", TRAIN, "--json"],
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(evaluated.returncode, 0, evaluated.stderr)
+        evaluation = json.loads(evaluated.stdout)
+
+        cost, right, finals = 0, 0, {}
+        for record in records(TEST):
+            response = self.ask(record, "estimated")
+            cost += response.cost_pusd
+            right += record["models"][response.final_tier]["correct"]
+            finals[response.final_tier] = finals.get(response.final_tier, 0) + 1
+            first = response.steps[0]
+            self.assertEqual(first.tier, "small")
+            self.assertTrue(first.signals.HasField("router_estimate"))
+            self.assertEqual(first.accepted, first.signals.router_estimate >= 0.5)
+        self.assertEqual(cost, evaluation["cost_pusd"])
+        self.assertAlmostEqual(right / len(records(TEST)), evaluation["quality"], places=12)
+        for tier in evaluation["final_tiers"]:
+            self.assertEqual(finals.get(tier["tier"], 0), tier["queries"])
+        # The estimate sends the arithmetic up and keeps the rest at small.
+        self.assertGreater(finals.get("small", 0), 0)
+        self.assertGreater(finals.get("large", 0), 0)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,11 @@ struct LearnedExemplars {
   std::map<std::string, size_t> labels_per_tier;
 };
 
+// One record as an exemplar: the query (empty when no user message) and the key, and the
+// labels of the graded answers of the tiers kept (maybe none). Not validated.
+cascade::v1::OutcomeExemplar ExemplarFromOutcome(
+    const outcomes::OutcomeRecord& record, const std::map<std::string, std::string>& tier_of_model);
+
 // `tier_of_model`: model -> tier name; empty = every model keeps its name as the tier. With
 // a mapping, models it does not name are left out.
 LearnedExemplars ExemplarsFromOutcomes(const std::vector<outcomes::OutcomeRecord>& records,

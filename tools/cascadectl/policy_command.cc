@@ -17,6 +17,7 @@
 #include "tools/policy/fit_report.h"
 #include "tools/policy/policy_evaluation.h"
 #include "tools/policy/policy_fitter.h"
+#include "tools/policy/router_estimates.h"
 
 namespace cascade::cli {
 namespace {
@@ -110,9 +111,18 @@ int RunEval(const CommandArgs& args, std::ostream& out, std::ostream& err) {
   if (!prices.ok()) return Failed(err, prices.status().message());
   auto policy = PolicyFromFile(*args.Value("policy"), args.ValueOr("name", ""));
   if (!policy.ok()) return Failed(err, policy.status().message());
+  std::shared_ptr<const router::TierSuccessEstimator> estimator;
+  if (std::optional<std::string> path = args.Value("exemplars")) {
+    auto training = outcomes::ReadOutcomesFile(*path);
+    if (!training.ok()) return Failed(err, training.status().message());
+    auto built = policy::EstimatorFromOutcomes(*training);
+    if (!built.ok()) return Failed(err, absl::StrCat(*path, ": ", built.status().message()));
+    estimator = *std::move(built);
+  }
   // The cascade's own per-request log lines are not this command's output.
   Logger::Configure("cascadectl", LogLevel::kError);
-  auto evaluation = policy::EvaluatePolicy(*records, *prices, *policy, *tier_models);
+  auto evaluation =
+      policy::EvaluatePolicy(*records, *prices, *policy, *tier_models, std::move(estimator));
   if (!evaluation.ok()) {
     return Failed(err, absl::StrCat(*args.Value("policy"), ": ", evaluation.status().message()));
   }
@@ -190,8 +200,8 @@ nlohmann::json FiguresJson(const policy::CandidateFigures& figures) {
           {"final_share", figures.final_share}};
 }
 
-// A combined candidate's combination per cheaper tier: {"tier", "intercept", "weights":
-// {signal: weight}}, the signals named as in the policy file.
+// A combined (or router_estimate) candidate's combination per cheaper tier: {"tier", "intercept",
+// "weights": {signal: weight}}, the signals named as in the policy file.
 nlohmann::json CombinationsJson(const policy::QueryTable& table, const policy::Candidate& c) {
   nlohmann::json combinations = nlohmann::json::array();
   for (size_t t = 0; t < c.combinations.size(); ++t) {
@@ -220,8 +230,18 @@ nlohmann::json CandidateJson(const policy::QueryTable& table, const policy::Cand
                         {"cost_interval", {c.cost_interval.low, c.cost_interval.high}},
                         {"certified", c.certified}};
   if (c.p_value) out["p_value"] = *c.p_value;
-  if (c.kind == policy::SignalKind::kCombined) out["combinations"] = CombinationsJson(table, c);
+  if (policy::WrittenAsCalibrated(c.kind)) out["combinations"] = CombinationsJson(table, c);
   return out;
+}
+
+// Where the fit's router estimates came from: {"source": "recorded"} or {"source":
+// "cross-fitted", "folds", "estimated", "missing"}.
+nlohmann::json RouterEstimatesJson(const policy::FitResult& fit) {
+  if (!fit.router_estimates) return {{"source", "recorded"}};
+  return {{"source", "cross-fitted"},
+          {"folds", fit.router_estimates->folds},
+          {"estimated", fit.router_estimates->estimated},
+          {"missing", fit.router_estimates->missing}};
 }
 
 int RunFit(const CommandArgs& args, std::ostream& out, std::ostream& err) {
@@ -239,6 +259,17 @@ int RunFit(const CommandArgs& args, std::ostream& out, std::ostream& err) {
   if (!seed.ok() || *seed < 0) return UsageError(err, "--seed must be a number >= 0");
   options.seed = static_cast<uint64_t>(*seed);
   options.name = args.ValueOr("name", "fitted");
+  options.cross_fit_router_estimates = args.Has("cross-fit-router-estimates");
+  if (std::optional<std::string> folds = args.Value("estimate-folds")) {
+    if (!options.cross_fit_router_estimates) {
+      return UsageError(err, "--estimate-folds needs --cross-fit-router-estimates");
+    }
+    if (!absl::SimpleAtoi(*folds, &options.estimate_folds) || options.estimate_folds < 2 ||
+        options.estimate_folds > 20) {
+      return UsageError(
+          err, absl::StrCat("--estimate-folds '", *folds, "' must be a whole number from 2 to 20"));
+    }
+  }
 
   auto records = outcomes::ReadOutcomesFile(*args.Value("outcomes"));
   if (!records.ok()) return Failed(err, records.status().message());
@@ -296,12 +327,21 @@ int RunFit(const CommandArgs& args, std::ostream& out, std::ostream& err) {
   if (args.Has("json")) {
     nlohmann::json sequence = nlohmann::json::array();
     for (const policy::Candidate& c : fit->sequence) sequence.push_back(CandidateJson(*table, c));
+    // How many candidates were simulated on the selection queries, in all and per signal.
+    nlohmann::json per_signal = nlohmann::json::object();
+    for (const policy::Candidate& c : fit->candidates) {
+      const std::string signal(policy::SignalName(c.kind));
+      per_signal[signal] = per_signal.value(signal, 0) + 1;
+    }
     out << nlohmann::json{{"queries", table->rows.size()},
                           {"skipped", table->skipped},
                           {"selection_queries", fit->selection_queries},
                           {"certification_queries", fit->certification_queries},
                           {"max_quality_drop", options.max_quality_drop},
                           {"confidence", options.confidence},
+                          {"router_estimates", RouterEstimatesJson(*fit)},
+                          {"candidates", fit->candidates.size()},
+                          {"candidates_per_signal", per_signal},
                           {"sequence", sequence},
                           {"chosen", fit->chosen ? nlohmann::json(*fit->chosen) : nlohmann::json()},
                           {"top_model", table->models.back()},
@@ -318,11 +358,11 @@ int RunFit(const CommandArgs& args, std::ostream& out, std::ostream& err) {
 }  // namespace
 
 int RunPolicy(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
-  absl::StatusOr<CommandArgs> args =
-      CommandArgs::Parse(raw_args,
-                         {"outcomes", "prices", "policy", "tier-name", "max-quality-drop",
-                          "confidence", "tiers", "name", "seed", "out", "report", "plot"},
-                         {"json", "help"});
+  absl::StatusOr<CommandArgs> args = CommandArgs::Parse(
+      raw_args,
+      {"outcomes", "prices", "policy", "tier-name", "max-quality-drop", "confidence", "tiers",
+       "name", "seed", "out", "report", "plot", "estimate-folds", "exemplars"},
+      {"json", "help", "cross-fit-router-estimates"});
   if (!args.ok()) return UsageError(err, args.status().message());
   if (args->Has("help")) {
     out << kPolicyUsage;

@@ -10,12 +10,14 @@
 namespace cascade::policy {
 namespace {
 
-// Each cheaper model's combination of signals, as the combined candidates use it (one per
-// model, fitted on the selection queries, whatever the ladder).
-std::map<int, SignalCombination> Combinations(const FitResult& fit) {
+// Each cheaper model's combination of signals, as the candidates of `kind` (kCombined, or
+// kRouterEstimate: its calibration) use it (one per model, fitted on the selection queries,
+// whatever the ladder).
+std::map<int, SignalCombination> Combinations(const FitResult& fit,
+                                              SignalKind kind = SignalKind::kCombined) {
   std::map<int, SignalCombination> combinations;
   for (const Candidate& c : fit.candidates) {
-    if (c.kind != SignalKind::kCombined) continue;
+    if (c.kind != kind) continue;
     for (size_t t = 0; t < c.combinations.size(); ++t) {
       combinations.emplace(c.ladder[t], c.combinations[t]);
     }
@@ -60,6 +62,16 @@ std::string SplitLine(const QueryTable& table, const FitResult& fit, const FitOp
       options.max_quality_drop, options.confidence);
 }
 
+// Where the router's estimates came from, when they were cross-fitted; empty otherwise.
+std::string RouterEstimatesLine(const FitResult& fit) {
+  if (!fit.router_estimates) return "";
+  return absl::StrFormat(
+      "router_estimate: cross-fitted, replacing any recorded (%d folds over the selection "
+      "queries; the certification queries' from the selection queries' outcomes alone); %d "
+      "answers estimated, %d without an estimate",
+      fit.router_estimates->folds, fit.router_estimates->estimated, fit.router_estimates->missing);
+}
+
 std::string PValue(const Candidate& c) {
   return c.p_value ? absl::StrFormat("%.4f", *c.p_value) : "-";
 }
@@ -76,14 +88,15 @@ std::string LadderName(const QueryTable& table, const Candidate& candidate) {
 
 std::string FitSummary(const QueryTable& table, const FitResult& fit, const FitOptions& options) {
   std::string out = absl::StrCat(SplitLine(table, fit, options), "\n");
+  if (fit.router_estimates) absl::StrAppend(&out, RouterEstimatesLine(fit), "\n");
   absl::StrAppend(&out,
-                  absl::StrFormat("%-44s %-13s %6s %10s %10s %10s %9s %8s %10s %10s\n", "LADDER",
+                  absl::StrFormat("%-44s %-15s %6s %10s %10s %10s %9s %8s %10s %10s\n", "LADDER",
                                   "SIGNAL", "P>=", "SEL DROP", "SEL COST", "CERT DROP", "DROP UCB",
                                   "P-VALUE", "TRAIN DROP", "TRAIN COST"));
   for (const Candidate& c : fit.sequence) {
     absl::StrAppend(
         &out,
-        absl::StrFormat("%-44s %-13s %6.3f %+10.4f %10.3f %+10.4f %+9.4f %8s %+10.4f %10.3f%s\n",
+        absl::StrFormat("%-44s %-15s %6.3f %+10.4f %10.3f %+10.4f %+9.4f %8s %+10.4f %10.3f%s\n",
                         LadderName(table, c), SignalName(c.kind), c.target, c.selection.drop,
                         c.selection.cost_ratio, c.certification.drop, c.drop_upper_bound, PValue(c),
                         c.training.drop, c.training.cost_ratio, c.certified ? "  certified" : ""));
@@ -91,6 +104,10 @@ std::string FitSummary(const QueryTable& table, const FitResult& fit, const FitO
   for (const auto& [model, combination] : Combinations(fit)) {
     absl::StrAppend(&out, "combined signals of ", table.models[model],
                     ": P(correct) = 1 / (1 + exp(-(", Logit(combination), ")))\n");
+  }
+  for (const auto& [model, rule] : Combinations(fit, SignalKind::kRouterEstimate)) {
+    absl::StrAppend(&out, "router_estimate of ", table.models[model],
+                    ": P(correct) = 1 / (1 + exp(-(", Logit(rule), ")))\n");
   }
   absl::StrAppend(&out, ChoiceLine(table, fit, options), "\n");
   return out;
@@ -102,6 +119,7 @@ std::string FitReportMarkdown(const QueryTable& table, const FitResult& fit,
   std::string md =
       absl::StrCat("# Policy fit: ", outcomes_path, "\n\n", SplitLine(table, fit, options),
                    ".\n\n**", ChoiceLine(table, fit, options), ".**\n\n");
+  if (fit.router_estimates) absl::StrAppend(&md, RouterEstimatesLine(fit), ".\n\n");
   absl::StrAppend(
       &md,
       "The promise holds for queries drawn like these. Candidates were selected on one half "
@@ -168,6 +186,19 @@ std::string FitReportMarkdown(const QueryTable& table, const FitResult& fit,
         "|\n| --- | --- |\n");
     for (const auto& [model, combination] : combinations) {
       absl::StrAppend(&md, "| ", table.models[model], " | ", Logit(combination), " |\n");
+    }
+  }
+  const std::map<int, SignalCombination> router_rules =
+      Combinations(fit, SignalKind::kRouterEstimate);
+  if (!router_rules.empty()) {
+    absl::StrAppend(
+        &md,
+        "\n## The router's estimate\n\nThe `router_estimate` candidates stop a tier when the "
+        "router's estimate, calibrated per model on the selection queries, reaches the "
+        "threshold: a `calibrated` rule with one weight, on the estimate's log-odds:\n\n"
+        "| model | P(correct) = 1 / (1 + exp(-(...))) |\n| --- | --- |\n");
+    for (const auto& [model, rule] : router_rules) {
+      absl::StrAppend(&md, "| ", table.models[model], " | ", Logit(rule), " |\n");
     }
   }
   return md;

@@ -1,10 +1,12 @@
 #include "tools/policy/policy_evaluation.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "common/concurrency/cancellation.h"
 #include "services/orchestrator/lib/orchestrator.h"
+#include "tools/policy/outcomes_router_client.h"
 #include "tools/policy/outcomes_tier_client.h"
 
 namespace cascade::policy {
@@ -41,10 +43,14 @@ std::string ModelOf(const std::string& tier,
 absl::StatusOr<PolicyEvaluation> EvaluatePolicy(
     const std::vector<outcomes::OutcomeRecord>& records,
     const std::map<std::string, outcomes::ModelPrice>& prices,
-    const v1::CascadePolicyConfig& policy, const std::map<std::string, std::string>& tier_models) {
-  // The orchestrator's own checks of the policy, as if it were configured with it.
+    const v1::CascadePolicyConfig& policy, const std::map<std::string, std::string>& tier_models,
+    std::shared_ptr<const router::TierSuccessEstimator> estimator) {
+  // The orchestrator's own checks of the policy, as if it were configured with it (and a
+  // router, which is attached below only when the policy asks it for estimates).
   v1::OrchestratorConfig config;
   *config.add_policies() = policy;
+  config.mutable_router()->set_address("in-process");
+  OutcomesRouterClient::TierModels models_of_tiers;
   if (policy.name().empty()) config.mutable_policies(0)->set_name("policy");
   orchestrator::OrchestratorClients clients;
   PolicyEvaluation evaluation;
@@ -54,6 +60,7 @@ absl::StatusOr<PolicyEvaluation> EvaluatePolicy(
     tier_config->set_name(tier.tier());
     tier_config->mutable_endpoint()->set_address("in-process");
     const std::string model = ModelOf(tier.tier(), tier_models);
+    models_of_tiers.emplace_back(tier.tier(), model);
     auto price = prices.find(model);
     if (price == prices.end()) {
       return absl::InvalidArgumentError(
@@ -70,6 +77,24 @@ absl::StatusOr<PolicyEvaluation> EvaluatePolicy(
   const std::string top_tier = settings->policies[0].tiers.back().tier;
   evaluation.top_model = ModelOf(top_tier, tier_models);
   const outcomes::ModelPrice& top_price = prices.at(evaluation.top_model);
+  const orchestrator::PolicySettings& fitted = settings->policies[0];
+  if (fitted.NeedsRouterEstimates() || (fitted.learned_start && estimator != nullptr)) {
+    if (estimator != nullptr) {
+      clients.router =
+          OutcomesRouterClient::FromEstimator(std::move(estimator), std::move(models_of_tiers));
+    } else {
+      const bool recorded = std::any_of(records.begin(), records.end(), [](const auto& record) {
+        return std::any_of(record.models.begin(), record.models.end(),
+                           [](const auto& model) { return model.second.router_estimate; });
+      });
+      if (!recorded) {
+        return absl::FailedPreconditionError(
+            "the policy weighs the router's estimate, and the records carry none "
+            "(router_estimate): give the training outcomes the router learned (--exemplars)");
+      }
+      clients.router = OutcomesRouterClient::FromRecords(records, std::move(models_of_tiers));
+    }
+  }
   orchestrator::Orchestrator cascade(*std::move(settings), std::move(clients),
                                      std::make_shared<NoMetrics>());
 

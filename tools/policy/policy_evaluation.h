@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "cascade/v1/config.pb.h"
 #include "common/outcomes/outcomes.h"
 #include "common/outcomes/prices.h"
+#include "services/router/lib/tier_success_estimator.h"
 
 namespace cascade::policy {
 
@@ -42,13 +44,18 @@ struct PolicyEvaluation {
 };
 
 // `tier_models` maps the policy's tier names to the outcomes' model names; a tier it does
-// not name is the model of the same name. INVALID_ARGUMENT for a policy the orchestrator
-// would reject (naming the field) or a model without a price; FAILED_PRECONDITION for a
-// model the records never mention.
+// not name is the model of the same name. A policy whose rules weigh the router's estimate
+// (or that starts where it says, `start: learned`) gets it from `estimator` (built on the
+// training outcomes, tiers named by model, as the router's exemplars are) or, when that is
+// null, from the records' own `router_estimate`. INVALID_ARGUMENT for a policy the
+// orchestrator would reject (naming the field) or a model without a price;
+// FAILED_PRECONDITION for a model the records never mention, or a policy that weighs the
+// estimate with neither source.
 absl::StatusOr<PolicyEvaluation> EvaluatePolicy(
     const std::vector<outcomes::OutcomeRecord>& records,
     const std::map<std::string, outcomes::ModelPrice>& prices,
     const v1::CascadePolicyConfig& policy,
-    const std::map<std::string, std::string>& tier_models = {});
+    const std::map<std::string, std::string>& tier_models = {},
+    std::shared_ptr<const router::TierSuccessEstimator> estimator = nullptr);
 
 }  // namespace cascade::policy

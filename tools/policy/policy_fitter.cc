@@ -19,7 +19,7 @@ namespace {
 constexpr int kMinQueries = 20;
 
 double RawFromInput(SignalKind kind, double input) {
-  if (kind != SignalKind::kSelfCheck) return input;
+  if (!IsProbabilitySignal(kind)) return input;
   return 1 / (1 + std::exp(-input));
 }
 
@@ -45,7 +45,7 @@ std::optional<judge::LogisticMap> Calibrate(const QueryTable& table, int model, 
 std::optional<double> RawThreshold(const judge::LogisticMap& map, SignalKind kind, double target) {
   const double input = (std::log(target / (1 - target)) - map.intercept) / map.slope;
   const double raw = RawFromInput(kind, input);
-  if (kind != SignalKind::kSelfCheck && raw > 0) return std::nullopt;
+  if (!IsProbabilitySignal(kind) && raw > 0) return std::nullopt;
   return raw;
 }
 
@@ -56,10 +56,19 @@ double Rounded(double value) {
   return rounded;
 }
 
+// The router estimate's rule for a model: its calibration as a one-term combination on the
+// estimate's log-odds, rounded as the policy file writes it.
+SignalCombination RouterEstimateRule(const judge::LogisticMap& map) {
+  SignalCombination rule;
+  rule.intercept = Rounded(map.intercept);
+  rule.terms.push_back({SignalKind::kRouterEstimate, Rounded(map.slope)});
+  return rule;
+}
+
 // A model's combination of every recorded signal its answers carry on all of `rows` (the
-// self-check as log-odds), fitted by logistic regression; nullopt with fewer than two such
-// signals or when the fit fails (one class). A signal equal to one already taken on every
-// row (a one-token answer's mean and min) adds nothing and is left out.
+// self-check and the router's estimate as log-odds), fitted by logistic regression; nullopt with
+// fewer than two such signals or when the fit fails (one class). A signal equal to one already
+// taken on every row (a one-token answer's mean and min) adds nothing and is left out.
 std::optional<SignalCombination> Combine(const QueryTable& table, int model,
                                          const std::vector<int>& rows) {
   std::vector<SignalKind> kinds;
@@ -148,6 +157,11 @@ std::vector<Candidate> Candidates(const QueryTable& table, const FitOptions& opt
         candidate.target = target;
         bool reachable = true;
         for (const judge::LogisticMap& map : maps) {
+          if (kind == SignalKind::kRouterEstimate) {
+            // No raw rule: a `calibrated` one, as the orchestrator computes it.
+            candidate.combinations.push_back(RouterEstimateRule(map));
+            continue;
+          }
           auto raw = RawThreshold(map, kind, target);
           reachable = reachable && raw.has_value();
           if (raw) candidate.raw_thresholds.push_back(*raw);
@@ -202,7 +216,7 @@ std::vector<Candidate> Frontier(std::vector<Candidate> candidates, double max_dr
 }  // namespace
 
 double SignalInput(SignalKind kind, double raw) {
-  if (kind != SignalKind::kSelfCheck) return raw;
+  if (!IsProbabilitySignal(kind)) return raw;
   const double p = std::clamp(raw, 1e-6, 1 - 1e-6);
   return std::log(p / (1 - p));
 }
@@ -215,10 +229,16 @@ absl::string_view CombinationSignalName(SignalKind kind) {
       return "logprob_min";
     case SignalKind::kSelfCheck:
       return "self_check_log_odds";
+    case SignalKind::kRouterEstimate:
+      return "router_estimate_log_odds";
     case SignalKind::kCombined:
       break;
   }
   return "";
+}
+
+bool WrittenAsCalibrated(SignalKind kind) {
+  return kind == SignalKind::kCombined || kind == SignalKind::kRouterEstimate;
 }
 
 std::optional<double> SignalCombination::Probability(const ModelAnswer& answer) const {
@@ -256,7 +276,7 @@ CandidateFigures Simulate(const QueryTable& table, const Candidate& candidate,
       query_cost += answer.cost_pusd;
       if (tier + 1 == candidate.ladder.size()) break;  // The top tier always accepts.
       // As the orchestrator: the rule passes at or above its minimum; no signal, no pass.
-      if (candidate.kind == SignalKind::kCombined) {
+      if (WrittenAsCalibrated(candidate.kind)) {
         const SignalCombination& combination = candidate.combinations[tier];
         if (combination.UsesSelfCheck()) query_cost += answer.self_check_cost_pusd;
         const std::optional<double> probability = combination.Probability(answer);
@@ -291,7 +311,7 @@ v1::CascadePolicyConfig PolicyOf(const QueryTable& table, const Candidate& candi
     v1::PolicyTierConfig* config = policy.add_tiers();
     config->set_tier(table.models[candidate.ladder[tier]]);
     if (tier + 1 == candidate.ladder.size()) break;
-    if (candidate.kind == SignalKind::kCombined) {
+    if (WrittenAsCalibrated(candidate.kind)) {
       const SignalCombination& combination = candidate.combinations[tier];
       auto* calibrated = config->mutable_accept()->mutable_calibrated();
       calibrated->set_min_probability(candidate.target);
@@ -325,6 +345,10 @@ absl::StatusOr<FitResult> FitPolicy(const QueryTable& table, const FitOptions& o
   if (!(options.selection_share > 0 && options.selection_share < 1)) {
     return absl::InvalidArgumentError("the selection share must be in (0, 1)");
   }
+  if (options.cross_fit_router_estimates &&
+      !(options.estimate_folds >= 2 && options.estimate_folds <= 20)) {
+    return absl::InvalidArgumentError("the router estimates' folds must be from 2 to 20");
+  }
   if (static_cast<int>(table.rows.size()) < kMinQueries) {
     return absl::InvalidArgumentError(absl::StrCat(
         "only ", table.rows.size(), " usable queries: a fit needs at least ", kMinQueries));
@@ -337,24 +361,35 @@ absl::StatusOr<FitResult> FitPolicy(const QueryTable& table, const FitOptions& o
   const std::vector<int> certification(order.begin() + selected, order.end());
 
   FitResult result;
+  // Cross-fitted after the split: the certification queries' estimates come from the
+  // selection queries' outcomes alone.
+  QueryTable cross_fitted;
+  if (options.cross_fit_router_estimates) {
+    cross_fitted = table;
+    auto done = CrossFitRouterEstimates(cross_fitted, selection, certification,
+                                        options.estimate_folds, options.seed);
+    if (!done.ok()) return done.status();
+    result.router_estimates = *done;
+  }
+  const QueryTable& fitted = options.cross_fit_router_estimates ? cross_fitted : table;
   result.selection_queries = static_cast<int>(selection.size());
   result.certification_queries = static_cast<int>(certification.size());
   result.top_alone.ladder = {static_cast<int>(table.models.size()) - 1};
-  result.top_alone.training = Simulate(table, result.top_alone, order);
+  result.top_alone.training = Simulate(fitted, result.top_alone, order);
   result.top_alone.certified = true;
   result.top_alone.drop_upper_bound = 0;
   result.top_alone.cost_interval = {1, 1};
 
   const double delta = 1 - options.confidence;
-  result.candidates = Candidates(table, options, selection);
+  result.candidates = Candidates(fitted, options, selection);
   result.sequence = Frontier(result.candidates, options.max_quality_drop);
   bool testing = true;
   for (size_t i = 0; i < result.sequence.size(); ++i) {
     Candidate& candidate = result.sequence[i];
-    candidate.training = Simulate(table, candidate, order);
+    candidate.training = Simulate(fitted, candidate, order);
     std::vector<double> drops;
     std::vector<QueryCost> costs;
-    candidate.certification = Simulate(table, candidate, certification, &drops, &costs);
+    candidate.certification = Simulate(fitted, candidate, certification, &drops, &costs);
     candidate.drop_upper_bound = DropUpperBound(drops, delta);
     candidate.cost_interval = BootstrapCostInterval(costs, options.confidence, options.seed);
     if (!testing) continue;
@@ -364,7 +399,7 @@ absl::StatusOr<FitResult> FitPolicy(const QueryTable& table, const FitOptions& o
     if (candidate.certified) result.chosen = i;
   }
   result.policy = PolicyOf(
-      table, result.chosen ? result.sequence[*result.chosen] : result.top_alone, options.name);
+      fitted, result.chosen ? result.sequence[*result.chosen] : result.top_alone, options.name);
   return result;
 }
 

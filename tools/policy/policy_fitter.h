@@ -7,8 +7,11 @@
 // calibration, a logistic map per model and signal, turns it into each tier's raw
 // threshold). Besides the single signals, the "combined" kind: per model, a logistic
 // regression of correctness on all the signals it records (at least two), thresholded as
-// it is (the policy's `calibrated` rule carries the combination). The training queries are
-// split at random, once:
+// it is (the policy's `calibrated` rule carries the combination). The router's estimate has
+// no raw rule: its single-signal candidates are written as a `calibrated` rule too, with
+// one weight on its log-odds (the model's calibration). With `cross_fit_router_estimates`
+// the router's estimates are cross-fitted after the split (router_estimates.h) and replace
+// any recorded ones. The training queries are split at random, once:
 //
 //  - selection: calibrations are fitted and every candidate is simulated; the candidates
 //    on the cost/drop frontier, from the dearest to the cheapest, form one sequence;
@@ -31,6 +34,7 @@
 #include "cascade/v1/config.pb.h"
 #include "tools/policy/cost_interval.h"
 #include "tools/policy/query_table.h"
+#include "tools/policy/router_estimates.h"
 
 namespace cascade::policy {
 
@@ -44,6 +48,11 @@ struct FitOptions {
   std::vector<double> targets = {0.999, 0.995, 0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92,
                                  0.9,   0.88,  0.85, 0.82, 0.8,  0.75, 0.7,  0.65, 0.6,  0.5};
   std::string name = "fitted";
+  // The router's estimate of each answer's quality, cross-fitted from the other queries'
+  // outcomes (router_estimates.h) instead of the recorded one; `estimate_folds` (2 to 20)
+  // folds over the selection queries.
+  bool cross_fit_router_estimates = false;
+  int estimate_folds = 5;
 };
 
 // Where a candidate stands on a set of queries.
@@ -54,7 +63,8 @@ struct CandidateFigures {
 };
 
 // One input of a combination: a recorded signal, as the policy's `calibrated` rule reads it
-// (the logprob aggregates raw, the self-check as log-odds), and its weight.
+// (the logprob aggregates raw, the self-check and the router's estimate as log-odds), and
+// its weight.
 struct CombinationTerm {
   SignalKind signal = SignalKind::kLogprobMean;  // A recorded kind.
   double weight = 0;
@@ -75,20 +85,27 @@ struct SignalCombination {
 };
 
 // The policy file's name of a combination's input: "logprob_mean", "logprob_min",
-// "self_check_log_odds".
+// "self_check_log_odds", "router_estimate_log_odds".
 absl::string_view CombinationSignalName(SignalKind kind);
 
 // The input a combination (or a calibration) takes from a raw signal: the logprob aggregates
-// as they are, P(yes) as log(p / (1 - p)) with p clamped to [1e-6, 1 - 1e-6].
+// as they are, a probability (the self-check's P(yes), the router's estimate) as
+// log(p / (1 - p)) with p clamped to [1e-6, 1 - 1e-6].
 double SignalInput(SignalKind kind, double raw);
+
+// The candidates' kinds written as a `calibrated` rule (a SignalCombination per cheaper
+// tier): kCombined, and kRouterEstimate (one term, its log-odds).
+bool WrittenAsCalibrated(SignalKind kind);
 
 struct Candidate {
   std::vector<int> ladder;  // Model indices of the table, the top model last.
   SignalKind kind = SignalKind::kLogprobMean;
   double target = 1;  // Calibrated P(correct) an answer needs to stop a cheaper tier.
-  // Per cheaper tier, on the signal's raw scale; empty for kCombined.
+  // Per cheaper tier, on the signal's raw scale; empty for kCombined and kRouterEstimate.
   std::vector<double> raw_thresholds;
-  // kCombined: per cheaper tier, its model's combination (P(correct) >= target passes).
+  // kCombined and kRouterEstimate (WrittenAsCalibrated): per cheaper tier, its model's
+  // combination (P(correct) >= target passes); for kRouterEstimate, the model's calibration
+  // of the router's estimate, one term on its log-odds.
   std::vector<SignalCombination> combinations;
   CandidateFigures selection;
   CandidateFigures certification;
@@ -113,9 +130,12 @@ struct FitResult {
   Candidate top_alone;
   // The chosen candidate (or the top model alone) as an orchestrator policy.
   v1::CascadePolicyConfig policy;
+  // Set when the router's estimates were cross-fitted (they replaced any recorded ones).
+  std::optional<RouterEstimateCrossFit> router_estimates;
 };
 
-// INVALID_ARGUMENT for options out of range or too few queries to split (at least 20).
+// INVALID_ARGUMENT for options out of range or too few queries to split (at least 20); with
+// cross-fitted router estimates, a table without its rows' queries.
 absl::StatusOr<FitResult> FitPolicy(const QueryTable& table, const FitOptions& options);
 
 // What `candidate` does on the queries `rows` of the table (indices); per query, its drop

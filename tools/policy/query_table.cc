@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/judge/lib/logprob_aggregate.h"
+#include "tools/cascadectl/learn_exemplars.h"
 
 namespace cascade::policy {
 
@@ -13,6 +14,8 @@ absl::string_view SignalName(SignalKind kind) {
       return "logprob:min";
     case SignalKind::kSelfCheck:
       return "self_check";
+    case SignalKind::kRouterEstimate:
+      return "router_estimate";
     case SignalKind::kCombined:
       return "combined";
   }
@@ -51,12 +54,19 @@ absl::StatusOr<QueryTable> BuildQueryTable(
         answer.signals[static_cast<int>(SignalKind::kSelfCheck)] = outcome->self_check->p_yes;
         answer.self_check_cost_pusd = price.CostPusd(outcome->self_check->usage);
       }
+      if (outcome->router_estimate) {
+        answer.signals[static_cast<int>(SignalKind::kRouterEstimate)] = *outcome->router_estimate;
+      }
     }
     if (row.size() != models.size()) {
       ++table.skipped;
       continue;
     }
     table.rows.push_back(std::move(row));
+    // The query and key `cascadectl routes learn` would give the record's exemplar.
+    cascade::v1::OutcomeExemplar exemplar = cli::ExemplarFromOutcome(record, {});
+    table.queries.push_back(exemplar.query());
+    table.keys.push_back(exemplar.key());
   }
   if (table.rows.empty()) {
     return absl::InvalidArgumentError(

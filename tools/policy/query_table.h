@@ -20,15 +20,29 @@
 namespace cascade::policy {
 
 // A signal an acceptance rule can threshold, on its raw scale: the logprob aggregates in
-// log space (<= 0, the rule's `logprob.min`), the self-check's P(yes) (`self_check.min`).
-// kCombined is not recorded: it names the policy fitter's candidates that threshold a
-// calibrated combination of the others (the rule's `calibrated`).
-enum class SignalKind { kLogprobMean = 0, kLogprobMin = 1, kSelfCheck = 2, kCombined = 3 };
-// The recorded ones, kLogprobMean to kSelfCheck.
-inline constexpr int kSignalKinds = 3;
+// log space (<= 0, the rule's `logprob.min`), the self-check's P(yes) (`self_check.min`),
+// the router's estimate of the model's chance of answering well, in [0, 1] (recorded, or
+// cross-fitted by the policy fitter; no raw rule: the fitter writes it as a `calibrated`
+// rule on its log-odds). kCombined is not recorded: it names the policy fitter's candidates
+// that threshold a calibrated combination of the others (the rule's `calibrated`).
+enum class SignalKind {
+  kLogprobMean = 0,
+  kLogprobMin = 1,
+  kSelfCheck = 2,
+  kRouterEstimate = 3,
+  kCombined = 4,
+};
+// The recorded ones, kLogprobMean to kRouterEstimate.
+inline constexpr int kSignalKinds = 4;
 
-// "logprob:mean", "logprob:min", "self_check", "combined".
+// "logprob:mean", "logprob:min", "self_check", "router_estimate", "combined".
 absl::string_view SignalName(SignalKind kind);
+
+// The kinds a calibration or combination takes as log-odds (P clamped to [1e-6, 1 - 1e-6]):
+// the self-check and the router's estimate.
+inline bool IsProbabilitySignal(SignalKind kind) {
+  return kind == SignalKind::kSelfCheck || kind == SignalKind::kRouterEstimate;
+}
 
 struct ModelAnswer {
   double quality = 0;  // In [0, 1].
@@ -45,6 +59,12 @@ struct ModelAnswer {
 struct QueryTable {
   std::vector<std::string> models;             // The ladder, the top model last.
   std::vector<std::vector<ModelAnswer>> rows;  // [query][model].
+  // Per row, what the router is asked about (the last user message; empty when there is
+  // none) and the record's exemplar key (a hash of its messages), as `cascadectl routes
+  // learn` makes its exemplars: what cross-fitting the router's estimates needs. Empty for
+  // a table built by hand without them.
+  std::vector<std::string> queries;
+  std::vector<std::string> keys;
   // Records left out: a ladder model did not answer, or its answer has no grade.
   int skipped = 0;
 };

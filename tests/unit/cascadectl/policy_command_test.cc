@@ -107,6 +107,79 @@ TEST(PolicyCommandTest, MistakesAreUsageErrorsNamingTheFlag) {
   EXPECT_EQ(Policy({"fit", "--typo", "x"}).code, 2);
 }
 
+TEST(PolicyCommandTest, BadEstimateFoldsAreUsageErrorsNamingTheFlag) {
+  for (const char* folds : {"1", "21", "five", "2.5"}) {
+    Outcome bad = Policy({"fit", "--outcomes", kData + "fit_train.jsonl", "--prices",
+                          kData + "prices.yaml", "--max-quality-drop", "0.05", "--out", "/tmp/x",
+                          "--cross-fit-router-estimates", "--estimate-folds", folds});
+    EXPECT_EQ(bad.code, 2) << folds;
+    EXPECT_THAT(bad.err, HasSubstr(std::string("--estimate-folds '") + folds +
+                                   "' must be a whole number from 2 to 20"));
+  }
+  Outcome alone =
+      Policy({"fit", "--outcomes", kData + "fit_train.jsonl", "--prices", kData + "prices.yaml",
+              "--max-quality-drop", "0.05", "--out", "/tmp/x", "--estimate-folds", "5"});
+  EXPECT_EQ(alone.code, 2);
+  EXPECT_THAT(alone.err, HasSubstr("--estimate-folds needs --cross-fit-router-estimates"));
+  EXPECT_THAT(Policy({"--help"}).out, HasSubstr("--cross-fit-router-estimates"));
+  EXPECT_THAT(Policy({"--help"}).out, HasSubstr("--estimate-folds"));
+}
+
+// Cross-fitted on the fixture (which records no router estimate), the fit says so.
+TEST(PolicyCommandTest, ACrossFittedFitSaysWhereItsEstimatesCameFrom) {
+  const std::string file =
+      ::testing::TempDir() + "/policies_cross_" + std::to_string(::getpid()) + ".yaml";
+  Outcome fit = Policy({"fit", "--outcomes", kData + "fit_train.jsonl", "--prices",
+                        kData + "prices.yaml", "--max-quality-drop", "0.05", "--out", file,
+                        "--cross-fit-router-estimates", "--estimate-folds", "3", "--json"});
+  ASSERT_EQ(fit.code, 0) << fit.err;
+  const nlohmann::json json = nlohmann::json::parse(fit.out);
+  EXPECT_EQ(json["router_estimates"]["source"], "cross-fitted");
+  EXPECT_EQ(json["router_estimates"]["folds"], 3);
+  EXPECT_EQ(json["router_estimates"]["missing"], 0);
+  Outcome text =
+      Policy({"fit", "--outcomes", kData + "fit_train.jsonl", "--prices", kData + "prices.yaml",
+              "--max-quality-drop", "0.05", "--out", file, "--cross-fit-router-estimates"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("router_estimate: cross-fitted"));
+}
+
+// A rule on the router's estimate: the fixture records none, so eval asks for training
+// outcomes; with --exemplars it answers every query, and an unreadable file fails naming it.
+TEST(PolicyCommandTest, EvalOfARuleOnTheRoutersEstimateLearnsFromExemplars) {
+  const std::string file =
+      ::testing::TempDir() + "/policies_estimate_" + std::to_string(::getpid()) + ".yaml";
+  std::ofstream(file) << R"(policies:
+  - name: estimated
+    tiers:
+      - tier: tiny
+        accept:
+          calibrated:
+            min_probability: 0.5
+            weights: [{signal: router_estimate_log_odds, weight: 1}]
+      - {tier: top}
+)";
+  const std::vector<std::string> eval = {
+      "eval", "--outcomes", kData + "fit_test.jsonl", "--prices", kData + "prices.yaml", "--policy",
+      file,   "--json"};
+  Outcome without = Policy(eval);
+  EXPECT_EQ(without.code, 1);
+  EXPECT_THAT(without.err, HasSubstr("--exemplars"));
+
+  std::vector<std::string> with = eval;
+  with.insert(with.end(), {"--exemplars", kData + "fit_train.jsonl"});
+  Outcome learned = Policy(with);
+  ASSERT_EQ(learned.code, 0) << learned.err;
+  const nlohmann::json json = nlohmann::json::parse(learned.out);
+  EXPECT_EQ(json["queries"], 200);
+  EXPECT_TRUE(json["errors"].empty());
+
+  with.back() = "/nonexistent/train.jsonl";
+  Outcome unreadable = Policy(with);
+  EXPECT_EQ(unreadable.code, 1);
+  EXPECT_THAT(unreadable.err, HasSubstr("/nonexistent/train.jsonl"));
+}
+
 TEST(PolicyCommandTest, FilesThatCannotBeReadOrWrittenFailTheCommand) {
   Outcome unwritable =
       Policy({"fit", "--outcomes", kData + "fit_train.jsonl", "--prices", kData + "prices.yaml",

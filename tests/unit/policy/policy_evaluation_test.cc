@@ -120,6 +120,66 @@ tiers:
   EXPECT_EQ(evaluation->final_tiers[0].second, same->final_tiers[0].second);
 }
 
+constexpr char kByEstimate[] = R"(
+name: estimated
+tiers:
+  - tier: tiny
+    accept:
+      calibrated:
+        min_probability: 0.5
+        weights: [{signal: router_estimate_log_odds, weight: 1}]
+  - {tier: top}
+)";
+
+TEST_F(PolicyEvaluationTest, ARuleOnTheRoutersEstimateUsesTheRecordedEstimates) {
+  // The estimate knows which tiny answers are right: exactly those stop at tiny, and nothing
+  // is paid for a self-check the rule does not need.
+  int64_t cost = 0;
+  int right = 0;
+  for (auto& record : records_) {
+    for (auto& [model, outcome] : record.models) {
+      if (model == "tiny") outcome.router_estimate = *outcome.correct ? 0.9 : 0.1;
+    }
+    const auto& tiny = *record.Find("tiny");
+    cost += prices_["tiny"].CostPusd(tiny.usage);
+    if (*tiny.correct) {
+      ++right;
+    } else {
+      cost += prices_["top"].CostPusd(record.Find("top")->usage);
+    }
+  }
+  ASSERT_GT(right, 0);
+  ASSERT_LT(right, static_cast<int>(records_.size()));
+  auto evaluation = EvaluatePolicy(records_, prices_, Policy(kByEstimate));
+  ASSERT_TRUE(evaluation.ok()) << evaluation.status();
+  EXPECT_THAT(evaluation->final_tiers[0], Pair("tiny", right));
+  EXPECT_EQ(evaluation->cost_pusd, cost);
+  EXPECT_DOUBLE_EQ(evaluation->quality(), 1.0);
+  EXPECT_TRUE(evaluation->errors.empty());
+}
+
+TEST_F(PolicyEvaluationTest, ARuleOnTheRoutersEstimateUsesTheEstimatorItIsGiven) {
+  // Exemplars that say tiny is always wrong: the estimator's low estimate sends every query
+  // to the top model, whatever the records say.
+  std::vector<router::OutcomeExemplar> exemplars;
+  for (const auto& record : records_) {
+    exemplars.push_back({record.messages.back().content(), record.id, {{"tiny", 0.0}, {"top", 1}}});
+  }
+  auto estimator = router::TierSuccessEstimator::Build(exemplars, router::TierEstimatorOptions{});
+  ASSERT_TRUE(estimator.ok()) << estimator.status();
+  auto evaluation =
+      EvaluatePolicy(records_, prices_, Policy(kByEstimate), {}, *std::move(estimator));
+  ASSERT_TRUE(evaluation.ok()) << evaluation.status();
+  EXPECT_THAT(evaluation->final_tiers[0], Pair("tiny", 0));
+  EXPECT_THAT(evaluation->final_tiers[1], Pair("top", static_cast<int>(records_.size())));
+}
+
+TEST_F(PolicyEvaluationTest, ARuleOnTheRoutersEstimateWithoutEstimatesIsRefused) {
+  auto evaluation = EvaluatePolicy(records_, prices_, Policy(kByEstimate));
+  EXPECT_EQ(evaluation.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(evaluation.status().message(), HasSubstr("--exemplars"));
+}
+
 TEST_F(PolicyEvaluationTest, TheTopModelAloneCostsExactlyItsRecordedUsage) {
   auto alone = EvaluatePolicy(records_, prices_, Policy("name: top\ntiers: [{tier: top}]\n"));
   ASSERT_TRUE(alone.ok()) << alone.status();
