@@ -96,12 +96,43 @@ absl::StatusOr<MethodScore> Judge::ScoreLlm(const ScoreRequest& request, const C
   absl::StatusOr<std::string> prompt =
       RenderJudgePrompt(options_.prompt_template, query, request.answer());
   if (!prompt.ok()) return prompt.status();
+  return AskVerdict(kLlmMethod, *prompt, scope, usage);
+}
 
+absl::StatusOr<MethodScore> Judge::ScoreEquivalence(const ScoreRequest& request,
+                                                    const CallScope& scope,
+                                                    v1::Usage* usage) const {
+  if (request.reference_answer().empty()) {
+    return absl::InvalidArgumentError(
+        "the equivalence method compares the answer with reference_answer, which is empty");
+  }
+  if (request.reference_answer().size() > options_.max_answer_bytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "reference_answer is %d bytes; the judge takes at most %d (max_answer_bytes)",
+        request.reference_answer().size(), options_.max_answer_bytes));
+  }
+  if (llm_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "the equivalence method needs a tier worker: set llm_tier.address in the judge's config");
+  }
+  const std::string query = LastUserMessage(request.messages());
+  if (query.empty()) {
+    return absl::InvalidArgumentError(
+        "the equivalence method needs the conversation: messages has no non-empty user message");
+  }
+  absl::StatusOr<std::string> prompt =
+      RenderEquivalencePrompt(query, request.reference_answer(), request.answer());
+  if (!prompt.ok()) return prompt.status();
+  return AskVerdict(kEquivalenceMethod, *prompt, scope, usage);
+}
+
+absl::StatusOr<MethodScore> Judge::AskVerdict(const std::string& method, const std::string& prompt,
+                                              const CallScope& scope, v1::Usage* usage) const {
   const auto start = std::chrono::steady_clock::now();
   v1::CompleteRequest call;
   v1::ChatMessage* message = call.add_messages();
   message->set_role("user");
-  message->set_content(*prompt);
+  message->set_content(prompt);
   v1::GenerationParams* params = call.mutable_params();
   params->set_max_tokens(options_.max_tokens);
   params->set_temperature(0);
@@ -118,8 +149,8 @@ absl::StatusOr<MethodScore> Judge::ScoreLlm(const ScoreRequest& request, const C
   if (!verdict.ok()) return verdict.status();
 
   MethodScore score;
-  score.set_method(kLlmMethod);
-  score.set_score(Calibrated(kLlmMethod, verdict->score, verdict->score));
+  score.set_method(method);
+  score.set_score(Calibrated(method, verdict->score, verdict->score));
   score.set_path(verdict->path);
   score.set_cost_pusd(reply->cost_pusd());
   score.set_rationale(
@@ -205,9 +236,10 @@ absl::StatusOr<ScoreResponse> Judge::Score(const ScoreRequest& request,
     if (methods[i].empty()) {
       return absl::InvalidArgumentError(absl::StrFormat("methods[%d] is empty", i));
     }
-    if (!IsKnownMethod(methods[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown method '", methods[i], "': use logprob, llm, validators or combined"));
+    if (!IsKnownMethod(methods[i]) && methods[i] != kEquivalenceMethod) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown method '", methods[i],
+                       "': use logprob, llm, validators, combined or equivalence"));
     }
     if (!seen.insert(methods[i]).second) {
       return absl::InvalidArgumentError(absl::StrCat("method '", methods[i], "' is listed twice"));
@@ -226,6 +258,9 @@ absl::StatusOr<ScoreResponse> Judge::Score(const ScoreRequest& request,
       score = ScoreValidators(request);
     } else if (method == kLlmMethod) {
       score = ScoreLlm(request, scope, response.mutable_usage());
+      if (score.ok()) path = score->path();
+    } else if (method == kEquivalenceMethod) {
+      score = ScoreEquivalence(request, scope, response.mutable_usage());
       if (score.ok()) path = score->path();
     } else {
       score = ScoreCombined(request, scope, response.mutable_usage(), &path);

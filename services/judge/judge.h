@@ -4,6 +4,10 @@
 // them. The cheap methods are the library's (services/judge/lib); the llm method calls a
 // tier worker through a VerdictClient.
 //
+// "equivalence" (asked by name, with reference_answer): the judge model says whether the
+// answer says what the reference says (shadow evaluation's check, when cheap methods cannot
+// tell).
+//
 // "combined": validators first (a failure gives 0 at once when validators_veto), then the
 // logprob method when the answer has logprobs; when their combination is >= accept_above
 // or <= reject_below it decides and the llm is not called. Otherwise the llm runs and all
@@ -40,6 +44,12 @@ class Judge {
   v1::MethodScore ScoreValidators(const v1::ScoreRequest& request) const;
   absl::StatusOr<v1::MethodScore> ScoreLlm(const v1::ScoreRequest& request, const CallScope& scope,
                                            v1::Usage* usage) const;
+  // Whether `answer` says what `reference_answer` says, by the judge model.
+  absl::StatusOr<v1::MethodScore> ScoreEquivalence(const v1::ScoreRequest& request,
+                                                   const CallScope& scope, v1::Usage* usage) const;
+  // Asks the judge model `prompt` and reads its YES/NO as P(yes), as `method`.
+  absl::StatusOr<v1::MethodScore> AskVerdict(const std::string& method, const std::string& prompt,
+                                             const CallScope& scope, v1::Usage* usage) const;
   absl::StatusOr<v1::MethodScore> ScoreCombined(const v1::ScoreRequest& request,
                                                 const CallScope& scope, v1::Usage* usage,
                                                 std::string* path) const;

@@ -20,6 +20,8 @@ inline constexpr char kLogprobMethod[] = "logprob";
 inline constexpr char kLlmMethod[] = "llm";
 inline constexpr char kValidatorsMethod[] = "validators";
 inline constexpr char kCombinedMethod[] = "combined";
+// Asked by name only (never a default): needs ScoreRequest.reference_answer.
+inline constexpr char kEquivalenceMethod[] = "equivalence";
 
 struct CombinedOptions {
   bool logistic = false;

@@ -140,4 +140,14 @@ absl::StatusOr<std::string> RenderJudgePrompt(absl::string_view prompt_template,
   return absl::StrReplaceAll(prompt_template, {{"{query}", query}, {"{answer}", answer}});
 }
 
+absl::StatusOr<std::string> RenderEquivalencePrompt(absl::string_view query,
+                                                    absl::string_view reference,
+                                                    absl::string_view answer) {
+  // One pass of substitution: an answer that itself contains "{answer}" stays as written.
+  return absl::StrCat(
+      "Two answers to the same query follow. Do they give the same answer: the same facts, "
+      "number or choice, however worded? Reply YES or NO.\n\nQuery: ",
+      query, "\n\nAnswer A: ", reference, "\n\nAnswer B: ", answer, "\n\nVerdict:");
+}
+
 }  // namespace cascade::judge

@@ -50,4 +50,10 @@ absl::StatusOr<std::string> RenderJudgePrompt(absl::string_view prompt_template,
 // The default template: the self-reflection question.
 extern const char kDefaultJudgePrompt[];
 
+// The `equivalence` method's question: do two answers to one query say the same thing? The
+// reference comes first, as the answer a stronger model gave.
+absl::StatusOr<std::string> RenderEquivalencePrompt(absl::string_view query,
+                                                    absl::string_view reference,
+                                                    absl::string_view answer);
+
 }  // namespace cascade::judge

@@ -47,9 +47,9 @@ Orchestrator::Orchestrator(OrchestratorSettings settings, OrchestratorClients cl
     shared_.tiers[tier.name] = TierHandle{clients_.tiers[tier.name], std::move(breaker)};
     observer_->SetCircuitOpen(tier.name, false);
   }
-  shadow_ = std::make_unique<ShadowEvaluator>(std::move(shadow_options),
-                                              ShadowClients{clients_.tiers, clients_.router},
-                                              observer_.get(), &prices_, clock_);
+  shadow_ = std::make_unique<ShadowEvaluator>(
+      std::move(shadow_options), ShadowClients{clients_.tiers, clients_.router, clients_.judge},
+      observer_.get(), &prices_, clock_);
 }
 
 std::vector<std::string> Orchestrator::PolicyNames() const {

@@ -116,6 +116,7 @@ absl::StatusOr<ShadowSettings> ShadowFromConfig(const v1::ShadowConfig& config,
   }
   shadow.max_pusd_per_hour = *micro_usd * 1000000;
   shadow.tier = config.tier().empty() ? policy.tiers.back().tier : config.tier();
+  shadow.judge = config.judge();
   const int index = TierIndex(policy, shadow.tier);
   if (index < 0) {
     return ConfigError(
@@ -355,6 +356,12 @@ absl::StatusOr<OrchestratorSettings> SettingsFromConfig(const v1::OrchestratorCo
   }
   if (needs_judge && settings.judge_address.empty()) {
     return ConfigError("a policy has a judge rule but judge.address is not set");
+  }
+  for (const auto& policy : settings.policies) {
+    if (policy.shadow && policy.shadow->judge && settings.judge_address.empty()) {
+      return ConfigError(absl::StrCat(
+          "policy '", policy.name, "': shadow.judge asks the judge but judge.address is not set"));
+    }
   }
   for (const auto& policy : settings.policies) {
     if (policy.NeedsRouterEstimates() && settings.router_address.empty()) {

@@ -63,6 +63,7 @@ struct ShadowSettings {
   double rate = 0;                // Share of eligible answers re-asked, in (0, 1].
   int64_t max_pusd_per_hour = 0;  // Spend limit in any sliding hour, > 0.
   std::string tier;               // The reference tier: the policy's last unless set.
+  bool judge = false;             // The judge decides what the cheap comparison cannot.
 };
 
 struct PolicySettings {

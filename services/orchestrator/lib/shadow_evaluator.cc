@@ -99,6 +99,7 @@ void ShadowEvaluator::Offer(const PolicySettings& policy, const v1::CascadeReque
   }
   job.answer = response.answer();
   job.usage = response.usage();
+  job.judge = shadow.judge;
   {
     // Checked again: the queue may have filled while the job was copied outside the lock.
     absl::MutexLock lock(&mu_);
@@ -190,19 +191,57 @@ void ShadowEvaluator::Evaluate(const Job& job) {
     observer_->RecordShadow(job.policy, job.tier, "error");
     line["error"] = reference.status().ToString();
   } else {
-    const judge::AgreementResult agreement = judge::CompareAnswers(job.answer, reference->text());
-    observer_->RecordShadow(job.policy, job.tier, agreement.agrees() ? "agree" : "disagree");
-    line["agrees"] = agreement.agrees();
-    line["agreement"] = agreement.score;
-    line["method"] = agreement.method;
+    const Comparison comparison = Compare(job, reference->text());
+    observer_->RecordShadow(job.policy, job.tier, comparison.agrees ? "agree" : "disagree");
+    line["agrees"] = comparison.agrees;
+    line["agreement"] = comparison.score;
+    line["method"] = comparison.method;
+    if (comparison.method == "judge") {
+      line["cost_pusd"] = cost + comparison.judge_cost_pusd;
+    }
     line["shadow_model"] = reference->upstream_model();
     if (decision_log_ != nullptr && decision_log_->include_prompt()) {
       line["answer"] = job.answer;
       line["shadow_answer"] = reference->text();
     }
-    AddExemplar(job, agreement.agrees());
+    AddExemplar(job, comparison.agrees);
   }
   if (decision_log_ != nullptr) decision_log_->RecordLine(line);
+}
+
+ShadowEvaluator::Comparison ShadowEvaluator::Compare(const Job& job, const std::string& reference) {
+  const judge::AgreementResult agreement = judge::CompareAnswers(job.answer, reference);
+  Comparison comparison{agreement.agrees(), agreement.score, agreement.method, 0};
+  // Equal texts and equal final numbers decide; shared words do not.
+  if (!job.judge || agreement.method != "overlap" || clients_.judge == nullptr) return comparison;
+  const std::optional<uint64_t> reservation =
+      job.budget->TryReserve(1, clock_());  // Any room left.
+  if (!reservation) {
+    LogInfo("shadow_judge_skipped", {{"request_id", job.request_id},
+                                     {"policy", job.policy},
+                                     {"reason", "over the hourly budget"}});
+    return comparison;
+  }
+  v1::ScoreRequest score;
+  *score.mutable_messages() = job.shadow_request.messages();
+  score.set_answer(job.answer);
+  score.set_reference_answer(reference);
+  score.add_methods("equivalence");
+  DownstreamCall call{clock_() + options_.call_timeout, job.request_id + "-shadow-judge",
+                      &shutdown_};
+  absl::StatusOr<v1::ScoreResponse> verdict = clients_.judge->Score(score, call);
+  const int64_t cost = verdict.ok() ? verdict->cost_pusd() : 0;
+  job.budget->Settle(*reservation, cost, clock_());
+  observer_->RecordShadowCost(job.policy, cost);
+  if (!verdict.ok()) {
+    if (!shutdown_.IsCancelled()) {
+      LogWarn("shadow_judge_failed", {{"request_id", job.request_id},
+                                      {"policy", job.policy},
+                                      {"error", verdict.status().ToString()}});
+    }
+    return comparison;  // The cheap verdict stands.
+  }
+  return {verdict->score() >= judge::kAgreementThreshold, verdict->score(), "judge", cost};
 }
 
 void ShadowEvaluator::AddExemplar(const Job& job, bool agrees) {

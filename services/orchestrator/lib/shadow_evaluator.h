@@ -4,7 +4,9 @@
 // itself. After a request was answered below its policy's shadow tier, a sampled share of
 // them is sent again to that tier, off the request path, within the policy's hourly budget;
 // the two answers are compared by the judge's cheap agreement methods
-// (services/judge/lib/answer_agreement.h), taking the shadow tier's answer as the reference.
+// (services/judge/lib/answer_agreement.h), taking the shadow tier's answer as the reference;
+// with `shadow.judge`, what those cannot tell (word overlap only) goes to the Judge service's
+// `equivalence` method, its cost counted in the hourly budget.
 // The result is counted, written to the decision log, and given to the router as an
 // outcome exemplar labelling the tier that answered (1 agreed, 0 did not), so that
 // `start: learned` learns from the cascade's own traffic.
@@ -49,6 +51,7 @@ struct ShadowEvaluatorOptions {
 struct ShadowClients {
   std::map<std::string, std::shared_ptr<TierClient>> tiers;  // By tier name.
   std::shared_ptr<RouterClient> router;                      // May be null: no exemplars.
+  std::shared_ptr<JudgeClient> judge;  // May be null unless a policy's shadow.judge is set.
 };
 
 class ShadowEvaluator {
@@ -84,12 +87,23 @@ class ShadowEvaluator {
     std::string answer;
     v1::Usage usage;  // The answer's, to estimate the shadow call's cost.
     std::shared_ptr<ShadowBudget> budget;
+    bool judge = false;  // shadow.judge
+  };
+
+  struct Comparison {
+    bool agrees = false;
+    double score = 0;
+    std::string method;  // The cheap method's name, or "judge".
+    int64_t judge_cost_pusd = 0;
   };
 
   std::shared_ptr<ShadowBudget> BudgetFor(const PolicySettings& policy)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Work();
   void Evaluate(const Job& job);
+  // The cheap methods first; the judge for what they cannot tell, when the job allows it
+  // and the budget has room (else the cheap verdict stands, logged).
+  Comparison Compare(const Job& job, const std::string& reference);
   void AddExemplar(const Job& job, bool agrees);
 
   const ShadowEvaluatorOptions options_;

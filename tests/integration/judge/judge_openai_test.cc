@@ -1,6 +1,6 @@
 // cascade-judge -> cascade-tier-worker -> a fake OpenAI-compatible upstream (in this
 // process): the prompt the llm method sends, the text-parsing path (the upstream gives no
-// logprobs), the judge call's cost, and a tier worker that is down.
+// logprobs), the judge call's cost, the equivalence method, and a tier worker that is down.
 
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
@@ -106,6 +106,30 @@ TEST_F(JudgeOverFakeUpstreamTest, SendsThePromptAndParsesTheTextWithoutLogprobs)
   ASSERT_TRUE(metrics.ok()) << metrics.status();
   EXPECT_THAT(metrics->body, HasSubstr("cascade_judge_score_count{method=\"llm\"} 1"));
   EXPECT_THAT(metrics->body, HasSubstr("cascade_judge_cost_usd_total{method=\"llm\"}"));
+}
+
+TEST_F(JudgeOverFakeUpstreamTest, EquivalenceComparesTheAnswerWithTheReference) {
+  upstream_->Enqueue(FakeReply::Json(ChatCompletionJson({"No"}, 48, 1, false)));
+  v1::ScoreRequest request = Request("equivalence");
+  request.set_reference_answer("Lyon.");
+  v1::ScoreResponse response;
+  grpc::Status status = Score(judge_->grpc_address(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const std::vector<tier_worker::testing::SeenRequest> seen = upstream_->requests();
+  ASSERT_EQ(seen.size(), 1u);
+  const std::string prompt = seen[0].body["messages"][0]["content"];
+  EXPECT_THAT(prompt, HasSubstr("Query: What is the capital of France?"));
+  EXPECT_THAT(prompt, HasSubstr("Answer A: Lyon."));
+  EXPECT_THAT(prompt, HasSubstr("Answer B: Paris."));
+  EXPECT_EQ(response.score(), 0.0);
+  EXPECT_EQ(response.methods(0).method(), "equivalence");
+  EXPECT_EQ(response.cost_pusd(), 48 * kInputPrice + 1 * kOutputPrice);
+
+  // Without a reference there is nothing to compare: the caller's mistake, no model call.
+  status = Score(judge_->grpc_address(), Request("equivalence"), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("reference_answer"));
+  EXPECT_EQ(upstream_->requests().size(), 1u);
 }
 
 TEST_F(JudgeOverFakeUpstreamTest, ATierWorkerDownIsUnavailableAndCombinedDegrades) {

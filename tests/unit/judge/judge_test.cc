@@ -182,6 +182,48 @@ TEST(JudgeTest, LlmErrorsNameTheTierAndWhatIsMissing) {
   EXPECT_THAT(missing.status().message(), HasSubstr("llm_tier.address"));
 }
 
+TEST(JudgeTest, EquivalenceAsksWhetherTheAnswerSaysWhatTheReferenceSays) {
+  Fixture f;
+  f.llm->reply = Reply("Yes", 0.9, 0.1, /*with_logprobs=*/true);
+  v1::ScoreRequest request = Request({"equivalence"});
+  request.set_answer("four");
+  request.set_reference_answer("2+2 = 4");
+  auto response = f.judge->Score(request, {});
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_NEAR(response->score(), 0.9, 1e-9);
+  EXPECT_EQ(response->methods(0).method(), "equivalence");
+  EXPECT_EQ(response->cost_pusd(), 40 * 150000 + 600000);
+  ASSERT_EQ(f.llm->requests.size(), 1u);
+  const std::string& prompt = f.llm->requests[0].messages(0).content();
+  EXPECT_THAT(prompt, HasSubstr("Query: What is 2+2?"));
+  EXPECT_THAT(prompt, HasSubstr("Answer A: 2+2 = 4"));
+  EXPECT_THAT(prompt, HasSubstr("Answer B: four"));
+  EXPECT_THAT(f.Metrics(), HasSubstr("cascade_judge_score_count{method=\"equivalence\"} 1"));
+}
+
+TEST(JudgeTest, EquivalenceNeedsAReferenceAModelAndNeverRunsByDefault) {
+  Fixture f;
+  auto no_reference = f.judge->Score(Request({"equivalence"}), {});
+  EXPECT_EQ(no_reference.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(no_reference.status().message(), HasSubstr("reference_answer, which is empty"));
+
+  v1::ScoreRequest huge = Request({"equivalence"});
+  huge.set_reference_answer(std::string((1 << 20) + 1, 'x'));
+  EXPECT_THAT(f.judge->Score(huge, {}).status().message(),
+              HasSubstr("reference_answer is 1048577 bytes"));
+  EXPECT_TRUE(f.llm->requests.empty());
+
+  auto options = JudgeOptionsFromConfig({});
+  Judge without_tier(*options, nullptr, nullptr);
+  v1::ScoreRequest request = Request({"equivalence"});
+  request.set_reference_answer("4");
+  EXPECT_EQ(without_tier.Score(request, {}).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  v1::JudgeConfig config;
+  config.add_default_methods("equivalence");
+  EXPECT_FALSE(JudgeOptionsFromConfig(config).ok());
+}
+
 TEST(JudgeTest, CombinedShortCircuitsWhenTheCheapMethodsAreDecisive) {
   Fixture f;
   // Confident: exp(-0.01) >= 0.9; no llm call.

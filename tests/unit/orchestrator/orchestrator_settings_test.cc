@@ -97,6 +97,14 @@ TEST(OrchestratorSettingsTest, ShadowDefaultsToTheLastTierAndChecksItsFields) {
   EXPECT_DOUBLE_EQ(settings->policies[0].shadow->rate, 0.05);
   EXPECT_EQ(settings->policies[0].shadow->max_pusd_per_hour, int64_t{2'000'000'000'000});
   EXPECT_EQ(settings->policies[0].shadow->tier, "large");
+  EXPECT_FALSE(settings->policies[0].shadow->judge);
+  const std::string judged =
+      ladder + "{tier: large}], shadow: {rate: 1, max_usd_per_hour: 2, judge: true}}]";
+  EXPECT_THAT(ErrorOf(judged),
+              HasSubstr("policy 'p': shadow.judge asks the judge but judge.address is not set"));
+  auto with_judge = Parse("judge: {address: \"127.0.0.1:4\"}\n" + judged);
+  ASSERT_TRUE(with_judge.ok()) << with_judge.status();
+  EXPECT_TRUE(with_judge->policies[0].shadow->judge);
   auto unshadowed = Parse(ladder + "{tier: large}]}]");
   ASSERT_TRUE(unshadowed.ok());
   EXPECT_FALSE(unshadowed->policies[0].shadow.has_value());

@@ -109,7 +109,7 @@ class ShadowEvaluatorTest : public ::testing::Test {
   std::unique_ptr<ShadowEvaluator> MakeEvaluator(ShadowEvaluatorOptions options = {}) {
     if (options.seed == 0) options.seed = 7;
     return std::make_unique<ShadowEvaluator>(
-        options, ShadowClients{{{"small", small_}, {"large", large_}}, router_}, &observer_,
+        options, ShadowClients{{{"small", small_}, {"large", large_}}, router_, judge_}, &observer_,
         &prices_, [this] { return Now(); });
   }
 
@@ -136,6 +136,7 @@ class ShadowEvaluatorTest : public ::testing::Test {
   std::shared_ptr<FakeTierClient> small_;
   std::shared_ptr<FakeTierClient> large_;
   std::shared_ptr<FakeRouterClient> router_;
+  std::shared_ptr<testing::FakeJudgeClient> judge_ = std::make_shared<testing::FakeJudgeClient>();
   RecordingObserver observer_;
   absl::Mutex clock_mu_;
   absl::Time now_ = absl::FromUnixSeconds(1'000'000);
@@ -174,6 +175,55 @@ TEST_F(ShadowEvaluatorTest, ADisagreeingAnswerLabelsItsTierWrong) {
   EXPECT_EQ(Count("shadow tier=small outcome=disagree"), 1) << observer_.Text();
   ASSERT_EQ(router_->added().size(), 1u);
   EXPECT_EQ(router_->added()[0].second.tier_quality().at("small"), 0.0);
+}
+
+TEST_F(ShadowEvaluatorTest, TheJudgeDecidesWhatTheCheapMethodsCannotTell) {
+  policy_.shadow->judge = true;
+  v1::ScoreResponse equivalent;
+  equivalent.set_score(0.95);
+  equivalent.set_cost_pusd(500);
+  judge_->reply = equivalent;
+  auto evaluator = MakeEvaluator();
+  // No number in the answer, no word shared with "The answer is 42.": overlap says
+  // disagree, which says nothing about meaning.
+  evaluator->Offer(policy_, request_, call_, AnsweredBy("small", "Forty-two."));
+  evaluator->WaitIdle();
+  ASSERT_EQ(judge_->requests.size(), 1u);
+  const v1::ScoreRequest& asked = judge_->requests[0];
+  EXPECT_EQ(asked.answer(), "Forty-two.");
+  EXPECT_EQ(asked.reference_answer(), "The answer is 42.");
+  ASSERT_EQ(asked.methods_size(), 1);
+  EXPECT_EQ(asked.methods(0), "equivalence");
+  EXPECT_EQ(asked.messages_size(), 2);
+  EXPECT_EQ(Count("shadow tier=small outcome=agree"), 1) << observer_.Text();
+  EXPECT_EQ(Count("shadow_cost cost_pusd=500 "), 1) << observer_.Text();
+  ASSERT_EQ(router_->added().size(), 1u);
+  EXPECT_EQ(router_->added()[0].second.tier_quality().at("small"), 1.0);
+}
+
+TEST_F(ShadowEvaluatorTest, CheapMethodsThatDecideSpareTheJudge) {
+  policy_.shadow->judge = true;
+  auto evaluator = MakeEvaluator();
+  evaluator->Offer(policy_, request_, call_, AnsweredBy("small", "It is 48."));  // Numbers.
+  evaluator->WaitIdle();
+  EXPECT_TRUE(judge_->requests.empty());
+  EXPECT_EQ(Count("outcome=disagree"), 1);
+}
+
+TEST_F(ShadowEvaluatorTest, WithoutTheJudgeOrWhenItFailsTheCheapVerdictStands) {
+  auto evaluator = MakeEvaluator();
+  evaluator->Offer(policy_, request_, call_, AnsweredBy("small", "Forty-two."));
+  evaluator->WaitIdle();
+  EXPECT_TRUE(judge_->requests.empty());  // shadow.judge is off.
+  EXPECT_EQ(Count("outcome=disagree"), 1);
+
+  policy_.shadow->judge = true;  // The judge is down (the double's default reply).
+  large_->Enqueue(Answer("large", "The answer is 42.", -0.1, 10, 20, kLargeIn, kLargeOut));
+  evaluator->Offer(policy_, request_, call_, AnsweredBy("small", "Forty-two."));
+  evaluator->WaitIdle();
+  EXPECT_EQ(judge_->requests.size(), 1u);
+  EXPECT_EQ(Count("outcome=disagree"), 2);
+  EXPECT_EQ(Count("shadow_cost cost_pusd=0 "), 1) << observer_.Text();
 }
 
 TEST_F(ShadowEvaluatorTest, OnlyTextAnswersFromBelowTheShadowTierAreEvaluated) {
