@@ -15,7 +15,7 @@ import os
 import sys
 
 from chart import (chart_config, dashboards, extension_points, gpu, helm_test, kubernetes_schemas,
-                   lint_and_schema, network_policies, rules, scaling, services)
+                   lint_and_schema, network_policies, persistence, rules, scaling, services)
 from chart.render import Context
 
 CHECKS = {
@@ -35,6 +35,8 @@ CHECKS = {
     "services_split": services.services_split,
     "helm_test_api_key": helm_test.helm_test_api_key,
     "gpu_values": gpu.gpu_values,
+    "outcomes_persistence": persistence.outcomes_persistence,
+    "outcomes_values_schema": persistence.outcomes_values_schema,
     "objects_valid_default": kubernetes_schemas.objects_valid_default,
     "objects_valid_everything": kubernetes_schemas.objects_valid_everything,
     "validator_catches_bad_objects": kubernetes_schemas.validator_catches_bad_objects,

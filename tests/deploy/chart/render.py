@@ -12,7 +12,8 @@ MODEL_FETCH = "deploy/helm/cascade/ci/model-fetch-values.yaml"
 # Objects each values file must render (so a switch that renders nothing fails too).
 DEFAULT_KINDS = ["ConfigMap", "Deployment", "Service", "PodDisruptionBudget", "Pod"]
 EVERYTHING_KINDS = DEFAULT_KINDS + ["HorizontalPodAutoscaler", "Ingress", "ServiceMonitor",
-                                    "PrometheusRule", "ServiceAccount", "NetworkPolicy"]
+                                    "PrometheusRule", "ServiceAccount", "NetworkPolicy",
+                                    "PersistentVolumeClaim"]
 # Every component with a gRPC server, by object suffix, in the default values.
 GRPC_COMPONENTS = ["router", "orchestrator", "tier-small", "tier-large", "inference"]
 

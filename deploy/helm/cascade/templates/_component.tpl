@@ -13,6 +13,10 @@ ServiceMonitor. Arguments (a dict):
             directory, so an upgrade reaches running pods without rolling them
   existingConfigMaps  optional: file -> the name of a ConfigMap made outside the chart,
             mounted instead of <name>-<file> (routes/policiesFile existingConfigMap)
+  claims    optional: writable PersistentVolumeClaims of the pod, each a dict (name,
+            mountPath, claimName), e.g. the router's outcomes volume. The pod then gets an
+            fsGroup (podSecurityContext's, else its runAsGroup) so the non-root server can
+            write them, and fsGroupChangePolicy OnRootMismatch unless set
 The pod's extension points (initContainers, extraVolumes, probes, ...) come from
 cascade.podExtensions (templates/_extensions.tpl); the headless gRPC Service from
 templates/_load_balancing.tpl.
@@ -24,6 +28,17 @@ templates/_load_balancing.tpl.
 {{- $image := mergeOverwrite (deepCopy $root.Values.image) ($v.image | default dict) -}}
 {{- $configYaml := toYaml .config -}}
 {{- $x := include "cascade.podExtensions" . | fromYaml -}}
+{{- $podSecurityContext := deepCopy ($root.Values.podSecurityContext | default dict) -}}
+{{- if .claims -}}
+{{- /* Kubelet makes a volume group-writable by the pod's fsGroup. Without one (and without
+a runAsGroup to use) the platform is left to assign it, as OpenShift's SCCs do. */ -}}
+{{- if and (not (hasKey $podSecurityContext "fsGroup")) (hasKey $podSecurityContext "runAsGroup") -}}
+{{- $_ := set $podSecurityContext "fsGroup" $podSecurityContext.runAsGroup -}}
+{{- end -}}
+{{- if and (hasKey $podSecurityContext "fsGroup") (not (hasKey $podSecurityContext "fsGroupChangePolicy")) -}}
+{{- $_ := set $podSecurityContext "fsGroupChangePolicy" "OnRootMismatch" -}}
+{{- end -}}
+{{- end -}}
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -81,7 +96,7 @@ spec:
       priorityClassName: {{ . }}
       {{- end }}
       securityContext:
-        {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
+        {{- toYaml $podSecurityContext | nindent 8 }}
       # The server itself waits drain_delay after SIGTERM (readiness failing) and then
       # drain_grace for in-flight calls; the pod gets both plus a little slack.
       terminationGracePeriodSeconds: {{ add $root.Values.drain.delaySeconds $root.Values.drain.graceSeconds $root.Values.drain.terminationSlackSeconds }}
@@ -170,6 +185,10 @@ spec:
               mountPath: {{ $v.modelVolume.mountPath }}
               readOnly: true
             {{- end }}
+            {{- range .claims }}
+            - name: {{ .name }}
+              mountPath: {{ .mountPath }}
+            {{- end }}
             {{- with $x.extraVolumeMounts }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -201,6 +220,11 @@ spec:
             claimName: {{ required "inference.modelVolume.existingClaim (or modelVolume.emptyDir) is required when inference.modelVolume.enabled" $v.modelVolume.existingClaim }}
             readOnly: true
           {{- end }}
+        {{- end }}
+        {{- range .claims }}
+        - name: {{ .name }}
+          persistentVolumeClaim:
+            claimName: {{ .claimName }}
         {{- end }}
         {{- with $x.extraVolumes }}
         {{- toYaml . | nindent 8 }}
