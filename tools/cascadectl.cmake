@@ -56,6 +56,7 @@ cascade_library(cascadectl_outcomes_commands
 cascade_library(cascade_policy_tools
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/policy/cost_interval.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/drop_bound.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/policy/expected_risk.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/fit_report.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/logistic_combination.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/outcomes_router_client.cc

@@ -255,6 +255,13 @@ int RunFit(const CommandArgs& args, std::ostream& out, std::ostream& err) {
   auto confidence = NumberFlag(args, "confidence", options.confidence);
   if (!confidence.ok()) return UsageError(err, confidence.status().message());
   options.confidence = *confidence;
+  const std::string guarantee = args.ValueOr("guarantee", "high-probability");
+  if (std::optional<policy::Guarantee> parsed = policy::ParseGuarantee(guarantee)) {
+    options.guarantee = *parsed;
+  } else {
+    return UsageError(
+        err, absl::StrCat("--guarantee '", guarantee, "' must be high-probability or expected"));
+  }
   auto seed = NumberFlag(args, "seed", 1);
   if (!seed.ok() || *seed < 0) return UsageError(err, "--seed must be a number >= 0");
   options.seed = static_cast<uint64_t>(*seed);
@@ -299,9 +306,9 @@ int RunFit(const CommandArgs& args, std::ostream& out, std::ostream& err) {
   }
   const std::string comment = absl::StrFormat(
       "# Fitted by cascadectl policy fit on %s (%d queries): mean quality drop against %s alone\n"
-      "# <= %.4f with confidence %.2f on queries drawn like those. docs/policy.md\n",
+      "# <= %.4f %s on queries drawn like those. docs/policy.md\n",
       *args.Value("outcomes"), table->rows.size(), table->models.back(), options.max_quality_drop,
-      options.confidence);
+      policy::PromiseText(options));
   const std::string policy_yaml = PoliciesFileYaml(fit->policy, comment);
   if (absl::Status written = WriteFile(*args.Value("out"), policy_yaml); !written.ok()) {
     return Failed(err, written.message());
@@ -339,6 +346,7 @@ int RunFit(const CommandArgs& args, std::ostream& out, std::ostream& err) {
                           {"certification_queries", fit->certification_queries},
                           {"max_quality_drop", options.max_quality_drop},
                           {"confidence", options.confidence},
+                          {"guarantee", policy::GuaranteeName(options.guarantee)},
                           {"router_estimates", RouterEstimatesJson(*fit)},
                           {"candidates", fit->candidates.size()},
                           {"candidates_per_signal", per_signal},
@@ -361,7 +369,7 @@ int RunPolicy(const std::vector<std::string>& raw_args, std::ostream& out, std::
   absl::StatusOr<CommandArgs> args = CommandArgs::Parse(
       raw_args,
       {"outcomes", "prices", "policy", "tier-name", "max-quality-drop", "confidence", "tiers",
-       "name", "seed", "out", "report", "plot", "estimate-folds", "exemplars"},
+       "name", "seed", "out", "report", "plot", "estimate-folds", "exemplars", "guarantee"},
       {"json", "help", "cross-fit-router-estimates"});
   if (!args.ok()) return UsageError(err, args.status().message());
   if (args->Has("help")) {

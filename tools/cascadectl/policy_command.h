@@ -13,6 +13,7 @@ namespace cascade::cli {
 inline constexpr char kPolicyUsage[] =
     R"(usage: cascadectl policy fit --outcomes TRAIN.jsonl --prices PRICES.yaml
                              --max-quality-drop D [--confidence 0.9] [--tiers M1,M2,...,TOP]
+                             [--guarantee high-probability|expected]
                              [--name NAME] [--tier-name MODEL=TIER ...] [--seed N]
                              [--cross-fit-router-estimates [--estimate-folds 5]]
                              --out POLICY.yaml [--report REPORT.md]
@@ -37,6 +38,10 @@ certified one is written to POLICY.yaml as a policies file (the orchestrator's
 `policies_file`), or the top model alone when none is. Prints every candidate tested;
 --report writes the same as Markdown, --plot every candidate's cost and drop as an SVG chart.
 --tier-name MODEL=TIER names the policy's tier serving MODEL (default: the model's name).
+--guarantee expected makes a weaker promise, for few queries: the mean drop is at most D in
+expectation over the draw of the training queries (conformal risk control along the
+thresholds of the one ladder and signal the selection half finds cheapest), not with the
+stated confidence; it chooses cheaper policies from a few hundred queries.
 
 Runs every record of an outcomes file through the orchestrator's own cascade, in-process,
 with tiers that answer as the recorded models did (docs/outcomes.md), under a policy of

@@ -44,22 +44,21 @@ std::string ChoiceLine(const QueryTable& table, const FitResult& fit, const FitO
   if (!fit.chosen) {
     return absl::StrFormat(
         "chosen: the top model (%s) alone. No cheaper policy could be shown to stay within a "
-        "drop of %.4f with confidence %.2f on these %d queries",
-        table.models.back(), options.max_quality_drop, options.confidence, table.rows.size());
+        "drop of %.4f %s on these %d queries",
+        table.models.back(), options.max_quality_drop, PromiseText(options), table.rows.size());
   }
   const Candidate& c = fit.sequence[*fit.chosen];
   return absl::StrFormat(
       "chosen: %s on %s, P(correct) >= %.3f: training drop %+.4f at %.3f of the top model's "
-      "cost; drop <= %.4f with confidence %.2f",
+      "cost; drop <= %.4f %s",
       LadderName(table, c), SignalLabel(c), c.target, c.training.drop, c.training.cost_ratio,
-      options.max_quality_drop, options.confidence);
+      options.max_quality_drop, PromiseText(options));
 }
 
 std::string SplitLine(const QueryTable& table, const FitResult& fit, const FitOptions& options) {
-  return absl::StrFormat(
-      "%d queries (%d skipped): %d select, %d certify; target: drop <= %.4f with confidence %.2f",
-      table.rows.size(), table.skipped, fit.selection_queries, fit.certification_queries,
-      options.max_quality_drop, options.confidence);
+  return absl::StrFormat("%d queries (%d skipped): %d select, %d certify; target: drop <= %.4f %s",
+                         table.rows.size(), table.skipped, fit.selection_queries,
+                         fit.certification_queries, options.max_quality_drop, PromiseText(options));
 }
 
 // Where the router's estimates came from, when they were cross-fitted; empty otherwise.
@@ -70,6 +69,21 @@ std::string RouterEstimatesLine(const FitResult& fit) {
       "queries; the certification queries' from the selection queries' outcomes alone); %d "
       "answers estimated, %d without an estimate",
       fit.router_estimates->folds, fit.router_estimates->estimated, fit.router_estimates->missing);
+}
+
+std::string MethodParagraph(const FitOptions& options) {
+  if (options.guarantee == Guarantee::kExpected) {
+    return "The promise holds for queries drawn like these, in expectation over the draw of "
+           "the training queries (not with a stated confidence: one unlucky draw can do "
+           "worse). One ladder and signal was selected on one half of the queries; its "
+           "thresholds, from the dearest, were tested on the other half by conformal risk "
+           "control of the one-sided drop, the bound column being its corrected risk "
+           "(docs/policy.md).";
+  }
+  return "The promise holds for queries drawn like these. Candidates were selected on one half "
+         "of the queries and certified on the other, from the dearest to the cheapest, by a "
+         "betting test of the mean drop at level 1 - confidence, stopping at the first that "
+         "failed (docs/policy.md).";
 }
 
 std::string PValue(const Candidate& c) {
@@ -91,7 +105,7 @@ std::string FitSummary(const QueryTable& table, const FitResult& fit, const FitO
   if (fit.router_estimates) absl::StrAppend(&out, RouterEstimatesLine(fit), "\n");
   absl::StrAppend(&out,
                   absl::StrFormat("%-44s %-15s %6s %10s %10s %10s %9s %8s %10s %10s\n", "LADDER",
-                                  "SIGNAL", "P>=", "SEL DROP", "SEL COST", "CERT DROP", "DROP UCB",
+                                  "SIGNAL", "P>=", "SEL DROP", "SEL COST", "CERT DROP", "BOUND",
                                   "P-VALUE", "TRAIN DROP", "TRAIN COST"));
   for (const Candidate& c : fit.sequence) {
     absl::StrAppend(
@@ -120,12 +134,7 @@ std::string FitReportMarkdown(const QueryTable& table, const FitResult& fit,
       absl::StrCat("# Policy fit: ", outcomes_path, "\n\n", SplitLine(table, fit, options),
                    ".\n\n**", ChoiceLine(table, fit, options), ".**\n\n");
   if (fit.router_estimates) absl::StrAppend(&md, RouterEstimatesLine(fit), ".\n\n");
-  absl::StrAppend(
-      &md,
-      "The promise holds for queries drawn like these. Candidates were selected on one half "
-      "of the queries and certified on the other, from the dearest to the cheapest, by a "
-      "betting test of the mean drop at level 1 - confidence, stopping at the first that "
-      "failed (docs/policy.md).\n\n");
+  absl::StrAppend(&md, MethodParagraph(options), "\n\n");
   double top_quality = 0;
   for (const auto& row : table.rows) top_quality += row.back().quality;
   top_quality /= static_cast<double>(table.rows.size());
@@ -133,12 +142,12 @@ std::string FitReportMarkdown(const QueryTable& table, const FitResult& fit,
   absl::StrAppend(
       &md, absl::StrFormat(
                "Predicted on queries like these: quality %.4f (the top model alone: %.4f on the "
-               "training queries), and at least the top model's quality - %.4f with confidence "
-               "%.2f; cost %.3f of the top model's on the training queries, %.3f to %.3f on the "
+               "training queries), and at least the top model's quality - %.4f %s; cost %.3f of "
+               "the top model's on the training queries, %.3f to %.3f on the "
                "certification queries (a %.0f%% percentile-bootstrap interval: approximate, "
                "unlike the bound on the drop).\n\n",
                top_quality - predicted.training.drop, top_quality,
-               fit.chosen ? options.max_quality_drop : 0.0, options.confidence,
+               fit.chosen ? options.max_quality_drop : 0.0, PromiseText(options),
                predicted.training.cost_ratio, predicted.cost_interval.low,
                predicted.cost_interval.high, 100 * options.confidence));
   if (!chart.empty()) {
@@ -156,7 +165,7 @@ std::string FitReportMarkdown(const QueryTable& table, const FitResult& fit,
   absl::StrAppend(&md,
                   "\n## The tested sequence\n\nDrops are against the top model alone (positive: "
                   "worse); costs are shares of its cost. The drop's upper bound is what could be "
-                  "promised for the candidate at the stated confidence.\n\n"
+                  "promised for the candidate, as the promise above is made.\n\n"
                   "| ladder | signal | P(correct) >= | selection drop | selection cost | "
                   "certification drop | drop upper bound | certification cost interval | p-value "
                   "| training drop | training cost | certified |\n| --- | --- | --- | --- | --- | "

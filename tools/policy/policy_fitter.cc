@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <random>
 
@@ -11,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "services/judge/lib/calibration.h"
 #include "tools/policy/drop_bound.h"
+#include "tools/policy/expected_risk.h"
 #include "tools/policy/logistic_combination.h"
 
 namespace cascade::policy {
@@ -213,7 +215,103 @@ std::vector<Candidate> Frontier(std::vector<Candidate> candidates, double max_dr
   return frontier;
 }
 
+// kHighProbability's test: along the sequence, the betting test of each candidate's mean
+// drop on the certification queries at level 1 - confidence, stopping at the first that
+// fails; the last that passed is chosen.
+void CertifyFrontier(const QueryTable& table, const FitOptions& options,
+                     const std::vector<int>& training, const std::vector<int>& certification,
+                     FitResult& result) {
+  const double delta = 1 - options.confidence;
+  bool testing = true;
+  for (size_t i = 0; i < result.sequence.size(); ++i) {
+    Candidate& candidate = result.sequence[i];
+    candidate.training = Simulate(table, candidate, training);
+    std::vector<double> drops;
+    std::vector<QueryCost> costs;
+    candidate.certification = Simulate(table, candidate, certification, &drops, &costs);
+    candidate.drop_upper_bound = DropUpperBound(drops, delta);
+    candidate.cost_interval = BootstrapCostInterval(costs, options.confidence, options.seed);
+    if (!testing) continue;
+    candidate.p_value = DropPValue(drops, options.max_quality_drop, delta);
+    candidate.certified = *candidate.p_value <= delta;
+    testing = candidate.certified;
+    if (candidate.certified) result.chosen = i;
+  }
+}
+
+// kExpected's sequence: of the (ladder, signal) paths, ordered by target from the dearest,
+// the one whose cheapest controlled candidate on the selection queries is the cheapest (and
+// cheaper than the top model alone); empty when none is.
+std::vector<Candidate> CheapestControlledPath(const QueryTable& table,
+                                              const std::vector<Candidate>& candidates,
+                                              const std::vector<int>& selection, double max_drop) {
+  std::map<std::pair<std::vector<int>, SignalKind>, std::vector<Candidate>> paths;
+  for (const Candidate& candidate : candidates) {
+    paths[{candidate.ladder, candidate.kind}].push_back(candidate);
+  }
+  std::vector<Candidate> best;
+  double best_cost = 1;
+  for (auto& [key, path] : paths) {
+    std::stable_sort(path.begin(), path.end(),
+                     [](const Candidate& a, const Candidate& b) { return a.target > b.target; });
+    std::vector<std::vector<double>> drops(path.size());
+    for (size_t k = 0; k < path.size(); ++k) Simulate(table, path[k], selection, &drops[k]);
+    const size_t controlled = ControlledPrefix(CorrectedRisks(drops), max_drop);
+    for (size_t k = 0; k < controlled; ++k) {
+      if (path[k].selection.cost_ratio < best_cost - 1e-12) {
+        best_cost = path[k].selection.cost_ratio;
+        best = path;
+      }
+    }
+  }
+  return best;
+}
+
+// kExpected's test: the sequence's corrected risks on the certification queries; every
+// candidate of the controlled prefix keeps the promise, and the cheapest on the training
+// queries is chosen (a later one in the prefix has a loss no larger, query by query, so the
+// choice among them does not void it).
+void ControlExpectedRisk(const QueryTable& table, const FitOptions& options,
+                         const std::vector<int>& training, const std::vector<int>& certification,
+                         FitResult& result) {
+  std::vector<std::vector<double>> drops(result.sequence.size());
+  for (size_t k = 0; k < result.sequence.size(); ++k) {
+    Candidate& candidate = result.sequence[k];
+    std::vector<QueryCost> costs;
+    candidate.training = Simulate(table, candidate, training);
+    candidate.certification = Simulate(table, candidate, certification, &drops[k], &costs);
+    candidate.cost_interval = BootstrapCostInterval(costs, options.confidence, options.seed);
+  }
+  const std::vector<double> risks = CorrectedRisks(drops);
+  const size_t controlled = ControlledPrefix(risks, options.max_quality_drop);
+  double chosen_cost = 1;
+  for (size_t k = 0; k < result.sequence.size(); ++k) {
+    Candidate& candidate = result.sequence[k];
+    candidate.drop_upper_bound = risks[k];
+    candidate.certified = k < controlled;
+    if (candidate.certified && candidate.training.cost_ratio < chosen_cost) {
+      chosen_cost = candidate.training.cost_ratio;
+      result.chosen = k;
+    }
+  }
+}
+
 }  // namespace
+
+absl::string_view GuaranteeName(Guarantee guarantee) {
+  return guarantee == Guarantee::kExpected ? "expected" : "high-probability";
+}
+
+std::optional<Guarantee> ParseGuarantee(absl::string_view name) {
+  if (name == "high-probability") return Guarantee::kHighProbability;
+  if (name == "expected") return Guarantee::kExpected;
+  return std::nullopt;
+}
+
+std::string PromiseText(const FitOptions& options) {
+  if (options.guarantee == Guarantee::kExpected) return "in expectation";
+  return absl::StrFormat("with confidence %.2f", options.confidence);
+}
 
 double SignalInput(SignalKind kind, double raw) {
   if (!IsProbabilitySignal(kind)) return raw;
@@ -380,23 +478,14 @@ absl::StatusOr<FitResult> FitPolicy(const QueryTable& table, const FitOptions& o
   result.top_alone.drop_upper_bound = 0;
   result.top_alone.cost_interval = {1, 1};
 
-  const double delta = 1 - options.confidence;
   result.candidates = Candidates(fitted, options, selection);
-  result.sequence = Frontier(result.candidates, options.max_quality_drop);
-  bool testing = true;
-  for (size_t i = 0; i < result.sequence.size(); ++i) {
-    Candidate& candidate = result.sequence[i];
-    candidate.training = Simulate(fitted, candidate, order);
-    std::vector<double> drops;
-    std::vector<QueryCost> costs;
-    candidate.certification = Simulate(fitted, candidate, certification, &drops, &costs);
-    candidate.drop_upper_bound = DropUpperBound(drops, delta);
-    candidate.cost_interval = BootstrapCostInterval(costs, options.confidence, options.seed);
-    if (!testing) continue;
-    candidate.p_value = DropPValue(drops, options.max_quality_drop, delta);
-    candidate.certified = *candidate.p_value <= delta;
-    testing = candidate.certified;
-    if (candidate.certified) result.chosen = i;
+  if (options.guarantee == Guarantee::kExpected) {
+    result.sequence =
+        CheapestControlledPath(fitted, result.candidates, selection, options.max_quality_drop);
+    ControlExpectedRisk(fitted, options, order, certification, result);
+  } else {
+    result.sequence = Frontier(result.candidates, options.max_quality_drop);
+    CertifyFrontier(fitted, options, order, certification, result);
   }
   result.policy = PolicyOf(
       fitted, result.chosen ? result.sequence[*result.chosen] : result.top_alone, options.name);

@@ -23,7 +23,8 @@
 //
 // Every candidate that passes has a drop within the target with the stated confidence, on
 // queries drawn like the training ones; the cheapest is chosen. None passes: the top model
-// alone, said plainly.
+// alone, said plainly. With Guarantee::kExpected the sequence is one ladder and signal's
+// thresholds and the test is conformal risk control (expected_risk.h).
 
 #include <cstdint>
 #include <optional>
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "cascade/v1/config.pb.h"
 #include "tools/policy/cost_interval.h"
 #include "tools/policy/query_table.h"
@@ -38,9 +40,29 @@
 
 namespace cascade::policy {
 
+// What the fit promises about the chosen policy's mean quality drop D on fresh queries.
+enum class Guarantee {
+  // D <= max drop with probability >= confidence over the draw of the training queries (a
+  // betting test along the selection frontier, drop_bound.h).
+  kHighProbability,
+  // E[D] <= max drop, the expectation over the draw of the training queries and the fresh
+  // query (conformal risk control along one ladder's thresholds, expected_risk.h): weaker,
+  // and cheaper with a few hundred queries. `confidence` does not apply.
+  kExpected,
+};
+
+// "high-probability", "expected".
+absl::string_view GuaranteeName(Guarantee guarantee);
+std::optional<Guarantee> ParseGuarantee(absl::string_view name);
+
+struct FitOptions;
+// How the promise reads after "drop <= D": "with confidence 0.90" or "in expectation".
+std::string PromiseText(const FitOptions& options);
+
 struct FitOptions {
   double max_quality_drop = 0.02;  // In [0, 1).
   double confidence = 0.9;         // In (0, 1).
+  Guarantee guarantee = Guarantee::kHighProbability;
   // Share of the training queries used for selection; the rest certify.
   double selection_share = 0.5;
   uint64_t seed = 1;  // The split.
@@ -110,8 +132,10 @@ struct Candidate {
   CandidateFigures selection;
   CandidateFigures certification;
   CandidateFigures training;      // Every training query.
-  std::optional<double> p_value;  // Set when it was tested.
-  double drop_upper_bound = 1;    // On the certification queries, at the confidence.
+  std::optional<double> p_value;  // Set when it was tested (kHighProbability).
+  // On the certification queries: kHighProbability, the drop's upper bound at the
+  // confidence; kExpected, the corrected risk that bounds the expected drop.
+  double drop_upper_bound = 1;
   // The cost ratio's interval at the confidence, on the certification queries (approximate:
   // cost_interval.h).
   CostInterval cost_interval;
@@ -123,7 +147,9 @@ struct FitResult {
   int certification_queries = 0;
   // Every candidate, with its selection figures (for the frontier chart).
   std::vector<Candidate> candidates;
-  // The tested sequence: the selection frontier from the dearest to the cheapest.
+  // The tested sequence, from the dearest to the cheapest: kHighProbability, the selection
+  // frontier; kExpected, the thresholds of the one ladder and signal whose cheapest
+  // controlled candidate on the selection queries is the cheapest.
   std::vector<Candidate> sequence;
   // Index in `sequence` of the chosen candidate; nullopt: the top model alone.
   std::optional<size_t> chosen;

@@ -125,6 +125,44 @@ TEST(PolicyCommandTest, BadEstimateFoldsAreUsageErrorsNamingTheFlag) {
   EXPECT_THAT(Policy({"--help"}).out, HasSubstr("--estimate-folds"));
 }
 
+// --guarantee expected: the fit, its JSON, its summary and the policy file's comment say which
+// promise was made; an unknown guarantee is a usage error naming the choices.
+TEST(PolicyCommandTest, TheExpectedGuaranteeIsSaidWhereverThePromiseIs) {
+  const std::string file =
+      ::testing::TempDir() + "/policies_expected_" + std::to_string(::getpid()) + ".yaml";
+  Outcome fit =
+      Policy({"fit", "--outcomes", kData + "fit_train.jsonl", "--prices", kData + "prices.yaml",
+              "--max-quality-drop", "0.05", "--out", file, "--guarantee", "expected", "--json"});
+  ASSERT_EQ(fit.code, 0) << fit.err;
+  const nlohmann::json json = nlohmann::json::parse(fit.out);
+  EXPECT_EQ(json["guarantee"], "expected");
+  ASSERT_TRUE(json["chosen"].is_number_integer());
+  const nlohmann::json& chosen = json["sequence"][json["chosen"].get<int>()];
+  EXPECT_TRUE(chosen["certified"].get<bool>());
+  EXPECT_LE(chosen["drop_upper_bound"].get<double>(), 0.05);
+  EXPECT_FALSE(chosen.contains("p_value"));
+  std::ifstream written(file);
+  const std::string yaml((std::istreambuf_iterator<char>(written)), {});
+  EXPECT_THAT(yaml, HasSubstr("<= 0.0500 in expectation"));
+  Outcome text =
+      Policy({"fit", "--outcomes", kData + "fit_train.jsonl", "--prices", kData + "prices.yaml",
+              "--max-quality-drop", "0.05", "--out", file, "--guarantee", "expected"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("target: drop <= 0.0500 in expectation"));
+  Outcome strict =
+      Policy({"fit", "--outcomes", kData + "fit_train.jsonl", "--prices", kData + "prices.yaml",
+              "--max-quality-drop", "0.05", "--out", file, "--json"});
+  ASSERT_EQ(strict.code, 0) << strict.err;
+  EXPECT_EQ(nlohmann::json::parse(strict.out)["guarantee"], "high-probability");
+
+  Outcome unknown =
+      Policy({"fit", "--outcomes", kData + "fit_train.jsonl", "--prices", kData + "prices.yaml",
+              "--max-quality-drop", "0.05", "--out", file, "--guarantee", "mostly"});
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("--guarantee 'mostly' must be high-probability or expected"));
+  EXPECT_THAT(Policy({"--help"}).out, HasSubstr("--guarantee high-probability|expected"));
+}
+
 // Cross-fitted on the fixture (which records no router estimate), the fit says so.
 TEST(PolicyCommandTest, ACrossFittedFitSaysWhereItsEstimatesCameFrom) {
   const std::string file =
