@@ -71,6 +71,13 @@ CascadeMetrics::CascadeMetrics(prometheus::Registry* registry) {
                             "Tiers a `start: learned` policy skipped: the router's estimate "
                             "said trying them would cost more than it saves.")
                         .Register(*registry);
+  router_estimates_missing_ =
+      &prometheus::BuildCounter()
+           .Name("cascade_router_estimates_missing_total")
+           .Help(
+               "Requests of a policy whose rules weigh the router's estimate that got none "
+               "(those rules then escalate), by reason: no_router, router_error, no_estimates.")
+           .Register(*registry);
   shadow_evaluations_ =
       &prometheus::BuildCounter()
            .Name("cascade_shadow_evaluations_total")
@@ -106,6 +113,11 @@ void CascadeMetrics::RecordShadowExemplar(const std::string& policy, bool ok) {
 
 void CascadeMetrics::RecordLearnedSkip(const std::string& policy, const std::string& tier) {
   learned_skips_->Add({{"policy", policy}, {"tier", tier}}).Increment();
+}
+
+void CascadeMetrics::RecordRouterEstimateMissing(const std::string& policy,
+                                                 const std::string& reason) {
+  router_estimates_missing_->Add({{"policy", policy}, {"reason", reason}}).Increment();
 }
 
 void CascadeMetrics::RecordDecisionLogDropped() { decision_log_dropped_->Increment(); }

@@ -36,6 +36,7 @@ class CascadeMetrics final : public CascadeObserver {
   void RecordDecisionLogDropped() override;
   void RecordPoliciesReload(bool ok) override;
   void RecordLearnedSkip(const std::string& policy, const std::string& tier) override;
+  void RecordRouterEstimateMissing(const std::string& policy, const std::string& reason) override;
   void RecordShadow(const std::string& policy, const std::string& tier,
                     const std::string& outcome) override;
   void RecordShadowCost(const std::string& policy, int64_t cost_pusd) override;
@@ -54,6 +55,7 @@ class CascadeMetrics final : public CascadeObserver {
   prometheus::Counter* decision_log_dropped_;
   prometheus::Family<prometheus::Counter>* policy_reloads_;
   prometheus::Family<prometheus::Counter>* learned_skips_;
+  prometheus::Family<prometheus::Counter>* router_estimates_missing_;
   prometheus::Family<prometheus::Counter>* shadow_evaluations_;
   prometheus::Family<prometheus::Counter>* shadow_cost_;
   prometheus::Family<prometheus::Counter>* shadow_exemplars_;

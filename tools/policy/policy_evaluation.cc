@@ -27,6 +27,7 @@ class NoMetrics final : public orchestrator::CascadeObserver {
   void RecordDecisionLogDropped() override {}
   void RecordPoliciesReload(bool) override {}
   void RecordLearnedSkip(const std::string&, const std::string&) override {}
+  void RecordRouterEstimateMissing(const std::string&, const std::string&) override {}
   void RecordShadow(const std::string&, const std::string&, const std::string&) override {}
   void RecordShadowCost(const std::string&, int64_t) override {}
   void RecordShadowExemplar(const std::string&, bool) override {}

@@ -40,6 +40,10 @@ class CascadeObserver {
   virtual void RecordPoliciesReload(bool ok) = 0;
   // `start: learned` skipped `tier` (not tried: the estimate said it would not pay).
   virtual void RecordLearnedSkip(const std::string& policy, const std::string& tier) = 0;
+  // A policy whose rules weigh the router's estimate got none for a request (those rules
+  // then do not pass); reason as CascadeStart::estimates_missing.
+  virtual void RecordRouterEstimateMissing(const std::string& policy,
+                                           const std::string& reason) = 0;
   // A shadow evaluation of an answer from `tier` (shadow_evaluator.h). outcome: agree,
   // disagree, error (the shadow call failed), over_budget, queue_full, no_price.
   virtual void RecordShadow(const std::string& policy, const std::string& tier,

@@ -89,6 +89,9 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Complete(const v1::CascadeRequ
   auto start = start_selector_.Choose(request, *plan, call);
   if (!start.ok()) return Record(start.status(), finished);
   finished.start = &*start;
+  if (!start->estimates_missing.empty()) {
+    observer_->RecordRouterEstimateMissing(plan->policy->name, start->estimates_missing);
+  }
   CascadeRun run(shared_, request, *plan, *start, call);
   absl::StatusOr<v1::CascadeResponse> result = run.Run();
   finished.answers = &run.answers();

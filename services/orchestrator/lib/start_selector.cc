@@ -34,6 +34,7 @@ void StartSelector::AddEstimates(const v1::CascadeRequest& request, const Reques
   if (start.estimates_asked) return;
   const PolicySettings& policy = *plan.policy;
   if (router_ == nullptr) {
+    start.estimates_missing = "no_router";
     LogWarn("router_estimate_unavailable",
             {{"request_id", call.request_id}, {"policy", policy.name}, {"error", "no router"}});
     return;
@@ -45,6 +46,7 @@ void StartSelector::AddEstimates(const v1::CascadeRequest& request, const Reques
   if (!estimated.ok()) {
     // The rules that weigh the estimate do not pass: the climb escalates, as the fitter's
     // simulation assumed for an answer without the signal.
+    start.estimates_missing = "router_error";
     LogWarn("router_estimate_unavailable", {{"request_id", call.request_id},
                                             {"policy", policy.name},
                                             {"error", estimated.status().ToString()}});
@@ -54,6 +56,13 @@ void StartSelector::AddEstimates(const v1::CascadeRequest& request, const Reques
     for (const v1::TierEstimate& estimate : estimated->estimates()) {
       if (estimate.tier() == tier.tier) start.estimates.push_back(estimate);
     }
+  }
+  if (start.estimates.empty()) {
+    start.estimates_missing = "no_estimates";
+    LogWarn("router_estimate_unavailable",
+            {{"request_id", call.request_id},
+             {"policy", policy.name},
+             {"error", "the router has no estimate for the policy's tiers (no exemplars?)"}});
   }
 }
 

@@ -37,6 +37,10 @@ struct CascadeStart {
   // with `start: learned`, the tiers skipped below `first` because of them.
   std::vector<v1::TierEstimate> estimates;
   bool estimates_asked = false;  // The router was asked, whatever it answered.
+  // A rule that weighs the estimates got none, and why: "no_router", "router_error" (down,
+  // timed out) or "no_estimates" (the router answered without one for the policy's tiers,
+  // e.g. no exemplars). Empty when they came or were not needed.
+  std::string estimates_missing;
   std::vector<std::string> skipped;
 };
 

@@ -52,6 +52,7 @@ CATALOGUE = {
     "cascade_tier_circuit_open": {"tier"},
     "cascade_policy_reloads_total": {"outcome"},
     "cascade_learned_skips_total": {"policy", "tier"},
+    "cascade_router_estimates_missing_total": {"policy", "reason"},
     "cascade_shadow_evaluations_total": {"policy", "tier", "outcome"},
     "cascade_shadow_cost_usd_total": {"policy"},
     "cascade_shadow_exemplars_total": {"policy", "outcome"},

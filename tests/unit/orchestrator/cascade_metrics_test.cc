@@ -23,6 +23,7 @@ TEST(CascadeMetrics, ExportsTheCatalogueSeries) {
   metrics.RecordConfidence("small", "logprob", 0.7);
   metrics.SetCircuitOpen("small", true);
   metrics.RecordLearnedSkip("gold", "small");
+  metrics.RecordRouterEstimateMissing("gold", "router_error");
   metrics.RecordShadow("gold", "small", "agree");
   metrics.RecordShadowCost("gold", 3'000'000);
   metrics.RecordShadowExemplar("gold", false);
@@ -44,6 +45,8 @@ TEST(CascadeMetrics, ExportsTheCatalogueSeries) {
   EXPECT_THAT(text, HasSubstr("cascade_confidence_count{method=\"logprob\",tier=\"small\"} 1"));
   EXPECT_THAT(text, HasSubstr("cascade_tier_circuit_open{tier=\"small\"} 1"));
   EXPECT_THAT(text, HasSubstr("cascade_learned_skips_total{policy=\"gold\",tier=\"small\"} 1"));
+  EXPECT_THAT(text, HasSubstr("cascade_router_estimates_missing_total{policy=\"gold\","
+                              "reason=\"router_error\"} 1"));
   EXPECT_THAT(text, HasSubstr("cascade_shadow_evaluations_total{outcome=\"agree\",policy=\"gold\","
                               "tier=\"small\"} 1"));
   EXPECT_THAT(text, HasSubstr("cascade_shadow_cost_usd_total{policy=\"gold\"} 3e-06"));

@@ -21,6 +21,7 @@ using ::testing::ElementsAre;
 using testing::FakeRouterClient;
 using testing::FakeTierClient;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(ChooseLearnedStartTest, SkipsATierWhenTryingItCostsMoreThanItSaves) {
   // Two tiers: small is worth trying when p * c_large > c_small, i.e. p > 0.1 here.
@@ -236,6 +237,26 @@ TEST_F(RouterEstimateRuleTest, WithoutAnEstimateTheRuleDoesNotPass) {
   EXPECT_EQ(response->final_tier(), "large");
   EXPECT_FALSE(response->steps(0).signals().has_router_estimate());
   EXPECT_THAT(response->steps(0).error(), HasSubstr("the router gave no estimate"));
+  EXPECT_THAT(observer_->Text(),
+              HasSubstr("router_estimate_missing reason=router_error policy=default"));
+}
+
+TEST_F(RouterEstimateRuleTest, NoEstimateForThePolicysTiersIsCountedAsMissing) {
+  router_->estimates = v1::EstimateTiersResponse();
+  small_->Enqueue(Answer("small", "3", -0.01, 10, 4, kSmallIn, kSmallOut));
+  large_->Enqueue(Answer("large", "3", -0.1, 10, 4, kLargeIn, kLargeOut));
+  auto response = Make().Complete(Ask(), Call());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->final_tier(), "large");
+  EXPECT_THAT(observer_->Text(),
+              HasSubstr("router_estimate_missing reason=no_estimates policy=default"));
+}
+
+TEST_F(RouterEstimateRuleTest, AnEstimateThatCameIsNotCountedAsMissing) {
+  Estimate(0.9, 0.99);
+  small_->Enqueue(Answer("small", "3", -2.5, 10, 4, kSmallIn, kSmallOut));
+  ASSERT_TRUE(Make().Complete(Ask(), Call()).ok());
+  EXPECT_THAT(observer_->Text(), Not(HasSubstr("router_estimate_missing")));
 }
 
 TEST_F(RouterEstimateRuleTest, ALearnedStartAsksTheRouterOnce) {

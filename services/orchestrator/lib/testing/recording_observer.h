@@ -45,6 +45,9 @@ class RecordingObserver final : public CascadeObserver {
   void RecordLearnedSkip(const std::string& policy, const std::string& tier) override {
     Add(absl::StrCat("learned_skip tier=", tier, " policy=", policy));
   }
+  void RecordRouterEstimateMissing(const std::string& policy, const std::string& reason) override {
+    Add(absl::StrCat("router_estimate_missing reason=", reason, " policy=", policy));
+  }
   void RecordShadow(const std::string& policy, const std::string& tier,
                     const std::string& outcome) override {
     Add(absl::StrCat("shadow tier=", tier, " outcome=", outcome, " policy=", policy));
