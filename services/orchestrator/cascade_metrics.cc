@@ -78,6 +78,36 @@ CascadeMetrics::CascadeMetrics(prometheus::Registry* registry) {
                "Requests of a policy whose rules weigh the router's estimate that got none "
                "(those rules then escalate), by reason: no_router, router_error, no_estimates.")
            .Register(*registry);
+  cache_lookups_ = &prometheus::BuildCounter()
+                        .Name("cascade_cache_lookups_total")
+                        .Help(
+                            "Requests of a policy with an answer cache, by outcome: exact_hit, "
+                            "semantic_hit, miss, or not looked up: sampled (temperature > 0), "
+                            "logprobs (asked for).")
+                        .Register(*registry);
+  cache_rejections_ = &prometheus::BuildCounter()
+                           .Name("cascade_cache_rejections_total")
+                           .Help(
+                               "Semantic cache candidates refused, by guard: similarity (below "
+                               "the threshold), numbers, negation, entities.")
+                           .Register(*registry);
+  cache_entries_ = &prometheus::BuildGauge()
+                        .Name("cascade_cache_entries")
+                        .Help("Answers in the answer cache.")
+                        .Register(*registry)
+                        .Add({});
+  cache_bytes_ = &prometheus::BuildGauge()
+                      .Name("cascade_cache_bytes")
+                      .Help("Approximate memory of the answer cache's entries.")
+                      .Register(*registry)
+                      .Add({});
+  cache_removals_ = &prometheus::BuildCounter()
+                         .Name("cascade_cache_evictions_total")
+                         .Help(
+                             "Answers removed from the answer cache to make room (least "
+                             "recently used) or because their TTL passed.")
+                         .Register(*registry)
+                         .Add({});
   shadow_evaluations_ =
       &prometheus::BuildCounter()
            .Name("cascade_shadow_evaluations_total")
@@ -118,6 +148,20 @@ void CascadeMetrics::RecordLearnedSkip(const std::string& policy, const std::str
 void CascadeMetrics::RecordRouterEstimateMissing(const std::string& policy,
                                                  const std::string& reason) {
   router_estimates_missing_->Add({{"policy", policy}, {"reason", reason}}).Increment();
+}
+
+void CascadeMetrics::RecordCacheLookup(const std::string& policy, const std::string& outcome,
+                                       const std::string& refused_by) {
+  cache_lookups_->Add({{"policy", policy}, {"outcome", outcome}}).Increment();
+  if (!refused_by.empty()) {
+    cache_rejections_->Add({{"policy", policy}, {"guard", refused_by}}).Increment();
+  }
+}
+
+void CascadeMetrics::RecordCacheStore(int64_t entries, int64_t bytes, int64_t removed) {
+  cache_entries_->Set(static_cast<double>(entries));
+  cache_bytes_->Set(static_cast<double>(bytes));
+  if (removed > 0) cache_removals_->Increment(static_cast<double>(removed));
 }
 
 void CascadeMetrics::RecordDecisionLogDropped() { decision_log_dropped_->Increment(); }

@@ -37,6 +37,9 @@ class CascadeMetrics final : public CascadeObserver {
   void RecordPoliciesReload(bool ok) override;
   void RecordLearnedSkip(const std::string& policy, const std::string& tier) override;
   void RecordRouterEstimateMissing(const std::string& policy, const std::string& reason) override;
+  void RecordCacheLookup(const std::string& policy, const std::string& outcome,
+                         const std::string& refused_by) override;
+  void RecordCacheStore(int64_t entries, int64_t bytes, int64_t removed) override;
   void RecordShadow(const std::string& policy, const std::string& tier,
                     const std::string& outcome) override;
   void RecordShadowCost(const std::string& policy, int64_t cost_pusd) override;
@@ -56,6 +59,11 @@ class CascadeMetrics final : public CascadeObserver {
   prometheus::Family<prometheus::Counter>* policy_reloads_;
   prometheus::Family<prometheus::Counter>* learned_skips_;
   prometheus::Family<prometheus::Counter>* router_estimates_missing_;
+  prometheus::Family<prometheus::Counter>* cache_lookups_;
+  prometheus::Family<prometheus::Counter>* cache_rejections_;
+  prometheus::Gauge* cache_entries_;
+  prometheus::Gauge* cache_bytes_;
+  prometheus::Counter* cache_removals_;
   prometheus::Family<prometheus::Counter>* shadow_evaluations_;
   prometheus::Family<prometheus::Counter>* shadow_cost_;
   prometheus::Family<prometheus::Counter>* shadow_exemplars_;

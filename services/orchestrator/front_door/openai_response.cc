@@ -119,6 +119,13 @@ json CascadeTraceJson(const cascade::v1::CascadeResponse& response) {
                 {"savings_usd", PusdToUsd(response.savings_pusd())},
                 {"steps", std::move(steps)}};
   if (!response.stopped_reason().empty()) trace["stopped_reason"] = response.stopped_reason();
+  if (response.has_cache()) {
+    const cascade::v1::CacheHit& hit = response.cache();
+    trace["cache"] = {{"kind", hit.kind()},
+                      {"original_cost_pusd", hit.original_cost_pusd()},
+                      {"age_seconds", hit.age_seconds()}};
+    if (hit.kind() == "semantic") trace["cache"]["similarity"] = hit.similarity();
+  }
   return trace;
 }
 

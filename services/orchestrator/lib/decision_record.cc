@@ -113,6 +113,13 @@ json DecisionJson(const FinishedRequest& finished, bool include_prompt) {
   line["baseline_cost_pusd"] = result->baseline_cost_pusd();
   line["savings_pusd"] = result->savings_pusd();
   if (!result->stopped_reason().empty()) line["stopped_reason"] = result->stopped_reason();
+  if (result->has_cache()) {
+    line["cache"] = {{"kind", result->cache().kind()},
+                     {"original_cost_pusd", result->cache().original_cost_pusd()}};
+    if (result->cache().kind() == "semantic") {
+      line["cache"]["similarity"] = result->cache().similarity();
+    }
+  }
   return line;
 }
 

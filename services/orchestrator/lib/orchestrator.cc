@@ -1,6 +1,7 @@
 #include "services/orchestrator/lib/orchestrator.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
 #include "services/orchestrator/lib/cost_estimate.h"
 #include "services/orchestrator/lib/request_plan.h"
@@ -47,6 +48,12 @@ Orchestrator::Orchestrator(OrchestratorSettings settings, OrchestratorClients cl
     shared_.tiers[tier.name] = TierHandle{clients_.tiers[tier.name], std::move(breaker)};
     observer_->SetCircuitOpen(tier.name, false);
   }
+  auto cached_answers = CachedAnswers::Create(settings_.answer_cache, clock_);
+  if (cached_answers.ok()) {
+    cached_answers_ = *std::move(cached_answers);
+  } else {
+    LogError("answer_cache_unavailable", {{"error", cached_answers.status().ToString()}});
+  }
   shadow_ = std::make_unique<ShadowEvaluator>(
       std::move(shadow_options), ShadowClients{clients_.tiers, clients_.router, clients_.judge},
       observer_.get(), &prices_, clock_);
@@ -86,6 +93,7 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Complete(const v1::CascadeRequ
   auto plan = PlanRequest(request, *policies, call.deadline, finished.began);
   if (!plan.ok()) return Record(plan.status(), finished);
   finished.policy = plan->policy->name;
+  if (auto cached = FromCache(*plan->policy, request, call, finished)) return *std::move(cached);
   auto start = start_selector_.Choose(request, *plan, call);
   if (!start.ok()) return Record(start.status(), finished);
   finished.start = &*start;
@@ -96,8 +104,37 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Complete(const v1::CascadeRequ
   absl::StatusOr<v1::CascadeResponse> result = run.Run();
   finished.answers = &run.answers();
   result = Record(std::move(result), finished);
-  if (result.ok()) shadow_->Offer(*plan->policy, request, call, *result);
+  if (result.ok()) {
+    KeepInCache(*plan->policy, request, call, *result);
+    shadow_->Offer(*plan->policy, request, call, *result);
+  }
   return result;
+}
+
+std::optional<absl::StatusOr<v1::CascadeResponse>> Orchestrator::FromCache(
+    const PolicySettings& policy, const v1::CascadeRequest& request, const CascadeCall& call,
+    FinishedRequest& finished) {
+  if (!policy.cache || cached_answers_ == nullptr) return std::nullopt;
+  CacheLookup cached = cached_answers_->Find(policy, request, call.temperature_unset);
+  observer_->RecordCacheLookup(policy.name, cached.outcome, cached.refused_by);
+  if (!cached.response) return std::nullopt;
+  CascadeStart start;
+  start.route_label = "cache";
+  start.route = "cache";
+  start.why = absl::StrCat("cache_", cached.response->cache().kind());
+  finished.start = &start;
+  if (call.on_text) call.on_text(cached.response->answer(), TokenLogprobs());
+  return Record(*std::move(cached.response), finished);
+}
+
+void Orchestrator::KeepInCache(const PolicySettings& policy, const v1::CascadeRequest& request,
+                               const CascadeCall& call, const v1::CascadeResponse& response) {
+  if (!policy.cache || cached_answers_ == nullptr) return;
+  if (!cached_answers_->Keep(policy, request, call.temperature_unset, response)) return;
+  const cache::AnswerCacheStats stats = cached_answers_->Stats();
+  const int64_t removed = stats.evictions + stats.expirations;
+  const int64_t before = cache_removed_reported_.exchange(removed);
+  observer_->RecordCacheStore(stats.entries, stats.bytes, std::max<int64_t>(0, removed - before));
 }
 
 absl::StatusOr<v1::CascadeResponse> Orchestrator::Record(absl::StatusOr<v1::CascadeResponse> result,

@@ -5,14 +5,17 @@
 // outcome (a log line and the observer's series). Plain C++ over the client interfaces of
 // clients.h; the gRPC and HTTP front doors translate into Complete().
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "services/orchestrator/lib/acceptance_check.h"
+#include "services/orchestrator/lib/cached_answers.h"
 #include "services/orchestrator/lib/cascade_handler.h"
 #include "services/orchestrator/lib/cascade_observer.h"
 #include "services/orchestrator/lib/cascade_run.h"
@@ -58,6 +61,15 @@ class Orchestrator final : public CascadeHandler {
   absl::StatusOr<v1::CascadeResponse> Record(absl::StatusOr<v1::CascadeResponse> result,
                                              FinishedRequest finished);
 
+  // The policy's cached answer to `request`, recorded like any answer; nullopt on a miss.
+  std::optional<absl::StatusOr<v1::CascadeResponse>> FromCache(const PolicySettings& policy,
+                                                               const v1::CascadeRequest& request,
+                                                               const CascadeCall& call,
+                                                               FinishedRequest& finished);
+  // Keeps an accepted answer in the policy's cache and reports the store's size.
+  void KeepInCache(const PolicySettings& policy, const v1::CascadeRequest& request,
+                   const CascadeCall& call, const v1::CascadeResponse& response);
+
   using Policies = std::shared_ptr<const std::vector<PolicySettings>>;
   Policies policies() const;
 
@@ -71,7 +83,9 @@ class Orchestrator final : public CascadeHandler {
   TierPrices prices_;
   StartSelector start_selector_;
   CascadeShared shared_;
-  std::shared_ptr<DecisionLog> decision_log_;  // May be null.
+  std::shared_ptr<DecisionLog> decision_log_;      // May be null.
+  std::unique_ptr<CachedAnswers> cached_answers_;  // Null when it could not be made.
+  std::atomic<int64_t> cache_removed_reported_{0};
   // Last: its workers use the members above until it is destroyed.
   std::unique_ptr<ShadowEvaluator> shadow_;
 };

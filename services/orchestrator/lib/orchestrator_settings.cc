@@ -178,6 +178,9 @@ absl::StatusOr<PolicySettings> PolicyFromConfig(const v1::CascadePolicyConfig& c
     if (!shadow.ok()) return shadow.status();
     policy.shadow = *std::move(shadow);
   }
+  auto cache = CachePolicyFromConfig(config.cache(), absl::StrCat(field, ".cache"));
+  if (!cache.ok()) return cache.status();
+  policy.cache = *std::move(cache);
   if (config.max_tiers() < 0) return ConfigError(absl::StrCat(field, ".max_tiers must be >= 0"));
   policy.max_tiers = config.max_tiers();
   if (config.has_default_deadline())
@@ -374,6 +377,9 @@ absl::StatusOr<OrchestratorSettings> SettingsFromConfig(const v1::OrchestratorCo
     if (!log.ok()) return log.status();
     settings.decision_log = *std::move(log);
   }
+  auto answer_cache = AnswerCacheStoreFromConfig(config.answer_cache());
+  if (!answer_cache.ok()) return answer_cache.status();
+  settings.answer_cache = *answer_cache;
   return settings;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cascade/v1/config.pb.h"
+#include "services/orchestrator/lib/answer_cache_settings.h"
 #include "services/orchestrator/lib/calibrated_confidence.h"
 #include "services/orchestrator/lib/circuit_breaker.h"
 #include "services/orchestrator/lib/logprob_confidence.h"
@@ -79,6 +80,7 @@ struct PolicySettings {
   // `start: learned`: the router's per-tier estimates choose the first tier.
   bool learned_start = false;
   std::optional<ShadowSettings> shadow;
+  std::optional<CachePolicySettings> cache;  // Set when the policy's cache is enabled.
 
   // Whether a tier's rule weighs the router's estimate (the router is then asked for it even
   // when the start is not learned).
@@ -105,6 +107,7 @@ struct OrchestratorSettings {
   // Where `policies` were read from, when a file (watched and reloaded); else empty.
   std::string policies_file;
   absl::Duration policies_poll_interval = absl::Seconds(1);
+  AnswerCacheStoreSettings answer_cache;
 };
 
 // With `policies_file`, the policies are read from that file (a PoliciesFileConfig) and

@@ -77,6 +77,24 @@ TEST(OpenAIResponseTest, WholeCompletionCarriesAnswerUsageAndTrace) {
   EXPECT_DOUBLE_EQ(signals["judge"]["llm"].get<double>(), 0.25);
   // A step without logprobs claims no aggregate.
   EXPECT_FALSE(trace["steps"][1].contains("signals"));
+  EXPECT_FALSE(trace.contains("cache"));
+}
+
+TEST(OpenAIResponseTest, ACachedAnswerSaysWhereItCameFrom) {
+  v1::CascadeResponse response = TwoStepResponse();
+  response.clear_steps();
+  response.set_cost_pusd(0);
+  response.mutable_cache()->set_kind("semantic");
+  response.mutable_cache()->set_similarity(0.97);
+  response.mutable_cache()->set_original_cost_pusd(133'900'000);
+  response.mutable_cache()->set_age_seconds(12.5);
+  const nlohmann::json trace = ChatCompletionJson(kIdentity, response)["cascade"];
+  EXPECT_EQ(trace["cache"]["kind"], "semantic");
+  EXPECT_DOUBLE_EQ(trace["cache"]["similarity"].get<double>(), 0.97);
+  EXPECT_EQ(trace["cache"]["original_cost_pusd"], 133'900'000);
+  EXPECT_DOUBLE_EQ(trace["cache"]["age_seconds"].get<double>(), 12.5);
+  EXPECT_EQ(trace["cost_pusd"], 0);
+  EXPECT_TRUE(trace["steps"].empty());
 }
 
 TEST(OpenAIResponseTest, StreamChunks) {

@@ -48,6 +48,15 @@ class RecordingObserver final : public CascadeObserver {
   void RecordRouterEstimateMissing(const std::string& policy, const std::string& reason) override {
     Add(absl::StrCat("router_estimate_missing reason=", reason, " policy=", policy));
   }
+  void RecordCacheLookup(const std::string& policy, const std::string& outcome,
+                         const std::string& refused_by) override {
+    Add(absl::StrCat("cache_lookup outcome=", outcome,
+                     refused_by.empty() ? "" : absl::StrCat(" refused_by=", refused_by),
+                     " policy=", policy));
+  }
+  void RecordCacheStore(int64_t entries, int64_t bytes, int64_t removed) override {
+    Add(absl::StrCat("cache_store entries=", entries, " bytes=", bytes, " removed=", removed));
+  }
   void RecordShadow(const std::string& policy, const std::string& tier,
                     const std::string& outcome) override {
     Add(absl::StrCat("shadow tier=", tier, " outcome=", outcome, " policy=", policy));

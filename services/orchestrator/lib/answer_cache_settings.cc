@@ -1,0 +1,70 @@
+#include "services/orchestrator/lib/answer_cache_settings.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/config/proto_duration.h"
+
+namespace cascade::orchestrator {
+namespace {
+
+absl::Status ConfigError(absl::string_view message) {
+  return absl::FailedPreconditionError(message);
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<CachePolicySettings>> CachePolicyFromConfig(
+    const v1::AnswerCachePolicyConfig& config, const std::string& field) {
+  if (!config.enabled()) return std::nullopt;
+  CachePolicySettings cache;
+  cache.semantic = config.semantic();
+  if (config.has_similarity_threshold()) {
+    cache.similarity_threshold = config.similarity_threshold();
+    if (!(cache.similarity_threshold > 0 && cache.similarity_threshold <= 1)) {
+      return ConfigError(absl::StrCat(field, ".similarity_threshold ", cache.similarity_threshold,
+                                      " must be in (0, 1]"));
+    }
+  }
+  if (config.has_ttl()) {
+    cache.ttl = DurationFromProto(config.ttl());
+    if (cache.ttl < absl::Seconds(1) || cache.ttl > absl::Hours(24 * 30)) {
+      return ConfigError(absl::StrCat(field, ".ttl ", absl::FormatDuration(cache.ttl),
+                                      " must be from 1s to 30 days (720h)"));
+    }
+  }
+  cache.allow_sampled = config.allow_sampled();
+  for (const std::string& guard : config.disable_guards()) {
+    if (guard == "numbers") {
+      cache.guard.check_numbers = false;
+    } else if (guard == "negation") {
+      cache.guard.check_negation = false;
+    } else if (guard == "entities") {
+      cache.guard.check_entities = false;
+    } else {
+      return ConfigError(absl::StrCat(field, ".disable_guards: unknown guard '", guard,
+                                      "' (numbers, negation, entities)"));
+    }
+  }
+  return cache;
+}
+
+absl::StatusOr<AnswerCacheStoreSettings> AnswerCacheStoreFromConfig(
+    const v1::AnswerCacheConfig& config) {
+  AnswerCacheStoreSettings store;
+  if (config.has_max_entries()) {
+    if (config.max_entries() < 1 || config.max_entries() > 10'000'000) {
+      return ConfigError(absl::StrCat("answer_cache.max_entries ", config.max_entries(),
+                                      " must be from 1 to 10000000"));
+    }
+    store.max_entries = config.max_entries();
+  }
+  if (config.has_max_mib()) {
+    if (config.max_mib() < 1 || config.max_mib() > 65536) {
+      return ConfigError(
+          absl::StrCat("answer_cache.max_mib ", config.max_mib(), " must be from 1 to 65536"));
+    }
+    store.max_bytes = config.max_mib() << 20;
+  }
+  return store;
+}
+
+}  // namespace cascade::orchestrator

@@ -1,0 +1,38 @@
+#pragma once
+
+// A policy's answer cache and the store behind it, read from the config
+// (AnswerCachePolicyConfig, AnswerCacheConfig; docs/cache.md).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cascade/v1/config.pb.h"
+#include "services/cache/lib/near_miss_guard.h"
+
+namespace cascade::orchestrator {
+
+struct CachePolicySettings {
+  bool semantic = false;
+  double similarity_threshold = 0.95;
+  absl::Duration ttl = absl::Hours(24);
+  bool allow_sampled = false;
+  cache::NearMissGuardOptions guard;
+};
+
+struct AnswerCacheStoreSettings {
+  int64_t max_entries = 100'000;
+  int64_t max_bytes = int64_t{1024} << 20;
+};
+
+// nullopt when the block is absent or not enabled; FAILED_PRECONDITION naming `field` for a
+// value out of range or an unknown guard.
+absl::StatusOr<std::optional<CachePolicySettings>> CachePolicyFromConfig(
+    const v1::AnswerCachePolicyConfig& config, const std::string& field);
+
+absl::StatusOr<AnswerCacheStoreSettings> AnswerCacheStoreFromConfig(
+    const v1::AnswerCacheConfig& config);
+
+}  // namespace cascade::orchestrator

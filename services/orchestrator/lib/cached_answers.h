@@ -1,0 +1,86 @@
+#pragma once
+
+// The policies' answer cache in front of the cascade (docs/cache.md): before a request is
+// routed, an accepted answer to the same request from the same tenant under the same policy
+// (exact), or with `semantic`, to a last user message near enough that the near-miss guard
+// lets it through, is served instead of asking any tier. After the cascade, an accepted
+// answer is kept. The store (services/cache/lib/answer_cache.h) scopes entries by policy and
+// tenant, so tenants never share them.
+//
+// Keys: the exact key is the request itself (messages, parameters, client limits; the
+// temperature as it will apply), serialized deterministically; the context key is the same
+// without the last user message's text, so a semantic hit needs everything else equal.
+// The embedding is the router's hashed embedder's (no model, no network): it measures shared
+// words, so semantic hits are near-verbatim repeats (docs/benchmarks.md).
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "cascade/v1/cascade.pb.h"
+#include "services/cache/lib/answer_cache.h"
+#include "services/orchestrator/lib/answer_cache_settings.h"
+#include "services/orchestrator/lib/orchestrator_settings.h"
+#include "services/router/lib/hashed_embedder.h"
+
+namespace cascade::orchestrator {
+
+struct CacheLookup {
+  // The answer to return; unset on a miss or when the request may not be served from cache.
+  std::optional<v1::CascadeResponse> response;
+  // For cascade_cache_lookups_total: "exact_hit", "semantic_hit", "miss", or why the cache
+  // was not asked: "sampled" (temperature > 0 without allow_sampled), "logprobs" (the
+  // client asked for logprobs, which a cached answer does not carry).
+  std::string outcome;
+  // On a miss with a semantic candidate: who refused it ("similarity", "numbers",
+  // "negation", "entities"); empty otherwise.
+  std::string refused_by;
+};
+
+class CachedAnswers {
+ public:
+  static absl::StatusOr<std::unique_ptr<CachedAnswers>> Create(
+      const AnswerCacheStoreSettings& settings, std::function<absl::Time()> clock);
+
+  // `policy.cache` must be set. `temperature_unset`: CascadeCall's (the policy's default
+  // temperature then applies).
+  CacheLookup Find(const PolicySettings& policy, const v1::CascadeRequest& request,
+                   bool temperature_unset);
+
+  // Keeps `response` when it may be served again: the policy has a cache, the request may be
+  // (not sampled, no logprobs), and the answer was accepted (its last step accepted, the
+  // climb not stopped early, no tool calls). Whether it was kept; a store error is logged.
+  bool Keep(const PolicySettings& policy, const v1::CascadeRequest& request, bool temperature_unset,
+            const v1::CascadeResponse& response);
+
+  // Entries and bytes now; evictions and expirations since start.
+  cache::AnswerCacheStats Stats() const { return store_->Stats(); }
+
+ private:
+  CachedAnswers(std::unique_ptr<cache::AnswerCache> store,
+                std::unique_ptr<router::HashedEmbedder> embedder,
+                std::function<absl::Time()> clock);
+
+  // Why `request` may not use the cache under `policy`; empty when it may.
+  static std::string Ineligible(const PolicySettings& policy, const v1::CascadeRequest& request,
+                                bool temperature_unset);
+  // Sets what a lookup and an insert share (AnswerCacheQuery, AnswerCacheInsert): the scope,
+  // the exact key and, with `semantic` and a plain-text last user message, the context key,
+  // its text and its embedding (held in `embedding`, which `target` then points into).
+  template <typename Target>
+  void SetKeys(const PolicySettings& policy, const v1::CascadeRequest& request,
+               bool temperature_unset, std::vector<float>& embedding, Target& target) const;
+  // The last user message's embedding; empty when it has no words (exact lookup only).
+  std::vector<float> Embed(const std::string& text) const;
+
+  std::unique_ptr<cache::AnswerCache> store_;
+  std::unique_ptr<router::HashedEmbedder> embedder_;
+  std::function<absl::Time()> clock_;
+};
+
+}  // namespace cascade::orchestrator

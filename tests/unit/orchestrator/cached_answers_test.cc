@@ -1,0 +1,256 @@
+// A policy's answer cache in front of the cascade: a repeated request is answered without
+// asking any tier, at no cost, with the trace saying so; tenants never share answers; a
+// sampled request, a request for logprobs and an answer that was not accepted stay out; a
+// near-identical question hits only with `semantic`, and the near-miss guard refuses one
+// whose number differs; the TTL ends an entry; a streamed hit streams its text. The config
+// refuses values out of range, naming the field.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "services/orchestrator/lib/answer_cache_settings.h"
+#include "services/orchestrator/lib/orchestrator.h"
+#include "services/orchestrator/lib/testing/fake_clients.h"
+#include "services/orchestrator/lib/testing/recording_observer.h"
+
+namespace cascade::orchestrator {
+namespace {
+
+using testing::Answer;
+using testing::FakeTierClient;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr int64_t kSmallIn = 100'000;
+constexpr int64_t kSmallOut = 200'000;
+constexpr int64_t kLargeIn = 3'000'000;
+constexpr int64_t kLargeOut = 10'000'000;
+
+class CachedAnswersTest : public ::testing::Test {
+ protected:
+  CachedAnswersTest() {
+    settings_ = testing::SmallThenLargeSettings();
+    settings_.policies[0].cache = CachePolicySettings();
+    small_->Enqueue(Answer("small", "Paris.", -0.01, 10, 4, kSmallIn, kSmallOut));
+    large_->Enqueue(Answer("large", "Paris, France.", -0.01, 10, 4, kLargeIn, kLargeOut));
+  }
+
+  Orchestrator& Make() {
+    OrchestratorClients clients;
+    clients.tiers = {{"small", small_}, {"large", large_}};
+    orchestrator_ = std::make_unique<Orchestrator>(settings_, std::move(clients), observer_,
+                                                   [this] { return now_; });
+    return *orchestrator_;
+  }
+
+  static v1::CascadeRequest Ask(const std::string& question, const std::string& tenant = "acme") {
+    v1::CascadeRequest request;
+    auto* message = request.add_messages();
+    message->set_role("user");
+    message->set_content(question);
+    request.mutable_params()->set_max_tokens(16);
+    request.set_tenant(tenant);
+    return request;
+  }
+
+  CascadeCall Call() {
+    CascadeCall call;
+    call.request_id = "req-1";
+    call.cancellation = &cancel_;
+    return call;
+  }
+
+  int TierCalls() { return small_->calls() + large_->calls(); }
+
+  OrchestratorSettings settings_;
+  std::shared_ptr<FakeTierClient> small_ =
+      std::make_shared<FakeTierClient>("small", kSmallIn, kSmallOut);
+  std::shared_ptr<FakeTierClient> large_ =
+      std::make_shared<FakeTierClient>("large", kLargeIn, kLargeOut);
+  std::shared_ptr<testing::RecordingObserver> observer_ =
+      std::make_shared<testing::RecordingObserver>();
+  absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
+  CancellationToken cancel_;
+  std::unique_ptr<Orchestrator> orchestrator_;
+};
+
+TEST_F(CachedAnswersTest, ARepeatedRequestIsAnsweredWithoutAskingATier) {
+  Orchestrator& orchestrator = Make();
+  auto first = orchestrator.Complete(Ask("What is the capital of France?"), Call());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->has_cache());
+  const int calls = TierCalls();
+  ASSERT_EQ(calls, 1);
+
+  now_ += absl::Seconds(30);
+  auto second = orchestrator.Complete(Ask("What is the capital of France?"), Call());
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(TierCalls(), calls);
+  EXPECT_EQ(second->answer(), "Paris.");
+  EXPECT_EQ(second->final_tier(), "small");
+  EXPECT_EQ(second->steps_size(), 0);
+  EXPECT_EQ(second->cost_pusd(), 0);
+  EXPECT_EQ(second->baseline_cost_pusd(), first->baseline_cost_pusd());
+  EXPECT_EQ(second->savings_pusd(), first->baseline_cost_pusd());
+  ASSERT_TRUE(second->has_cache());
+  EXPECT_EQ(second->cache().kind(), "exact");
+  EXPECT_EQ(second->cache().original_cost_pusd(), first->cost_pusd());
+  EXPECT_DOUBLE_EQ(second->cache().age_seconds(), 30);
+  EXPECT_THAT(observer_->Text(), HasSubstr("cache_lookup outcome=miss policy=default"));
+  EXPECT_THAT(observer_->Text(), HasSubstr("cache_lookup outcome=exact_hit policy=default"));
+  EXPECT_THAT(observer_->Text(), HasSubstr("cache_store entries=1"));
+  EXPECT_THAT(observer_->Text(), HasSubstr("request route=cache final_tier=small outcome=ok"));
+}
+
+TEST_F(CachedAnswersTest, TenantsNeverShareAnswers) {
+  Orchestrator& orchestrator = Make();
+  ASSERT_TRUE(orchestrator.Complete(Ask("What is the capital of France?", "acme"), Call()).ok());
+  auto other = orchestrator.Complete(Ask("What is the capital of France?", "globex"), Call());
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_FALSE(other->has_cache());
+  EXPECT_EQ(TierCalls(), 2);
+}
+
+TEST_F(CachedAnswersTest, APolicyWithoutACacheNeitherKeepsNorServes) {
+  settings_.policies[0].cache.reset();
+  Orchestrator& orchestrator = Make();
+  ASSERT_TRUE(orchestrator.Complete(Ask("What is the capital of France?"), Call()).ok());
+  ASSERT_TRUE(orchestrator.Complete(Ask("What is the capital of France?"), Call()).ok());
+  EXPECT_EQ(TierCalls(), 2);
+  EXPECT_THAT(observer_->Text(), Not(HasSubstr("cache_")));
+}
+
+TEST_F(CachedAnswersTest, SampledRequestsStayOutUnlessThePolicyAllowsThem) {
+  Orchestrator& orchestrator = Make();
+  v1::CascadeRequest sampled = Ask("Tell me a story");
+  sampled.mutable_params()->set_temperature(0.8f);
+  ASSERT_TRUE(orchestrator.Complete(sampled, Call()).ok());
+  auto again = orchestrator.Complete(sampled, Call());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->has_cache());
+  EXPECT_THAT(observer_->Text(), HasSubstr("cache_lookup outcome=sampled"));
+
+  // Over HTTP without a temperature, the policy's default (1) applies: sampled too.
+  CascadeCall unset = Call();
+  unset.temperature_unset = true;
+  ASSERT_TRUE(orchestrator.Complete(Ask("Tell me a joke"), unset).ok());
+  ASSERT_FALSE(orchestrator.Complete(Ask("Tell me a joke"), unset)->has_cache());
+  EXPECT_EQ(TierCalls(), 4);
+
+  settings_.policies[0].cache->allow_sampled = true;
+  Orchestrator& allowing = Make();
+  ASSERT_TRUE(allowing.Complete(sampled, Call()).ok());
+  EXPECT_TRUE(allowing.Complete(sampled, Call())->has_cache());
+}
+
+TEST_F(CachedAnswersTest, ARequestForLogprobsIsNotServedFromCache) {
+  Orchestrator& orchestrator = Make();
+  v1::CascadeRequest request = Ask("What is the capital of France?");
+  request.mutable_params()->set_logprobs(true);
+  ASSERT_TRUE(orchestrator.Complete(request, Call()).ok());
+  EXPECT_FALSE(orchestrator.Complete(request, Call())->has_cache());
+  EXPECT_THAT(observer_->Text(), HasSubstr("cache_lookup outcome=logprobs"));
+}
+
+TEST_F(CachedAnswersTest, AnAnswerThatWasNotAcceptedIsNotKept) {
+  // The climb stops at max_tier small with an answer small's rule rejected.
+  small_ = std::make_shared<FakeTierClient>("small", kSmallIn, kSmallOut);
+  small_->Enqueue(Answer("small", "Lyon?", -3.0, 10, 4, kSmallIn, kSmallOut));
+  Orchestrator& orchestrator = Make();
+  v1::CascadeRequest capped = Ask("What is the capital of France?");
+  capped.set_max_tier("small");
+  auto first = orchestrator.Complete(capped, Call());
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_FALSE(first->stopped_reason().empty());
+  auto second = orchestrator.Complete(capped, Call());
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE(second->has_cache());
+  EXPECT_EQ(TierCalls(), 2);
+  EXPECT_THAT(observer_->Text(), Not(HasSubstr("cache_store")));
+}
+
+TEST_F(CachedAnswersTest, ANearIdenticalQuestionHitsOnlyWithSemanticAndTheGuardHolds) {
+  Orchestrator& exact_only = Make();
+  ASSERT_TRUE(exact_only.Complete(Ask("What is the capital of France?"), Call()).ok());
+  EXPECT_FALSE(exact_only.Complete(Ask("what is the capital of France"), Call())->has_cache());
+
+  settings_.policies[0].cache->semantic = true;
+  settings_.policies[0].cache->similarity_threshold = 0.8;
+  Orchestrator& semantic = Make();
+  ASSERT_TRUE(semantic.Complete(Ask("How many days are in 3 weeks?"), Call()).ok());
+  auto near = semantic.Complete(Ask("how many days are in 3 weeks"), Call());
+  ASSERT_TRUE(near.ok()) << near.status();
+  ASSERT_TRUE(near->has_cache());
+  EXPECT_EQ(near->cache().kind(), "semantic");
+  EXPECT_GE(near->cache().similarity(), 0.8);
+  auto other_number = semantic.Complete(Ask("How many days are in 5 weeks?"), Call());
+  ASSERT_TRUE(other_number.ok()) << other_number.status();
+  EXPECT_FALSE(other_number->has_cache());
+  EXPECT_THAT(observer_->Text(), HasSubstr("cache_lookup outcome=miss refused_by=numbers"));
+}
+
+TEST_F(CachedAnswersTest, AnEntryEndsWithItsTtl) {
+  settings_.policies[0].cache->ttl = absl::Minutes(10);
+  Orchestrator& orchestrator = Make();
+  ASSERT_TRUE(orchestrator.Complete(Ask("What is the capital of France?"), Call()).ok());
+  now_ += absl::Minutes(9);
+  EXPECT_TRUE(orchestrator.Complete(Ask("What is the capital of France?"), Call())->has_cache());
+  now_ += absl::Minutes(2);
+  EXPECT_FALSE(orchestrator.Complete(Ask("What is the capital of France?"), Call())->has_cache());
+  EXPECT_EQ(TierCalls(), 2);
+}
+
+TEST_F(CachedAnswersTest, AStreamedHitStreamsItsText) {
+  Orchestrator& orchestrator = Make();
+  ASSERT_TRUE(orchestrator.Complete(Ask("What is the capital of France?"), Call()).ok());
+  std::string streamed;
+  CascadeCall call = Call();
+  call.on_text = [&streamed](absl::string_view text, const TokenLogprobs&) {
+    streamed.append(text.data(), text.size());
+  };
+  auto hit = orchestrator.Complete(Ask("What is the capital of France?"), call);
+  ASSERT_TRUE(hit.ok()) << hit.status();
+  EXPECT_TRUE(hit->has_cache());
+  EXPECT_EQ(streamed, "Paris.");
+}
+
+TEST(AnswerCacheSettingsTest, OutOfRangeValuesAreRefusedNamingTheField) {
+  v1::AnswerCachePolicyConfig config;
+  EXPECT_FALSE(CachePolicyFromConfig(config, "policies[0].cache")->has_value());
+  config.set_enabled(true);
+  auto defaults = CachePolicyFromConfig(config, "policies[0].cache");
+  ASSERT_TRUE(defaults.ok() && defaults->has_value());
+  EXPECT_DOUBLE_EQ((*defaults)->similarity_threshold, 0.95);
+  EXPECT_EQ((*defaults)->ttl, absl::Hours(24));
+  EXPECT_FALSE((*defaults)->semantic);
+
+  v1::AnswerCachePolicyConfig bad = config;
+  bad.set_similarity_threshold(1.5);
+  EXPECT_THAT(CachePolicyFromConfig(bad, "policies[0].cache").status().message(),
+              HasSubstr("policies[0].cache.similarity_threshold 1.5 must be in (0, 1]"));
+  bad = config;
+  bad.mutable_ttl()->set_seconds(0);
+  EXPECT_THAT(CachePolicyFromConfig(bad, "policies[0].cache").status().message(),
+              HasSubstr("policies[0].cache.ttl"));
+  bad = config;
+  bad.add_disable_guards("dates");
+  EXPECT_THAT(CachePolicyFromConfig(bad, "policies[0].cache").status().message(),
+              HasSubstr("unknown guard 'dates'"));
+  bad = config;
+  bad.add_disable_guards("numbers");
+  auto unguarded = CachePolicyFromConfig(bad, "policies[0].cache");
+  ASSERT_TRUE(unguarded.ok());
+  EXPECT_FALSE((*unguarded)->guard.check_numbers);
+
+  v1::AnswerCacheConfig store;
+  store.set_max_entries(0);
+  EXPECT_THAT(AnswerCacheStoreFromConfig(store).status().message(),
+              HasSubstr("answer_cache.max_entries 0"));
+  store.set_max_entries(10);
+  store.set_max_mib(70000);
+  EXPECT_THAT(AnswerCacheStoreFromConfig(store).status().message(),
+              HasSubstr("answer_cache.max_mib 70000"));
+}
+
+}  // namespace
+}  // namespace cascade::orchestrator
