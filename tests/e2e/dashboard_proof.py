@@ -729,6 +729,7 @@ def main():
         run_helm_test_script(source, suite, front_door)
     except SystemExit as error:
         log(str(error))
+        suite.tail_logs(40)
         code = 1
     finally:
         codes = suite.stop()
