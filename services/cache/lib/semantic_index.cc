@@ -4,83 +4,15 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/utils/random.h>
-#include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <utility>
 
+#include "services/router/lib/faiss_support.h"
+#include "services/router/lib/vector_ops.h"
+
 namespace cascade::cache {
 namespace {
-
-float InnerProductScalar(const float* a, const float* b, size_t dimension) {
-  float sum = 0.0f;
-  for (size_t i = 0; i < dimension; ++i) sum += a[i] * b[i];
-  return sum;
-}
-
-// Debian's FAISS is built for baseline x86-64 (SSE2 at best); every scanned row and every
-// HNSW node visited costs one of these, so use AVX2+FMA when the CPU has it. Four
-// accumulators hide the FMA latency.
-__attribute__((target("avx2,fma"))) float InnerProductAvx2(const float* a, const float* b,
-                                                           size_t dimension) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(),
-         s3 = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 32 <= dimension; i += 32) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
-    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
-  }
-  for (; i + 8 <= dimension; i += 8) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-  }
-  const __m256 sum8 = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
-  __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(sum8), _mm256_extractf128_ps(sum8, 1));
-  sum4 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
-  sum4 = _mm_add_ss(sum4, _mm_movehdup_ps(sum4));
-  float sum = _mm_cvtss_f32(sum4);
-  for (; i < dimension; ++i) sum += a[i] * b[i];
-  return sum;
-}
-
-bool HasAvx2() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-
-const auto kInnerProduct = HasAvx2() ? InnerProductAvx2 : InnerProductScalar;
-
-// IndexFlatIP whose distance computer is kInnerProduct: the HNSW graph (build and search)
-// calls it for every node it visits.
-class InnerProductStorage final : public faiss::IndexFlatIP {
- public:
-  explicit InnerProductStorage(faiss::Index::idx_t dimension) : faiss::IndexFlatIP(dimension) {}
-
-  faiss::FlatCodesDistanceComputer* get_FlatCodesDistanceComputer() const override {
-    return new Computer(get_xb(), static_cast<size_t>(d));
-  }
-
- private:
-  struct Computer final : faiss::FlatCodesDistanceComputer {
-    Computer(const float* rows, size_t dimension)
-        : faiss::FlatCodesDistanceComputer(reinterpret_cast<const uint8_t*>(rows),
-                                           dimension * sizeof(float)),
-          rows(rows),
-          dimension(dimension) {}
-    void set_query(const float* x) override { query = x; }
-    float distance_to_code(const uint8_t* code) override {
-      return kInnerProduct(query, reinterpret_cast<const float*>(code), dimension);
-    }
-    float symmetric_dis(idx_t i, idx_t j) override {
-      return kInnerProduct(rows + i * dimension, rows + j * dimension, dimension);
-    }
-    const float* rows;
-    size_t dimension;
-    const float* query = nullptr;
-  };
-};
 
 // The search skips tombstones: rows whose entry was removed since the last rebuild.
 class LiveRows final : public faiss::IDSelector {
@@ -91,24 +23,6 @@ class LiveRows final : public faiss::IDSelector {
  private:
   const std::vector<bool>& live_;
 };
-
-// FAISS opens an OpenMP parallel region in every add and search. From many request threads
-// that is a thread team per caller; and a parallel build links points in an order that
-// depends on thread timing, so two builds of the same data would differ. Run on the
-// caller's thread (omp_set_num_threads changes only the calling thread's setting).
-class SingleThreadedOpenMp {
- public:
-  SingleThreadedOpenMp() : previous_(omp_get_max_threads()) { omp_set_num_threads(1); }
-  ~SingleThreadedOpenMp() { omp_set_num_threads(previous_); }
-  SingleThreadedOpenMp(const SingleThreadedOpenMp&) = delete;
-  SingleThreadedOpenMp& operator=(const SingleThreadedOpenMp&) = delete;
-
- private:
-  int previous_;
-};
-
-// HNSW draws each point's level from this generator; a fixed seed keeps builds repeatable.
-constexpr int64_t kHnswLevelSeed = 12345;
 
 // Below this many rows a flat index compacts only when all its rows are dead: compacting a
 // handful of rows buys nothing.
@@ -131,7 +45,7 @@ const float* SemanticIndex::Row(size_t row) const {
 void SemanticIndex::AppendRow(uint64_t id, const float* embedding) {
   const size_t row = row_ids_.size();
   if (graph_ != nullptr) {
-    SingleThreadedOpenMp single_threaded;
+    router::SingleThreadedOpenMp single_threaded;
     graph_->add(1, embedding);
   } else {
     flat_rows_.insert(flat_rows_.end(), embedding, embedding + dimension_);
@@ -179,13 +93,14 @@ void SemanticIndex::Rebuild() {
   if (ids.size() >= options_.hnsw_min_entries) {
     // As IndexHNSWFlat, over our storage; the graph owns and deletes it.
     const auto d = static_cast<faiss::Index::idx_t>(dimension_);
-    graph_ = std::make_unique<faiss::IndexHNSW>(new InnerProductStorage(d), options_.hnsw_m);
+    graph_ =
+        std::make_unique<faiss::IndexHNSW>(new router::FlatInnerProductStorage(d), options_.hnsw_m);
     graph_->own_fields = true;
     graph_->is_trained = true;
     graph_->hnsw.efConstruction = options_.hnsw_ef_construction;
     graph_->hnsw.efSearch = options_.hnsw_ef_search;
-    graph_->hnsw.rng = faiss::RandomGenerator(kHnswLevelSeed);
-    SingleThreadedOpenMp single_threaded;
+    graph_->hnsw.rng = faiss::RandomGenerator(router::kHnswLevelSeed);
+    router::SingleThreadedOpenMp single_threaded;
     graph_->add(static_cast<faiss::Index::idx_t>(ids.size()), rows.data());
   } else {
     flat_rows_ = std::move(rows);
@@ -202,7 +117,7 @@ std::optional<SemanticMatch> SemanticIndex::Nearest(const float* query) const {
     std::optional<SemanticMatch> best;
     for (size_t row = 0; row < row_ids_.size(); ++row) {
       if (!row_live_[row]) continue;
-      const float similarity = kInnerProduct(query, Row(row), dimension_);
+      const float similarity = router::InnerProduct(query, Row(row), dimension_);
       // Strictly greater: of equally similar rows the oldest wins, whatever the timing.
       if (!best.has_value() || similarity > best->similarity) {
         best = SemanticMatch{row_ids_[row], similarity};
@@ -218,7 +133,7 @@ std::optional<SemanticMatch> SemanticIndex::Nearest(const float* query) const {
   float similarity = 0.0f;
   faiss::Index::idx_t row = -1;
   {
-    SingleThreadedOpenMp single_threaded;
+    router::SingleThreadedOpenMp single_threaded;
     graph_->search(1, query, 1, &similarity, &row, &params);
   }
   if (row < 0) return std::nullopt;  // every row the beam reached was a tombstone

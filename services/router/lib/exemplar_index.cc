@@ -3,71 +3,14 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/utils/random.h>
-#include <omp.h>
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "services/router/lib/faiss_support.h"
 #include "services/router/lib/vector_ops.h"
 
 namespace cascade::router {
-namespace {
-
-// Flat storage whose distances are our InnerProduct (AVX2 when available) instead of
-// FAISS's baseline build: the HNSW graph (search and construction) calls these for every
-// node it visits, so this is where a Route() spends most of its time.
-class FlatInnerProductStorage final : public faiss::IndexFlatIP {
- public:
-  explicit FlatInnerProductStorage(faiss::Index::idx_t dimension) : faiss::IndexFlatIP(dimension) {}
-
-  faiss::FlatCodesDistanceComputer* get_FlatCodesDistanceComputer() const override {
-    return new Computer(get_xb(), static_cast<size_t>(d));
-  }
-
- private:
-  struct Computer final : faiss::FlatCodesDistanceComputer {
-    Computer(const float* rows, size_t dimension)
-        : faiss::FlatCodesDistanceComputer(reinterpret_cast<const uint8_t*>(rows),
-                                           dimension * sizeof(float)),
-          rows(rows),
-          dimension(dimension) {}
-    void set_query(const float* x) override { query = x; }
-    float distance_to_code(const uint8_t* code) override {
-      return InnerProduct(query, reinterpret_cast<const float*>(code), dimension);
-    }
-    float symmetric_dis(idx_t i, idx_t j) override {
-      return InnerProduct(rows + i * dimension, rows + j * dimension, dimension);
-    }
-    const float* rows;
-    size_t dimension;
-    const float* query = nullptr;
-  };
-};
-
-// FAISS opens an OpenMP parallel region in every search, even for one query. From many
-// request threads that means a thread team per request thread and cores fighting over
-// spin-waits. One query is cheap: run it on the caller's thread. omp_set_num_threads only
-// changes the calling thread's setting, and we put it back for callers that use OpenMP.
-//
-// The HNSW build runs single-threaded too, for repeatability: FAISS inserts the points of
-// each level in parallel, and which point links to which then depends on the threads'
-// timing, so two builds of the same data gave different graphs (and neighbours).
-class SingleThreadedOpenMp {
- public:
-  SingleThreadedOpenMp() : previous_(omp_get_max_threads()) { omp_set_num_threads(1); }
-  ~SingleThreadedOpenMp() { omp_set_num_threads(previous_); }
-  SingleThreadedOpenMp(const SingleThreadedOpenMp&) = delete;
-  SingleThreadedOpenMp& operator=(const SingleThreadedOpenMp&) = delete;
-
- private:
-  int previous_;
-};
-
-// HNSW draws each point's level from this generator. FAISS seeds it with a constant
-// today; setting it here keeps builds repeatable whatever a FAISS version does.
-constexpr int64_t kHnswLevelSeed = 12345;
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<ExemplarIndex>> ExemplarIndex::Build(
     const float* vectors, size_t count, size_t dimension, const ExemplarIndexOptions& options) {

@@ -200,6 +200,21 @@ TEST_F(CachedAnswersTest, AnEntryEndsWithItsTtl) {
   EXPECT_EQ(TierCalls(), 2);
 }
 
+// An answer larger than the whole store is refused by it: logged, not kept, and the
+// request it answered is unharmed.
+TEST_F(CachedAnswersTest, AnAnswerTheStoreRefusesIsServedAndNotKept) {
+  settings_.answer_cache.max_bytes = 64;
+  Orchestrator& orchestrator = Make();
+  auto first = orchestrator.Complete(Ask("What is the capital of France?"), Call());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->answer(), "Paris.");
+  auto second = orchestrator.Complete(Ask("What is the capital of France?"), Call());
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE(second->has_cache());
+  EXPECT_EQ(TierCalls(), 2);
+  EXPECT_THAT(observer_->Text(), Not(HasSubstr("cache_store")));
+}
+
 TEST_F(CachedAnswersTest, AStreamedHitStreamsItsText) {
   Orchestrator& orchestrator = Make();
   ASSERT_TRUE(orchestrator.Complete(Ask("What is the capital of France?"), Call()).ok());
