@@ -213,9 +213,11 @@ void AnswerCache::Remove(uint64_t id, RemovalReason reason) {
       break;
     case RemovalReason::kEvicted:
       ++stats.evictions;
+      ++evicted_or_expired_;
       break;
     case RemovalReason::kExpired:
       ++stats.expirations;
+      ++evicted_or_expired_;
       break;
     case RemovalReason::kPurged:
       ++stats.purged;
@@ -347,6 +349,11 @@ size_t AnswerCache::SweepExpired() {
   }
   for (uint64_t id : expired) Remove(id, RemovalReason::kExpired);
   return expired.size();
+}
+
+AnswerCache::Totals AnswerCache::StoreTotals() const {
+  absl::MutexLock lock(&mu_);
+  return {static_cast<int64_t>(entries_.size()), static_cast<int64_t>(bytes_), evicted_or_expired_};
 }
 
 AnswerCacheStats AnswerCache::Stats(const AnswerCacheFilter& filter) const {

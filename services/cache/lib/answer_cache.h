@@ -170,6 +170,15 @@ class AnswerCache {
 
   AnswerCacheStats Stats(const AnswerCacheFilter& filter = {}) const;
 
+  // The whole store's size and removals, in constant time (Stats() walks every scope):
+  // what a caller reporting after each insert needs.
+  struct Totals {
+    int64_t entries = 0;
+    int64_t bytes = 0;
+    int64_t evicted_or_expired = 0;  // Since start.
+  };
+  Totals StoreTotals() const;
+
   // The approximate size an entry is accounted at.
   size_t EntryBytes(const AnswerCacheInsert& insert) const;
 
@@ -207,6 +216,7 @@ class AnswerCache {
   // Entry ids, most recently used first.
   std::list<uint64_t> recency_ ABSL_GUARDED_BY(mu_);
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t evicted_or_expired_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace cascade::cache

@@ -59,7 +59,7 @@ class CachedAnswers {
             const v1::CascadeResponse& response);
 
   // Entries and bytes now; evictions and expirations since start.
-  cache::AnswerCacheStats Stats() const { return store_->Stats(); }
+  cache::AnswerCache::Totals StoreTotals() const { return store_->StoreTotals(); }
 
  private:
   CachedAnswers(std::unique_ptr<cache::AnswerCache> store,

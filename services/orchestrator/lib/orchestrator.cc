@@ -131,10 +131,10 @@ void Orchestrator::KeepInCache(const PolicySettings& policy, const v1::CascadeRe
                                const CascadeCall& call, const v1::CascadeResponse& response) {
   if (!policy.cache || cached_answers_ == nullptr) return;
   if (!cached_answers_->Keep(policy, request, call.temperature_unset, response)) return;
-  const cache::AnswerCacheStats stats = cached_answers_->Stats();
-  const int64_t removed = stats.evictions + stats.expirations;
-  const int64_t before = cache_removed_reported_.exchange(removed);
-  observer_->RecordCacheStore(stats.entries, stats.bytes, std::max<int64_t>(0, removed - before));
+  const cache::AnswerCache::Totals totals = cached_answers_->StoreTotals();
+  const int64_t before = cache_removed_reported_.exchange(totals.evicted_or_expired);
+  observer_->RecordCacheStore(totals.entries, totals.bytes,
+                              std::max<int64_t>(0, totals.evicted_or_expired - before));
 }
 
 absl::StatusOr<v1::CascadeResponse> Orchestrator::Record(absl::StatusOr<v1::CascadeResponse> result,

@@ -281,6 +281,10 @@ TEST_F(AnswerCacheTest, EntriesExpireAfterTheirTtl) {
   EXPECT_EQ(stats.expirations, 2);
   EXPECT_EQ(stats.entries, 0);
   EXPECT_EQ(stats.bytes, 0);
+  const AnswerCache::Totals totals = cache->StoreTotals();
+  EXPECT_EQ(totals.evicted_or_expired, 2);
+  EXPECT_EQ(totals.entries, 0);
+  EXPECT_EQ(totals.bytes, 0);
 }
 
 TEST_F(AnswerCacheTest, SweepRemovesOnlyExpiredEntries) {
@@ -316,6 +320,11 @@ TEST_F(AnswerCacheTest, EvictsTheLeastRecentlyUsedWhenFull) {
   const AnswerCacheStats stats = cache->Stats();
   EXPECT_EQ(stats.evictions, 2);
   EXPECT_EQ(stats.entries, 3);
+  // The store-wide totals agree with the scopes' sums.
+  const AnswerCache::Totals totals = cache->StoreTotals();
+  EXPECT_EQ(totals.entries, 3);
+  EXPECT_EQ(totals.bytes, stats.bytes);
+  EXPECT_EQ(totals.evicted_or_expired, 2);
   EXPECT_FALSE(MustLookup(*cache, ExactQuery(kScope, "a")).hit());
 }
 

@@ -215,6 +215,18 @@ TEST_F(CachedAnswersTest, AnAnswerTheStoreRefusesIsServedAndNotKept) {
   EXPECT_THAT(observer_->Text(), Not(HasSubstr("cache_store")));
 }
 
+TEST_F(CachedAnswersTest, AFullStoreEvictsAndReportsIt) {
+  settings_.answer_cache.max_entries = 1;
+  Orchestrator& orchestrator = Make();
+  ASSERT_TRUE(orchestrator.Complete(Ask("What is the capital of France?"), Call()).ok());
+  EXPECT_THAT(observer_->Last("cache_store"), HasSubstr("entries=1 "));
+  EXPECT_THAT(observer_->Last("cache_store"), HasSubstr("removed=0"));
+  ASSERT_TRUE(orchestrator.Complete(Ask("What is the capital of Spain?"), Call()).ok());
+  EXPECT_THAT(observer_->Last("cache_store"), HasSubstr("entries=1 "));
+  EXPECT_THAT(observer_->Last("cache_store"), HasSubstr("removed=1"));
+  EXPECT_FALSE(orchestrator.Complete(Ask("What is the capital of France?"), Call())->has_cache());
+}
+
 TEST_F(CachedAnswersTest, AStreamedHitStreamsItsText) {
   Orchestrator& orchestrator = Make();
   ASSERT_TRUE(orchestrator.Complete(Ask("What is the capital of France?"), Call()).ok());
