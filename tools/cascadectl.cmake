@@ -66,7 +66,7 @@ cascade_library(cascade_policy_tools
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/query_table.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/policy/router_estimates.cc
   DEPS cascade_orchestrator_lib cascade_judge_lib cascade_outcomes cascade_concurrency
-       cascade_learn_exemplars cascade_router_lib
+       cascade_learn_exemplars cascade_router_lib cascade_router_outcome_proto
        absl::status absl::statusor absl::strings absl::str_format absl::span)
 
 cascade_library(cascadectl_policy_commands

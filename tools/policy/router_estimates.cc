@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/router/lib/outcome_exemplars.h"
 #include "services/router/lib/tier_success_estimator.h"
+#include "services/router/outcome_proto.h"
 #include "tools/cascadectl/learn_exemplars.h"
 
 namespace cascade::policy {
@@ -110,10 +111,7 @@ absl::StatusOr<std::shared_ptr<const router::TierSuccessEstimator>> EstimatorFro
     const std::vector<outcomes::OutcomeRecord>& records) {
   std::vector<router::OutcomeExemplar> exemplars;
   for (const v1::OutcomeExemplar& learned : cli::ExemplarsFromOutcomes(records, {}).exemplars) {
-    router::OutcomeExemplar& exemplar = exemplars.emplace_back();
-    exemplar.query = learned.query();
-    exemplar.key = learned.key();
-    exemplar.tier_quality.insert(learned.tier_quality().begin(), learned.tier_quality().end());
+    exemplars.push_back(router::OutcomeExemplarFromProto(learned));
   }
   if (exemplars.empty()) {
     return absl::InvalidArgumentError(
