@@ -22,11 +22,12 @@ absl::StatusOr<std::vector<ReferenceModel>> Parse(const std::string& text) {
     for (const auto& model_json : json.at("models")) {
       ReferenceModel& model = models.emplace_back();
       model.path = model_json.at("path").get<std::string>();
-      model.bos = model_json.at("bos").get<int>();
+      model.bos = model_json.at("bos").is_null() ? -1 : model_json.at("bos").get<int>();
       for (const auto& prompt_json : model_json.at("prompts")) {
         ReferenceContinuation& prompt = model.prompts.emplace_back();
         prompt.text = prompt_json.at("text").get<std::string>();
         prompt.prompt_ids = prompt_json.at("prompt_ids").get<std::vector<int>>();
+        prompt.special_ids = prompt_json.at("special_ids").get<std::vector<int>>();
         prompt.tokens = prompt_json.at("tokens").get<std::vector<int>>();
         prompt.top = prompt_json.at("top").get<std::vector<std::vector<std::pair<int, double>>>>();
         if (prompt.top.size() != prompt.tokens.size()) {

@@ -13,8 +13,9 @@ namespace cascade::conformance {
 // One prompt on one model, as llama.cpp saw it.
 struct ReferenceContinuation {
   std::string text;
-  std::vector<int> prompt_ids;  // llama.cpp's tokenization of `text`, without BOS
-  std::vector<int> tokens;      // its greedy continuation
+  std::vector<int> prompt_ids;   // llama.cpp's tokenization of `text`, without BOS
+  std::vector<int> special_ids;  // the same with special tokens' texts parsed as tokens
+  std::vector<int> tokens;       // its greedy continuation
   // top[i]: the most likely tokens after prompt + tokens[0..i-1], with their logprobs, most
   // likely first (so top[i][0].first == tokens[i]).
   std::vector<std::vector<std::pair<int, double>>> top;
@@ -30,7 +31,7 @@ struct LlamaCppOptions {
   std::string node_modules;  // where node-llama-cpp is installed (FindNodeModules)
   std::vector<std::string> models;
   std::vector<std::string> prompts;
-  int tokens = 32;
+  int tokens = 32;  // 0: tokenize only
   int top = 5;
   std::string work_dir;  // for the script's stdout and stderr
 };

@@ -8,8 +8,10 @@
 //
 // DIR is the node_modules folder that scripts/install-npm-tools.sh prints (an ES module import
 // does not read NODE_PATH). Writes one JSON object to stdout:
-//   {"models": [{"path", "bos", "prompts": [{"text", "prompt_ids" (no BOS),
+//   {"models": [{"path", "bos", "prompts": [{"text", "prompt_ids" (no BOS), "special_ids" (the
+//                same text with special tokens parsed, as a chat template's markup is),
 //                "tokens" (greedy), "top": [[[id, logprob], ...] per generated position]}]}]}
+// With --tokens 0 only the tokenizations are made (no context is created).
 //
 // The KV cache is F32 and flash attention off, so that an F32 model is compared with llama.cpp
 // computing in F32 throughout (its default F16 cache rounds keys and values).
@@ -23,7 +25,7 @@ const models = values("--model");
 const prompts = values("--prompt");
 const tokens = Number(values("--tokens")[0] ?? "32");
 const top = Number(values("--top")[0] ?? "5");
-if (!nodeModules || models.length === 0 || prompts.length === 0 || !(tokens > 0) || !(top > 0)) {
+if (!nodeModules || models.length === 0 || prompts.length === 0 || !(tokens >= 0) || !(top > 0)) {
   console.error("usage: node llama_cpp_reference.mjs --node-modules DIR [--tokens N] [--top K] " +
                 "--model FILE... --prompt TEXT...");
   process.exit(2);
@@ -61,6 +63,16 @@ for (const modelPath of models) {
     console.error(`llama.cpp cannot load ${modelPath}: ${error.message}`);
     process.exit(4);
   }
+  const entryOut = {path: modelPath, bos: model.tokens.bos, prompts: []};
+  if (tokens === 0) {
+    for (const text of prompts) {
+      entryOut.prompts.push({text, prompt_ids: model.tokenize(text),
+                             special_ids: model.tokenize(text, true), tokens: [], top: []});
+    }
+    result.models.push(entryOut);
+    await model.dispose();
+    continue;
+  }
   const context = await model.createContext({
     contextSize: Math.min(model.trainContextSize ?? 256, 256),
     // One thread: ggml's workers spin between ops, and on a busy 2-core machine (ctest -j2) two
@@ -71,7 +83,6 @@ for (const modelPath of models) {
     experimentalKvCacheValueType: "F32",
   });
   const sequence = context.getSequence();
-  const entryOut = {path: modelPath, bos: model.tokens.bos, prompts: []};
   for (const text of prompts) {
     const promptIds = model.tokenize(text);
     await sequence.clearHistory();
@@ -90,7 +101,8 @@ for (const modelPath of models) {
       tops.push(Top(next.probabilities));
       input = [[next.token, generateNext]];
     }
-    entryOut.prompts.push({text, prompt_ids: promptIds, tokens: generated, top: tops});
+    entryOut.prompts.push({text, prompt_ids: promptIds, special_ids: model.tokenize(text, true),
+                           tokens: generated, top: tops});
   }
   sequence.dispose();
   result.models.push(entryOut);

@@ -187,7 +187,7 @@ absl::StatusOr<GenerateResult> Engine::Generate(const GenerateOptions& options,
     for (size_t j = 0; j < emitted.size() && !done; ++j) {
       const int token = emitted[j];
       if (result.tokens.empty()) result.prefill_seconds = SecondsSince(start);
-      if (options.stop_at_eos && token == tokenizer.eos_id()) {
+      if (options.stop_at_eos && tokenizer.IsEndOfGeneration(token)) {
         result.finish_reason = FinishReason::kStop;
         done = true;
         break;

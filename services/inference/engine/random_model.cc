@@ -39,6 +39,39 @@ float Gaussian(Rng& rng) {
 
 }  // namespace
 
+absl::Status WriteTokenizer(const TokenizerVocab& vocab, GgufWriter& out) {
+  const bool byte_level = vocab.model == TokenizerModel::kByteLevelBpe;
+  out.SetMetadata("tokenizer.ggml.model", GgufString(byte_level ? "gpt2" : "llama"));
+  out.SetMetadata("tokenizer.ggml.tokens", GgufStringArray(vocab.tokens));
+  if (byte_level) {
+    out.SetMetadata("tokenizer.ggml.pre", GgufString(std::string(PreTokenizerGgufName(vocab.pre))));
+    out.SetMetadata("tokenizer.ggml.merges", GgufStringArray(vocab.merges));
+  } else {
+    std::vector<float> scores = vocab.scores;
+    scores.resize(vocab.tokens.size(), 0.0f);
+    out.SetMetadata("tokenizer.ggml.scores", GgufFloat32Array(scores));
+  }
+  std::vector<int32_t> kinds;
+  for (size_t i = 0; i < vocab.tokens.size(); ++i) {
+    kinds.push_back(
+        static_cast<int32_t>(i < vocab.kinds.size() ? vocab.kinds[i] : TokenKind::kNormal));
+  }
+  out.SetMetadata("tokenizer.ggml.token_type", GgufInt32Array(kinds));
+  auto id = [&](absl::string_view key, int value) {
+    if (value >= 0) out.SetMetadata(std::string(key), GgufUint32(value));
+  };
+  id("tokenizer.ggml.unknown_token_id", vocab.unknown_id);
+  id("tokenizer.ggml.bos_token_id", vocab.bos_id);
+  id("tokenizer.ggml.eos_token_id", vocab.eos_id);
+  id("tokenizer.ggml.eot_token_id", vocab.eot_id);
+  id("tokenizer.ggml.eom_token_id", vocab.eom_id);
+  out.SetMetadata("tokenizer.ggml.add_bos_token", GgufBool(vocab.add_bos));
+  if (!byte_level) {
+    out.SetMetadata("tokenizer.ggml.add_space_prefix", GgufBool(vocab.add_space_prefix));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WriteRandomModel(const RandomModelSpec& spec, GgufWriter& out) {
   ModelConfig c = spec.config;
   const TokenizerVocab vocab = spec.vocab != nullptr ? *spec.vocab : SyntheticVocab(c.vocab_size);
@@ -60,21 +93,10 @@ absl::Status WriteRandomModel(const RandomModelSpec& spec, GgufWriter& out) {
   out.SetMetadata("llama.attention.head_count_kv", GgufUint32(c.kv_heads));
   out.SetMetadata("llama.attention.layer_norm_rms_epsilon", GgufFloat32(c.norm_eps));
   out.SetMetadata("llama.rope.freq_base", GgufFloat32(c.rope_theta));
-  out.SetMetadata("tokenizer.ggml.model", GgufString("llama"));
-  out.SetMetadata("tokenizer.ggml.tokens", GgufStringArray(vocab.tokens));
-  std::vector<float> scores = vocab.scores;
-  scores.resize(vocab.tokens.size(), 0.0f);
-  out.SetMetadata("tokenizer.ggml.scores", GgufFloat32Array(scores));
-  std::vector<int32_t> kinds;
-  for (size_t i = 0; i < vocab.tokens.size(); ++i) {
-    kinds.push_back(
-        static_cast<int32_t>(i < vocab.kinds.size() ? vocab.kinds[i] : TokenKind::kNormal));
+  if (auto s = WriteTokenizer(vocab, out); !s.ok()) return s;
+  if (!spec.chat_template.empty()) {
+    out.SetMetadata("tokenizer.chat_template", GgufString(spec.chat_template));
   }
-  out.SetMetadata("tokenizer.ggml.token_type", GgufInt32Array(kinds));
-  out.SetMetadata("tokenizer.ggml.unknown_token_id", GgufUint32(vocab.unknown_id));
-  out.SetMetadata("tokenizer.ggml.bos_token_id", GgufUint32(vocab.bos_id));
-  out.SetMetadata("tokenizer.ggml.eos_token_id", GgufUint32(vocab.eos_id));
-  out.SetMetadata("tokenizer.ggml.add_bos_token", GgufBool(vocab.add_bos));
 
   Rng rng(spec.seed);
   std::vector<float> row;

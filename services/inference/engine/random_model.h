@@ -21,8 +21,12 @@ struct RandomModelSpec {
   // The tokenizer to embed; when null, a synthetic SentencePiece vocabulary of
   // config.vocab_size tokens: <unk> <s> </s>, the 256 byte tokens, then made-up pieces.
   const TokenizerVocab* vocab = nullptr;
+  std::string chat_template;  // tokenizer.chat_template, written when not empty
   std::string name = "random-llama";
 };
+
+// The tokenizer.ggml.* metadata of `vocab`, as llama.cpp's converter writes it.
+absl::Status WriteTokenizer(const TokenizerVocab& vocab, GgufWriter& out);
 
 // Fills `out` with a complete GGUF model: metadata, tokenizer and weights drawn from
 // N(0, 0.02^2) (norm weights 1), which keeps activations in a sane range at any depth.

@@ -1,7 +1,6 @@
 #include "services/inference/engine/tokenizer.h"
 
-#include <cstdio>
-#include <queue>
+#include <algorithm>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -10,8 +9,6 @@
 
 namespace cascade::engine {
 namespace {
-
-constexpr absl::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581, SentencePiece's space
 
 // "<0x1F>" -> 0x1F; -1 for anything else.
 int ParseByteToken(absl::string_view text) {
@@ -31,33 +28,49 @@ int ParseByteToken(absl::string_view text) {
   return value;
 }
 
-absl::Status Unsupported(const GgufFile& file, absl::string_view model) {
-  std::string what = absl::StrCat("tokenizer model '", model, "'");
-  if (model == "gpt2")
-    what = "a GPT-2 style byte-level BPE tokenizer (tokenizer.ggml.model = gpt2)";
-  return absl::InvalidArgumentError(absl::StrCat(
-      "GGUF file '", file.path(), "' uses ", what,
-      ", which this engine does not support yet; supported: tokenizer.ggml.model = llama "
-      "(SentencePiece BPE with byte fallback)"));
+// The end-of-turn markers of the common chat families; a control token with one of these
+// texts ends generation even when the file does not name it (llama.cpp does the same).
+constexpr absl::string_view kEndOfTurnTexts[] = {
+    "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+};
+
+absl::StatusOr<TokenizerModel> ModelFromGguf(const GgufFile& file) {
+  auto model = file.GetString("tokenizer.ggml.model");
+  if (!model.ok()) return model.status();
+  if (*model == "llama") return TokenizerModel::kSentencePiece;
+  if (*model == "gpt2") return TokenizerModel::kByteLevelBpe;
+  return absl::InvalidArgumentError(
+      absl::StrCat("GGUF file '", file.path(), "' uses tokenizer model '", *model,
+                   "', which this engine does not support; supported: tokenizer.ggml.model = "
+                   "llama (SentencePiece BPE with byte fallback) or gpt2 (byte-level BPE)"));
+}
+
+absl::StatusOr<std::vector<std::string>> StringArray(const GgufFile& file, absl::string_view key) {
+  const GgufValue* value = file.Find(key);
+  if (value == nullptr || value->type != GgufValueType::kArray ||
+      value->array_type != GgufValueType::kString || value->array.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("GGUF file '", file.path(), "' has no ", key, " array of strings"));
+  }
+  std::vector<std::string> out;
+  out.reserve(value->array.size());
+  for (const GgufValue& item : value->array) out.push_back(item.string_value);
+  return out;
 }
 
 }  // namespace
 
 absl::StatusOr<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
-  auto model = file.GetString("tokenizer.ggml.model");
+  auto model = ModelFromGguf(file);
   if (!model.ok()) return model.status();
-  if (*model != "llama") return Unsupported(file, *model);
-
   auto bad = [&](absl::string_view what) {
     return absl::InvalidArgumentError(absl::StrCat("GGUF file '", file.path(), "' ", what));
   };
   TokenizerVocab vocab;
-  const GgufValue* tokens = file.Find("tokenizer.ggml.tokens");
-  if (tokens == nullptr || tokens->type != GgufValueType::kArray ||
-      tokens->array_type != GgufValueType::kString || tokens->array.empty()) {
-    return bad("has no tokenizer.ggml.tokens array of strings");
-  }
-  for (const GgufValue& token : tokens->array) vocab.tokens.push_back(token.string_value);
+  vocab.model = *model;
+  auto tokens = StringArray(file, "tokenizer.ggml.tokens");
+  if (!tokens.ok()) return tokens.status();
+  vocab.tokens = *std::move(tokens);
   const size_t n = vocab.tokens.size();
 
   if (const GgufValue* scores = file.Find("tokenizer.ggml.scores")) {
@@ -76,24 +89,56 @@ absl::StatusOr<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
       vocab.kinds.push_back(static_cast<TokenKind>(kind.int_value));
     }
   }
+  if (vocab.model == TokenizerModel::kByteLevelBpe) {
+    auto merges = StringArray(file, "tokenizer.ggml.merges");
+    if (!merges.ok()) return merges.status();
+    vocab.merges = *std::move(merges);
+    auto pre = file.GetString("tokenizer.ggml.pre");
+    if (!pre.ok()) {
+      return bad(
+          absl::StrCat("has a byte-level BPE tokenizer without tokenizer.ggml.pre; "
+                       "supported pre-tokenizers: ",
+                       SupportedPreTokenizers()));
+    }
+    auto kind = PreTokenizerFromGguf(*pre);
+    if (!kind.has_value()) {
+      return bad(absl::StrCat(
+          "uses pre-tokenizer '", *pre,
+          "', which this engine does not support; supported: ", SupportedPreTokenizers()));
+    }
+    vocab.pre = *kind;
+    vocab.unknown_id = -1;
+    vocab.add_space_prefix = false;
+  }
+  // An id key that is absent keeps `fallback`; -1 means "none".
   auto read_id = [&](absl::string_view key, int fallback, int& out) -> absl::Status {
     auto id = file.GetInt(key, fallback);
     if (!id.ok()) return id.status();
+    if (*id == -1 && fallback == -1) {
+      out = -1;
+      return absl::OkStatus();
+    }
     if (*id < 0 || *id >= static_cast<int64_t>(n)) {
       return bad(absl::StrCat("has ", key, " = ", *id, ", outside the vocabulary of ", n));
     }
     out = static_cast<int>(*id);
     return absl::OkStatus();
   };
-  if (auto s = read_id("tokenizer.ggml.unknown_token_id", 0, vocab.unknown_id); !s.ok()) return s;
+  const bool byte_level = vocab.model == TokenizerModel::kByteLevelBpe;
+  if (auto s = read_id("tokenizer.ggml.unknown_token_id", byte_level ? -1 : 0, vocab.unknown_id);
+      !s.ok()) {
+    return s;
+  }
   if (auto s = read_id("tokenizer.ggml.bos_token_id", 1, vocab.bos_id); !s.ok()) return s;
   if (auto s = read_id("tokenizer.ggml.eos_token_id", 2, vocab.eos_id); !s.ok()) return s;
-  auto add_bos = file.GetBool("tokenizer.ggml.add_bos_token", true);
-  auto add_space = file.GetBool("tokenizer.ggml.add_space_prefix", true);
+  if (auto s = read_id("tokenizer.ggml.eot_token_id", -1, vocab.eot_id); !s.ok()) return s;
+  if (auto s = read_id("tokenizer.ggml.eom_token_id", -1, vocab.eom_id); !s.ok()) return s;
+  auto add_bos = file.GetBool("tokenizer.ggml.add_bos_token", !byte_level);
+  auto add_space = file.GetBool("tokenizer.ggml.add_space_prefix", !byte_level);
   if (!add_bos.ok()) return add_bos.status();
   if (!add_space.ok()) return add_space.status();
   vocab.add_bos = *add_bos;
-  vocab.add_space_prefix = *add_space;
+  vocab.add_space_prefix = *add_space && !byte_level;
   return FromVocab(std::move(vocab));
 }
 
@@ -113,21 +158,49 @@ absl::Status Tokenizer::Build() {
   if (!vocab_.kinds.empty() && static_cast<int>(vocab_.kinds.size()) != n) {
     return absl::InvalidArgumentError("the tokenizer has a type count unlike its token count");
   }
-  for (int id : {vocab_.unknown_id, vocab_.bos_id, vocab_.eos_id}) {
+  const bool byte_level = vocab_.model == TokenizerModel::kByteLevelBpe;
+  for (int id : {vocab_.bos_id, vocab_.eos_id}) {
     if (id < 0 || id >= n) {
       return absl::InvalidArgumentError(
           absl::StrCat("special token id ", id, " is not in the ", n, "-token vocabulary"));
     }
   }
-  byte_token_.fill(-1);
-  token_bytes_.resize(n);
-  id_of_.reserve(n);
+  for (int id : {vocab_.unknown_id, vocab_.eot_id, vocab_.eom_id}) {
+    if (id < -1 || id >= n) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("special token id ", id, " is not in the ", n, "-token vocabulary"));
+    }
+  }
+  if (!byte_level && vocab_.unknown_id < 0) {
+    return absl::InvalidArgumentError("a SentencePiece vocabulary needs an unknown token");
+  }
+
+  std::array<int, 256> byte_token;
+  byte_token.fill(-1);
+  absl::flat_hash_map<std::string, int> id_of;  // SentencePiece pieces
+  token_bytes_.assign(n, std::string());
   for (int id = 0; id < n; ++id) {
     const std::string& text = vocab_.tokens[id];
     const TokenKind kind = vocab_.kinds.empty() ? TokenKind::kNormal : vocab_.kinds[id];
+    if (kind == TokenKind::kControl || kind == TokenKind::kUserDefined) {
+      if (!text.empty()) specials_.push_back(Special{text, id, kind == TokenKind::kControl});
+      if (std::find(std::begin(kEndOfTurnTexts), std::end(kEndOfTurnTexts), text) !=
+          std::end(kEndOfTurnTexts)) {
+        end_of_generation_.insert(id);
+      }
+    }
+    if (byte_level) {
+      if (kind == TokenKind::kUserDefined) {
+        token_bytes_[id] = text;
+      } else if (kind != TokenKind::kControl && kind != TokenKind::kUnused &&
+                 kind != TokenKind::kUnknown) {
+        token_bytes_[id] = ByteLevelBpe::SpellingToBytes(text);
+      }
+      continue;
+    }
     const int byte = ParseByteToken(text);
     if (byte >= 0 && (kind == TokenKind::kByte || vocab_.kinds.empty())) {
-      if (byte_token_[byte] < 0) byte_token_[byte] = id;
+      if (byte_token[byte] < 0) byte_token[byte] = id;
       token_bytes_[id] = std::string(1, static_cast<char>(byte));
       continue;
     }
@@ -139,24 +212,42 @@ absl::Status Tokenizer::Build() {
         token_bytes_[id] = "\xE2\x96\x85";  // U+2585, what llama.cpp prints for <unk>
         break;
       default:
-        token_bytes_[id] = absl::StrReplaceAll(text, {{kSpaceMarker, " "}});
-        id_of_.emplace(text, id);  // first id wins when a vocabulary repeats a piece
+        token_bytes_[id] = absl::StrReplaceAll(text, {{kSentencePieceSpace, " "}});
+        id_of.emplace(text, id);  // first id wins when a vocabulary repeats a piece
     }
+  }
+  // Longest first, so that <|im_start|> is not read as a shorter token's text plus more.
+  std::stable_sort(specials_.begin(), specials_.end(), [](const Special& a, const Special& b) {
+    return a.text.size() > b.text.size();
+  });
+  end_of_generation_.insert(vocab_.eos_id);
+  if (vocab_.eot_id >= 0) end_of_generation_.insert(vocab_.eot_id);
+  if (vocab_.eom_id >= 0) end_of_generation_.insert(vocab_.eom_id);
+
+  if (byte_level) {
+    auto bpe = ByteLevelBpe::Create(
+        vocab_.tokens, vocab_.merges,
+        {.pre = vocab_.pre, .ignore_merges = vocab_.pre == PreTokenizer::kLlama3});
+    if (!bpe.ok()) return bpe.status();
+    encoder_ = *std::move(bpe);
+  } else {
+    encoder_ = SentencePieceBpe(std::move(id_of), vocab_.scores, byte_token, vocab_.unknown_id);
   }
   return absl::OkStatus();
 }
 
-void Tokenizer::AppendPiece(absl::string_view piece, std::vector<int>& ids) const {
-  if (auto it = id_of_.find(piece); it != id_of_.end()) {
-    ids.push_back(it->second);
-    return;
-  }
-  for (unsigned char byte : piece) {
-    ids.push_back(byte_token_[byte] >= 0 ? byte_token_[byte] : vocab_.unknown_id);
+void Tokenizer::EncodeText(absl::string_view text, bool after_special,
+                           std::vector<int>& ids) const {
+  if (const auto* spm = std::get_if<SentencePieceBpe>(&encoder_)) {
+    // SentencePiece puts its space in front of the text and after each special token.
+    spm->Encode(text, vocab_.add_space_prefix && after_special, ids);
+  } else if (const auto* bpe = std::get_if<ByteLevelBpe>(&encoder_)) {
+    bpe->Encode(text, ids);
   }
 }
 
-absl::StatusOr<std::vector<int>> Tokenizer::Encode(absl::string_view text, bool add_bos) const {
+absl::StatusOr<std::vector<int>> Tokenizer::Encode(absl::string_view text, bool add_bos,
+                                                   bool parse_special) const {
   if (!IsValidUtf8(text)) {
     return absl::InvalidArgumentError("the text to tokenize is not valid UTF-8");
   }
@@ -164,70 +255,43 @@ absl::StatusOr<std::vector<int>> Tokenizer::Encode(absl::string_view text, bool 
   if (add_bos && vocab_.add_bos) ids.push_back(vocab_.bos_id);
   if (text.empty()) return ids;
 
-  std::string normalized = vocab_.add_space_prefix ? std::string(kSpaceMarker) : "";
-  normalized += absl::StrReplaceAll(text, {{" ", kSpaceMarker}});
-
-  // Start with one symbol per character, linked in a list so merges are O(1).
-  struct Symbol {
-    int prev, next;
-    size_t start, length;  // length 0 once merged into its left neighbour
+  // Cut the text at special tokens' texts, longest token first; what is left between them is
+  // plain text. A fragment is (start, length, id), id -1 for plain text.
+  struct Fragment {
+    size_t start, length;
+    int id;
   };
-  std::vector<Symbol> symbols;
-  for (size_t i = 0; i < normalized.size();) {
-    size_t length = 1;
-    const auto lead = static_cast<unsigned char>(normalized[i]);
-    if (lead >= 0xF0)
-      length = 4;
-    else if (lead >= 0xE0)
-      length = 3;
-    else if (lead >= 0xC0)
-      length = 2;
-    const int index = static_cast<int>(symbols.size());
-    symbols.push_back(Symbol{index - 1, index + 1, i, length});
-    i += length;
-  }
-  symbols.back().next = -1;
-
-  // Candidate merges of adjacent symbols, best score first, leftmost first among equals. A
-  // candidate goes stale when either side has merged since; its recorded length tells.
-  struct Candidate {
-    float score;
-    int left, right;
-    size_t length;
-    bool operator<(const Candidate& other) const {
-      return score != other.score ? score < other.score : left > other.left;
+  std::vector<Fragment> fragments = {{0, text.size(), -1}};
+  for (const Special& special : specials_) {
+    if (special.control && !parse_special) continue;
+    std::vector<Fragment> next;
+    for (const Fragment& fragment : fragments) {
+      if (fragment.id >= 0) {
+        next.push_back(fragment);
+        continue;
+      }
+      size_t at = fragment.start;
+      const size_t end = fragment.start + fragment.length;
+      while (at < end) {
+        const size_t found = text.substr(0, end).find(special.text, at);
+        if (found == absl::string_view::npos) break;
+        if (found > at) next.push_back({at, found - at, -1});
+        next.push_back({found, special.text.size(), special.id});
+        at = found + special.text.size();
+      }
+      if (at < end) next.push_back({at, end - at, -1});
     }
-  };
-  std::priority_queue<Candidate> queue;
-  auto consider = [&](int left, int right) {
-    if (left < 0 || right < 0) return;
-    const size_t length = symbols[left].length + symbols[right].length;
-    auto it = id_of_.find(absl::string_view(normalized).substr(symbols[left].start, length));
-    if (it == id_of_.end()) return;
-    const float score = vocab_.scores.empty() ? 0.0f : vocab_.scores[it->second];
-    queue.push(Candidate{score, left, right, length});
-  };
-  for (size_t i = 1; i < symbols.size(); ++i)
-    consider(static_cast<int>(i) - 1, static_cast<int>(i));
-
-  while (!queue.empty()) {
-    const Candidate best = queue.top();
-    queue.pop();
-    Symbol& left = symbols[best.left];
-    Symbol& right = symbols[best.right];
-    if (left.length == 0 || right.length == 0 || left.length + right.length != best.length) {
+    fragments = std::move(next);
+  }
+  bool after_special = true;  // the start of the text counts as after a special token
+  for (const Fragment& fragment : fragments) {
+    if (fragment.id >= 0) {
+      ids.push_back(fragment.id);
+      after_special = true;
       continue;
     }
-    left.length += right.length;
-    right.length = 0;
-    left.next = right.next;
-    if (right.next >= 0) symbols[right.next].prev = best.left;
-    consider(left.prev, best.left);
-    consider(best.left, left.next);
-  }
-
-  for (int i = 0; i >= 0; i = symbols[i].next) {
-    AppendPiece(absl::string_view(normalized).substr(symbols[i].start, symbols[i].length), ids);
+    EncodeText(text.substr(fragment.start, fragment.length), after_special, ids);
+    after_special = false;
   }
   return ids;
 }
@@ -245,6 +309,11 @@ std::string Tokenizer::Decode(std::span<const int> ids) const {
     absl::StrAppend(&bytes, piece);
   }
   return SanitizeUtf8(bytes);
+}
+
+std::string Tokenizer::Describe() const {
+  if (vocab_.model == TokenizerModel::kSentencePiece) return "llama (SentencePiece BPE)";
+  return absl::StrCat("gpt2 (byte-level BPE, ", PreTokenizerGgufName(vocab_.pre), ")");
 }
 
 }  // namespace cascade::engine

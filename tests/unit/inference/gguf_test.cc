@@ -281,11 +281,24 @@ TEST_F(ModelValidation, RejectsOtherArchitectures) {
   EXPECT_THAT(status.message(), HasSubstr("supported: llama"));
 }
 
-TEST_F(ModelValidation, RejectsGpt2Tokenizer) {
+TEST_F(ModelValidation, RejectsOtherTokenizerModels) {
   const absl::Status status =
-      LoadEdited([](GgufWriter& w) { w.SetMetadata("tokenizer.ggml.model", GgufString("gpt2")); });
-  EXPECT_THAT(status.message(), HasSubstr("GPT-2"));
+      LoadEdited([](GgufWriter& w) { w.SetMetadata("tokenizer.ggml.model", GgufString("bert")); });
+  EXPECT_THAT(status.message(), HasSubstr("tokenizer model 'bert'"));
   EXPECT_THAT(status.message(), HasSubstr("supported: tokenizer.ggml.model = llama"));
+}
+
+TEST_F(ModelValidation, RejectsByteLevelBpeWithoutMergesOrWithAnUnknownPreTokenizer) {
+  absl::Status status =
+      LoadEdited([](GgufWriter& w) { w.SetMetadata("tokenizer.ggml.model", GgufString("gpt2")); });
+  EXPECT_THAT(status.message(), HasSubstr("no tokenizer.ggml.merges"));
+  status = LoadEdited([](GgufWriter& w) {
+    w.SetMetadata("tokenizer.ggml.model", GgufString("gpt2"));
+    w.SetMetadata("tokenizer.ggml.merges", GgufStringArray({"a b"}));
+    w.SetMetadata("tokenizer.ggml.pre", GgufString("deepseek-coder"));
+  });
+  EXPECT_THAT(status.message(), HasSubstr("pre-tokenizer 'deepseek-coder'"));
+  EXPECT_THAT(status.message(), HasSubstr("supported: gpt-2 (or gpt2), llama-bpe, qwen2"));
 }
 
 TEST_F(ModelValidation, RejectsBadHeadCounts) {
