@@ -104,11 +104,11 @@ absl::StatusOr<PreparedRequest> PrepareGenerate(const cascade::v1::GenerateReque
   const auto& params = request.params();
   if (auto status = CheckParams(params); !status.ok()) return status;
 
-  std::string prompt;
+  absl::StatusOr<std::vector<int>> tokens;
   switch (request.input_case()) {
     case cascade::v1::GenerateRequest::kPrompt:
-      prompt = request.prompt();
-      if (prompt.empty()) return absl::InvalidArgumentError("prompt is empty");
+      if (request.prompt().empty()) return absl::InvalidArgumentError("prompt is empty");
+      tokens = out.model->worker->model().tokenizer().Encode(request.prompt(), /*add_bos=*/true);
       break;
     case cascade::v1::GenerateRequest::kMessages: {
       if (auto valid = ValidateChatMessages(request.messages().messages()); !valid.ok()) {
@@ -125,16 +125,13 @@ absl::StatusOr<PreparedRequest> PrepareGenerate(const cascade::v1::GenerateReque
               "messages[", i, "].parts: the inference service serves text models (no images)"));
         }
       }
-      auto rendered = RenderPlainPrompt(request.messages());
-      if (!rendered.ok()) return rendered.status();
-      prompt = *std::move(rendered);
+      tokens = RenderChatPrompt(request.messages(), out.model->chat_template,
+                                out.model->worker->model().tokenizer());
       break;
     }
     default:
       return absl::InvalidArgumentError("set either prompt or messages");
   }
-  const engine::Model& model = out.model->worker->model();
-  auto tokens = model.tokenizer().Encode(prompt, /*add_bos=*/true);
   if (!tokens.ok()) return tokens.status();  // Invalid UTF-8, named by the tokenizer.
   const int context = out.model->worker->context_length();
   const int prompt_limit =

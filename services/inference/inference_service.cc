@@ -88,6 +88,9 @@ grpc::ServerUnaryReactor* InferenceServiceImpl::ListModels(
     info->set_vocab_size(model.config().vocab_size);
     info->set_weight_type(engine::GgmlTypeName(static_cast<uint32_t>(model.weight_type())));
     info->set_device("cpu");
+    info->set_chat_template(std::string(loaded->chat_template.name()));
+    info->set_chat_template_source(loaded->chat_template_source);
+    info->set_tokenizer(model.tokenizer().Describe());
   }
   return FinishUnary(context, grpc::Status::OK);
 }

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log/logger.h"
@@ -12,6 +13,33 @@ namespace cascade::inference {
 namespace {
 
 constexpr int kDefaultMaxQueue = 64;
+
+// The config's template, else the family of the file's own, else plain; with where it comes
+// from (ModelInfo.chat_template_source).
+absl::StatusOr<std::pair<engine::ChatTemplate, std::string>> ResolveChatTemplate(
+    const cascade::v1::InferenceModelConfig& config, const engine::Tokenizer& tokenizer) {
+  if (!config.chat_template().empty() && config.chat_template() != "auto") {
+    auto named = engine::ChatTemplate::FromName(config.chat_template());
+    if (!named.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("chat_template: ", named.status().message(), ", or auto"));
+    }
+    return std::pair{*named, std::string("config")};
+  }
+  const std::string& source = tokenizer.chat_template_source();
+  if (source.empty()) {
+    return std::pair{engine::ChatTemplate::Plain(),
+                     std::string("fallback: the file has no tokenizer.chat_template")};
+  }
+  if (auto recognized = engine::ChatTemplate::Recognize(source)) {
+    return std::pair{*recognized, std::string("file")};
+  }
+  return std::pair{engine::ChatTemplate::Plain(),
+                   absl::StrCat("fallback: the file's chat template is none of the families "
+                                "we render (",
+                                engine::ChatTemplate::Names(),
+                                "); set chat_template in the model's config to choose one")};
+}
 
 }  // namespace
 
@@ -55,13 +83,27 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
         on_queue_depth(name, depth);
       };
     }
-    LoadedModel loaded{model_config, std::make_unique<ModelWorker>(model_config.name(), *model,
-                                                                   std::move(options))};
+    auto chat_template = ResolveChatTemplate(model_config, (*model)->tokenizer());
+    if (!chat_template.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(where, ": ", chat_template.status().message()));
+    }
+    LoadedModel loaded{
+        model_config,
+        std::make_unique<ModelWorker>(model_config.name(), *model, std::move(options)),
+        chat_template->first, chat_template->second};
+    if (absl::StartsWith(loaded.chat_template_source, "fallback")) {
+      LogWarn("chat_template_fallback", {{"model", model_config.name()},
+                                         {"chat_template", "plain"},
+                                         {"reason", loaded.chat_template_source}});
+    }
     LogInfo("model_loaded", {{"model", model_config.name()},
                              {"path", model_config.path()},
                              {"config", (*model)->config().ToString()},
                              {"threads", threads},
-                             {"device", std::string(engine::DeviceName(*device))}});
+                             {"device", std::string(engine::DeviceName(*device))},
+                             {"tokenizer", (*model)->tokenizer().Describe()},
+                             {"chat_template", std::string(loaded.chat_template.name())}});
     registry->models_.emplace(model_config.name(), std::move(loaded));
   }
   // Default draft models must exist and share the target's vocabulary.

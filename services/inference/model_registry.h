@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "cascade/v1/config.pb.h"
+#include "services/inference/engine/chat_template.h"
 #include "services/inference/model_worker.h"
 
 namespace cascade::inference {
@@ -19,6 +20,9 @@ namespace cascade::inference {
 struct LoadedModel {
   cascade::v1::InferenceModelConfig config;
   std::unique_ptr<ModelWorker> worker;
+  // How its chat messages are rendered, and why (cascade.v1.ModelInfo.chat_template_source).
+  engine::ChatTemplate chat_template = engine::ChatTemplate::Plain();
+  std::string chat_template_source;
 };
 
 class ModelRegistry {

@@ -139,7 +139,15 @@ absl::StatusOr<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
   if (!add_space.ok()) return add_space.status();
   vocab.add_bos = *add_bos;
   vocab.add_space_prefix = *add_space && !byte_level;
-  return FromVocab(std::move(vocab));
+  auto tokenizer = FromVocab(std::move(vocab));
+  if (!tokenizer.ok()) return tokenizer.status();
+  if (const GgufValue* chat_template = file.Find("tokenizer.chat_template")) {
+    if (chat_template->type != GgufValueType::kString) {
+      return bad("has a tokenizer.chat_template that is not a string");
+    }
+    tokenizer->chat_template_source_ = chat_template->string_value;
+  }
+  return tokenizer;
 }
 
 absl::StatusOr<Tokenizer> Tokenizer::FromVocab(TokenizerVocab vocab) {
@@ -248,6 +256,29 @@ void Tokenizer::EncodeText(absl::string_view text, bool after_special,
 
 absl::StatusOr<std::vector<int>> Tokenizer::Encode(absl::string_view text, bool add_bos,
                                                    bool parse_special) const {
+  return EncodeParts(text, add_bos, parse_special, [](size_t, size_t) { return true; });
+}
+
+absl::StatusOr<std::vector<int>> Tokenizer::EncodeWithMarkup(
+    absl::string_view text, std::span<const std::pair<size_t, size_t>> markup, bool add_bos) const {
+  for (const auto& [begin, end] : markup) {
+    if (begin > end || end > text.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "markup range [", begin, ", ", end, ") is outside the ", text.size(), "-byte text"));
+    }
+  }
+  return EncodeParts(text, add_bos, !markup.empty(), [&](size_t start, size_t length) {
+    for (const auto& [begin, end] : markup) {
+      if (start >= begin && start + length <= end) return true;
+    }
+    return false;
+  });
+}
+
+template <typename Allowed>
+absl::StatusOr<std::vector<int>> Tokenizer::EncodeParts(absl::string_view text, bool add_bos,
+                                                        bool any_control,
+                                                        Allowed control_allowed) const {
   if (!IsValidUtf8(text)) {
     return absl::InvalidArgumentError("the text to tokenize is not valid UTF-8");
   }
@@ -263,21 +294,24 @@ absl::StatusOr<std::vector<int>> Tokenizer::Encode(absl::string_view text, bool 
   };
   std::vector<Fragment> fragments = {{0, text.size(), -1}};
   for (const Special& special : specials_) {
-    if (special.control && !parse_special) continue;
+    if (special.control && !any_control) continue;
     std::vector<Fragment> next;
     for (const Fragment& fragment : fragments) {
       if (fragment.id >= 0) {
         next.push_back(fragment);
         continue;
       }
-      size_t at = fragment.start;
+      size_t at = fragment.start;  // plain text from `at` on is not yet copied to `next`
       const size_t end = fragment.start + fragment.length;
-      while (at < end) {
-        const size_t found = text.substr(0, end).find(special.text, at);
+      for (size_t from = at;;) {
+        const size_t found = text.substr(0, end).find(special.text, from);
         if (found == absl::string_view::npos) break;
+        from = found + 1;
+        if (special.control && !control_allowed(found, special.text.size())) continue;
         if (found > at) next.push_back({at, found - at, -1});
         next.push_back({found, special.text.size(), special.id});
         at = found + special.text.size();
+        from = at;
       }
       if (at < end) next.push_back({at, end - at, -1});
     }

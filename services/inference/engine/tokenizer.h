@@ -68,6 +68,12 @@ class Tokenizer {
   // UTF-8 is an InvalidArgument error.
   absl::StatusOr<std::vector<int>> Encode(absl::string_view text, bool add_bos = true,
                                           bool parse_special = false) const;
+  // The same for a rendered chat: control tokens' texts are parsed only inside `markup`, the
+  // byte ranges [begin, end) that the template wrote (chat_template.h), never in what a
+  // user wrote.
+  absl::StatusOr<std::vector<int>> EncodeWithMarkup(
+      absl::string_view text, std::span<const std::pair<size_t, size_t>> markup,
+      bool add_bos = true) const;
 
   // The bytes a token stands for; control tokens stand for nothing. A byte token may be part
   // of a character, so this is not always valid UTF-8; feed pieces through a Utf8Stream when
@@ -87,6 +93,8 @@ class Tokenizer {
   bool add_bos() const { return vocab_.add_bos; }
   const std::string& token_text(int id) const { return vocab_.tokens[id]; }
   const TokenizerVocab& vocab() const { return vocab_; }
+  // The file's `tokenizer.chat_template` (Jinja source; chat_template.h reads it), or empty.
+  const std::string& chat_template_source() const { return chat_template_source_; }
   // "llama (SentencePiece BPE)" or "gpt2 (byte-level BPE, llama-bpe)", for ListModels.
   std::string Describe() const;
 
@@ -94,9 +102,15 @@ class Tokenizer {
   Tokenizer() = default;
   absl::Status Build();
   void EncodeText(absl::string_view text, bool after_special, std::vector<int>& ids) const;
+  // Encode's work; control tokens are looked for only with `any_control`, and their text at
+  // [start, start + length) counts only where `control_allowed` says so.
+  template <typename Allowed>
+  absl::StatusOr<std::vector<int>> EncodeParts(absl::string_view text, bool add_bos,
+                                               bool any_control, Allowed control_allowed) const;
 
   TokenizerVocab vocab_;
   std::vector<std::string> token_bytes_;
+  std::string chat_template_source_;
   std::variant<std::monostate, SentencePieceBpe, ByteLevelBpe> encoder_;
   // Token texts matched before BPE, longest first: (text, id, is control).
   struct Special {

@@ -1,6 +1,6 @@
 // cascade-inference as clients see it: the real binary with the bundled bard pair, on
 // loopback. Streaming, speculation, stop strings, limits, queueing, deadlines,
-// cancellation and metrics.
+// cancellation, metrics, and chat templates (from the file, from the config, the fallback).
 
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
@@ -11,6 +11,9 @@
 #include <future>
 
 #include "cascade/v1/inference.grpc.pb.h"
+#include "services/inference/engine/gguf.h"
+#include "services/inference/engine/gguf_writer.h"
+#include "services/inference/engine/quantize.h"
 #include "tests/support/grpc_probe.h"
 #include "tests/support/poll.h"
 #include "tests/support/server_process.h"
@@ -346,6 +349,118 @@ TEST(InferenceStartupTest, UnknownDefaultDraftModelStopsTheServer) {
   auto result = ServerProcess::RunToExit(kBinary, {"--config", config}, &output);
   EXPECT_NE(result.code, 0);
   EXPECT_THAT(output, HasSubstr("draft_model 'missing' is not a loaded model"));
+}
+
+// A copy of the bard draft whose file carries `chat_template` as tokenizer.chat_template.
+std::string DraftWithChatTemplate(const std::string& name, const std::string& chat_template) {
+  auto in = engine::GgufFile::Open(kModels + "/bard-draft-0.5m.gguf");
+  EXPECT_TRUE(in.ok()) << in.status();
+  engine::GgufWriter writer;
+  EXPECT_TRUE(engine::QuantizeModel(**in, engine::TensorType::kF32, writer).ok());
+  writer.SetMetadata("tokenizer.chat_template", engine::GgufString(chat_template));
+  const std::string path = ::testing::TempDir() + "/" + name + ".gguf";
+  EXPECT_TRUE(writer.WriteFile(path).ok());
+  return path;
+}
+
+class InferenceChatTemplateTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string chatml = DraftWithChatTemplate(
+        "chatml",
+        "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + "
+        "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}");
+    const std::string unknown = DraftWithChatTemplate("unknown", "{{ messages | tojson }}");
+    const std::string models =
+        "  - name: chatml\n    path: " + chatml + "\n    threads: 1\n" +
+        "  - name: unknown\n    path: " + unknown + "\n    threads: 1\n" +
+        "  - name: named\n    path: " + chatml + "\n    threads: 1\n    chat_template: gemma\n" +
+        "  - name: none\n    path: " + kModels + "/bard-draft-0.5m.gguf\n    threads: 1\n";
+    auto process = ServerProcess::Start(kBinary, {"--config", WriteConfig("chat.yaml", models)});
+    ASSERT_TRUE(process.ok()) << process.status();
+    server_ = process->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  static std::vector<int> Tokens(const GenerateRequest& request) {
+    auto stub = InferenceService::NewStub(
+        grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    auto reader = stub->Generate(&context, request);
+    std::vector<int> tokens;
+    GenerateChunk chunk;
+    while (reader->Read(&chunk))
+      tokens.insert(tokens.end(), chunk.token_ids().begin(), chunk.token_ids().end());
+    EXPECT_TRUE(reader->Finish().ok());
+    return tokens;
+  }
+
+  static ServerProcess* server_;
+};
+
+ServerProcess* InferenceChatTemplateTest::server_ = nullptr;
+
+TEST_F(InferenceChatTemplateTest, ListModelsSaysWhichTemplateAndWhy) {
+  auto stub = InferenceService::NewStub(
+      grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::ListModelsResponse models;
+  ASSERT_TRUE(stub->ListModels(&context, v1::ListModelsRequest(), &models).ok());
+  std::map<std::string, v1::ModelInfo> by_name;
+  for (const auto& model : models.models()) by_name[model.name()] = model;
+  EXPECT_EQ(by_name["chatml"].chat_template(), "chatml");
+  EXPECT_EQ(by_name["chatml"].chat_template_source(), "file");
+  EXPECT_EQ(by_name["named"].chat_template(), "gemma");
+  EXPECT_EQ(by_name["named"].chat_template_source(), "config");
+  EXPECT_EQ(by_name["unknown"].chat_template(), "plain");
+  EXPECT_THAT(by_name["unknown"].chat_template_source(),
+              HasSubstr("fallback: the file's chat template is none of the families"));
+  EXPECT_EQ(by_name["none"].chat_template(), "plain");
+  EXPECT_THAT(by_name["none"].chat_template_source(), HasSubstr("no tokenizer.chat_template"));
+  EXPECT_EQ(by_name["none"].tokenizer(), "llama (SentencePiece BPE)");
+}
+
+TEST_F(InferenceChatTemplateTest, TheFallbackIsLogged) {
+  EXPECT_TRUE(server_->WaitForStderr("chat_template_fallback", 5s));
+  EXPECT_THAT(server_->Stderr(), HasSubstr("set chat_template in the model's config"));
+}
+
+TEST_F(InferenceChatTemplateTest, MessagesAreRenderedWithTheTemplate) {
+  GenerateRequest chat;
+  chat.set_model("chatml");
+  chat.mutable_params()->set_max_tokens(6);
+  for (auto [role, content] :
+       {std::pair{"system", "Speak as a king."}, std::pair{"user", "ROMEO:"}}) {
+    auto* message = chat.mutable_messages()->add_messages();
+    message->set_role(role);
+    message->set_content(content);
+  }
+  // The bard vocabulary has no ChatML tokens, so the markup is plain text there: the same
+  // tokens as the rendered prompt sent as text.
+  GenerateRequest text = chat;
+  text.set_prompt(
+      "<|im_start|>system\nSpeak as a king.<|im_end|>\n<|im_start|>user\nROMEO:<|im_end|>\n"
+      "<|im_start|>assistant\n");
+  EXPECT_EQ(Tokens(chat), Tokens(text));
+  GenerateRequest plain = chat;
+  plain.set_model("unknown");
+  GenerateRequest joined = plain;
+  joined.set_prompt("Speak as a king.\nROMEO:");
+  EXPECT_EQ(Tokens(plain), Tokens(joined));
+}
+
+TEST(InferenceStartupTest, UnknownChatTemplateNameStopsTheServer) {
+  std::string config =
+      WriteConfig("bad_template.yaml", "  - name: target\n    path: " + kModels +
+                                           "/bard-target-3m.gguf\n    chat_template: vicuna\n");
+  std::string output;
+  auto result = ServerProcess::RunToExit(kBinary, {"--config", config}, &output);
+  EXPECT_NE(result.code, 0);
+  EXPECT_THAT(output, HasSubstr("unknown chat template 'vicuna'"));
+  EXPECT_THAT(output, HasSubstr("models[0] 'target'"));
 }
 
 }  // namespace
