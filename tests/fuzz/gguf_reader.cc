@@ -55,9 +55,7 @@ void CheckTensor(const engine::GgufFile& file, const engine::GgufTensorInfo& ten
   (void)sink;
   // The first row, at most 1024 elements of it (quantized rows in whole blocks).
   int64_t cols = std::min<int64_t>(tensor.dims[0], 1024);
-  if (tensor.type == engine::TensorType::kQ8_0 || tensor.type == engine::TensorType::kQ4_0) {
-    cols -= cols % engine::kQuantBlock;
-  }
+  cols -= cols % engine::BlockElements(tensor.type);
   std::vector<float> row(static_cast<size_t>(cols));
   engine::DequantizeRow(tensor.type, tensor.data, cols, row.data());
 }

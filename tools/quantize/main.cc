@@ -1,7 +1,8 @@
-// cascade-quantize IN.gguf OUT.gguf --type f16|q8_0|q4_0|f32
+// cascade-quantize IN.gguf OUT.gguf --type f16|q8_0|q4_0|q4_k|q5_k|q6_k|q4_k_m|q5_k_m|f32
 //
-// Writes a copy of a model with its weight matrices in another element type. Norm vectors stay
-// F32. The result loads in this engine and in llama.cpp.
+// Writes a copy of a model with its weight matrices in another element type, or in a K-quant
+// mix like llama.cpp's (q4_k_m). Norm vectors stay F32. The result loads in this engine and in
+// llama.cpp.
 #include <iostream>
 #include <string>
 
@@ -11,13 +12,16 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: cascade-quantize IN.gguf OUT.gguf --type f16|q8_0|q4_0|f32\n";
+    "usage: cascade-quantize IN.gguf OUT.gguf --type TYPE\n"
+    "TYPE: f16, q8_0, q4_0, f32; K-quants q4_k, q5_k, q6_k; mixes q4_k_m, q5_k_m (as llama.cpp\n"
+    "makes them: output.weight and some layers' attn_v / ffn_down in q6_k). A matrix whose\n"
+    "rows are not a multiple of 256 weights gets q8_0 instead of a K-quant (--fallback f16\n"
+    "or f32 to choose another).\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  using cascade::engine::TensorType;
-  std::string in_path, out_path, type_name;
+  std::string in_path, out_path, type_name, fallback_name = "q8_0";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -25,6 +29,8 @@ int main(int argc, char** argv) {
       return 0;
     } else if (arg == "--type" && i + 1 < argc) {
       type_name = argv[++i];
+    } else if (arg == "--fallback" && i + 1 < argc) {
+      fallback_name = argv[++i];
     } else if (arg.rfind("--", 0) == 0) {
       std::cerr << "cascade-quantize: unknown flag or missing value: " << arg << "\n" << kUsage;
       return 2;
@@ -41,27 +47,25 @@ int main(int argc, char** argv) {
     std::cerr << "cascade-quantize: need IN, OUT and --type\n" << kUsage;
     return 2;
   }
-  TensorType type;
-  if (type_name == "f16")
-    type = TensorType::kF16;
-  else if (type_name == "q8_0")
-    type = TensorType::kQ8_0;
-  else if (type_name == "q4_0")
-    type = TensorType::kQ4_0;
-  else if (type_name == "f32")
-    type = TensorType::kF32;
-  else {
-    std::cerr << "cascade-quantize: unknown --type '" << type_name
-              << "' (supported: f16, q8_0, q4_0, f32)\n";
+  auto recipe = cascade::engine::RecipeFromName(type_name);
+  if (!recipe.ok()) {
+    std::cerr << "cascade-quantize: --type: " << recipe.status().message() << "\n";
     return 2;
   }
+  auto fallback = cascade::engine::RecipeFromName(fallback_name);
+  if (!fallback.ok() || fallback->mixed || cascade::engine::BlockElements(fallback->type) > 32) {
+    std::cerr << "cascade-quantize: --fallback must be f32, f16, q8_0 or q4_0, got '"
+              << fallback_name << "'\n";
+    return 2;
+  }
+  recipe->fallback = fallback->type;
   auto in = cascade::engine::GgufFile::Open(in_path);
   if (!in.ok()) {
     std::cerr << "cascade-quantize: " << in.status().message() << "\n";
     return 1;
   }
   cascade::engine::GgufWriter out;
-  if (auto s = cascade::engine::QuantizeModel(**in, type, out); !s.ok()) {
+  if (auto s = cascade::engine::QuantizeModel(**in, *recipe, out); !s.ok()) {
     std::cerr << "cascade-quantize: " << s.message() << "\n";
     return 1;
   }

@@ -254,11 +254,10 @@ class GgufParser {
       return Error(absl::StrCat("has ", s.message()));
     }
     info.type = static_cast<TensorType>(type);
-    if (info.type != TensorType::kF32 && info.type != TensorType::kF16 &&
-        info.dims[0] % kQuantBlock != 0) {
+    if (info.dims[0] % BlockElements(info.type) != 0) {
       return Error(absl::StrCat("has tensor '", info.name, "' of type ", GgmlTypeName(type),
                                 " whose row length ", info.dims[0], " is not a multiple of ",
-                                kQuantBlock));
+                                BlockElements(info.type)));
     }
     if (auto s = ReadPod(info.offset, what); !s.ok()) return s;
     info.byte_size = RowBytes(info.type, info.dims[0]) * static_cast<size_t>(info.rows());

@@ -36,6 +36,12 @@ struct Kernels {
   void (*add_scaled)(float* y, const float* x, float scale, int64_t n);  // y += scale * x
 };
 
+// The matmul of the K-quants, shared by the kernel sets: each token's activations quantized
+// to Q8_K once, then integer dot products per row (k_quants.h). Batched and one-at-a-time
+// results are identical, as for the other types.
+void MatmulKQuant(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x, int n_tokens,
+                  float* out, int64_t out_stride);
+
 const Kernels& ScalarKernels();
 // nullptr when this CPU lacks AVX2, FMA or F16C.
 const Kernels* Avx2Kernels();

@@ -122,11 +122,16 @@ CASCADE_AVX2 inline void DotRows(const Matrix& w, int64_t r, const float* x, flo
       return DotRowsQuantized<kRows, BlockQ8_0>(w, r, x, out);
     case TensorType::kQ4_0:
       return DotRowsQuantized<kRows, BlockQ4_0>(w, r, x, out);
+    default:
+      return;  // the K-quants go through MatmulKQuant
   }
 }
 
 CASCADE_AVX2 void Matmul(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
                          int n_tokens, float* out, int64_t out_stride) {
+  if (BlockElements(w.type) > kQuantBlock) {
+    return MatmulKQuant(w, row_begin, row_end, x, n_tokens, out, out_stride);
+  }
   constexpr int kGroup = 4;
   int64_t r = row_begin;
   for (; r + kGroup <= row_end; r += kGroup) {

@@ -156,6 +156,8 @@ CASCADE_AVX512 inline void Tile(const Matrix& w, int64_t r, const float* x, floa
       return TileQuantized<kRows, kTokens, BlockQ8_0>(w, r, x, out, out_stride);
     case TensorType::kQ4_0:
       return TileQuantized<kRows, kTokens, BlockQ4_0>(w, r, x, out, out_stride);
+    default:
+      return;  // the K-quants go through MatmulKQuant
   }
 }
 
@@ -172,6 +174,9 @@ CASCADE_AVX512 inline void RowGroup(const Matrix& w, int64_t r, const float* x, 
 
 CASCADE_AVX512 void Matmul(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
                            int n_tokens, float* out, int64_t out_stride) {
+  if (BlockElements(w.type) > kQuantBlock) {
+    return MatmulKQuant(w, row_begin, row_end, x, n_tokens, out, out_stride);
+  }
   int64_t r = row_begin;
   for (; r + 4 <= row_end; r += 4) RowGroup<4>(w, r, x, n_tokens, out, out_stride);
   for (; r < row_end; ++r) RowGroup<1>(w, r, x, n_tokens, out, out_stride);

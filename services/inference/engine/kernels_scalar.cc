@@ -55,12 +55,16 @@ float DotRow(const Matrix& w, int64_t r, const float* x) {
       return DotQ8_0(reinterpret_cast<const BlockQ8_0*>(row), x, w.cols);
     case TensorType::kQ4_0:
       return DotQ4_0(reinterpret_cast<const BlockQ4_0*>(row), x, w.cols);
+    default:
+      return 0;  // the K-quants go through MatmulKQuant
   }
-  return 0;
 }
 
 void Matmul(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x, int n_tokens,
             float* out, int64_t out_stride) {
+  if (BlockElements(w.type) > kQuantBlock) {
+    return MatmulKQuant(w, row_begin, row_end, x, n_tokens, out, out_stride);
+  }
   for (int64_t r = row_begin; r < row_end; ++r) {
     for (int t = 0; t < n_tokens; ++t) out[t * out_stride + r] = DotRow(w, r, x + t * w.cols);
   }

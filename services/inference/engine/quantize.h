@@ -1,15 +1,40 @@
 // Converts a model file's weight matrices to another element type (what cascade-quantize does).
 #pragma once
 
-#include "absl/status/status.h"
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/inference/engine/gguf.h"
 #include "services/inference/engine/gguf_writer.h"
 
 namespace cascade::engine {
 
-// Copies `in` into `out`: every 2-D tensor converted to `type` (from any supported type), 1-D
-// tensors (the norms) kept as they are, metadata copied with general.file_type updated.
-// Quantized types need rows whose length is a multiple of 32; other tensors are an error.
+// Which type each matrix gets: one type for all, or a K-quant mix like llama.cpp's "_M"
+// files (Q4_K_M, Q5_K_M): output.weight in Q6_K, attn_v and ffn_down in Q6_K in the layers
+// that matter most (the first and last eighth, and every third between), the rest in `type`.
+// A matrix whose rows are not a multiple of a K-quant's 256 weights gets `fallback` (Q8_0 by
+// default: about Q6_K's size; llama.cpp picks Q5_0 / Q8_0 there).
+struct QuantizationRecipe {
+  std::string name;  // as cascade-quantize's --type says it: "q4_k_m"
+  TensorType type = TensorType::kF32;
+  bool mixed = false;
+  uint32_t file_type = 0;  // general.file_type (LLAMA_FTYPE_*)
+  TensorType fallback = TensorType::kQ8_0;
+};
+
+// f32, f16, q8_0, q4_0, q4_k, q5_k, q6_k, q4_k_m, q5_k_m; InvalidArgument listing them.
+absl::StatusOr<QuantizationRecipe> RecipeFromName(absl::string_view name);
+absl::string_view RecipeNames();
+
+// The type `recipe` gives the 2-D tensor `name` with rows of `cols`, in a model of `layers`.
+TensorType TypeForTensor(const QuantizationRecipe& recipe, absl::string_view name, int64_t cols,
+                         int layers);
+
+// Copies `in` into `out`: every 2-D tensor converted as the recipe says (from any supported
+// type), 1-D tensors (the norms) kept as they are, metadata copied with general.file_type
+// updated. Rows must be a multiple of 32 for Q8_0 / Q4_0; other tensors are an error.
+absl::Status QuantizeModel(const GgufFile& in, const QuantizationRecipe& recipe, GgufWriter& out);
 absl::Status QuantizeModel(const GgufFile& in, TensorType type, GgufWriter& out);
 
 // The GGUF general.file_type value for a file whose matrices are all `type`.

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "services/inference/engine/k_quants.h"
 
 namespace cascade::engine {
 
@@ -25,15 +26,38 @@ absl::Status CheckSupportedTensorType(uint32_t type_id, const std::string& tenso
     case TensorType::kF16:
     case TensorType::kQ4_0:
     case TensorType::kQ8_0:
+    case TensorType::kQ4_K:
+    case TensorType::kQ5_K:
+    case TensorType::kQ6_K:
       return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("tensor '", tensor_name, "' has type ", GgmlTypeName(type_id),
-                   ", which this engine does not support (supported: F32, F16, Q8_0, Q4_0)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "tensor '", tensor_name, "' has type ", GgmlTypeName(type_id),
+      ", which this engine does not support (supported: F32, F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)"));
+}
+
+int BlockElements(TensorType type) {
+  switch (type) {
+    case TensorType::kF32:
+    case TensorType::kF16:
+      return 1;
+    case TensorType::kQ8_0:
+    case TensorType::kQ4_0:
+      return kQuantBlock;
+    case TensorType::kQ4_K:
+    case TensorType::kQ5_K:
+    case TensorType::kQ6_K:
+      return kSuperBlock;
+  }
+  return 1;
 }
 
 size_t RowBytes(TensorType type, int64_t cols) {
   switch (type) {
+    case TensorType::kQ4_K:
+    case TensorType::kQ5_K:
+    case TensorType::kQ6_K:
+      return static_cast<size_t>(cols / kSuperBlock) * KQuantBlockBytes(type);
     case TensorType::kF32:
       return static_cast<size_t>(cols) * 4;
     case TensorType::kF16:
@@ -127,6 +151,15 @@ void DequantizeRow(TensorType type, const void* row, int64_t cols, float* out) {
       }
       return;
     }
+    case TensorType::kQ4_K:
+    case TensorType::kQ5_K:
+    case TensorType::kQ6_K: {
+      const auto* bytes = static_cast<const uint8_t*>(row);
+      for (int64_t b = 0; b < cols / kSuperBlock; ++b) {
+        DequantizeKBlock(type, bytes + b * KQuantBlockBytes(type), out + b * kSuperBlock);
+      }
+      return;
+    }
   }
 }
 
@@ -183,6 +216,14 @@ void QuantizeRow(TensorType type, const float* row, int64_t cols, void* out) {
       return;
     case TensorType::kQ4_0:
       QuantizeRowQ4_0(row, cols, static_cast<BlockQ4_0*>(out));
+      return;
+    case TensorType::kQ4_K:
+    case TensorType::kQ5_K:
+    case TensorType::kQ6_K:
+      for (int64_t b = 0; b < cols / kSuperBlock; ++b) {
+        QuantizeKBlock(type, row + b * kSuperBlock,
+                       static_cast<uint8_t*>(out) + b * KQuantBlockBytes(type));
+      }
       return;
   }
 }

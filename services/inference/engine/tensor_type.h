@@ -18,6 +18,9 @@ enum class TensorType : uint32_t {
   kF16 = 1,
   kQ4_0 = 2,
   kQ8_0 = 8,
+  kQ4_K = 12,  // K-quants: k_quants.h
+  kQ5_K = 13,
+  kQ6_K = 14,
 };
 
 inline constexpr int kQuantBlock = 32;  // weights per Q8_0 / Q4_0 block
@@ -40,7 +43,11 @@ std::string GgmlTypeName(uint32_t type_id);
 // OK when `type_id` is one of ours; otherwise an error that lists what is supported.
 absl::Status CheckSupportedTensorType(uint32_t type_id, const std::string& tensor_name);
 
-// Bytes a row of `cols` elements takes. Quantized types need cols % 32 == 0 (checked on load).
+// Weights per block: 1 (F32, F16), 32 (Q8_0, Q4_0) or 256 (K-quants). A row's length must be
+// a multiple (checked on load).
+int BlockElements(TensorType type);
+
+// Bytes a row of `cols` elements takes (cols a multiple of BlockElements(type)).
 size_t RowBytes(TensorType type, int64_t cols);
 
 float HalfToFloat(uint16_t h);
@@ -50,7 +57,8 @@ uint16_t FloatToHalf(float f);  // round to nearest even, like F16C
 void DequantizeRow(TensorType type, const void* row, int64_t cols, float* out);
 
 // Encodes a float32 row as `type` into `out` (RowBytes(type, cols) bytes). Quantized types
-// use the scale max|x| / 127 (Q8_0) or the signed extreme / -8 (Q4_0), as GGML does.
+// use the scale max|x| / 127 (Q8_0) or the signed extreme / -8 (Q4_0), as GGML does; K-quants
+// a min/max fit per sub-block (k_quants.h).
 void QuantizeRow(TensorType type, const float* row, int64_t cols, void* out);
 
 }  // namespace cascade::engine

@@ -172,11 +172,20 @@ TEST(GgufReader, RejectsTensorOutOfRange) {
 TEST(GgufReader, RejectsUnsupportedTensorType) {
   std::string bytes = SmallFile();
   const size_t type_at = bytes.find("weights") + 7 + 4 + 16;
+  const uint32_t q3_k = 11;
+  std::memcpy(&bytes[type_at], &q3_k, 4);
+  const absl::Status status = OpenBytes(bytes);
+  EXPECT_THAT(status.message(), HasSubstr("type Q3_K"));
+  EXPECT_THAT(status.message(), HasSubstr("supported: F32, F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K"));
+}
+
+TEST(GgufReader, RejectsAKQuantRowThatIsNoMultipleOf256) {
+  std::string bytes = SmallFile();  // "weights" has rows of 32
+  const size_t type_at = bytes.find("weights") + 7 + 4 + 16;
   const uint32_t q4_k = 12;
   std::memcpy(&bytes[type_at], &q4_k, 4);
   const absl::Status status = OpenBytes(bytes);
-  EXPECT_THAT(status.message(), HasSubstr("type Q4_K"));
-  EXPECT_THAT(status.message(), HasSubstr("supported: F32, F16, Q8_0, Q4_0"));
+  EXPECT_THAT(status.message(), HasSubstr("is not a multiple of 256"));
 }
 
 TEST(GgufReader, RejectsAbsurdCountsAndDims) {

@@ -1,0 +1,69 @@
+// GGML's K-quants: super-blocks of 256 weights with sub-block scales, what the GGUF files
+// people download mostly hold (Q4_K_M = Q4_K with some matrices in Q6_K).
+//
+//   Q4_K (144 bytes): f16 d, f16 dmin, 12 bytes of 6-bit (scale, min) for 8 sub-blocks of 32,
+//                     128 bytes of 4-bit q: weight = d * scale * q - dmin * min.
+//   Q5_K (176 bytes): Q4_K plus 32 bytes holding each q's fifth bit.
+//   Q6_K (210 bytes): 128 bytes of low 4 bits, 64 bytes of high 2 bits, 16 signed 8-bit scales
+//                     for sub-blocks of 16, f16 d: weight = d * scale * (q - 32).
+//
+// In a 64-weight chunk c, byte l of the 4-bit part holds weight c*64 + l in its low nibble and
+// c*64 + 32 + l in its high one. The matmul (MatmulKQuant in kernels.h) quantizes each token's
+// activations to Q8_K and takes integer dot products, as llama.cpp does.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "services/inference/engine/tensor_type.h"
+
+namespace cascade::engine {
+
+inline constexpr int kSuperBlock = 256;  // weights per K-quant block
+
+struct BlockQ4_K {
+  uint16_t d, dmin;  // float16
+  uint8_t scales[12];
+  uint8_t qs[kSuperBlock / 2];
+};
+static_assert(sizeof(BlockQ4_K) == 144);
+
+struct BlockQ5_K {
+  uint16_t d, dmin;  // float16
+  uint8_t scales[12];
+  uint8_t qh[kSuperBlock / 8];
+  uint8_t qs[kSuperBlock / 2];
+};
+static_assert(sizeof(BlockQ5_K) == 176);
+
+struct BlockQ6_K {
+  uint8_t ql[kSuperBlock / 2];
+  uint8_t qh[kSuperBlock / 4];
+  int8_t scales[kSuperBlock / 16];
+  uint16_t d;  // float16
+};
+static_assert(sizeof(BlockQ6_K) == 210);
+
+// Activations for K-quant dot products, as llama.cpp makes them: 256 values at one scale d
+// (the extreme maps to -127), and the sums of each 16 quants (for the mins of Q4_K / Q5_K).
+struct BlockQ8_K {
+  float d;
+  int8_t qs[kSuperBlock];
+  int16_t bsums[kSuperBlock / 16];
+};
+
+bool IsKQuant(TensorType type);
+size_t KQuantBlockBytes(TensorType type);
+
+// One super-block (KQuantBlockBytes(type) bytes, any alignment) to 256 floats.
+void DequantizeKBlock(TensorType type, const uint8_t* block, float* out);
+// 256 floats to one super-block.
+void QuantizeKBlock(TensorType type, const float* in, uint8_t* block);
+
+// `n` floats (a multiple of 256) to n / 256 Q8_K blocks.
+void QuantizeRowQ8_K(const float* x, int64_t n, BlockQ8_K* out);
+// A K-quant row of `blocks` super-blocks . the Q8_K activations: integer sums per sub-block,
+// scaled in float once per super-block, as llama.cpp computes it (so our logits match its).
+float DotKQuantQ8_K(TensorType type, const uint8_t* row, const BlockQ8_K* x, int64_t blocks);
+
+}  // namespace cascade::engine

@@ -1,0 +1,26 @@
+// The K-quants' matmul, shared by every kernel set (kernels.h): integer dot products against
+// Q8_K activations, as llama.cpp computes them.
+#include <vector>
+
+#include "services/inference/engine/k_quants.h"
+#include "services/inference/engine/kernels.h"
+
+namespace cascade::engine {
+
+void MatmulKQuant(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x, int n_tokens,
+                  float* out, int64_t out_stride) {
+  const int64_t blocks = w.cols / kSuperBlock;
+  thread_local std::vector<BlockQ8_K> activations;
+  activations.resize(static_cast<size_t>(blocks) * n_tokens);
+  for (int t = 0; t < n_tokens; ++t) {
+    QuantizeRowQ8_K(x + t * w.cols, w.cols, activations.data() + t * blocks);
+  }
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    for (int t = 0; t < n_tokens; ++t) {
+      out[t * out_stride + r] =
+          DotKQuantQ8_K(w.type, w.row(r), activations.data() + t * blocks, blocks);
+    }
+  }
+}
+
+}  // namespace cascade::engine
