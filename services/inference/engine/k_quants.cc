@@ -65,56 +65,62 @@ void QuantizeAffine(const float* x, int levels, uint16_t& d_half, uint16_t& dmin
   }
 }
 
-void DequantizeQ4_K(const BlockQ4_K& block, float* out) {
-  const float d = HalfToFloat(block.d), dmin = HalfToFloat(block.dmin);
+// The 256 weight quants of a Q4_K / Q5_K block (0..15 or 0..31), with the 8 sub-blocks'
+// scales and mins.
+void UnpackAffine(TensorType type, const uint8_t* bytes, int* q, int* scales, int* mins, float& d,
+                  float& dmin) {
+  const uint8_t *packed_scales, *qs, *qh = nullptr;
+  uint16_t d_half, dmin_half;
+  std::memcpy(&d_half, bytes, 2);
+  std::memcpy(&dmin_half, bytes + 2, 2);
+  packed_scales = bytes + 4;
+  if (type == TensorType::kQ5_K) {
+    qh = bytes + 16;
+    qs = bytes + 48;
+  } else {
+    qs = bytes + 16;
+  }
+  d = HalfToFloat(d_half);
+  dmin = HalfToFloat(dmin_half);
+  for (int j = 0; j < 8; ++j) GetScaleMin(j, packed_scales, scales[j], mins[j]);
   for (int chunk = 0; chunk < 4; ++chunk) {
-    int scale_lo, min_lo, scale_hi, min_hi;
-    GetScaleMin(2 * chunk, block.scales, scale_lo, min_lo);
-    GetScaleMin(2 * chunk + 1, block.scales, scale_hi, min_hi);
-    const uint8_t* qs = block.qs + 32 * chunk;
     for (int l = 0; l < 32; ++l) {
-      out[64 * chunk + l] = d * scale_lo * (qs[l] & 0x0F) - dmin * min_lo;
-      out[64 * chunk + 32 + l] = d * scale_hi * (qs[l] >> 4) - dmin * min_hi;
+      int lo = qs[32 * chunk + l] & 0x0F, hi = qs[32 * chunk + l] >> 4;
+      if (qh != nullptr) {
+        lo |= ((qh[l] >> (2 * chunk)) & 1) << 4;
+        hi |= ((qh[l] >> (2 * chunk + 1)) & 1) << 4;
+      }
+      q[64 * chunk + l] = lo;
+      q[64 * chunk + 32 + l] = hi;
     }
   }
 }
 
-void DequantizeQ5_K(const BlockQ5_K& block, float* out) {
-  const float d = HalfToFloat(block.d), dmin = HalfToFloat(block.dmin);
-  for (int chunk = 0; chunk < 4; ++chunk) {
-    int scale_lo, min_lo, scale_hi, min_hi;
-    GetScaleMin(2 * chunk, block.scales, scale_lo, min_lo);
-    GetScaleMin(2 * chunk + 1, block.scales, scale_hi, min_hi);
-    const uint8_t* qs = block.qs + 32 * chunk;
-    for (int l = 0; l < 32; ++l) {
-      const int lo = (qs[l] & 0x0F) | (((block.qh[l] >> (2 * chunk)) & 1) << 4);
-      const int hi = (qs[l] >> 4) | (((block.qh[l] >> (2 * chunk + 1)) & 1) << 4);
-      out[64 * chunk + l] = d * scale_lo * lo - dmin * min_lo;
-      out[64 * chunk + 32 + l] = d * scale_hi * hi - dmin * min_hi;
-    }
-  }
+void DequantizeAffine(TensorType type, const uint8_t* bytes, float* out) {
+  int q[kSuperBlock], scales[8], mins[8];
+  float d, dmin;
+  UnpackAffine(type, bytes, q, scales, mins, d, dmin);
+  for (int i = 0; i < kSuperBlock; ++i) out[i] = d * scales[i / 32] * q[i] - dmin * mins[i / 32];
 }
 
-// Q6_K: each 128-weight half n uses ql[64n..], qh[32n..], scales[8n..]; byte l of ql holds
-// weights l (low nibble) and l + 64 (high), byte l + 32 holds l + 32 and l + 96; qh[l]'s bit
-// pairs are the top 2 bits of weights l, l + 32, l + 64, l + 96.
-void DequantizeQ6_K(const BlockQ6_K& block, float* out) {
-  const float d = HalfToFloat(block.d);
+// Q6_K's 256 quants in weight order (-32..31), its 16 scales (weight i has scales[i / 16]) and
+// d. Each 128-weight half n uses ql[64n..], qh[32n..]: byte l of ql holds weights l (low
+// nibble) and l + 64 (high), byte l + 32 holds l + 32 and l + 96; qh[l]'s bit pairs are the
+// top 2 bits of weights l, l + 32, l + 64, l + 96.
+void UnpackQ6_K(const uint8_t* bytes, int* q, int* scales, float& d) {
+  BlockQ6_K block;
+  std::memcpy(&block, bytes, sizeof(block));
+  d = HalfToFloat(block.d);
+  for (int j = 0; j < 16; ++j) scales[j] = block.scales[j];
   for (int half = 0; half < 2; ++half) {
     const uint8_t* ql = block.ql + 64 * half;
     const uint8_t* qh = block.qh + 32 * half;
-    const int8_t* scales = block.scales + 8 * half;
-    float* y = out + 128 * half;
+    int* y = q + 128 * half;
     for (int l = 0; l < 32; ++l) {
-      const int sub = l / 16;
-      const int q1 = ((ql[l] & 0x0F) | (((qh[l] >> 0) & 3) << 4)) - 32;
-      const int q2 = ((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)) - 32;
-      const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-      const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-      y[l] = d * scales[sub] * q1;
-      y[l + 32] = d * scales[sub + 2] * q2;
-      y[l + 64] = d * scales[sub + 4] * q3;
-      y[l + 96] = d * scales[sub + 6] * q4;
+      y[l] = ((ql[l] & 0x0F) | (((qh[l] >> 0) & 3) << 4)) - 32;
+      y[l + 32] = ((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)) - 32;
+      y[l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+      y[l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
     }
   }
 }
@@ -158,37 +164,6 @@ void QuantizeQ6_K(const float* x, BlockQ6_K& block) {
   }
 }
 
-// The 256 weight quants of a Q4_K / Q5_K block (0..15 or 0..31), with the 8 sub-blocks'
-// scales and mins.
-void UnpackAffine(TensorType type, const uint8_t* bytes, int* q, int* scales, int* mins, float& d,
-                  float& dmin) {
-  const uint8_t *packed_scales, *qs, *qh = nullptr;
-  uint16_t d_half, dmin_half;
-  std::memcpy(&d_half, bytes, 2);
-  std::memcpy(&dmin_half, bytes + 2, 2);
-  packed_scales = bytes + 4;
-  if (type == TensorType::kQ5_K) {
-    qh = bytes + 16;
-    qs = bytes + 48;
-  } else {
-    qs = bytes + 16;
-  }
-  d = HalfToFloat(d_half);
-  dmin = HalfToFloat(dmin_half);
-  for (int j = 0; j < 8; ++j) GetScaleMin(j, packed_scales, scales[j], mins[j]);
-  for (int chunk = 0; chunk < 4; ++chunk) {
-    for (int l = 0; l < 32; ++l) {
-      int lo = qs[32 * chunk + l] & 0x0F, hi = qs[32 * chunk + l] >> 4;
-      if (qh != nullptr) {
-        lo |= ((qh[l] >> (2 * chunk)) & 1) << 4;
-        hi |= ((qh[l] >> (2 * chunk + 1)) & 1) << 4;
-      }
-      q[64 * chunk + l] = lo;
-      q[64 * chunk + 32 + l] = hi;
-    }
-  }
-}
-
 float DotAffineQ8_K(TensorType type, const uint8_t* bytes, const BlockQ8_K& x) {
   int q[kSuperBlock], scales[8], mins[8];
   float d, dmin;
@@ -204,24 +179,16 @@ float DotAffineQ8_K(TensorType type, const uint8_t* bytes, const BlockQ8_K& x) {
 }
 
 float DotQ6_KQ8_K(const uint8_t* bytes, const BlockQ8_K& x) {
-  BlockQ6_K block;
-  std::memcpy(&block, bytes, sizeof(block));
+  int q[kSuperBlock], scales[16];
+  float d;
+  UnpackQ6_K(bytes, q, scales, d);
   int32_t sum_scaled = 0;
-  for (int half = 0; half < 2; ++half) {
-    const uint8_t* ql = block.ql + 64 * half;
-    const uint8_t* qh = block.qh + 32 * half;
-    const int8_t* xq = x.qs + 128 * half;
-    int32_t sums[8] = {};  // sub-blocks of 16 in this half, in the scales' order
-    for (int l = 0; l < 32; ++l) {
-      const int sub = l / 16;
-      sums[sub] += (((ql[l] & 0x0F) | (((qh[l] >> 0) & 3) << 4)) - 32) * xq[l];
-      sums[sub + 2] += (((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)) - 32) * xq[l + 32];
-      sums[sub + 4] += (((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32) * xq[l + 64];
-      sums[sub + 6] += (((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32) * xq[l + 96];
-    }
-    for (int j = 0; j < 8; ++j) sum_scaled += block.scales[8 * half + j] * sums[j];
+  for (int j = 0; j < 16; ++j) {
+    int32_t sum = 0;
+    for (int i = 16 * j; i < 16 * j + 16; ++i) sum += q[i] * x.qs[i];
+    sum_scaled += scales[j] * sum;
   }
-  return HalfToFloat(block.d) * x.d * sum_scaled;
+  return d * x.d * sum_scaled;
 }
 
 }  // namespace
@@ -283,22 +250,15 @@ size_t KQuantBlockBytes(TensorType type) {
 
 void DequantizeKBlock(TensorType type, const uint8_t* bytes, float* out) {
   switch (type) {
-    case TensorType::kQ4_K: {
-      BlockQ4_K block;
-      std::memcpy(&block, bytes, sizeof(block));
-      DequantizeQ4_K(block, out);
+    case TensorType::kQ4_K:
+    case TensorType::kQ5_K:
+      DequantizeAffine(type, bytes, out);
       return;
-    }
-    case TensorType::kQ5_K: {
-      BlockQ5_K block;
-      std::memcpy(&block, bytes, sizeof(block));
-      DequantizeQ5_K(block, out);
-      return;
-    }
     case TensorType::kQ6_K: {
-      BlockQ6_K block;
-      std::memcpy(&block, bytes, sizeof(block));
-      DequantizeQ6_K(block, out);
+      int q[kSuperBlock], scales[16];
+      float d;
+      UnpackQ6_K(bytes, q, scales, d);
+      for (int i = 0; i < kSuperBlock; ++i) out[i] = d * scales[i / 16] * q[i];
       return;
     }
     default:
