@@ -231,6 +231,10 @@ float DotKQuantQ8_K(TensorType type, const uint8_t* row, const BlockQ8_K* x, int
   return sum;
 }
 
+void UnpackScalesAndMins(const uint8_t* packed, int* scales, int* mins) {
+  for (int j = 0; j < 8; ++j) GetScaleMin(j, packed, scales[j], mins[j]);
+}
+
 bool IsKQuant(TensorType type) {
   return type == TensorType::kQ4_K || type == TensorType::kQ5_K || type == TensorType::kQ6_K;
 }

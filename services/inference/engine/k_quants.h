@@ -62,8 +62,14 @@ void QuantizeKBlock(TensorType type, const float* in, uint8_t* block);
 
 // `n` floats (a multiple of 256) to n / 256 Q8_K blocks.
 void QuantizeRowQ8_K(const float* x, int64_t n, BlockQ8_K* out);
+// Q4_K / Q5_K's 8 six-bit scales and mins from their 12 packed bytes.
+void UnpackScalesAndMins(const uint8_t* packed, int* scales, int* mins);
+
 // A K-quant row of `blocks` super-blocks . the Q8_K activations: integer sums per sub-block,
 // scaled in float once per super-block, as llama.cpp computes it (so our logits match its).
 float DotKQuantQ8_K(TensorType type, const uint8_t* row, const BlockQ8_K* x, int64_t blocks);
+// The same with AVX2 integer instructions (kernels_k_quants_avx2.cc), bit-identical: the
+// integer sums are exact and the float steps are the same. Call only where the CPU has AVX2.
+float DotKQuantQ8_KAvx2(TensorType type, const uint8_t* row, const BlockQ8_K* x, int64_t blocks);
 
 }  // namespace cascade::engine

@@ -39,8 +39,9 @@ struct Kernels {
 // The matmul of the K-quants, shared by the kernel sets: each token's activations quantized
 // to Q8_K once, then integer dot products per row (k_quants.h). Batched and one-at-a-time
 // results are identical, as for the other types.
+// `avx2`: take the AVX2 dot products (the AVX2 and AVX-512 sets do).
 void MatmulKQuant(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x, int n_tokens,
-                  float* out, int64_t out_stride);
+                  float* out, int64_t out_stride, bool avx2);
 
 const Kernels& ScalarKernels();
 // nullptr when this CPU lacks AVX2, FMA or F16C.

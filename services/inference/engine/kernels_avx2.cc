@@ -130,7 +130,7 @@ CASCADE_AVX2 inline void DotRows(const Matrix& w, int64_t r, const float* x, flo
 CASCADE_AVX2 void Matmul(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
                          int n_tokens, float* out, int64_t out_stride) {
   if (BlockElements(w.type) > kQuantBlock) {
-    return MatmulKQuant(w, row_begin, row_end, x, n_tokens, out, out_stride);
+    return MatmulKQuant(w, row_begin, row_end, x, n_tokens, out, out_stride, true);
   }
   constexpr int kGroup = 4;
   int64_t r = row_begin;

@@ -8,7 +8,8 @@
 namespace cascade::engine {
 
 void MatmulKQuant(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x, int n_tokens,
-                  float* out, int64_t out_stride) {
+                  float* out, int64_t out_stride, bool avx2) {
+  const auto dot = avx2 ? DotKQuantQ8_KAvx2 : DotKQuantQ8_K;
   const int64_t blocks = w.cols / kSuperBlock;
   thread_local std::vector<BlockQ8_K> activations;
   activations.resize(static_cast<size_t>(blocks) * n_tokens);
@@ -17,8 +18,7 @@ void MatmulKQuant(const Matrix& w, int64_t row_begin, int64_t row_end, const flo
   }
   for (int64_t r = row_begin; r < row_end; ++r) {
     for (int t = 0; t < n_tokens; ++t) {
-      out[t * out_stride + r] =
-          DotKQuantQ8_K(w.type, w.row(r), activations.data() + t * blocks, blocks);
+      out[t * out_stride + r] = dot(w.type, w.row(r), activations.data() + t * blocks, blocks);
     }
   }
 }

@@ -63,7 +63,7 @@ float DotRow(const Matrix& w, int64_t r, const float* x) {
 void Matmul(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x, int n_tokens,
             float* out, int64_t out_stride) {
   if (BlockElements(w.type) > kQuantBlock) {
-    return MatmulKQuant(w, row_begin, row_end, x, n_tokens, out, out_stride);
+    return MatmulKQuant(w, row_begin, row_end, x, n_tokens, out, out_stride, false);
   }
   for (int64_t r = row_begin; r < row_end; ++r) {
     for (int t = 0; t < n_tokens; ++t) out[t * out_stride + r] = DotRow(w, r, x + t * w.cols);
