@@ -1,7 +1,8 @@
 // The conformance rules (docs/testing.md), as a check of our engine's answers against a reference's
 // (llama.cpp's, from llama_cpp_reference.h) on the same model file:
 //
-// - Tokenization: our ids for each prompt are the reference's.
+// - Tokenization: our ids for each prompt are the reference's (with BOS where the model adds it).
+//   Both engines then run BOS + prompt, as the reference script feeds llama.cpp.
 // - Greedy: at every position our argmax, teacher-forced on the reference's tokens, is the
 //   reference's token, unless both engines see a near-tie there (top two logprobs closer than
 //   `near_tie`). Engine::Generate's own greedy output is the reference's up to the first

@@ -5,8 +5,6 @@
 // whitespace runs) must come out token for token the same, with special tokens parsed and without.
 // The Llama-3-shaped file also generates: greedy tokens and logprobs agree in F32 by the rules of
 // agreement.h.
-#include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -18,6 +16,7 @@
 #include "tests/conformance/agreement.h"
 #include "tests/conformance/command.h"
 #include "tests/conformance/llama_cpp_reference.h"
+#include "tests/conformance/work_dir.h"
 
 namespace cascade::conformance {
 namespace {
@@ -29,7 +28,8 @@ const std::vector<std::string>& Texts() {
   static const auto* texts = new std::vector<std::string>{
       "Hello, world! I'm here; you're THERE, they'LL see. It's 12345 dollars: $1,234,567.89.",
       "    def f(x):\n        return x**2  # comment\ttab\tand   spaces   \n\n\n",
-      "Emoji: 😀👍🏽 👨‍👩‍👧 🇫🇷 — “quotes” «guillemets» naïve café "
+      "Emoji: 😀👍🏽 👨‍👩‍👧 🇫🇷 — “quotes” «guillemets» naïve "
+      "café "
       "Ünïcödé",
       "中文字符测试，日本語のテキスト、한국어 텍스트. Ελληνικά Русский текст العربية हिन्दी ١٢٣ ٤٥",
       "Numbers: 1 22 333 4444 55555 666666 ½ ² Ⅻ\r\nCRLF\r\n \t \n",
@@ -38,20 +38,6 @@ const std::vector<std::string>& Texts() {
   };
   return *texts;
 }
-
-class WorkDir {
- public:
-  WorkDir() {
-    std::string pattern = ::testing::TempDir() + "/bpe_conformance_XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~WorkDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 struct Family {
   std::string name;     // test name suffix
@@ -94,7 +80,7 @@ std::string WriteModel(const Family& family, const std::string& node_modules, co
 class ByteLevelBpeConformance : public ::testing::TestWithParam<Family> {};
 
 TEST_P(ByteLevelBpeConformance, TokenizationMatchesLlamaCpp) {
-  WorkDir dir;
+  WorkDir dir("bpe_conformance");
   auto node_modules = FindNodeModules(dir.path());
   ASSERT_TRUE(node_modules.ok()) << node_modules.status();
   const std::string path = WriteModel(GetParam(), *node_modules, dir);
@@ -136,7 +122,7 @@ INSTANTIATE_TEST_SUITE_P(Families, ByteLevelBpeConformance,
                          });
 
 TEST(ByteLevelBpeConformance, Llama3ShapedGreedyTokensAndLogprobsAgree) {
-  WorkDir dir;
+  WorkDir dir("bpe_conformance");
   auto node_modules = FindNodeModules(dir.path());
   ASSERT_TRUE(node_modules.ok()) << node_modules.status();
   const std::string path = WriteModel({"Llama3", "tokenizer-llama3", ""}, *node_modules, dir);

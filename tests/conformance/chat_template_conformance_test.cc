@@ -18,26 +18,13 @@
 #include "tests/conformance/hf_random_model.h"
 #include "tests/conformance/llama_cpp_chat_reference.h"
 #include "tests/conformance/llama_cpp_reference.h"
+#include "tests/conformance/work_dir.h"
 
 namespace cascade::conformance {
 namespace {
 
 using engine::ChatMessage;
 using engine::ChatTemplate;
-
-class WorkDir {
- public:
-  WorkDir() {
-    std::string pattern = ::testing::TempDir() + "/chat_conformance_XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~WorkDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 struct Family {
   std::string name;
@@ -61,7 +48,7 @@ const std::vector<std::pair<std::string, std::string>>& Conversation() {
 class ChatTemplateConformance : public ::testing::TestWithParam<Family> {};
 
 TEST_P(ChatTemplateConformance, RendersTheFilesTemplateAsLlamaCppTokenizesIt) {
-  WorkDir dir;
+  WorkDir dir("chat_conformance");
   auto node_modules = FindNodeModules(dir.path());
   ASSERT_TRUE(node_modules.ok()) << node_modules.status();
   auto path = WriteHfRandomModel(*node_modules, GetParam().package, GetParam().name, dir.path());

@@ -24,6 +24,7 @@
 #include "tests/conformance/agreement.h"
 #include "tests/conformance/command.h"
 #include "tests/conformance/llama_cpp_reference.h"
+#include "tests/conformance/work_dir.h"
 
 namespace cascade::conformance {
 namespace {
@@ -55,21 +56,6 @@ const std::vector<std::string>& Prompts() {
 std::string ModelPath(const std::string& name) {
   return std::string(CASCADE_SOURCE_DIR) + "/models/" + name;
 }
-
-// A fresh folder for one test's files (quantized copies, the script's output); removed after.
-class WorkDir {
- public:
-  WorkDir() {
-    std::string pattern = ::testing::TempDir() + "/conformance_XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~WorkDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // A copy of `source` with its matrices in `type` (f16, q8_0), made by this build's
 // cascade-quantize, as a user would make it.
@@ -117,7 +103,7 @@ class LlamaCppConformance : public ::testing::TestWithParam<Case> {};
 
 TEST_P(LlamaCppConformance, GreedyTokensAndLogprobsAgree) {
   const Case& c = GetParam();
-  WorkDir dir;
+  WorkDir dir("conformance");
   const std::string source = ModelPath(c.model);
   const std::string path = c.type == "f32" ? source : Quantize(source, c.type, dir);
   ASSERT_FALSE(::testing::Test::HasFailure());
@@ -159,7 +145,7 @@ INSTANTIATE_TEST_SUITE_P(Bard, LlamaCppConformance,
 class Q8Conformance : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Q8Conformance, TopOneAgreesWithF32) {
-  WorkDir dir;
+  WorkDir dir("conformance");
   const std::string source = ModelPath(GetParam());
   const auto f32 = LoadOrDie(source);
   const auto q8 = LoadOrDie(Quantize(source, "q8_0", dir));
@@ -211,7 +197,7 @@ INSTANTIATE_TEST_SUITE_P(Bard, Q8Conformance,
 class KQuantConformance : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(KQuantConformance, TopOneAgreesWithLlamaCpp) {
-  WorkDir dir;
+  WorkDir dir("conformance");
   const std::string path = Quantize(ModelPath("bard-target-3m.gguf"), GetParam(), dir, "f32");
   ASSERT_FALSE(::testing::Test::HasFailure());
   auto node_modules = FindNodeModules(dir.path());
@@ -317,7 +303,7 @@ TEST_F(AgreementCheck, FlagsADifferentTokenization) {
 // The reference's failure paths say what to fix.
 
 TEST(LlamaCppReference, MissingNodeLlamaCppSaysHowToInstallIt) {
-  WorkDir dir;
+  WorkDir dir("conformance");
   auto reference = RunLlamaCpp({.node_modules = dir.path() + "/no_node_modules",
                                 .models = {ModelPath("bard-draft-0.5m.gguf")},
                                 .prompts = {"ROMEO:"},
@@ -328,7 +314,7 @@ TEST(LlamaCppReference, MissingNodeLlamaCppSaysHowToInstallIt) {
 }
 
 TEST(LlamaCppReference, UnloadableModelIsNamed) {
-  WorkDir dir;
+  WorkDir dir("conformance");
   auto node_modules = FindNodeModules(dir.path());
   ASSERT_TRUE(node_modules.ok()) << node_modules.status();
   const std::string missing = dir.path() + "/missing.gguf";

@@ -63,7 +63,9 @@ absl::StatusOr<std::vector<ReferenceModel>> RunLlamaCpp(const LlamaCppOptions& o
       "--tokens",
       std::to_string(options.tokens),
       "--top",
-      std::to_string(options.top)};
+      std::to_string(options.top),
+      "--context",
+      std::to_string(options.context_size)};
   for (const auto& model : options.models) argv.insert(argv.end(), {"--model", model});
   for (const auto& prompt : options.prompts) argv.insert(argv.end(), {"--prompt", prompt});
   auto result = RunCommand(argv, options.work_dir, "llama_cpp_reference");

@@ -33,7 +33,8 @@ struct LlamaCppOptions {
   std::vector<std::string> prompts;
   int tokens = 32;  // 0: tokenize only
   int top = 5;
-  std::string work_dir;  // for the script's stdout and stderr
+  int context_size = 256;  // llama.cpp's context (at most the model's): prompt + tokens must fit
+  std::string work_dir;    // for the script's stdout and stderr
 };
 
 // The node_modules folder that scripts/install-npm-tools.sh prints (it installs only when its

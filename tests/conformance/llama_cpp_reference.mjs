@@ -4,7 +4,7 @@
 // log-probabilities (natural-log softmax of llama.cpp's raw logits).
 //
 //   node tests/conformance/llama_cpp_reference.mjs --node-modules DIR --tokens 32 --top 5 \
-//        --model A.gguf [--model B.gguf ...] --prompt TEXT [--prompt TEXT ...]
+//        [--context 256] --model A.gguf [--model B.gguf ...] --prompt TEXT [--prompt TEXT ...]
 //
 // DIR is the node_modules folder that scripts/install-npm-tools.sh prints (an ES module import
 // does not read NODE_PATH). Writes one JSON object to stdout:
@@ -25,9 +25,12 @@ const models = values("--model");
 const prompts = values("--prompt");
 const tokens = Number(values("--tokens")[0] ?? "32");
 const top = Number(values("--top")[0] ?? "5");
-if (!nodeModules || models.length === 0 || prompts.length === 0 || !(tokens >= 0) || !(top > 0)) {
+// Positions in the context (at most the model's): prompt plus generated tokens must fit.
+const contextSize = Number(values("--context")[0] ?? "256");
+if (!nodeModules || models.length === 0 || prompts.length === 0 || !(tokens >= 0) || !(top > 0) ||
+    !(contextSize > 0)) {
   console.error("usage: node llama_cpp_reference.mjs --node-modules DIR [--tokens N] [--top K] " +
-                "--model FILE... --prompt TEXT...");
+                "[--context N] --model FILE... --prompt TEXT...");
   process.exit(2);
 }
 
@@ -74,7 +77,7 @@ for (const modelPath of models) {
     continue;
   }
   const context = await model.createContext({
-    contextSize: Math.min(model.trainContextSize ?? 256, 256),
+    contextSize: Math.min(model.trainContextSize ?? contextSize, contextSize),
     // One thread: ggml's workers spin between ops, and on a busy 2-core machine (ctest -j2) two
     // of them made each token take about a second instead of a few milliseconds.
     threads: 1,

@@ -1,5 +1,6 @@
 // The CUDA backend on a GPU: its logits against the CPU engine's (teacher-forced, F16 and Q8_0
-// bard models), batched = one at a time, cache rollback, greedy speculative decoding = greedy
+// bard models, and tiny random F16 models of qwen2, qwen3 and llama with Llama 3.1's rope
+// scaling), batched = one at a time, cache rollback, greedy speculative decoding = greedy
 // target alone, and the sampled output distribution of speculative decoding on the GPU.
 //
 // Models: CASCADE_GPU_MODELS (default "models") holds bard-target-3m-f16.gguf and
@@ -21,6 +22,7 @@
 #include "services/inference/engine/cuda/device_weights.h"
 #include "services/inference/engine/engine.h"
 #include "services/inference/engine/quantize.h"
+#include "services/inference/engine/random_model.h"
 #include "services/inference/engine/session.h"
 
 namespace cascade::engine {
@@ -82,6 +84,37 @@ std::shared_ptr<const Model> TargetQ8() {
     return loaded.ok() ? *loaded : std::shared_ptr<const Model>();
   }());
   return *model;
+}
+
+// A tiny random F16 model of `architecture` (qwen3 with head_dim 32 where dim / heads is 16;
+// llama with Llama 3.1's rope_freqs.weight), written and loaded in this process.
+std::shared_ptr<const Model> TinyF16(Architecture architecture) {
+  static auto* cache = new std::map<Architecture, std::shared_ptr<const Model>>();
+  auto& model = (*cache)[architecture];
+  if (model != nullptr) return model;
+  RandomModelSpec spec;
+  spec.config = {.dim = 64,
+                 .layers = 2,
+                 .heads = 4,
+                 .kv_heads = 2,
+                 .head_dim = architecture == Architecture::kQwen3 ? 32 : 16,
+                 .ffn_dim = 128,
+                 .vocab_size = 512,
+                 .context_length = 512,
+                 .rope_theta = architecture == Architecture::kLlama ? 500000.0f : 1000000.0f,
+                 .architecture = architecture};
+  spec.llama3_rope_scaling = architecture == Architecture::kLlama;
+  spec.type = TensorType::kF16;
+  const std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_" +
+                           std::string(ArchitectureName(architecture)) + ".gguf";
+  GgufWriter writer;
+  EXPECT_TRUE(WriteRandomModel(spec, writer).ok());
+  EXPECT_TRUE(writer.WriteFile(path).ok());
+  auto loaded = Model::Load(path);
+  std::remove(path.c_str());  // the model holds its own mapping
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+  if (loaded.ok()) model = *loaded;
+  return model;
 }
 
 class Gpu : public ::testing::Test {
@@ -151,16 +184,24 @@ void ExpectTeacherForcedAgreement(const std::shared_ptr<const Model>& model) {
 TEST_F(Gpu, TeacherForcedLogprobsMatchTheCpuF16) { ExpectTeacherForcedAgreement(TargetF16()); }
 TEST_F(Gpu, TeacherForcedLogprobsMatchTheCpuQ8_0) { ExpectTeacherForcedAgreement(TargetQ8()); }
 TEST_F(Gpu, TeacherForcedLogprobsMatchTheCpuDraftF16) { ExpectTeacherForcedAgreement(DraftF16()); }
+TEST_F(Gpu, TeacherForcedLogprobsMatchTheCpuQwen2) {
+  ExpectTeacherForcedAgreement(TinyF16(Architecture::kQwen2));
+}
+TEST_F(Gpu, TeacherForcedLogprobsMatchTheCpuQwen3) {
+  ExpectTeacherForcedAgreement(TinyF16(Architecture::kQwen3));
+}
+TEST_F(Gpu, TeacherForcedLogprobsMatchTheCpuLlama3RopeScaling) {
+  ExpectTeacherForcedAgreement(TinyF16(Architecture::kLlama));
+}
 
 // Each (row, token) sum runs in the same order whatever the batch, so a batched pass (prefill,
 // verification) gives bit-identical logits to feeding tokens one at a time.
-TEST_F(Gpu, BatchedPassEqualsOneTokenAtATime) {
-  const auto model = TargetF16();
+void ExpectBatchedEqualsOneAtATime(const std::shared_ptr<const Model>& model) {
   ASSERT_NE(model, nullptr);
   const std::vector<int> tokens = *model->tokenizer().Encode("ROMEO:\nI'll tell you, I am not");
   const int n = static_cast<int>(tokens.size());
-  auto batched = Open(model);
-  auto single = Open(model);
+  auto batched = Gpu::Open(model);
+  auto single = Gpu::Open(model);
   ASSERT_TRUE(batched->Forward(tokens, n).ok());
   for (int t = 0; t < n; ++t) {
     ASSERT_TRUE(single->Forward({&tokens[t], 1}, 1).ok());
@@ -168,6 +209,12 @@ TEST_F(Gpu, BatchedPassEqualsOneTokenAtATime) {
     const auto b = single->logits(0);
     for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "token " << t << " logit " << i;
   }
+}
+
+TEST_F(Gpu, BatchedPassEqualsOneTokenAtATime) { ExpectBatchedEqualsOneAtATime(TargetF16()); }
+TEST_F(Gpu, BatchedPassEqualsOneTokenAtATimeForQwen2AndQwen3) {
+  ExpectBatchedEqualsOneAtATime(TinyF16(Architecture::kQwen2));
+  ExpectBatchedEqualsOneAtATime(TinyF16(Architecture::kQwen3));
 }
 
 // Truncate rolls the GPU cache back; feeding other tokens then matches a fresh session, and

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "services/inference/engine/model.h"
+#include "services/inference/engine/rope.h"
 
 namespace cascade::engine {
 namespace {
@@ -140,7 +141,7 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::LoadLlama2c(const std::strin
   model->classifier_ =
       shared_classifier ? model->token_embedding_ : matrix(take(v * d), c.vocab_size, c.dim);
   model->mapping_ = std::shared_ptr<const MappedFile>(std::move(*file));
-  model->BuildRopeTable();
+  model->rope_table_ = RopeTable(c);
   return std::shared_ptr<const Model>(std::move(model));
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/inference/engine/rope.h"
 
 namespace cascade::engine {
 
@@ -45,7 +46,7 @@ class ModelBuilder {
     for (int i = 0; i < c.layers; ++i) {
       if (auto s = BuildLayer(i, model_.layers_[i]); !s.ok()) return s;
     }
-    return absl::OkStatus();
+    return BuildRopeTable();
   }
 
  private:
@@ -71,17 +72,74 @@ class ModelBuilder {
       if (!matrix.ok()) return matrix.status();
       *spec.out = *matrix;
     }
-    if (auto s = GetVector(prefix + "attn_norm.weight", c.dim, layer.attention_norm); !s.ok()) {
-      return s;
+    struct VectorSpec {
+      const char* name;
+      int size;
+      std::vector<float>* out;
+    };
+    std::vector<VectorSpec> vectors = {{"attn_norm.weight", c.dim, &layer.attention_norm},
+                                       {"ffn_norm.weight", c.dim, &layer.ffn_norm}};
+    if (c.has_qkv_bias()) {
+      vectors.insert(vectors.end(), {{"attn_q.bias", c.q_dim(), &layer.query_bias},
+                                     {"attn_k.bias", c.kv_dim(), &layer.key_bias},
+                                     {"attn_v.bias", c.kv_dim(), &layer.value_bias}});
     }
-    return GetVector(prefix + "ffn_norm.weight", c.dim, layer.ffn_norm);
+    if (c.has_qk_norm()) {
+      vectors.insert(vectors.end(), {{"attn_q_norm.weight", c.head_dim, &layer.query_norm},
+                                     {"attn_k_norm.weight", c.head_dim, &layer.key_norm}});
+    }
+    for (const VectorSpec& spec : vectors) {
+      if (auto s = GetVector(prefix + spec.name, spec.size, *spec.out); !s.ok()) return s;
+    }
+    return RefuseUnusedAttentionTensors(prefix);
+  }
+
+  // Biases or QK-norm weights that this architecture's pass would ignore (llama.cpp reads
+  // optional biases in some llama files): refused rather than silently giving other logits.
+  absl::Status RefuseUnusedAttentionTensors(const std::string& prefix) {
+    const ModelConfig& c = model_.config_;
+    std::vector<std::string> unused = {"attn_output.bias"};
+    if (!c.has_qkv_bias()) {
+      unused.insert(unused.end(), {"attn_q.bias", "attn_k.bias", "attn_v.bias"});
+    }
+    if (!c.has_qk_norm()) {
+      unused.insert(unused.end(), {"attn_q_norm.weight", "attn_k_norm.weight"});
+    }
+    for (const std::string& name : unused) {
+      if (file_.FindTensor(prefix + name) != nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "GGUF file '", file_.path(), "' has tensor '", prefix, name, "', which this engine ",
+            "does not apply for architecture ", ArchitectureName(c.architecture),
+            " (Q/K/V biases: qwen2; QK-norm: qwen3; output bias: none)"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Llama 3.1 files carry per-pair frequency divisors (rope_freqs.weight); others need none.
+  absl::Status BuildRopeTable() {
+    const ModelConfig& c = model_.config_;
+    std::vector<float> divisors;
+    if (file_.FindTensor("rope_freqs.weight") != nullptr) {
+      if (auto s = GetVector("rope_freqs.weight", c.rope_dims / 2, divisors); !s.ok()) return s;
+      for (float divisor : divisors) {
+        if (!(divisor > 0) || !std::isfinite(divisor)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("GGUF file '", file_.path(), "' has rope_freqs.weight value ", divisor,
+                           "; frequency divisors must be positive and finite"));
+        }
+      }
+    }
+    model_.rope_table_ = RopeTable(c, divisors);
+    return absl::OkStatus();
   }
 
   absl::StatusOr<const GgufTensorInfo*> Find(const std::string& name, int rows, int cols) {
     const GgufTensorInfo* info = file_.FindTensor(name);
     if (info == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "GGUF file '", file_.path(), "' has no tensor '", name, "', which a llama model needs"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("GGUF file '", file_.path(), "' has no tensor '", name, "', which a ",
+                       ArchitectureName(model_.config_.architecture), " model needs"));
     }
     std::vector<int64_t> expected = {cols};
     if (rows > 1 || info->dims.size() > 1) expected.push_back(rows);
@@ -136,24 +194,7 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path
   if (auto status = builder.Build(); !status.ok()) return status;
   auto name = (*file)->GetString("general.name");
   model->name_ = name.ok() ? *name : path;
-  model->BuildRopeTable();
   return std::shared_ptr<const Model>(std::move(model));
-}
-
-void Model::BuildRopeTable() {
-  const int pairs = config_.rope_dims / 2;
-  rope_table_.resize(static_cast<size_t>(config_.context_length) * pairs * 2);
-  for (int position = 0; position < config_.context_length; ++position) {
-    float* row = rope_table_.data() + static_cast<size_t>(position) * pairs * 2;
-    for (int i = 0; i < pairs; ++i) {
-      // Pair i turns at frequency theta^(-2i / rope_dims) radians per position.
-      const double frequency =
-          std::pow(static_cast<double>(config_.rope_theta), -2.0 * i / config_.rope_dims);
-      const double angle = position * frequency;
-      row[2 * i] = static_cast<float>(std::cos(angle));
-      row[2 * i + 1] = static_cast<float>(std::sin(angle));
-    }
-  }
 }
 
 void Model::EmbedToken(int token, float* out) const {

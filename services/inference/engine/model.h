@@ -1,6 +1,6 @@
-// A loaded Llama-architecture model: hyperparameters, weights and tokenizer. Immutable once
-// loaded, so one Model can be shared (std::shared_ptr<const Model>) by any number of sessions
-// on any threads; each Session holds its own KV cache.
+// A loaded model of the Llama family (llama, qwen2, qwen3): hyperparameters, weights and tokenizer.
+// Immutable once loaded, so one Model can be shared (std::shared_ptr<const Model>) by any number of
+// sessions on any threads; each Session holds its own KV cache.
 #pragma once
 
 #include <memory>
@@ -25,11 +25,18 @@ struct LayerWeights {
   Matrix gate;                        // [ffn_dim][dim]
   Matrix up;                          // [ffn_dim][dim]
   Matrix down;                        // [dim][ffn_dim]
+  // qwen2 only (config.has_qkv_bias()): added to the Q, K and V projections.
+  std::vector<float> query_bias;  // [q_dim]
+  std::vector<float> key_bias;    // [kv_dim]
+  std::vector<float> value_bias;  // [kv_dim]
+  // qwen3 only (config.has_qk_norm()): RMSNorm weights of each query and key head.
+  std::vector<float> query_norm;  // [head_dim]
+  std::vector<float> key_norm;    // [head_dim]
 };
 
 class Model {
  public:
-  // Loads a GGUF file (architecture `llama`, SentencePiece tokenizer, F32/F16/Q8_0/Q4_0).
+  // Loads a GGUF file (architecture llama, qwen2 or qwen3; F32/F16/Q8_0/Q4_0 weights).
   static absl::StatusOr<std::shared_ptr<const Model>> Load(const std::string& path);
   // Loads a llama2.c checkpoint with the tokenizer.bin that goes with it.
   static absl::StatusOr<std::shared_ptr<const Model>> LoadLlama2c(
@@ -48,7 +55,8 @@ class Model {
   const Matrix& classifier() const { return classifier_; }
   bool tied_classifier() const { return classifier_.data == token_embedding_.data; }
 
-  // RoPE rotations, [context_length][rope_dims / 2] pairs of (cos, sin), computed once.
+  // RoPE rotations, [context_length][rope_dims / 2] pairs of (cos, sin), computed once
+  // (rope.h, RopeTable; with the file's rope_freqs.weight where it has one).
   const float* rope_table(int position) const {
     return rope_table_.data() + static_cast<size_t>(position) * config_.rope_dims;
   }
@@ -58,7 +66,6 @@ class Model {
  private:
   friend class ModelBuilder;
   Model() = default;
-  void BuildRopeTable();
 
   std::string name_;
   std::string path_;

@@ -28,32 +28,99 @@ absl::Status ModelConfig::Validate() const {
     return bad(absl::StrCat("rope dimension count ", rope_dims, " for head dimension ", head_dim));
   }
   if (!(rope_theta > 0)) return bad(absl::StrCat("rope freq_base ", rope_theta));
+  if (!(rope_position_scale > 0)) {
+    return bad(absl::StrCat("rope position scale ", rope_position_scale));
+  }
   if (!(norm_eps > 0) || norm_eps > 1) return bad(absl::StrCat("rms epsilon ", norm_eps));
   return absl::OkStatus();
 }
 
 std::string ModelConfig::ToString() const {
-  return absl::StrCat("dim ", dim, ", layers ", layers, ", heads ", heads, "/", kv_heads,
-                      ", head_dim ", head_dim, ", ffn ", ffn_dim, ", vocab ", vocab_size,
-                      ", context ", context_length);
+  return absl::StrCat(ArchitectureName(architecture), ", dim ", dim, ", layers ", layers,
+                      ", heads ", heads, "/", kv_heads, ", head_dim ", head_dim, ", ffn ", ffn_dim,
+                      ", vocab ", vocab_size, ", context ", context_length);
+}
+
+namespace {
+
+constexpr Architecture kArchitectures[] = {Architecture::kLlama, Architecture::kQwen2,
+                                           Architecture::kQwen3};
+
+// rope.scaling.type and rope.scaling.factor (or the older rope.scale_linear) as the position
+// multiplier. llama.cpp applies the factor unless the type is `none`; an absent type is linear.
+absl::StatusOr<float> RopePositionScale(const GgufFile& file, const std::string& prefix) {
+  std::string type = "linear";
+  if (file.Find(prefix + "rope.scaling.type") != nullptr) {
+    auto read = file.GetString(prefix + "rope.scaling.type");
+    if (!read.ok()) return read.status();
+    type = *read;
+  }
+  if (type != "none" && type != "linear") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "GGUF file '", file.path(), "' has ", prefix, "rope.scaling.type = '", type,
+        "', which this engine does not support; supported: none, linear (and Llama 3.1's "
+        "per-frequency factors in rope_freqs.weight)"));
+  }
+  if (type == "none") return 1.0f;
+  std::string factor_key = prefix + "rope.scaling.factor";
+  if (file.Find(factor_key) == nullptr) factor_key = prefix + "rope.scale_linear";
+  auto factor = file.GetFloat(factor_key, 0.0);
+  if (!factor.ok()) return factor.status();
+  if (*factor == 0) return 1.0f;  // absent or 0: no scaling, as llama.cpp reads it
+  if (!(*factor > 0) || *factor > 1e6) {
+    return absl::InvalidArgumentError(absl::StrCat("GGUF file '", file.path(), "' has ", factor_key,
+                                                   " = ", *factor, ", out of range"));
+  }
+  return static_cast<float>(1.0 / *factor);
+}
+
+}  // namespace
+
+absl::string_view ArchitectureName(Architecture architecture) {
+  switch (architecture) {
+    case Architecture::kLlama:
+      return "llama";
+    case Architecture::kQwen2:
+      return "qwen2";
+    case Architecture::kQwen3:
+      return "qwen3";
+  }
+  return "unknown";
+}
+
+std::string SupportedArchitectures() {
+  std::string out;
+  for (Architecture architecture : kArchitectures) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", ArchitectureName(architecture));
+  }
+  return out;
 }
 
 absl::StatusOr<ModelConfig> ModelConfigFromGguf(const GgufFile& file) {
-  auto architecture = file.GetString("general.architecture");
-  if (!architecture.ok()) return architecture.status();
-  if (*architecture != "llama") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("GGUF file '", file.path(), "' has architecture '", *architecture,
-                     "', which this engine does not support yet; supported: llama"));
-  }
+  auto name = file.GetString("general.architecture");
+  if (!name.ok()) return name.status();
   ModelConfig config;
+  bool known = false;
+  for (Architecture architecture : kArchitectures) {
+    if (*name == ArchitectureName(architecture)) {
+      config.architecture = architecture;
+      known = true;
+    }
+  }
+  if (!known) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "GGUF file '", file.path(), "' has architecture '", *name,
+        "', which this engine does not support yet; supported: ", SupportedArchitectures()));
+  }
+  // Hyperparameters are keyed by the architecture's name: llama.embedding_length, ...
+  const std::string prefix = absl::StrCat(*name, ".");
   // Reads an integer key into an int, with an optional default.
   auto read = [&](absl::string_view key, int& out, int64_t fallback = -1) -> absl::Status {
-    auto value = fallback < 0 ? file.GetInt(absl::StrCat("llama.", key))
-                              : file.GetInt(absl::StrCat("llama.", key), fallback);
+    auto value = fallback < 0 ? file.GetInt(absl::StrCat(prefix, key))
+                              : file.GetInt(absl::StrCat(prefix, key), fallback);
     if (!value.ok()) return value.status();
     if (*value < 0 || *value > (int64_t{1} << 30)) {
-      return absl::InvalidArgumentError(absl::StrCat("GGUF file '", file.path(), "' has llama.",
+      return absl::InvalidArgumentError(absl::StrCat("GGUF file '", file.path(), "' has ", prefix,
                                                      key, " = ", *value, ", out of range"));
     }
     out = static_cast<int>(*value);
@@ -63,19 +130,31 @@ absl::StatusOr<ModelConfig> ModelConfigFromGguf(const GgufFile& file) {
   if (auto s = read("block_count", config.layers); !s.ok()) return s;
   if (auto s = read("feed_forward_length", config.ffn_dim); !s.ok()) return s;
   if (auto s = read("attention.head_count", config.heads); !s.ok()) return s;
-  if (config.heads <= 0) return absl::InvalidArgumentError("llama.attention.head_count is 0");
+  if (config.heads <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(prefix, "attention.head_count is 0"));
+  }
   if (auto s = read("attention.head_count_kv", config.kv_heads, config.heads); !s.ok()) return s;
   if (auto s = read("context_length", config.context_length); !s.ok()) return s;
   if (auto s = read("attention.key_length", config.head_dim, config.dim / config.heads); !s.ok()) {
     return s;
   }
+  int value_length = 0;
+  if (auto s = read("attention.value_length", value_length, config.head_dim); !s.ok()) return s;
+  if (value_length != config.head_dim) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "GGUF file '", file.path(), "' has ", prefix, "attention.value_length ", value_length,
+        " unlike its key_length ", config.head_dim, "; supported: equal lengths"));
+  }
   if (auto s = read("rope.dimension_count", config.rope_dims, config.head_dim); !s.ok()) return s;
-  auto theta = file.GetFloat("llama.rope.freq_base", 10000.0);
-  auto eps = file.GetFloat("llama.attention.layer_norm_rms_epsilon", 1e-5);
+  auto theta = file.GetFloat(prefix + "rope.freq_base", 10000.0);
+  auto eps = file.GetFloat(prefix + "attention.layer_norm_rms_epsilon", 1e-5);
   if (!theta.ok()) return theta.status();
   if (!eps.ok()) return eps.status();
   config.rope_theta = static_cast<float>(*theta);
   config.norm_eps = static_cast<float>(*eps);
+  auto position_scale = RopePositionScale(file, prefix);
+  if (!position_scale.ok()) return position_scale.status();
+  config.rope_position_scale = *position_scale;
   return config;
 }
 

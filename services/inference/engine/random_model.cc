@@ -1,12 +1,14 @@
 #include "services/inference/engine/random_model.h"
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/inference/engine/quantize.h"
 #include "services/inference/engine/rng.h"
+#include "services/inference/engine/rope.h"
 
 namespace cascade::engine {
 namespace {
@@ -76,23 +78,39 @@ absl::Status WriteRandomModel(const RandomModelSpec& spec, GgufWriter& out) {
   ModelConfig c = spec.config;
   const TokenizerVocab vocab = spec.vocab != nullptr ? *spec.vocab : SyntheticVocab(c.vocab_size);
   c.vocab_size = static_cast<int>(vocab.tokens.size());
-  if (c.head_dim == 0 && c.heads > 0) c.head_dim = c.dim / c.heads;
+  const int default_head_dim = c.heads > 0 ? c.dim / c.heads : 0;
+  if (c.head_dim == 0) c.head_dim = default_head_dim;
   if (c.rope_dims == 0) c.rope_dims = c.head_dim;
   if (auto status = c.Validate(); !status.ok()) return status;
+  if (spec.llama3_rope_scaling && c.architecture != Architecture::kLlama) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Llama 3.1 rope scaling (rope_freqs.weight) is for architecture llama, not ",
+                     ArchitectureName(c.architecture)));
+  }
 
-  out.SetMetadata("general.architecture", GgufString("llama"));
+  const std::string arch(ArchitectureName(c.architecture));
+  const std::string p = arch + ".";  // hyperparameters are keyed by the architecture
+  out.SetMetadata("general.architecture", GgufString(arch));
   out.SetMetadata("general.name", GgufString(spec.name));
   out.SetAlignment(32);
   out.SetMetadata("general.file_type", GgufUint32(FileTypeFor(spec.type)));
-  out.SetMetadata("llama.context_length", GgufUint32(c.context_length));
-  out.SetMetadata("llama.embedding_length", GgufUint32(c.dim));
-  out.SetMetadata("llama.block_count", GgufUint32(c.layers));
-  out.SetMetadata("llama.feed_forward_length", GgufUint32(c.ffn_dim));
-  out.SetMetadata("llama.rope.dimension_count", GgufUint32(c.rope_dims));
-  out.SetMetadata("llama.attention.head_count", GgufUint32(c.heads));
-  out.SetMetadata("llama.attention.head_count_kv", GgufUint32(c.kv_heads));
-  out.SetMetadata("llama.attention.layer_norm_rms_epsilon", GgufFloat32(c.norm_eps));
-  out.SetMetadata("llama.rope.freq_base", GgufFloat32(c.rope_theta));
+  out.SetMetadata(p + "context_length", GgufUint32(c.context_length));
+  out.SetMetadata(p + "embedding_length", GgufUint32(c.dim));
+  out.SetMetadata(p + "block_count", GgufUint32(c.layers));
+  out.SetMetadata(p + "feed_forward_length", GgufUint32(c.ffn_dim));
+  out.SetMetadata(p + "rope.dimension_count", GgufUint32(c.rope_dims));
+  out.SetMetadata(p + "attention.head_count", GgufUint32(c.heads));
+  out.SetMetadata(p + "attention.head_count_kv", GgufUint32(c.kv_heads));
+  if (c.head_dim != default_head_dim) {
+    out.SetMetadata(p + "attention.key_length", GgufUint32(c.head_dim));
+    out.SetMetadata(p + "attention.value_length", GgufUint32(c.head_dim));
+  }
+  out.SetMetadata(p + "attention.layer_norm_rms_epsilon", GgufFloat32(c.norm_eps));
+  out.SetMetadata(p + "rope.freq_base", GgufFloat32(c.rope_theta));
+  if (c.rope_position_scale != 1.0f) {
+    out.SetMetadata(p + "rope.scaling.type", GgufString("linear"));
+    out.SetMetadata(p + "rope.scaling.factor", GgufFloat32(1.0f / c.rope_position_scale));
+  }
   if (auto s = WriteTokenizer(vocab, out); !s.ok()) return s;
   if (!spec.chat_template.empty()) {
     out.SetMetadata("tokenizer.chat_template", GgufString(spec.chat_template));
@@ -100,44 +118,90 @@ absl::Status WriteRandomModel(const RandomModelSpec& spec, GgufWriter& out) {
 
   Rng rng(spec.seed);
   std::vector<float> row;
-  // GGUF dims are {row length, rows}.
-  auto add = [&](const std::string& name, int rows, int cols, bool is_norm) -> absl::Status {
-    const TensorType type = is_norm ? TensorType::kF32 : spec.type;
+  enum class Fill {
+    kWeights,   // a matrix in spec.type, N(0, 0.02^2)
+    kQueryKey,  // Wq or Wk in spec.type, N(0, 1 / dim): attention scores of about unit size
+    kOnes,      // an F32 norm weight vector of ones
+    kNearOnes,  // an F32 norm weight vector, 1 + N(0, 0.1^2)
+    kBias,      // an F32 vector, N(0, 0.1^2)
+  };
+  const float query_key_std = static_cast<float>(1.0 / std::sqrt(c.dim));
+  auto sample = [&](Fill fill) {
+    switch (fill) {
+      case Fill::kWeights:
+        return 0.02f * Gaussian(rng);
+      case Fill::kQueryKey:
+        return query_key_std * Gaussian(rng);
+      case Fill::kOnes:
+        return 1.0f;
+      case Fill::kNearOnes:
+        return 1.0f + 0.1f * Gaussian(rng);
+      case Fill::kBias:
+        return 0.1f * Gaussian(rng);
+    }
+    return 0.0f;
+  };
+  // GGUF dims are {row length, rows}; vectors have the one dimension.
+  auto add = [&](const std::string& name, int rows, int cols, Fill fill) -> absl::Status {
+    const bool matrix = fill == Fill::kWeights || fill == Fill::kQueryKey;
+    const TensorType type = matrix ? spec.type : TensorType::kF32;
     const size_t row_bytes = RowBytes(type, cols);
     std::vector<uint8_t> data(row_bytes * rows);
     row.resize(cols);
     for (int r = 0; r < rows; ++r) {
-      for (float& value : row) value = is_norm ? 1.0f : 0.02f * Gaussian(rng);
+      for (float& value : row) value = sample(fill);
       QuantizeRow(type, row.data(), cols, data.data() + r * row_bytes);
     }
     std::vector<int64_t> dims = {cols};
-    if (!is_norm) dims.push_back(rows);
+    if (matrix) dims.push_back(rows);
     return out.AddTensor(name, dims, type, std::move(data));
   };
-  if (auto s = add("token_embd.weight", c.vocab_size, c.dim, false); !s.ok()) return s;
-  if (auto s = add("output_norm.weight", 1, c.dim, true); !s.ok()) return s;
+  if (auto s = add("token_embd.weight", c.vocab_size, c.dim, Fill::kWeights); !s.ok()) return s;
+  if (auto s = add("output_norm.weight", 1, c.dim, Fill::kOnes); !s.ok()) return s;
   if (!spec.tied_classifier) {
-    if (auto s = add("output.weight", c.vocab_size, c.dim, false); !s.ok()) return s;
+    if (auto s = add("output.weight", c.vocab_size, c.dim, Fill::kWeights); !s.ok()) return s;
+  }
+  if (spec.llama3_rope_scaling) {
+    const std::vector<float> divisors = Llama3FrequencyDivisors(c);
+    std::vector<uint8_t> data(divisors.size() * sizeof(float));
+    std::memcpy(data.data(), divisors.data(), data.size());
+    const int64_t count = static_cast<int64_t>(divisors.size());
+    if (auto s = out.AddTensor("rope_freqs.weight", {count}, TensorType::kF32, std::move(data));
+        !s.ok()) {
+      return s;
+    }
   }
   for (int l = 0; l < c.layers; ++l) {
-    const std::string p = absl::StrCat("blk.", l, ".");
-    const struct {
+    const std::string b = absl::StrCat("blk.", l, ".");
+    struct Tensor {
       const char* name;
       int rows, cols;
-      bool norm;
-    } tensors[] = {
-        {"attn_norm.weight", 1, c.dim, true},
-        {"attn_q.weight", c.q_dim(), c.dim, false},
-        {"attn_k.weight", c.kv_dim(), c.dim, false},
-        {"attn_v.weight", c.kv_dim(), c.dim, false},
-        {"attn_output.weight", c.dim, c.q_dim(), false},
-        {"ffn_norm.weight", 1, c.dim, true},
-        {"ffn_gate.weight", c.ffn_dim, c.dim, false},
-        {"ffn_down.weight", c.dim, c.ffn_dim, false},
-        {"ffn_up.weight", c.ffn_dim, c.dim, false},
+      Fill fill;
     };
-    for (const auto& t : tensors) {
-      if (auto s = add(p + t.name, t.rows, t.cols, t.norm); !s.ok()) return s;
+    std::vector<Tensor> tensors = {
+        {"attn_norm.weight", 1, c.dim, Fill::kOnes},
+        {"attn_q.weight", c.q_dim(), c.dim, Fill::kQueryKey},
+        {"attn_k.weight", c.kv_dim(), c.dim, Fill::kQueryKey},
+        {"attn_v.weight", c.kv_dim(), c.dim, Fill::kWeights},
+    };
+    if (c.has_qkv_bias()) {
+      tensors.insert(tensors.end(), {{"attn_q.bias", 1, c.q_dim(), Fill::kBias},
+                                     {"attn_k.bias", 1, c.kv_dim(), Fill::kBias},
+                                     {"attn_v.bias", 1, c.kv_dim(), Fill::kBias}});
+    }
+    if (c.has_qk_norm()) {
+      tensors.insert(tensors.end(), {{"attn_q_norm.weight", 1, c.head_dim, Fill::kNearOnes},
+                                     {"attn_k_norm.weight", 1, c.head_dim, Fill::kNearOnes}});
+    }
+    tensors.insert(tensors.end(), {
+                                      {"attn_output.weight", c.dim, c.q_dim(), Fill::kWeights},
+                                      {"ffn_norm.weight", 1, c.dim, Fill::kOnes},
+                                      {"ffn_gate.weight", c.ffn_dim, c.dim, Fill::kWeights},
+                                      {"ffn_down.weight", c.dim, c.ffn_dim, Fill::kWeights},
+                                      {"ffn_up.weight", c.ffn_dim, c.dim, Fill::kWeights},
+                                  });
+    for (const Tensor& t : tensors) {
+      if (auto s = add(b + t.name, t.rows, t.cols, t.fill); !s.ok()) return s;
     }
   }
   return absl::OkStatus();

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "services/inference/engine/rope.h"
 
 namespace cascade::engine {
 namespace {
@@ -14,6 +15,16 @@ void RmsNorm(const float* x, const std::vector<float>& weight, float eps, float*
   for (int i = 0; i < n; ++i) sum_squares += static_cast<double>(x[i]) * x[i];
   const float scale = static_cast<float>(1.0 / std::sqrt(sum_squares / n + eps));
   for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
+}
+
+void AddBias(const std::vector<float>& bias, float* x) {
+  for (size_t i = 0; i < bias.size(); ++i) x[i] += bias[i];
+}
+
+// RMSNorm of each of `heads` vectors of weight.size() values, in place (qwen3's QK-norm).
+void NormalizeHeads(const std::vector<float>& weight, float eps, int heads, float* x) {
+  const int head_dim = static_cast<int>(weight.size());
+  for (int h = 0; h < heads; ++h) RmsNorm(x + h * head_dim, weight, eps, x + h * head_dim);
 }
 
 void Softmax(float* x, int n) {
@@ -95,6 +106,8 @@ void Session::ForwardChunk(std::span<const int> tokens, int logit_from, int firs
   for (int l = 0; l < c.layers; ++l) {
     const LayerWeights& layer = model_->layers()[l];
     // Attention block: x += Wo * attention(RoPE(Wq * norm(x)), cache of RoPE(Wk * norm(x)), ...)
+    // with, per architecture, biases after the projections (qwen2) or each head of the query
+    // and key normalised before RoPE (qwen3).
     for (int t = 0; t < n; ++t) {
       RmsNorm(x + t * c.dim, layer.attention_norm, c.norm_eps, normed_.data() + t * c.dim);
     }
@@ -104,8 +117,20 @@ void Session::ForwardChunk(std::span<const int> tokens, int logit_from, int firs
              {&layer.value, cache_.value(l, start), c.kv_dim()}},
             normed_.data(), n);
     for (int t = 0; t < n; ++t) {
-      ApplyRope(query_.data() + t * c.q_dim(), c.heads, start + t);
-      ApplyRope(cache_.key(l, start + t), c.kv_heads, start + t);
+      float* query = query_.data() + t * c.q_dim();
+      float* key = cache_.key(l, start + t);
+      if (c.has_qkv_bias()) {
+        AddBias(layer.query_bias, query);
+        AddBias(layer.key_bias, key);
+        AddBias(layer.value_bias, cache_.value(l, start + t));
+      }
+      if (c.has_qk_norm()) {
+        NormalizeHeads(layer.query_norm, c.norm_eps, c.heads, query);
+        NormalizeHeads(layer.key_norm, c.norm_eps, c.kv_heads, key);
+      }
+      const float* rotation = model_->rope_table(start + t);
+      ApplyRope(c, rotation, c.heads, query);
+      ApplyRope(c, rotation, c.kv_heads, key);
     }
     Attention(l, start, n);
     Matmuls({{&layer.attention_output, block_out_.data(), c.dim}}, attention_.data(), n);
@@ -152,22 +177,6 @@ void Session::Matmuls(std::initializer_list<MatmulTask> tasks, const float* x, i
       offset += rows;
     }
   });
-}
-
-void Session::ApplyRope(float* vector, int heads, int position) const {
-  // Adjacent pairs (v[2i], v[2i+1]) of each head turn by position * theta^(-2i / rope_dims).
-  const float* rotation = model_->rope_table(position);
-  for (int h = 0; h < heads; ++h) {
-    float* v = vector + h * config_.head_dim;
-    for (int i = 0; i < config_.rope_dims / 2; ++i) {
-      const float cos = rotation[2 * i];
-      const float sin = rotation[2 * i + 1];
-      const float a = v[2 * i];
-      const float b = v[2 * i + 1];
-      v[2 * i] = a * cos - b * sin;
-      v[2 * i + 1] = a * sin + b * cos;
-    }
-  }
 }
 
 void Session::Attention(int layer, int start, int n) {

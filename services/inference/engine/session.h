@@ -58,7 +58,6 @@ class Session : public ForwardPass {
   // that needs logits, written to rows starting at `first_logit_row`.
   void ForwardChunk(std::span<const int> tokens, int logit_from, int first_logit_row);
   void Attention(int layer, int start, int n);
-  void ApplyRope(float* vector, int heads, int position) const;
   // Runs several products of the same input, split across threads as one job.
   void Matmuls(std::initializer_list<MatmulTask> tasks, const float* x, int n);
 

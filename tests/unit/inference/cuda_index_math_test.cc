@@ -73,22 +73,32 @@ TEST(CudaIndexMath, AttentionItemsCoverEveryTokenAndHeadOnce) {
   EXPECT_EQ(VisiblePositions(0, 3), 4);
 }
 
-TEST(CudaIndexMath, RopeItemsRotateEachPairOfEachHeadOnce) {
+// Adjacent pairs (llama) and halves (qwen2/qwen3): every rotated value of every head of every
+// row is touched by exactly one work item, as rope.cc ApplyRope pairs them.
+TEST(CudaIndexMath, RopeItemsRotateEachValueOfEachHeadOnce) {
   const int n = 3, heads = 4, head_dim = 16, rope_dims = 12;  // rope_dims < head_dim: partial
   const int pairs = rope_dims / 2;
   const int64_t stride = heads * head_dim + 5;  // rows need not be packed
-  std::set<int64_t> elements;
-  for (int64_t item = 0; item < int64_t{n} * heads * pairs; ++item) {
-    const RopeItem at = RopeItemOf(item, heads, pairs);
-    ASSERT_LT(at.token, n);
-    ASSERT_LT(at.head, heads);
-    ASSERT_LT(at.pair, pairs);
-    const int64_t element = RopeElement(at, stride, head_dim);
-    // session.cc ApplyRope: v = row + h * head_dim, pair i at v[2i], v[2i + 1].
-    EXPECT_EQ(element, at.token * stride + at.head * head_dim + 2 * at.pair);
-    EXPECT_TRUE(elements.insert(element).second) << "item " << item << " repeats an element";
+  for (bool halves : {false, true}) {
+    SCOPED_TRACE(halves ? "halves" : "adjacent pairs");
+    const int partner = RopePartner(rope_dims, halves);
+    EXPECT_EQ(partner, halves ? 6 : 1);
+    std::set<int64_t> elements;
+    for (int64_t item = 0; item < int64_t{n} * heads * pairs; ++item) {
+      const RopeItem at = RopeItemOf(item, heads, pairs);
+      ASSERT_LT(at.token, n);
+      ASSERT_LT(at.head, heads);
+      ASSERT_LT(at.pair, pairs);
+      const int64_t element = RopeElement(at, stride, head_dim, halves);
+      const int64_t head_start = at.token * stride + at.head * head_dim;
+      // Pair i: values (2i, 2i + 1), or (i, i + rope_dims / 2).
+      EXPECT_EQ(element - head_start, halves ? at.pair : 2 * at.pair);
+      EXPECT_LT(element + partner - head_start, rope_dims);
+      EXPECT_TRUE(elements.insert(element).second) << "item " << item << " repeats an element";
+      EXPECT_TRUE(elements.insert(element + partner).second) << "item " << item;
+    }
+    EXPECT_EQ(elements.size(), static_cast<size_t>(n * heads * rope_dims));
   }
-  EXPECT_EQ(elements.size(), static_cast<size_t>(n * heads * pairs));
 }
 
 TEST(CudaIndexMath, RopeTableIndexIsTheModelsTable) {

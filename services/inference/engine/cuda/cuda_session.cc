@@ -144,18 +144,38 @@ absl::Status CudaSession::ForwardChunk(std::span<const int> tokens, int logit_fr
     const DeviceLayer& layer = weights_->layers()[l];
     float* layer_keys = keys + KvOffset(l, start, capacity_, c.kv_dim());
     float* layer_values = values + KvOffset(l, start, capacity_, c.kv_dim());
-    // Attention block. Keys and values go straight into the cache rows of their positions.
+    // Attention block. Keys and values go straight into the cache rows of their positions;
+    // biases (qwen2) and QK-norm (qwen3) as in session.cc.
     CASCADE_CUDA_RETURN_IF_ERROR(
         LaunchRmsNorm(x, layer.attention_norm, n, c.dim, c.norm_eps, normed, stream_), "RMSNorm");
     const MatmulTask qkv[] = {{layer.query, query, c.q_dim()},
                               {layer.key, layer_keys, kv},
                               {layer.value, layer_values, kv}};
     CASCADE_CUDA_RETURN_IF_ERROR(Matmuls(qkv, 3, normed, n, stream_), "Wq, Wk, Wv");
+    if (c.has_qkv_bias()) {  // qwen2
+      CASCADE_CUDA_RETURN_IF_ERROR(
+          LaunchAddBias(query, n, c.q_dim(), layer.query_bias, c.q_dim(), stream_), "Q bias");
+      CASCADE_CUDA_RETURN_IF_ERROR(
+          LaunchAddBias(layer_keys, n, kv, layer.key_bias, c.kv_dim(), stream_), "K bias");
+      CASCADE_CUDA_RETURN_IF_ERROR(
+          LaunchAddBias(layer_values, n, kv, layer.value_bias, c.kv_dim(), stream_), "V bias");
+    }
+    if (c.has_qk_norm()) {  // qwen3: each query and key head normalised before RoPE
+      CASCADE_CUDA_RETURN_IF_ERROR(
+          LaunchHeadRmsNorm(query, static_cast<int64_t>(n) * c.heads, c.head_dim, layer.query_norm,
+                            c.norm_eps, stream_),
+          "QK-norm (queries)");
+      CASCADE_CUDA_RETURN_IF_ERROR(
+          LaunchHeadRmsNorm(layer_keys, static_cast<int64_t>(n) * c.kv_heads, c.head_dim,
+                            layer.key_norm, c.norm_eps, stream_),
+          "QK-norm (keys)");
+    }
+    const bool halves = c.rope_style() == RopeStyle::kHalves;
     CASCADE_CUDA_RETURN_IF_ERROR(LaunchRope(query, c.q_dim(), n, c.heads, c.head_dim, c.rope_dims,
-                                            weights_->rope_table(), start, stream_),
+                                            halves, weights_->rope_table(), start, stream_),
                                  "RoPE (queries)");
     CASCADE_CUDA_RETURN_IF_ERROR(LaunchRope(layer_keys, kv, n, c.kv_heads, c.head_dim, c.rope_dims,
-                                            weights_->rope_table(), start, stream_),
+                                            halves, weights_->rope_table(), start, stream_),
                                  "RoPE (keys)");
     const AttentionShape shape{c.heads, c.kv_heads, c.head_dim, capacity_, l, start, n};
     CASCADE_CUDA_RETURN_IF_ERROR(LaunchAttention(shape, query, keys, values, attention, stream_),

@@ -2,9 +2,11 @@
 
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "services/inference/engine/cuda/index_math.h"
+#include "services/inference/engine/rope.h"
 #include "services/inference/engine/tensor_type.h"
 
 namespace cascade::engine::cuda {
@@ -23,22 +25,6 @@ absl::Status CheckMatrix(const Matrix& matrix, const std::string& name) {
                      name, " has ", matrix.cols));
   }
   return absl::OkStatus();
-}
-
-// The rotation table of Model::BuildRopeTable, for models that exist only on the GPU.
-std::vector<float> RopeTable(const ModelConfig& config) {
-  const int pairs = config.rope_dims / 2;
-  std::vector<float> table(static_cast<size_t>(config.context_length) * pairs * 2);
-  for (int position = 0; position < config.context_length; ++position) {
-    float* row = table.data() + static_cast<size_t>(position) * pairs * 2;
-    for (int i = 0; i < pairs; ++i) {
-      const double frequency =
-          std::pow(static_cast<double>(config.rope_theta), -2.0 * i / config.rope_dims);
-      row[2 * i] = static_cast<float>(std::cos(position * frequency));
-      row[2 * i + 1] = static_cast<float>(std::sin(position * frequency));
-    }
-  }
-  return table;
 }
 
 }  // namespace
@@ -180,6 +166,17 @@ absl::StatusOr<std::shared_ptr<const DeviceWeights>> DeviceWeights::Upload(const
     norm = w->AddFloats(layer.ffn_norm.data(), layer.ffn_norm.size());
     if (!norm.ok()) return norm.status();
     out.ffn_norm = *norm;
+    // The architecture's extra vectors (empty in LayerWeights where it has none).
+    for (const auto& [from, to] : {std::pair{&layer.query_bias, &out.query_bias},
+                                   {&layer.key_bias, &out.key_bias},
+                                   {&layer.value_bias, &out.value_bias},
+                                   {&layer.query_norm, &out.query_norm},
+                                   {&layer.key_norm, &out.key_norm}}) {
+      if (from->empty()) continue;
+      auto floats = w->AddFloats(from->data(), from->size());
+      if (!floats.ok()) return floats.status();
+      *to = *floats;
+    }
     for (const auto& [from, to] : {std::pair{&layer.query, &out.query},
                                    {&layer.key, &out.key},
                                    {&layer.value, &out.value},
@@ -207,6 +204,11 @@ absl::StatusOr<std::shared_ptr<const DeviceWeights>> DeviceWeights::Upload(const
 absl::StatusOr<std::shared_ptr<const DeviceWeights>> DeviceWeights::RandomF16(
     const ModelConfig& config, uint64_t seed) {
   if (auto status = config.Validate(); !status.ok()) return status;
+  if (config.architecture != Architecture::kLlama) {
+    return absl::InvalidArgumentError(absl::StrCat("random CUDA models are llama-shaped; upload a ",
+                                                   ArchitectureName(config.architecture),
+                                                   " model with DeviceWeights::Upload"));
+  }
   if (config.head_dim > 256 || config.dim % kF16PerLoad != 0 || config.ffn_dim % kF16PerLoad != 0 ||
       config.q_dim() % kF16PerLoad != 0) {
     return absl::InvalidArgumentError(

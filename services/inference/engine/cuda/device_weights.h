@@ -20,6 +20,12 @@ struct DeviceLayer {
   DeviceMatrix query, key, value, attention_output;
   const float* ffn_norm = nullptr;  // [dim]
   DeviceMatrix gate, up, down;
+  // As LayerWeights: qwen2's biases, qwen3's QK-norm weights; null where the model has none.
+  const float* query_bias = nullptr;  // [q_dim]
+  const float* key_bias = nullptr;    // [kv_dim]
+  const float* value_bias = nullptr;  // [kv_dim]
+  const float* query_norm = nullptr;  // [head_dim]
+  const float* key_norm = nullptr;    // [head_dim]
 };
 
 // OK when the model's weights can go to the GPU: every matrix F16 or Q8_0, rows a multiple of
@@ -34,6 +40,7 @@ class DeviceWeights {
  public:
   static absl::StatusOr<std::shared_ptr<const DeviceWeights>> Upload(const Model& model);
   // Weights uniform in +-1/sqrt(cols) (embedding +-1), norms 1, from `seed`, made in place.
+  // Architecture llama only (the benchmark's shapes).
   static absl::StatusOr<std::shared_ptr<const DeviceWeights>> RandomF16(const ModelConfig& config,
                                                                         uint64_t seed);
 
@@ -42,7 +49,7 @@ class DeviceWeights {
   const DeviceMatrix& classifier() const { return classifier_; }
   const std::vector<DeviceLayer>& layers() const { return layers_; }
   const float* output_norm() const { return output_norm_; }
-  // [context_length][rope_dims / 2] pairs of (cos, sin), as Model::rope_table.
+  // [context_length][rope_dims / 2] pairs of (cos, sin), as Model::rope_table (rope.h).
   const float* rope_table() const { return rope_table_; }
 
   // Bytes of weights one decode step reads: every matrix once, but one row of the embedding

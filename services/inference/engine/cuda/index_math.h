@@ -51,6 +51,8 @@ CASCADE_HD constexpr int TileTokens(int n_tokens, int first, int tile = kTokenTi
 }
 
 // ---- KV cache: [layer][position][kv_dim] floats, keys and values alike ------------------
+// The rows of consecutive positions are adjacent, so a pass's new keys are n * kv_heads
+// vectors of head_dim floats back to back (what qwen3's per-head RMSNorm walks over).
 CASCADE_HD constexpr int64_t KvOffset(int layer, int position, int capacity, int kv_dim) {
   return (static_cast<int64_t>(layer) * capacity + position) * kv_dim;
 }
@@ -64,7 +66,8 @@ CASCADE_HD constexpr int VisiblePositions(int start, int t) { return start + t +
 CASCADE_HD constexpr int AttentionToken(int item, int heads) { return item / heads; }
 CASCADE_HD constexpr int AttentionHead(int item, int heads) { return item % heads; }
 
-// ---- RoPE: adjacent pairs (v[2i], v[2i+1]) of each head -----------------------------------
+// ---- RoPE: pairs of each head, adjacent (v[2i], v[2i+1]; llama) or halves (v[i],
+// v[i + rope_dims/2]; NEOX style, qwen2/qwen3), as rope.cc ApplyRope pairs them ------------------
 // Work item -> (token, head, pair) for n tokens of `heads` heads with `pairs` rotated pairs.
 struct RopeItem {
   int token;
@@ -76,8 +79,14 @@ CASCADE_HD constexpr RopeItem RopeItemOf(int64_t item, int heads, int pairs) {
           static_cast<int>(item / pairs % heads), static_cast<int>(item % pairs)};
 }
 // Element index of the pair's first value in rows of `row_stride` floats.
-CASCADE_HD constexpr int64_t RopeElement(RopeItem item, int64_t row_stride, int head_dim) {
-  return item.token * row_stride + static_cast<int64_t>(item.head) * head_dim + 2 * item.pair;
+CASCADE_HD constexpr int64_t RopeElement(RopeItem item, int64_t row_stride, int head_dim,
+                                         bool halves) {
+  return item.token * row_stride + static_cast<int64_t>(item.head) * head_dim +
+         (halves ? item.pair : 2 * item.pair);
+}
+// Distance from the pair's first value to its second.
+CASCADE_HD constexpr int RopePartner(int rope_dims, bool halves) {
+  return halves ? rope_dims / 2 : 1;
 }
 // (cos, sin) of pair `pair` at `position` in the model's table [context][rope_dims / 2][2].
 CASCADE_HD constexpr int64_t RopeTableIndex(int position, int pair, int rope_dims) {

@@ -48,9 +48,20 @@ cudaError_t LaunchEmbed(const DeviceMatrix& embedding, const int* tokens, int n,
 cudaError_t LaunchRmsNorm(const float* x, const float* weight, int n, int dim, float eps,
                           float* out, cudaStream_t stream);
 
-// Rotates the first rope_dims of each head of n rows (row t at position start + t).
+// RMSNorm of `count` vectors of head_dim floats laid back to back, in place, each scaled by the
+// same `weight` (qwen3's QK-norm over every query or key head of a pass).
+cudaError_t LaunchHeadRmsNorm(float* vectors, int64_t count, int head_dim, const float* weight,
+                              float eps, cudaStream_t stream);
+
+// rows[t * row_stride + i] += bias[i] for t < n, i < width (qwen2's Q, K and V biases).
+cudaError_t LaunchAddBias(float* rows, int n, int64_t row_stride, const float* bias, int width,
+                          cudaStream_t stream);
+
+// Rotates the first rope_dims of each head of n rows (row t at position start + t). Pairs are
+// adjacent values (llama), or with `halves` values rope_dims / 2 apart (qwen2, qwen3).
 cudaError_t LaunchRope(float* rows, int64_t row_stride, int n, int heads, int head_dim,
-                       int rope_dims, const float* rope_table, int start, cudaStream_t stream);
+                       int rope_dims, bool halves, const float* rope_table, int start,
+                       cudaStream_t stream);
 
 // gate[i] = silu(gate[i]) * up[i] for i < count.
 cudaError_t LaunchSwiglu(float* gate, const float* up, int64_t count, cudaStream_t stream);

@@ -1,5 +1,6 @@
-// The transformer's other operations on the GPU: RMSNorm, RoPE, SwiGLU, causal attention over
-// the KV cache in GPU memory, and fills for random models. Each follows session.cc's CPU code.
+// The transformer's other operations on the GPU: RMSNorm (of rows, and of each head for qwen3's
+// QK-norm), biases (qwen2), RoPE, SwiGLU, causal attention over the KV cache in GPU memory, and
+// fills for random models. Each follows session.cc's (and rope.cc's) CPU code.
 #include <cuda_fp16.h>
 
 #include "services/inference/engine/cuda/block_reduce.cuh"
@@ -11,6 +12,7 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kAttentionThreads = 128;
+constexpr int kHeadThreads = 64;               // per head vector (head_dim <= 256)
 constexpr int kStaticSharedLimit = 48 * 1024;  // beyond this, dynamic shared memory is opt-in
 
 __global__ void RmsNormKernel(const float* __restrict__ x, const float* __restrict__ weight,
@@ -25,19 +27,41 @@ __global__ void RmsNormKernel(const float* __restrict__ x, const float* __restri
   for (int i = threadIdx.x; i < dim; i += blockDim.x) out_row[i] = row[i] * scale * weight[i];
 }
 
+// One block per vector; in place, so no __restrict__ on the one pointer.
+__global__ void HeadRmsNormKernel(float* vectors, int head_dim, const float* __restrict__ weight,
+                                  float eps) {
+  __shared__ float scratch[kWarp];
+  float* v = vectors + static_cast<int64_t>(blockIdx.x) * head_dim;
+  float sum = 0;
+  for (int i = threadIdx.x; i < head_dim; i += blockDim.x) sum += v[i] * v[i];
+  sum = BlockSum(sum, scratch);  // synchronises: every value is read before any is written
+  const float scale = rsqrtf(sum / head_dim + eps);
+  for (int i = threadIdx.x; i < head_dim; i += blockDim.x) v[i] = v[i] * scale * weight[i];
+}
+
+__global__ void AddBiasKernel(float* rows, int64_t row_stride, const float* __restrict__ bias,
+                              int width, int64_t items) {
+  const int64_t item = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (item >= items) return;
+  const int64_t t = item / width;
+  const int i = static_cast<int>(item % width);
+  rows[t * row_stride + i] += bias[i];
+}
+
 __global__ void RopeKernel(float* rows, int64_t row_stride, int64_t items, int heads, int head_dim,
-                           int rope_dims, const float* __restrict__ table, int start) {
+                           int rope_dims, bool halves, const float* __restrict__ table, int start) {
   const int64_t item = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (item >= items) return;
   const RopeItem at = RopeItemOf(item, heads, rope_dims / 2);
-  float* v = rows + RopeElement(at, row_stride, head_dim);
+  float* v = rows + RopeElement(at, row_stride, head_dim, halves);
+  const int partner = RopePartner(rope_dims, halves);
   const float* rotation = table + RopeTableIndex(start + at.token, at.pair, rope_dims);
   const float cos = rotation[0];
   const float sin = rotation[1];
   const float a = v[0];
-  const float b = v[1];
+  const float b = v[partner];
   v[0] = a * cos - b * sin;
-  v[1] = a * sin + b * cos;
+  v[partner] = a * sin + b * cos;
 }
 
 __global__ void SwigluKernel(float* gate, const float* __restrict__ up, int64_t count) {
@@ -130,12 +154,30 @@ cudaError_t LaunchRmsNorm(const float* x, const float* weight, int n, int dim, f
   return cudaGetLastError();
 }
 
+cudaError_t LaunchHeadRmsNorm(float* vectors, int64_t count, int head_dim, const float* weight,
+                              float eps, cudaStream_t stream) {
+  if (count == 0) return cudaSuccess;
+  HeadRmsNormKernel<<<static_cast<unsigned>(count), kHeadThreads, 0, stream>>>(vectors, head_dim,
+                                                                               weight, eps);
+  return cudaGetLastError();
+}
+
+cudaError_t LaunchAddBias(float* rows, int n, int64_t row_stride, const float* bias, int width,
+                          cudaStream_t stream) {
+  const int64_t items = static_cast<int64_t>(n) * width;
+  if (items == 0) return cudaSuccess;
+  AddBiasKernel<<<static_cast<unsigned>(CeilDiv(items, kThreads)), kThreads, 0, stream>>>(
+      rows, row_stride, bias, width, items);
+  return cudaGetLastError();
+}
+
 cudaError_t LaunchRope(float* rows, int64_t row_stride, int n, int heads, int head_dim,
-                       int rope_dims, const float* rope_table, int start, cudaStream_t stream) {
+                       int rope_dims, bool halves, const float* rope_table, int start,
+                       cudaStream_t stream) {
   const int64_t items = static_cast<int64_t>(n) * heads * (rope_dims / 2);
   if (items == 0) return cudaSuccess;
   RopeKernel<<<static_cast<unsigned>(CeilDiv(items, kThreads)), kThreads, 0, stream>>>(
-      rows, row_stride, items, heads, head_dim, rope_dims, rope_table, start);
+      rows, row_stride, items, heads, head_dim, rope_dims, halves, rope_table, start);
   return cudaGetLastError();
 }
 
