@@ -28,6 +28,7 @@
 #include "tests/conformance/agreement.h"
 #include "tests/conformance/command.h"
 #include "tests/conformance/llama_cpp_reference.h"
+#include "tests/conformance/tiny_model.h"
 #include "tests/conformance/work_dir.h"
 
 namespace cascade::conformance {
@@ -70,32 +71,19 @@ bool Succeeded(const absl::StatusOr<CommandResult>& result) {
 
 // The shape's model, written as a user would, and its F16 copy.
 std::vector<std::string> WriteModels(const Shape& shape, const WorkDir& dir) {
-  const std::string f32 = dir.path() + "/" + shape.name + ".gguf";
+  std::vector<std::string> flags = {"--vocab", "512"};
+  flags.insert(flags.end(), shape.flags.begin(), shape.flags.end());
+  auto f32 = WriteTinyModel(
+      {.name = shape.name, .dir = dir.path(), .context = shape.context, .flags = flags});
+  EXPECT_TRUE(f32.ok()) << f32.status();
+  if (!f32.ok()) return {};
   const std::string f16 = dir.path() + "/" + shape.name + "-f16.gguf";
-  std::vector<std::string> argv = {std::string(CASCADE_BIN_DIR) + "/make-random-model",
-                                   f32,
-                                   "--dim",
-                                   "64",
-                                   "--layers",
-                                   "2",
-                                   "--heads",
-                                   "4",
-                                   "--kv-heads",
-                                   "2",
-                                   "--ffn",
-                                   "128",
-                                   "--context",
-                                   std::to_string(shape.context),
-                                   "--vocab",
-                                   "512"};
-  argv.insert(argv.end(), shape.flags.begin(), shape.flags.end());
-  if (!Succeeded(RunCommand(argv, dir.path(), "make-random-model"))) return {};
   if (!Succeeded(RunCommand(
-          {std::string(CASCADE_BIN_DIR) + "/cascade-quantize", f32, f16, "--type", "f16"},
+          {std::string(CASCADE_BIN_DIR) + "/cascade-quantize", *f32, f16, "--type", "f16"},
           dir.path(), "quantize-f16"))) {
     return {};
   }
-  return {f32, f16};
+  return {*f32, f16};
 }
 
 class ArchitectureConformance : public ::testing::TestWithParam<Shape> {};

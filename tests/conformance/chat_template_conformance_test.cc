@@ -15,9 +15,9 @@
 #include "gtest/gtest.h"
 #include "services/inference/engine/chat_template.h"
 #include "services/inference/engine/model.h"
-#include "tests/conformance/hf_random_model.h"
 #include "tests/conformance/llama_cpp_chat_reference.h"
 #include "tests/conformance/llama_cpp_reference.h"
+#include "tests/conformance/tiny_model.h"
 #include "tests/conformance/work_dir.h"
 
 namespace cascade::conformance {
@@ -51,7 +51,10 @@ TEST_P(ChatTemplateConformance, RendersTheFilesTemplateAsLlamaCppTokenizesIt) {
   WorkDir dir("chat_conformance");
   auto node_modules = FindNodeModules(dir.path());
   ASSERT_TRUE(node_modules.ok()) << node_modules.status();
-  auto path = WriteHfRandomModel(*node_modules, GetParam().package, GetParam().name, dir.path());
+  auto path = WriteTinyModel({.name = GetParam().name,
+                              .dir = dir.path(),
+                              .node_modules = *node_modules,
+                              .tokenizer_package = GetParam().package});
   ASSERT_TRUE(path.ok()) << path.status();
   auto reference = RunLlamaCppChat(*node_modules, *path, Conversation(), dir.path());
   ASSERT_TRUE(reference.ok()) << reference.status();
