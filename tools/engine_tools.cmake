@@ -1,9 +1,13 @@
 # The inference engine's command-line tools (included from tools/CMakeLists.txt).
 cascade_binary(cascade-run SOURCES run/main.cc DEPS cascade_engine nlohmann_json::nlohmann_json)
 cascade_binary(cascade-quantize SOURCES quantize/main.cc DEPS cascade_engine)
+cascade_library(cascade_hf_tokenizer
+  SOURCES make_random_model/hf_tokenizer.cc
+  DEPS cascade_tokenizer nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings
+       absl::flat_hash_map)
 cascade_binary(make-random-model
-  SOURCES make_random_model/hf_tokenizer.cc make_random_model/main.cc
-  DEPS cascade_engine nlohmann_json::nlohmann_json)
+  SOURCES make_random_model/main.cc
+  DEPS cascade_engine cascade_hf_tokenizer)
 cascade_binary(cascade-bench-engine SOURCES bench/engine/main.cc DEPS cascade_engine)
 # Reading a 150k-token tokenizer.json is nlohmann::json template code compiled into this file; at
 # -O0 (the sanitizer preset) it takes seconds, and the conformance tests run the tool often.

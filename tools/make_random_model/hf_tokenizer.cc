@@ -57,9 +57,7 @@ std::string SpecialText(const Json& config, const char* key) {
   return "";
 }
 
-}  // namespace
-
-absl::StatusOr<HfTokenizer> ReadHfTokenizer(const HfTokenizerOptions& options) {
+absl::StatusOr<HfTokenizer> Read(const HfTokenizerOptions& options) {
   auto json = ReadJson(options.tokenizer_json);
   if (!json.ok()) return json.status();
   Json config = Json::object();
@@ -159,6 +157,19 @@ absl::StatusOr<HfTokenizer> ReadHfTokenizer(const HfTokenizerOptions& options) {
     out.chat_template = config["chat_template"].get<std::string>();
   }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<HfTokenizer> ReadHfTokenizer(const HfTokenizerOptions& options) {
+  // A field of the wrong JSON type (a number where a string belongs) throws in nlohmann's
+  // getters; it is bad input like any other.
+  try {
+    return Read(options);
+  } catch (const Json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", options.tokenizer_json, "' or its config: ", e.what()));
+  }
 }
 
 }  // namespace cascade::engine

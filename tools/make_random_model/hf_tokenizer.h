@@ -19,14 +19,14 @@ struct HfTokenizer {
 };
 
 struct HfTokenizerOptions {
-  std::string tokenizer_json;
-  std::string tokenizer_config_json;  // optional
-  std::optional<PreTokenizer> pre;    // overrides the recognised one
+  std::string tokenizer_json = {};
+  std::string tokenizer_config_json = {};  // optional
+  std::optional<PreTokenizer> pre = {};    // overrides the recognised one
 };
 
 // InvalidArgument naming the file and the field for anything this cannot represent (not a
 // byte-level BPE model, an unrecognised pre-tokenizer without `pre`, a special token that
-// is not in the vocabulary).
+// is not in the vocabulary, a field of the wrong JSON type).
 absl::StatusOr<HfTokenizer> ReadHfTokenizer(const HfTokenizerOptions& options);
 
 }  // namespace cascade::engine

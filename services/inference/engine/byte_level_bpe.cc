@@ -123,7 +123,7 @@ void ByteLevelBpe::EncodeWord(absl::string_view word, std::vector<int>& ids) con
   symbols.back().next = -1;
 
   struct Candidate {
-    int rank, left, right, left_id, right_id;
+    int rank, left, right, left_id, right_id, merged_id;
     bool operator<(const Candidate& other) const {  // the top is the lowest rank, leftmost
       return rank != other.rank ? rank > other.rank : left > other.left;
     }
@@ -133,7 +133,8 @@ void ByteLevelBpe::EncodeWord(absl::string_view word, std::vector<int>& ids) con
     if (left < 0 || right < 0) return;
     auto it = merges_.find(PairKey(symbols[left].id, symbols[right].id));
     if (it == merges_.end()) return;
-    queue.push(Candidate{it->second.rank, left, right, symbols[left].id, symbols[right].id});
+    queue.push(Candidate{it->second.rank, left, right, symbols[left].id, symbols[right].id,
+                         it->second.result});
   };
   for (int i = 1; i < static_cast<int>(symbols.size()); ++i) consider(i - 1, i);
 
@@ -144,7 +145,7 @@ void ByteLevelBpe::EncodeWord(absl::string_view word, std::vector<int>& ids) con
     Symbol& right = symbols[best.right];
     // Stale: either side has merged since this candidate was queued.
     if (left.next != best.right || left.id != best.left_id || right.id != best.right_id) continue;
-    left.id = merges_.find(PairKey(best.left_id, best.right_id))->second.result;
+    left.id = best.merged_id;
     left.next = right.next;
     if (right.next >= 0) symbols[right.next].prev = best.left;
     right.id = -1;

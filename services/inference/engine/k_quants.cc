@@ -7,19 +7,6 @@
 namespace cascade::engine {
 namespace {
 
-// Sub-block j's 6-bit scale and min in Q4_K / Q5_K's 12 packed bytes: j < 4 in the low 6 bits
-// of bytes j and j + 4; j >= 4 in the nibbles of byte j + 4 with their top 2 bits in the
-// spare bits of bytes j - 4 and j.
-void GetScaleMin(int j, const uint8_t* scales, int& scale, int& min) {
-  if (j < 4) {
-    scale = scales[j] & 63;
-    min = scales[j + 4] & 63;
-  } else {
-    scale = (scales[j + 4] & 0x0F) | ((scales[j - 4] >> 6) << 4);
-    min = (scales[j + 4] >> 4) | ((scales[j] >> 6) << 4);
-  }
-}
-
 void SetScaleMin(int j, int scale, int min, uint8_t* scales) {
   if (j < 4) {
     scales[j] = static_cast<uint8_t>((scales[j] & 0xC0) | scale);
@@ -82,7 +69,7 @@ void UnpackAffine(TensorType type, const uint8_t* bytes, int* q, int* scales, in
   }
   d = HalfToFloat(d_half);
   dmin = HalfToFloat(dmin_half);
-  for (int j = 0; j < 8; ++j) GetScaleMin(j, packed_scales, scales[j], mins[j]);
+  UnpackScalesAndMins(packed_scales, scales, mins);
   for (int chunk = 0; chunk < 4; ++chunk) {
     for (int l = 0; l < 32; ++l) {
       int lo = qs[32 * chunk + l] & 0x0F, hi = qs[32 * chunk + l] >> 4;
@@ -229,10 +216,6 @@ float DotKQuantQ8_K(TensorType type, const uint8_t* row, const BlockQ8_K* x, int
     sum += type == TensorType::kQ6_K ? DotQ6_KQ8_K(bytes, x[b]) : DotAffineQ8_K(type, bytes, x[b]);
   }
   return sum;
-}
-
-void UnpackScalesAndMins(const uint8_t* packed, int* scales, int* mins) {
-  for (int j = 0; j < 8; ++j) GetScaleMin(j, packed, scales[j], mins[j]);
 }
 
 bool IsKQuant(TensorType type) {

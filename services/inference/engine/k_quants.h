@@ -62,8 +62,19 @@ void QuantizeKBlock(TensorType type, const float* in, uint8_t* block);
 
 // `n` floats (a multiple of 256) to n / 256 Q8_K blocks.
 void QuantizeRowQ8_K(const float* x, int64_t n, BlockQ8_K* out);
-// Q4_K / Q5_K's 8 six-bit scales and mins from their 12 packed bytes.
-void UnpackScalesAndMins(const uint8_t* packed, int* scales, int* mins);
+// Q4_K / Q5_K's 8 six-bit scales and mins from their 12 packed bytes: sub-block j < 4 in the
+// low 6 bits of bytes j and j + 4; j >= 4 in the nibbles of byte j + 4 with their top 2 bits
+// in the spare bits of bytes j - 4 and j. Inline: the dot products call it per super-block.
+inline void UnpackScalesAndMins(const uint8_t* packed, int* scales, int* mins) {
+  for (int j = 0; j < 4; ++j) {
+    scales[j] = packed[j] & 63;
+    mins[j] = packed[j + 4] & 63;
+  }
+  for (int j = 4; j < 8; ++j) {
+    scales[j] = (packed[j + 4] & 0x0F) | ((packed[j - 4] >> 6) << 4);
+    mins[j] = (packed[j + 4] >> 4) | ((packed[j] >> 6) << 4);
+  }
+}
 
 // A K-quant row of `blocks` super-blocks . the Q8_K activations: integer sums per sub-block,
 // scaled in float once per super-block, as llama.cpp computes it (so our logits match its).

@@ -13,12 +13,13 @@ bool IsOther(char32_t c) { return !IsWhitespace(c) && !IsLetter(c) && !IsNumber(
 // at `i` and returns the end of its match, or `i` when it does not match.
 class Scanner {
  public:
-  explicit Scanner(std::vector<CodePoint> cps) : cps_(std::move(cps)) {}
+  explicit Scanner(absl::string_view text)
+      : cps_(DecodeCodePoints(text)), text_size_(text.size()) {}
 
   size_t size() const { return cps_.size(); }
   char32_t at(size_t i) const { return cps_[i].value; }
-  size_t offset(size_t i) const { return i < cps_.size() ? cps_[i].offset : npos_offset; }
-  void set_end_offset(size_t end) { npos_offset = end; }
+  // The byte offset of code point i; the text's size for i == size().
+  size_t offset(size_t i) const { return i < cps_.size() ? cps_[i].offset : text_size_; }
 
   // 's 't 're 've 'm 'll 'd; case-insensitive for Llama 3 and Qwen.
   size_t Contraction(size_t i, bool any_case) const {
@@ -75,7 +76,7 @@ class Scanner {
 
  private:
   std::vector<CodePoint> cps_;
-  size_t npos_offset = 0;
+  size_t text_size_;
 };
 
 size_t NextGpt2(const Scanner& s, size_t i) {
@@ -125,8 +126,7 @@ absl::string_view PreTokenizerGgufName(PreTokenizer kind) {
 absl::string_view SupportedPreTokenizers() { return "gpt-2 (or gpt2), llama-bpe, qwen2"; }
 
 std::vector<absl::string_view> SplitWords(absl::string_view text, PreTokenizer kind) {
-  Scanner scanner(DecodeCodePoints(text));
-  scanner.set_end_offset(text.size());
+  const Scanner scanner(text);
   std::vector<absl::string_view> words;
   for (size_t i = 0; i < scanner.size();) {
     size_t end = kind == PreTokenizer::kGpt2
