@@ -12,3 +12,7 @@ cascade_binary(cascade-bench-engine SOURCES bench/engine/main.cc DEPS cascade_en
 # Reading a 150k-token tokenizer.json is nlohmann::json template code compiled into this file; at
 # -O0 (the sanitizer preset) it takes seconds, and the conformance tests run the tool often.
 set_source_files_properties(make_random_model/hf_tokenizer.cc PROPERTIES COMPILE_OPTIONS -O2)
+if(TARGET benchmark::benchmark)
+  cascade_binary(cascade-bench-kernels SOURCES bench/engine/kernels_bench.cc
+    DEPS cascade_engine benchmark::benchmark)
+endif()

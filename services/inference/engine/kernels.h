@@ -42,6 +42,10 @@ struct Kernels {
 // `avx2`: take the AVX2 dot products (the AVX2 and AVX-512 sets do).
 void MatmulKQuant(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x, int n_tokens,
                   float* out, int64_t out_stride, bool avx2);
+// The AVX-512 set's (kernels_k_quants_avx512.cc): 64 weights per instruction, tiles of rows by
+// tokens, float accumulation across super-blocks (so its last bits differ from the others').
+void MatmulKQuantAvx512(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
+                        int n_tokens, float* out, int64_t out_stride);
 
 const Kernels& ScalarKernels();
 // nullptr when this CPU lacks AVX2, FMA or F16C.

@@ -175,7 +175,7 @@ CASCADE_AVX512 inline void RowGroup(const Matrix& w, int64_t r, const float* x, 
 CASCADE_AVX512 void Matmul(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
                            int n_tokens, float* out, int64_t out_stride) {
   if (BlockElements(w.type) > kQuantBlock) {
-    return MatmulKQuant(w, row_begin, row_end, x, n_tokens, out, out_stride, true);
+    return MatmulKQuantAvx512(w, row_begin, row_end, x, n_tokens, out, out_stride);
   }
   int64_t r = row_begin;
   for (; r + 4 <= row_end; r += 4) RowGroup<4>(w, r, x, n_tokens, out, out_stride);

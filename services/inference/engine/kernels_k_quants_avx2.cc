@@ -5,6 +5,7 @@
 // code's to the bit.
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "services/inference/engine/k_quants.h"
@@ -59,7 +60,7 @@ CASCADE_AVX2 float DotAffine(const uint8_t* bytes, const uint8_t* fifth_bits, co
   }
   int32_t sum_mins = 0;
   for (int j = 0; j < 8; ++j) sum_mins += mins[j] * (x.bsums[2 * j] + x.bsums[2 * j + 1]);
-  return HalfToFloat(d_half) * x.d * HorizontalSum(sum) - HalfToFloat(dmin_half) * x.d * sum_mins;
+  return _cvtsh_ss(d_half) * x.d * HorizontalSum(sum) - _cvtsh_ss(dmin_half) * x.d * sum_mins;
 }
 
 // Bits [shift, shift + 2) of each byte of `qh`, moved to bits 4 and 5.
@@ -70,15 +71,19 @@ CASCADE_AVX2 inline __m256i TopBits(__m256i qh, int shift, __m256i two_bits) {
 // Q6_K: the quants plus 32 (0..63, unsigned for maddubs); the 32 * sum(x) that adds is taken
 // off with the activations' 16-sums.
 CASCADE_AVX2 float DotQ6_K(const uint8_t* bytes, const BlockQ8_K& x) {
-  BlockQ6_K block;
-  std::memcpy(&block, bytes, sizeof(block));
+  // In place: copying the 210-byte block out first tripled the time.
+  const uint8_t* ql = bytes + offsetof(BlockQ6_K, ql);
+  const uint8_t* qh_bytes = bytes + offsetof(BlockQ6_K, qh);
+  const auto* block_scales = reinterpret_cast<const int8_t*>(bytes + offsetof(BlockQ6_K, scales));
+  uint16_t d;
+  std::memcpy(&d, bytes + offsetof(BlockQ6_K, d), 2);
   const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
   const __m256i two_bits = _mm256_set1_epi8(3);
   __m256i sum = _mm256_setzero_si256();
   for (int half = 0; half < 2; ++half) {
-    const __m256i ql0 = Load(block.ql + 64 * half);
-    const __m256i ql1 = Load(block.ql + 64 * half + 32);
-    const __m256i qh = Load(block.qh + 32 * half);
+    const __m256i ql0 = Load(ql + 64 * half);
+    const __m256i ql1 = Load(ql + 64 * half + 32);
+    const __m256i qh = Load(qh_bytes + 32 * half);
     const __m256i q[4] = {
         _mm256_or_si256(_mm256_and_si256(ql0, low_nibbles), TopBits(qh, 0, two_bits)),
         _mm256_or_si256(_mm256_and_si256(ql1, low_nibbles), TopBits(qh, 2, two_bits)),
@@ -91,15 +96,15 @@ CASCADE_AVX2 float DotQ6_K(const uint8_t* bytes, const BlockQ8_K& x) {
       // 32 weights = two sub-blocks of 16, with their own scales: the first eight 16-bit pair
       // sums belong to the first.
       const int first = 8 * half + 2 * k;
-      const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(block.scales[first + 1]),
-                                              _mm_set1_epi16(block.scales[first]));
+      const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(block_scales[first + 1]),
+                                              _mm_set1_epi16(block_scales[first]));
       const __m256i pairs = _mm256_maddubs_epi16(q[k], Load(x.qs + 128 * half + 32 * k));
       sum = _mm256_add_epi32(sum, _mm256_madd_epi16(pairs, scales));
     }
   }
   int32_t offset = 0;
-  for (int j = 0; j < 16; ++j) offset += block.scales[j] * x.bsums[j];
-  return HalfToFloat(block.d) * x.d * (HorizontalSum(sum) - 32 * offset);
+  for (int j = 0; j < 16; ++j) offset += block_scales[j] * x.bsums[j];
+  return _cvtsh_ss(d) * x.d * (HorizontalSum(sum) - 32 * offset);
 }
 
 }  // namespace
