@@ -1,11 +1,21 @@
 // cascade-bench-engine: tokens per second of the engine, alone and with speculative decoding.
 //
 //   cascade-bench-engine --model models/bard-target-3m.gguf --draft models/bard-draft-0.5m.gguf
+//   cascade-bench-engine --model qwen05-q8_0.gguf --prompt-tokens 512 --tokens 64 --repeats 3
 //
 // For each thread count it generates --tokens tokens greedily from --prompt, --repeats times
 // per mode (target alone, n-gram lookup, draft model), and reports the best and median rates.
 // For the draft model it also reports the measured acceptance, the draft-to-target cost ratio
 // c, and what the expected-speedup formula (1 - a^(k+1)) / ((1 - a)(k c + 1)) predicts.
+//
+// With --prompt-tokens N it first measures prompt processing (prefill) for each thread count:
+// a prompt of N token ids, id i being V/8 + (i mod V/2) for a vocabulary of V ids (ordinary
+// ids, clear of the low special and byte tokens of SentencePiece vocabularies and of the high
+// special tokens of byte-level BPE ones; no BOS), generating one token. It reports N divided by
+// the result's prefill_seconds (the N prompt positions through the model and the first token
+// sampled), best and median over --repeats; the engine's cache of the previous prompt is
+// dropped before each run, so every run processes all N tokens. The decode measurement follows
+// as without the flag. The model's context must hold N + 1 tokens.
 // llama_cpp_bench.mjs (beside this file) measures llama.cpp on the same files for comparison.
 #include <sys/resource.h>
 
@@ -16,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "services/inference/engine/engine.h"
@@ -28,6 +39,7 @@ struct Flags {
   std::string model, draft, prompt = "ROMEO:";
   std::vector<int> prompt_ids;  // overrides --prompt when given
   int tokens = 200, repeats = 5, draft_tokens = 4, ngram = 3;
+  int prompt_tokens = 0;  // measure prefill of this many ids too (0: no)
   float min_prob = 0;
   std::vector<int> threads = {1, 2};
 };
@@ -54,10 +66,34 @@ struct Measurement {
   double best_cpu() const { return *std::max_element(cpu_rates.begin(), cpu_rates.end()); }
 };
 
-Measurement Measure(Engine& engine, const GenerateOptions& request, int repeats) {
+// The --prompt-tokens prompt: n ids cycling from vocab / 8 through vocab / 2 ids (see above).
+std::vector<int> PrefillPromptIds(int vocab, int n) {
+  const int first = vocab / 8, span = std::max(1, vocab / 2);
+  std::vector<int> ids(n);
+  for (int i = 0; i < n; ++i) ids[i] = first + i % span;
+  return ids;
+}
+
+// Makes the engine forget its cached prompt: the next request's prompt shares no prefix with
+// this one-token prompt (a different first id), so all of it is processed again.
+void DropCachedPrompt(Engine& engine, const std::vector<int>& prompt) {
+  GenerateOptions other;
+  other.prompt = {prompt[0] == 0 ? 1 : prompt[0] - 1};
+  other.max_tokens = 1;
+  other.stop_at_eos = false;
+  if (auto result = engine.Generate(other); !result.ok()) {
+    std::cerr << "cascade-bench-engine: " << result.status() << "\n";
+    std::exit(1);
+  }
+}
+
+// Rates of generation (tokens generated over the whole request) or, with prefill, of prompt
+// processing (prompt tokens over prefill_seconds, from a cold cache each time).
+Measurement Measure(Engine& engine, const GenerateOptions& request, int repeats,
+                    bool prefill = false) {
   Measurement m;
-  (void)engine.Generate(request);  // warm up: page in weights, spin up threads
-  for (int i = 0; i < repeats; ++i) {
+  for (int i = -1; i < repeats; ++i) {  // run -1 warms up: page in weights, spin up threads
+    if (prefill) DropCachedPrompt(engine, request.prompt);
     const double cpu_before = CpuSeconds();
     auto result = engine.Generate(request);
     const double cpu = CpuSeconds() - cpu_before;
@@ -65,9 +101,12 @@ Measurement Measure(Engine& engine, const GenerateOptions& request, int repeats)
       std::cerr << "cascade-bench-engine: " << result.status() << "\n";
       std::exit(1);
     }
-    const double seconds = result->prefill_seconds + result->decode_seconds;
-    m.rates.push_back(result->tokens.size() / seconds);
-    m.cpu_rates.push_back(result->tokens.size() / cpu);
+    if (i < 0) continue;
+    const double tokens = prefill ? result->prompt_tokens : result->tokens.size();
+    const double seconds =
+        prefill ? result->prefill_seconds : result->prefill_seconds + result->decode_seconds;
+    m.rates.push_back(tokens / seconds);
+    m.cpu_rates.push_back(tokens / cpu);
     m.speculation = result->speculation;
     m.text = result->text;
   }
@@ -105,6 +144,8 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       flags.prompt = value;
     } else if (arg == "--tokens") {
       ok = number(flags.tokens);
+    } else if (arg == "--prompt-tokens") {
+      ok = number(flags.prompt_tokens);
     } else if (arg == "--repeats") {
       ok = number(flags.repeats);
     } else if (arg == "--draft-tokens") {
@@ -145,7 +186,7 @@ int main(int argc, char** argv) {
   if (!ParseFlags(argc, argv, flags)) {
     std::cerr << "usage: cascade-bench-engine --model M.gguf [--draft D.gguf] [--prompt TEXT] "
                  "[--tokens 200] [--threads 1,2] [--repeats 5] [--draft-tokens 4] [--ngram 3] "
-                 "[--draft-min-prob P] [--prompt-ids 1,826,983]\n";
+                 "[--draft-min-prob P] [--prompt-ids 1,826,983] [--prompt-tokens 512]\n";
     return 2;
   }
   auto model = Model::Load(flags.model);
@@ -171,8 +212,27 @@ int main(int argc, char** argv) {
       "model %s (%s, %s), %d tokens greedy from \"%s\", kernels %s\n", (*model)->name(),
       GgmlTypeName(static_cast<uint32_t>((*model)->weight_type())), (*model)->config().ToString(),
       flags.tokens, flags.prompt, BestKernels().name);
+  GenerateOptions prefill;
+  if (flags.prompt_tokens > 0) {
+    const int vocab = (*model)->config().vocab_size;
+    prefill.prompt = PrefillPromptIds(vocab, flags.prompt_tokens);
+    prefill.max_tokens = 1;
+    prefill.stop_at_eos = false;
+    std::cout << absl::StrFormat(
+        "prompt processing: %d token ids, id i = V/8 + i mod V/2 with V = %d (%d, %d, ...), "
+        "no BOS, 1 new token; rate = %d / prefill_seconds\n",
+        flags.prompt_tokens, vocab, prefill.prompt[0],
+        prefill.prompt[std::min(1, flags.prompt_tokens - 1)], flags.prompt_tokens);
+  }
   for (int threads : flags.threads) {
     Engine engine(*model, {.threads = threads});
+    if (flags.prompt_tokens > 0) {
+      const Measurement m = Measure(engine, prefill, flags.repeats, /*prefill=*/true);
+      std::cout << absl::StrFormat(
+          "%-12s threads=%d  best %8.1f tok/s  median %8.1f tok/s  (%.1f tok per CPU-s)\n",
+          absl::StrCat("prompt-", flags.prompt_tokens), threads, m.best(), m.median(),
+          m.best_cpu());
+    }
     const Measurement alone = Measure(engine, request, flags.repeats);
     Report("target", threads, alone, 0);
 
