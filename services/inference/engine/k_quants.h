@@ -62,6 +62,9 @@ void QuantizeKBlock(TensorType type, const float* in, uint8_t* block);
 
 // `n` floats (a multiple of 256) to n / 256 Q8_K blocks.
 void QuantizeRowQ8_K(const float* x, int64_t n, BlockQ8_K* out);
+// The same bits with AVX-512 (kernels_k_quants_avx512.cc). Call only where Avx512Kernels() is
+// not null.
+void QuantizeRowQ8_KAvx512(const float* x, int64_t n, BlockQ8_K* out);
 // Q4_K / Q5_K's 8 six-bit scales and mins from their 12 packed bytes: sub-block j < 4 in the
 // low 6 bits of bytes j and j + 4; j >= 4 in the nibbles of byte j + 4 with their top 2 bits
 // in the spare bits of bytes j - 4 and j. Inline: the dot products call it per super-block.

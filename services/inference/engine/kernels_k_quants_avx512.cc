@@ -13,6 +13,7 @@
 
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <vector>
@@ -170,6 +171,49 @@ CASCADE_AVX512 inline float Sum4(__m128 v) {
   return _mm_cvtss_f32(v);
 }
 
+// QuantizeRowQ8_K (k_quants.cc) sixteen values at a time, to the same bits: the same extreme
+// (the first value of the largest magnitude), the same float product, rounded to nearest even as
+// nearbyint does in the default rounding mode. On decoding the scalar loop took 6% of the time.
+}  // namespace
+
+CASCADE_AVX512 void QuantizeRowQ8_KAvx512(const float* x, int64_t n, BlockQ8_K* out) {
+  const __m512 sign_off = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+  for (int64_t b = 0; b < n / kSuperBlock; ++b) {
+    const float* xb = x + b * kSuperBlock;
+    BlockQ8_K& block = out[b];
+    __m512 largest = _mm512_setzero_ps();
+    for (int i = 0; i < kSuperBlock; i += 16) {
+      largest = _mm512_max_ps(_mm512_and_ps(_mm512_loadu_ps(xb + i), sign_off), largest);
+    }
+    const float magnitude = _mm512_reduce_max_ps(largest);
+    float extreme = 0;
+    for (int i = 0; magnitude != 0 && i < kSuperBlock; ++i) {
+      if (std::fabs(xb[i]) == magnitude) {
+        extreme = xb[i];
+        break;
+      }
+    }
+    if (extreme == 0) {
+      block.d = 0;
+      std::memset(block.qs, 0, sizeof(block.qs));
+      std::memset(block.bsums, 0, sizeof(block.bsums));
+      continue;
+    }
+    const float inverse = -127.0f / extreme;
+    const __m512 scale = _mm512_set1_ps(inverse);
+    for (int i = 0; i < kSuperBlock; i += 16) {
+      const __m512i q =
+          _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(scale, _mm512_loadu_ps(xb + i))),
+                           _mm512_set1_epi32(127));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(block.qs + i), _mm512_cvtepi32_epi8(q));
+      block.bsums[i / 16] = static_cast<int16_t>(_mm512_reduce_add_epi32(q));
+    }
+    block.d = 1 / inverse;
+  }
+}
+
+namespace {
+
 // out[t][r + i] for a kRows x kTokens tile.
 template <TensorType kType, int kRows, int kTokens>
 CASCADE_AVX512 void Tile(const Matrix& w, int64_t r, const BlockQ8_K* x, int64_t blocks, float* out,
@@ -238,7 +282,7 @@ CASCADE_AVX512 void MatmulKQuantAvx512(const Matrix& w, int64_t row_begin, int64
   thread_local std::vector<BlockQ8_K> activations;
   activations.resize(static_cast<size_t>(blocks) * n_tokens);
   for (int t = 0; t < n_tokens; ++t) {
-    QuantizeRowQ8_K(x + t * w.cols, w.cols, activations.data() + t * blocks);
+    QuantizeRowQ8_KAvx512(x + t * w.cols, w.cols, activations.data() + t * blocks);
   }
   switch (w.type) {
     case TensorType::kQ4_K:

@@ -2,7 +2,6 @@
 // against a reference, and the recipes cascade-quantize follows.
 #include "services/inference/engine/k_quants.h"
 
-#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -87,6 +86,30 @@ TEST(KQuants, Q8_KActivationsKeepTheExtremeExact) {
   int sum = 0;
   for (int i = 0; i < 16; ++i) sum += block.qs[16 + i];
   EXPECT_EQ(block.bsums[1], sum);
+}
+
+TEST(KQuants, Avx512ActivationsAreTheScalarOnesToTheBit) {
+  if (Avx512Kernels() == nullptr) GTEST_SKIP() << "this CPU lacks AVX-512";
+  auto values = RandomValues(4 * kSuperBlock, 13);
+  values[3] = 2.5f;  // block 0: the extreme's magnitude twice, the negative one first
+  values[1] = -2.5f;
+  for (int i = 0; i < kSuperBlock; ++i) values[kSuperBlock + i] = 0;  // block 1: all zero
+  // Block 3: the scale is exactly 32 and every other value lands on a half: ties go to even.
+  for (int i = 0; i < kSuperBlock; ++i) values[3 * kSuperBlock + i] = (2.0f * (i % 9) - 9) / 64;
+  values[3 * kSuperBlock] = -127.0f / 32;
+  std::vector<BlockQ8_K> scalar(4), vector(4);
+  QuantizeRowQ8_K(values.data(), 3 * kSuperBlock, scalar.data());
+  QuantizeRowQ8_KAvx512(values.data(), 3 * kSuperBlock, vector.data());
+  QuantizeRowQ8_K(values.data() + 3 * kSuperBlock, kSuperBlock, &scalar[3]);
+  QuantizeRowQ8_KAvx512(values.data() + 3 * kSuperBlock, kSuperBlock, &vector[3]);
+  for (int b = 0; b < 4; ++b) {
+    EXPECT_EQ(std::memcmp(&scalar[b], &vector[b], sizeof(BlockQ8_K)), 0) << "block " << b;
+  }
+  EXPECT_EQ(scalar[0].qs[1], -127);  // the first extreme, -2.5, maps to -127 ...
+  EXPECT_EQ(scalar[0].qs[3], 127);   // ... and the later 2.5 to 127
+  EXPECT_EQ(scalar[1].d, 0);
+  EXPECT_EQ(scalar[3].qs[1], -4);  // -7/64 * 32 = -3.5 rounds to -4; 0.5 rounds to 0
+  EXPECT_EQ(scalar[3].qs[5], 0);
 }
 
 class KQuantMatmul : public ::testing::TestWithParam<TensorType> {};
