@@ -34,6 +34,15 @@ struct Kernels {
                  float* out, int64_t out_stride);
   float (*dot)(const float* a, const float* b, int64_t n);
   void (*add_scaled)(float* y, const float* x, float scale, int64_t n);  // y += scale * x
+  // Attention's inner loops, one query head against n cached positions. scores: out[p] =
+  // scale * dot(q, keys + p * stride, dim). weighted_sum: out = sum over p of weights[p] *
+  // values[p * stride .. + dim), accumulated in p order. Each gives the bits of the dot and
+  // add_scaled calls it replaces (from a zeroed out); the AVX-512 set keeps q and out in
+  // registers for head widths up to 128.
+  void (*scores)(const float* q, const float* keys, int64_t stride, int n, int64_t dim, float scale,
+                 float* out);
+  void (*weighted_sum)(const float* weights, const float* values, int64_t stride, int n,
+                       int64_t dim, float* out);
 };
 
 // The matmul of the K-quants, shared by the kernel sets: each token's activations quantized

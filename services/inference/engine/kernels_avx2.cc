@@ -2,6 +2,8 @@
 // being built with -mavx2, so the binary still runs (on the scalar kernels) on older CPUs.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "services/inference/engine/kernels.h"
 
 #define CASCADE_AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -163,12 +165,23 @@ CASCADE_AVX2 void AddScaled(float* y, const float* x, float scale, int64_t n) {
   for (; i < n; ++i) y[i] += scale * x[i];
 }
 
+CASCADE_AVX2 void Scores(const float* q, const float* keys, int64_t stride, int n, int64_t dim,
+                         float scale, float* out) {
+  for (int p = 0; p < n; ++p) out[p] = Dot(q, keys + p * stride, dim) * scale;
+}
+
+CASCADE_AVX2 void WeightedSum(const float* weights, const float* values, int64_t stride, int n,
+                              int64_t dim, float* out) {
+  std::fill(out, out + dim, 0.0f);
+  for (int p = 0; p < n; ++p) AddScaled(out, values + p * stride, weights[p], dim);
+}
+
 }  // namespace
 
 const Kernels* Avx2Kernels() {
   static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                                 __builtin_cpu_supports("f16c");
-  static const Kernels kernels{"avx2", Matmul, Dot, AddScaled};
+  static const Kernels kernels{"avx2", Matmul, Dot, AddScaled, Scores, WeightedSum};
   return supported ? &kernels : nullptr;
 }
 

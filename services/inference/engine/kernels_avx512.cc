@@ -12,6 +12,8 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "services/inference/engine/kernels.h"
 
 #define CASCADE_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
@@ -204,6 +206,63 @@ CASCADE_AVX512 void AddScaled(float* y, const float* x, float scale, int64_t n) 
   }
 }
 
+// Scores with q held in kVectors registers: the loads and masks of Dot hoisted out of the loop
+// over positions, the same fused multiply-adds in the same order.
+template <int kVectors>
+CASCADE_AVX512 void ScoresInRegisters(const float* q, const float* keys, int64_t stride, int n,
+                                      float scale, float* out) {
+  __m512 query[kVectors];
+  for (int v = 0; v < kVectors; ++v) query[v] = _mm512_loadu_ps(q + v * kLanes);
+  for (int p = 0; p < n; ++p) {
+    const float* key = keys + p * stride;
+    __m512 acc = _mm512_setzero_ps();
+    for (int v = 0; v < kVectors; ++v)
+      acc = _mm512_fmadd_ps(query[v], _mm512_loadu_ps(key + v * kLanes), acc);
+    out[p] = _mm512_reduce_add_ps(acc) * scale;
+  }
+}
+
+CASCADE_AVX512 void Scores(const float* q, const float* keys, int64_t stride, int n, int64_t dim,
+                           float scale, float* out) {
+  switch (dim) {
+    case 64:
+      return ScoresInRegisters<4>(q, keys, stride, n, scale, out);
+    case 128:
+      return ScoresInRegisters<8>(q, keys, stride, n, scale, out);
+    default:
+      for (int p = 0; p < n; ++p) out[p] = Dot(q, keys + p * stride, dim) * scale;
+  }
+}
+
+// out in kVectors registers, stored once: AddScaled's fused multiply-adds, without a load and
+// store of out per position.
+template <int kVectors>
+CASCADE_AVX512 void WeightedSumInRegisters(const float* weights, const float* values,
+                                           int64_t stride, int n, float* out) {
+  __m512 acc[kVectors];
+  for (int v = 0; v < kVectors; ++v) acc[v] = _mm512_setzero_ps();
+  for (int p = 0; p < n; ++p) {
+    const __m512 weight = _mm512_set1_ps(weights[p]);
+    const float* value = values + p * stride;
+    for (int v = 0; v < kVectors; ++v)
+      acc[v] = _mm512_fmadd_ps(weight, _mm512_loadu_ps(value + v * kLanes), acc[v]);
+  }
+  for (int v = 0; v < kVectors; ++v) _mm512_storeu_ps(out + v * kLanes, acc[v]);
+}
+
+CASCADE_AVX512 void WeightedSum(const float* weights, const float* values, int64_t stride, int n,
+                                int64_t dim, float* out) {
+  switch (dim) {
+    case 64:
+      return WeightedSumInRegisters<4>(weights, values, stride, n, out);
+    case 128:
+      return WeightedSumInRegisters<8>(weights, values, stride, n, out);
+    default:
+      std::fill(out, out + dim, 0.0f);
+      for (int p = 0; p < n; ++p) AddScaled(out, values + p * stride, weights[p], dim);
+  }
+}
+
 }  // namespace
 
 const Kernels* Avx512Kernels() {
@@ -211,7 +270,7 @@ const Kernels* Avx512Kernels() {
       __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
       __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-  static const Kernels kernels{"avx512", Matmul, Dot, AddScaled};
+  static const Kernels kernels{"avx512", Matmul, Dot, AddScaled, Scores, WeightedSum};
   return supported ? &kernels : nullptr;
 }
 

@@ -1,4 +1,5 @@
 // Portable reference kernels: plain loops the compiler may vectorise for the baseline ISA.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -74,10 +75,21 @@ void AddScaled(float* y, const float* x, float scale, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += scale * x[i];
 }
 
+void Scores(const float* q, const float* keys, int64_t stride, int n, int64_t dim, float scale,
+            float* out) {
+  for (int p = 0; p < n; ++p) out[p] = DotF32(q, keys + p * stride, dim) * scale;
+}
+
+void WeightedSum(const float* weights, const float* values, int64_t stride, int n, int64_t dim,
+                 float* out) {
+  std::fill(out, out + dim, 0.0f);
+  for (int p = 0; p < n; ++p) AddScaled(out, values + p * stride, weights[p], dim);
+}
+
 }  // namespace
 
 const Kernels& ScalarKernels() {
-  static const Kernels kernels{"scalar", Matmul, DotF32, AddScaled};
+  static const Kernels kernels{"scalar", Matmul, DotF32, AddScaled, Scores, WeightedSum};
   return kernels;
 }
 

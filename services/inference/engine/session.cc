@@ -193,15 +193,12 @@ void Session::Attention(int layer, int start, int n) {
           const float* q = query_.data() + t * c.q_dim() + h * c.head_dim;
           // Causal: the token at start + t sees positions 0 .. start + t.
           const int visible = start + t + 1;
-          for (int p = 0; p < visible; ++p) {
-            scores[p] = kernels_->dot(q, cache_.key(layer, p) + kv_offset, c.head_dim) * scale;
-          }
+          const int stride = cache_.kv_dim();
+          kernels_->scores(q, cache_.key(layer, 0) + kv_offset, stride, visible, c.head_dim, scale,
+                           scores);
           Softmax(scores, visible);
-          float* out = attention_.data() + t * c.q_dim() + h * c.head_dim;
-          std::fill(out, out + c.head_dim, 0.0f);
-          for (int p = 0; p < visible; ++p) {
-            kernels_->add_scaled(out, cache_.value(layer, p) + kv_offset, scores[p], c.head_dim);
-          }
+          kernels_->weighted_sum(scores, cache_.value(layer, 0) + kv_offset, stride, visible,
+                                 c.head_dim, attention_.data() + t * c.q_dim() + h * c.head_dim);
         }
       });
 }

@@ -118,6 +118,32 @@ TEST(Kernels, DotAndAddScaled) {
   }
 }
 
+// Attention's loops give the bits of the dot and add_scaled calls they replace, for the head
+// widths kept in registers (64, 128) and any other (45).
+TEST(Kernels, ScoresAndWeightedSumMatchDotAndAddScaled) {
+  constexpr int kPositions = 9;
+  for (int dim : {64, 128, 45}) {
+    const int stride = 2 * dim + 3;  // heads side by side in the cache
+    const auto q = RandomValues(dim, 4);
+    const auto cache = RandomValues(static_cast<size_t>(stride) * kPositions, 5);
+    const auto weights = RandomValues(kPositions, 6);
+    for (const Kernels* kernels : AllKernels()) {
+      std::vector<float> scores(kPositions);
+      kernels->scores(q.data(), cache.data() + 1, stride, kPositions, dim, 0.125f, scores.data());
+      std::vector<float> sum(dim, 99.0f);  // overwritten, not added to
+      kernels->weighted_sum(weights.data(), cache.data() + 1, stride, kPositions, dim, sum.data());
+      std::vector<float> expected_sum(dim, 0.0f);
+      for (int p = 0; p < kPositions; ++p) {
+        const float* row = cache.data() + 1 + p * stride;
+        EXPECT_EQ(scores[p], kernels->dot(q.data(), row, dim) * 0.125f)
+            << kernels->name << " " << dim;
+        kernels->add_scaled(expected_sum.data(), row, weights[p], dim);
+      }
+      EXPECT_EQ(sum, expected_sum) << kernels->name << " " << dim;
+    }
+  }
+}
+
 TEST(Quantization, ErrorsAreWithinTheFormatsResolution) {
   const auto values = RandomValues(64, 3);
   for (TensorType type : {TensorType::kF16, TensorType::kQ8_0, TensorType::kQ4_0}) {
