@@ -189,9 +189,7 @@ void QuantizeRowQ8_K(const float* x, int64_t n, BlockQ8_K* out) {
       if (std::fabs(xb[i]) > std::fabs(extreme)) extreme = xb[i];
     }
     if (extreme == 0) {
-      block.d = 0;
-      std::memset(block.qs, 0, sizeof(block.qs));
-      std::memset(block.bsums, 0, sizeof(block.bsums));
+      block = BlockQ8_K{};  // all zero
       continue;
     }
     const float inverse = -127.0f / extreme;

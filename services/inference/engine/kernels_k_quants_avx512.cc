@@ -194,9 +194,7 @@ CASCADE_AVX512 void QuantizeRowQ8_KAvx512(const float* x, int64_t n, BlockQ8_K* 
       }
     }
     if (extreme == 0) {
-      block.d = 0;
-      std::memset(block.qs, 0, sizeof(block.qs));
-      std::memset(block.bsums, 0, sizeof(block.bsums));
+      block = BlockQ8_K{};  // all zero
       continue;
     }
     const float inverse = -127.0f / extreme;
