@@ -58,14 +58,15 @@ std::string ModelPath(const std::string& name) {
 }
 
 // A copy of `source` with its matrices in `type` (f16, q8_0), made by this build's
-// cascade-quantize, as a user would make it.
+// cascade-quantize, as a user would make it. `fallback` empty: cascade-quantize's default.
 std::string Quantize(const std::string& source, const std::string& type, const WorkDir& dir,
-                     const std::string& fallback = "q8_0") {
+                     const std::string& fallback = "") {
   const std::string out =
       dir.path() + "/" + std::filesystem::path(source).stem().string() + "-" + type + ".gguf";
-  auto result = RunCommand({std::string(CASCADE_BIN_DIR) + "/cascade-quantize", source, out,
-                            "--type", type, "--fallback", fallback},
-                           dir.path(), "quantize-" + type);
+  std::vector<std::string> command = {std::string(CASCADE_BIN_DIR) + "/cascade-quantize", source,
+                                      out, "--type", type};
+  if (!fallback.empty()) command.insert(command.end(), {"--fallback", fallback});
+  auto result = RunCommand(command, dir.path(), "quantize-" + type);
   EXPECT_TRUE(result.ok()) << result.status();
   if (result.ok()) {
     EXPECT_EQ(result->exit_code, 0) << result->err;
@@ -187,16 +188,17 @@ INSTANTIATE_TEST_SUITE_P(Bard, Q8Conformance,
                          });
 
 // ---------------------------------------------------------------------------------------------
-// K-quants: files that cascade-quantize writes load in llama.cpp, and teacher-forced on
-// llama.cpp's greedy continuations our top-1 is its token at >= 99% of positions. Both round
-// the activations to Q8_K for these types. The bard's ffn_down rows (704 weights) are no
-// multiple of 256 and fall back: to F32 here, since llama.cpp rounds activations to 8 bits
-// for a Q8_0 matrix (and to F16 for an F16 one) and we do not; docs/testing.md has the
-// numbers with the default Q8_0 fallback.
+// K-quants and Q5_0 / Q5_1 (what llama.cpp puts where a K-quant does not fit a row): files
+// that cascade-quantize writes load in llama.cpp, and teacher-forced on llama.cpp's greedy
+// continuations our top-1 is its token at >= 99% of positions for the K-quants, where both
+// round the activations to Q8_K. For Q5_0 / Q5_1 llama.cpp rounds the activations to 8 bits
+// and we keep floats, so near ties can go either way: >= 98%. The bard's ffn_down rows (704
+// weights) are no multiple of 256 and fall back: to F32 here, for the same reason;
+// docs/testing.md has the numbers with the default fallback.
 
-class KQuantConformance : public ::testing::TestWithParam<std::string> {};
+class QuantizedFileConformance : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(KQuantConformance, TopOneAgreesWithLlamaCpp) {
+TEST_P(QuantizedFileConformance, TopOneAgreesWithLlamaCpp) {
   WorkDir dir("conformance");
   const std::string path = Quantize(ModelPath("bard-target-3m.gguf"), GetParam(), dir, "f32");
   ASSERT_FALSE(::testing::Test::HasFailure());
@@ -234,11 +236,12 @@ TEST_P(KQuantConformance, TopOneAgreesWithLlamaCpp) {
       "agrees at %d/%d positions (%.1f%%); |logprob diff| of llama.cpp's token mean %.2g max "
       "%.2g\n",
       GetParam(), agreed, positions, 100 * agreement, differences.mean(), differences.max);
-  EXPECT_GE(agreement, 0.99);
+  const bool float_activations = GetParam() == "q5_0" || GetParam() == "q5_1";
+  EXPECT_GE(agreement, float_activations ? 0.98 : 0.99);
 }
 
-INSTANTIATE_TEST_SUITE_P(Bard, KQuantConformance,
-                         ::testing::Values("q4_k", "q5_k", "q6_k", "q4_k_m"),
+INSTANTIATE_TEST_SUITE_P(Bard, QuantizedFileConformance,
+                         ::testing::Values("q4_k", "q5_k", "q6_k", "q4_k_m", "q5_0", "q5_1"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });

@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "services/inference/engine/kernels.h"
 
@@ -80,17 +81,68 @@ CASCADE_AVX2 inline __m256 Widen(__m128i bytes) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
 }
 
+// 32 int8 levels (two halves of 16) times 32 floats.
+CASCADE_AVX2 inline __m256 LevelsDot(__m128i first, __m128i second, const float* x) {
+  __m256 sum = _mm256_mul_ps(Widen(first), _mm256_loadu_ps(x));
+  sum = _mm256_fmadd_ps(Widen(_mm_srli_si128(first, 8)), _mm256_loadu_ps(x + 8), sum);
+  sum = _mm256_fmadd_ps(Widen(second), _mm256_loadu_ps(x + 16), sum);
+  sum = _mm256_fmadd_ps(Widen(_mm_srli_si128(second, 8)), _mm256_loadu_ps(x + 24), sum);
+  return sum;
+}
+
 CASCADE_AVX2 inline __m256 BlockDot(const BlockQ4_0& block, const float* x) {
   const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.q));
   const __m128i low_nibbles = _mm_set1_epi8(0x0f);
   const __m128i eight = _mm_set1_epi8(8);
   const __m128i first = _mm_sub_epi8(_mm_and_si128(packed, low_nibbles), eight);
   const __m128i second = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(packed, 4), low_nibbles), eight);
-  __m256 sum = _mm256_mul_ps(Widen(first), _mm256_loadu_ps(x));
-  sum = _mm256_fmadd_ps(Widen(_mm_srli_si128(first, 8)), _mm256_loadu_ps(x + 8), sum);
-  sum = _mm256_fmadd_ps(Widen(second), _mm256_loadu_ps(x + 16), sum);
-  sum = _mm256_fmadd_ps(Widen(_mm_srli_si128(second, 8)), _mm256_loadu_ps(x + 24), sum);
-  return sum;
+  return LevelsDot(first, second, x);
+}
+
+// Byte j (of 16) is 0x10 where bit j of `bits` is set: Q5_0 / Q5_1's fifth bits in place.
+CASCADE_AVX2 inline __m128i FifthBits(uint32_t bits) {
+  const __m128i repeated =
+      _mm_shuffle_epi8(_mm_set1_epi16(static_cast<int16_t>(bits)),
+                       _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+  const __m128i bit = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+  return _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(repeated, bit), bit), _mm_set1_epi8(0x10));
+}
+
+// The 32 levels of a Q5_0 / Q5_1 block, less `offset`, as int8: elements 0..15 in `first`.
+template <typename Block>
+CASCADE_AVX2 inline void FiveBitLevels(const Block& block, int offset, __m128i& first,
+                                       __m128i& second) {
+  uint32_t bits;
+  std::memcpy(&bits, block.high, sizeof(bits));
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.q));
+  const __m128i low_nibbles = _mm_set1_epi8(0x0f);
+  const __m128i minus = _mm_set1_epi8(static_cast<char>(offset));
+  first = _mm_sub_epi8(_mm_or_si128(_mm_and_si128(packed, low_nibbles), FifthBits(bits)), minus);
+  second = _mm_sub_epi8(
+      _mm_or_si128(_mm_and_si128(_mm_srli_epi16(packed, 4), low_nibbles), FifthBits(bits >> 16)),
+      minus);
+}
+
+CASCADE_AVX2 inline __m256 BlockDot(const BlockQ5_0& block, const float* x) {
+  __m128i first, second;
+  FiveBitLevels(block, 16, first, second);
+  return LevelsDot(first, second, x);
+}
+
+// acc + the block's dot product with x: scale * sum(q x), and for Q5_1 min * sum(x).
+template <typename Block>
+CASCADE_AVX2 inline __m256 AccumulateBlock(const Block& block, const float* x, __m256 acc) {
+  return _mm256_fmadd_ps(BlockDot(block, x), _mm256_set1_ps(_cvtsh_ss(block.scale)), acc);
+}
+
+CASCADE_AVX2 inline __m256 AccumulateBlock(const BlockQ5_1& block, const float* x, __m256 acc) {
+  __m128i first, second;
+  FiveBitLevels(block, 0, first, second);
+  const __m256 x_sum =
+      _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)),
+                    _mm256_add_ps(_mm256_loadu_ps(x + 16), _mm256_loadu_ps(x + 24)));
+  acc = _mm256_fmadd_ps(x_sum, _mm256_set1_ps(_cvtsh_ss(block.min)), acc);
+  return _mm256_fmadd_ps(LevelsDot(first, second, x), _mm256_set1_ps(_cvtsh_ss(block.scale)), acc);
 }
 
 template <int kRows, typename Block>
@@ -106,8 +158,7 @@ CASCADE_AVX2 inline void DotRowsQuantized(const Matrix& w, int64_t r, const floa
     const float* xb = x + b * kQuantBlock;
     for (int i = 0; i < kRows; ++i) {
       Prefetch(rows[i] + b, w);
-      const __m256 scale = _mm256_set1_ps(_cvtsh_ss(rows[i][b].scale));
-      acc[i] = _mm256_fmadd_ps(BlockDot(rows[i][b], xb), scale, acc[i]);
+      acc[i] = AccumulateBlock(rows[i][b], xb, acc[i]);
     }
   }
   for (int i = 0; i < kRows; ++i) out[r + i] = HorizontalSum(acc[i]);
@@ -124,6 +175,10 @@ CASCADE_AVX2 inline void DotRows(const Matrix& w, int64_t r, const float* x, flo
       return DotRowsQuantized<kRows, BlockQ8_0>(w, r, x, out);
     case TensorType::kQ4_0:
       return DotRowsQuantized<kRows, BlockQ4_0>(w, r, x, out);
+    case TensorType::kQ5_0:
+      return DotRowsQuantized<kRows, BlockQ5_0>(w, r, x, out);
+    case TensorType::kQ5_1:
+      return DotRowsQuantized<kRows, BlockQ5_1>(w, r, x, out);
     default:
       return;  // the K-quants go through MatmulKQuant
   }

@@ -13,6 +13,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "services/inference/engine/kernels.h"
 
@@ -106,6 +107,44 @@ CASCADE_AVX512 inline void Dequantize(const BlockQ4_0& block, __m512& low, __m51
   high = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(second)), scale);
 }
 
+// Q5_0 / Q5_1's levels (0..31) of elements 0..15 (`first`) and 16..31 as bytes.
+CASCADE_AVX512 inline void FiveBitLevels(const uint8_t* high, const uint8_t* q, __m128i& first,
+                                         __m128i& second) {
+  uint32_t bits;
+  std::memcpy(&bits, high, sizeof(bits));
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+  const __m128i nibble = _mm_set1_epi8(0x0f);
+  const __m128i fifth = _mm_set1_epi8(0x10);
+  first = _mm_and_si128(packed, nibble);
+  first = _mm_mask_add_epi8(first, static_cast<__mmask16>(bits), first, fifth);
+  second = _mm_and_si128(_mm_srli_epi16(packed, 4), nibble);
+  second = _mm_mask_add_epi8(second, static_cast<__mmask16>(bits >> 16), second, fifth);
+}
+
+CASCADE_AVX512 inline __m512 Widen16(__m128i levels) {
+  return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(levels));
+}
+
+// scale * (level - 16), as DequantizeRow.
+CASCADE_AVX512 inline void Dequantize(const BlockQ5_0& block, __m512& low, __m512& high) {
+  const __m512 scale = _mm512_set1_ps(_cvtsh_ss(block.scale));
+  const __m512 sixteen = _mm512_set1_ps(16.0f);
+  __m128i first, second;
+  FiveBitLevels(block.high, block.q, first, second);
+  low = _mm512_mul_ps(_mm512_sub_ps(Widen16(first), sixteen), scale);
+  high = _mm512_mul_ps(_mm512_sub_ps(Widen16(second), sixteen), scale);
+}
+
+// scale * level + min (one rounding, where DequantizeRow has two).
+CASCADE_AVX512 inline void Dequantize(const BlockQ5_1& block, __m512& low, __m512& high) {
+  const __m512 scale = _mm512_set1_ps(_cvtsh_ss(block.scale));
+  const __m512 min = _mm512_set1_ps(_cvtsh_ss(block.min));
+  __m128i first, second;
+  FiveBitLevels(block.high, block.q, first, second);
+  low = _mm512_fmadd_ps(Widen16(first), scale, min);
+  high = _mm512_fmadd_ps(Widen16(second), scale, min);
+}
+
 // The same tile for block-quantized weights: dequantize a block of each row once, use it for
 // every token of the tile.
 template <int kRows, int kTokens, typename Block>
@@ -158,6 +197,10 @@ CASCADE_AVX512 inline void Tile(const Matrix& w, int64_t r, const float* x, floa
       return TileQuantized<kRows, kTokens, BlockQ8_0>(w, r, x, out, out_stride);
     case TensorType::kQ4_0:
       return TileQuantized<kRows, kTokens, BlockQ4_0>(w, r, x, out, out_stride);
+    case TensorType::kQ5_0:
+      return TileQuantized<kRows, kTokens, BlockQ5_0>(w, r, x, out, out_stride);
+    case TensorType::kQ5_1:
+      return TileQuantized<kRows, kTokens, BlockQ5_1>(w, r, x, out, out_stride);
     default:
       return;  // the K-quants go through MatmulKQuant
   }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include "services/inference/engine/kernels.h"
 
@@ -45,6 +46,32 @@ float DotQ4_0(const BlockQ4_0* blocks, const float* x, int64_t n) {
   return sum;
 }
 
+// Q5_0 / Q5_1: the block's levels unpacked first (UnpackFiveBitLevels), any alignment.
+template <typename Block>
+float DotFiveBit(const uint8_t* row, const float* x, int64_t n) {
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQuantBlock; ++b) {
+    Block block;
+    std::memcpy(&block, row + b * sizeof(Block), sizeof(block));
+    uint8_t levels[kQuantBlock];
+    UnpackFiveBitLevels(block.high, block.q, levels);
+    const float* xb = x + b * kQuantBlock;
+    float block_sum = 0;
+    if constexpr (std::is_same_v<Block, BlockQ5_0>) {
+      for (int j = 0; j < kQuantBlock; ++j) block_sum += static_cast<float>(levels[j] - 16) * xb[j];
+      sum += HalfToFloat(block.scale) * block_sum;
+    } else {
+      float x_sum = 0;
+      for (int j = 0; j < kQuantBlock; ++j) {
+        block_sum += static_cast<float>(levels[j]) * xb[j];
+        x_sum += xb[j];
+      }
+      sum += HalfToFloat(block.scale) * block_sum + HalfToFloat(block.min) * x_sum;
+    }
+  }
+  return sum;
+}
+
 float DotRow(const Matrix& w, int64_t r, const float* x) {
   const uint8_t* row = w.row(r);
   switch (w.type) {
@@ -56,6 +83,10 @@ float DotRow(const Matrix& w, int64_t r, const float* x) {
       return DotQ8_0(reinterpret_cast<const BlockQ8_0*>(row), x, w.cols);
     case TensorType::kQ4_0:
       return DotQ4_0(reinterpret_cast<const BlockQ4_0*>(row), x, w.cols);
+    case TensorType::kQ5_0:
+      return DotFiveBit<BlockQ5_0>(row, x, w.cols);
+    case TensorType::kQ5_1:
+      return DotFiveBit<BlockQ5_1>(row, x, w.cols);
     default:
       return 0;  // the K-quants go through MatmulKQuant
   }

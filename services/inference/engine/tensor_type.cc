@@ -25,6 +25,8 @@ absl::Status CheckSupportedTensorType(uint32_t type_id, const std::string& tenso
     case TensorType::kF32:
     case TensorType::kF16:
     case TensorType::kQ4_0:
+    case TensorType::kQ5_0:
+    case TensorType::kQ5_1:
     case TensorType::kQ8_0:
     case TensorType::kQ4_K:
     case TensorType::kQ5_K:
@@ -33,7 +35,8 @@ absl::Status CheckSupportedTensorType(uint32_t type_id, const std::string& tenso
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "tensor '", tensor_name, "' has type ", GgmlTypeName(type_id),
-      ", which this engine does not support (supported: F32, F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)"));
+      ", which this engine does not support (supported: F32, F16, Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, "
+      "Q5_K, Q6_K)"));
 }
 
 int BlockElements(TensorType type) {
@@ -43,6 +46,8 @@ int BlockElements(TensorType type) {
       return 1;
     case TensorType::kQ8_0:
     case TensorType::kQ4_0:
+    case TensorType::kQ5_0:
+    case TensorType::kQ5_1:
       return kQuantBlock;
     case TensorType::kQ4_K:
     case TensorType::kQ5_K:
@@ -66,6 +71,10 @@ size_t RowBytes(TensorType type, int64_t cols) {
       return static_cast<size_t>(cols / kQuantBlock) * sizeof(BlockQ8_0);
     case TensorType::kQ4_0:
       return static_cast<size_t>(cols / kQuantBlock) * sizeof(BlockQ4_0);
+    case TensorType::kQ5_0:
+      return static_cast<size_t>(cols / kQuantBlock) * sizeof(BlockQ5_0);
+    case TensorType::kQ5_1:
+      return static_cast<size_t>(cols / kQuantBlock) * sizeof(BlockQ5_1);
   }
   return 0;
 }
@@ -115,6 +124,16 @@ uint16_t LoadHalf(const uint8_t* p) {
 
 }  // namespace
 
+void UnpackFiveBitLevels(const uint8_t* high, const uint8_t* q, uint8_t* levels) {
+  uint32_t bits;
+  std::memcpy(&bits, high, sizeof(bits));
+  for (int j = 0; j < kQuantBlock / 2; ++j) {
+    levels[j] = static_cast<uint8_t>((q[j] & 0x0f) | (((bits >> j) & 1) << 4));
+    levels[j + kQuantBlock / 2] =
+        static_cast<uint8_t>((q[j] >> 4) | (((bits >> (j + 16)) & 1) << 4));
+  }
+}
+
 void DequantizeRow(TensorType type, const void* row, int64_t cols, float* out) {
   switch (type) {
     case TensorType::kF32:
@@ -148,6 +167,33 @@ void DequantizeRow(TensorType type, const void* row, int64_t cols, float* out) {
           dst[j] = scale * static_cast<float>((block.q[j] & 0x0f) - 8);
           dst[j + kQuantBlock / 2] = scale * static_cast<float>((block.q[j] >> 4) - 8);
         }
+      }
+      return;
+    }
+    case TensorType::kQ5_0: {
+      const auto* bytes = static_cast<const uint8_t*>(row);
+      for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+        BlockQ5_0 block;
+        std::memcpy(&block, bytes + b * sizeof(BlockQ5_0), sizeof(block));
+        uint8_t levels[kQuantBlock];
+        UnpackFiveBitLevels(block.high, block.q, levels);
+        const float scale = HalfToFloat(block.scale);
+        for (int j = 0; j < kQuantBlock; ++j) {
+          out[b * kQuantBlock + j] = scale * static_cast<float>(levels[j] - 16);
+        }
+      }
+      return;
+    }
+    case TensorType::kQ5_1: {
+      const auto* bytes = static_cast<const uint8_t*>(row);
+      for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+        BlockQ5_1 block;
+        std::memcpy(&block, bytes + b * sizeof(BlockQ5_1), sizeof(block));
+        uint8_t levels[kQuantBlock];
+        UnpackFiveBitLevels(block.high, block.q, levels);
+        const float scale = HalfToFloat(block.scale);
+        const float min = HalfToFloat(block.min);
+        for (int j = 0; j < kQuantBlock; ++j) out[b * kQuantBlock + j] = scale * levels[j] + min;
       }
       return;
     }
@@ -199,6 +245,58 @@ void QuantizeRowQ4_0(const float* row, int64_t cols, BlockQ4_0* blocks) {
   }
 }
 
+// 32 five-bit levels into Q5_0 / Q5_1's low nibbles and high-bit word.
+void PackFiveBitLevels(const uint8_t* levels, uint8_t* high, uint8_t* q) {
+  uint32_t bits = 0;
+  for (int j = 0; j < kQuantBlock / 2; ++j) {
+    const uint8_t first = levels[j], second = levels[j + kQuantBlock / 2];
+    q[j] = static_cast<uint8_t>((first & 0x0f) | ((second & 0x0f) << 4));
+    bits |= static_cast<uint32_t>(first >> 4) << j;
+    bits |= static_cast<uint32_t>(second >> 4) << (j + 16);
+  }
+  std::memcpy(high, &bits, sizeof(bits));
+}
+
+void QuantizeRowQ5_0(const float* row, int64_t cols, uint8_t* out) {
+  for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+    const float* x = row + b * kQuantBlock;
+    // As Q4_0: the value of the largest magnitude maps to -16 exactly.
+    float extreme = 0;
+    for (int j = 0; j < kQuantBlock; ++j) {
+      if (std::fabs(x[j]) > std::fabs(extreme)) extreme = x[j];
+    }
+    const float scale = extreme / -16.0f;
+    const float inverse = scale != 0 ? 1.0f / scale : 0.0f;
+    uint8_t levels[kQuantBlock];
+    for (int j = 0; j < kQuantBlock; ++j) {
+      levels[j] = static_cast<uint8_t>(std::clamp(static_cast<int>(x[j] * inverse + 16.5f), 0, 31));
+    }
+    BlockQ5_0 block;
+    block.scale = FloatToHalf(scale);
+    PackFiveBitLevels(levels, block.high, block.q);
+    std::memcpy(out + b * sizeof(block), &block, sizeof(block));
+  }
+}
+
+void QuantizeRowQ5_1(const float* row, int64_t cols, uint8_t* out) {
+  for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+    const float* x = row + b * kQuantBlock;
+    const auto [lowest, highest] = std::minmax_element(x, x + kQuantBlock);
+    const float scale = (*highest - *lowest) / 31.0f;
+    const float inverse = scale != 0 ? 1.0f / scale : 0.0f;
+    uint8_t levels[kQuantBlock];
+    for (int j = 0; j < kQuantBlock; ++j) {
+      levels[j] = static_cast<uint8_t>(
+          std::clamp(static_cast<int>((x[j] - *lowest) * inverse + 0.5f), 0, 31));
+    }
+    BlockQ5_1 block;
+    block.scale = FloatToHalf(scale);
+    block.min = FloatToHalf(*lowest);
+    PackFiveBitLevels(levels, block.high, block.q);
+    std::memcpy(out + b * sizeof(block), &block, sizeof(block));
+  }
+}
+
 }  // namespace
 
 void QuantizeRow(TensorType type, const float* row, int64_t cols, void* out) {
@@ -216,6 +314,12 @@ void QuantizeRow(TensorType type, const float* row, int64_t cols, void* out) {
       return;
     case TensorType::kQ4_0:
       QuantizeRowQ4_0(row, cols, static_cast<BlockQ4_0*>(out));
+      return;
+    case TensorType::kQ5_0:
+      QuantizeRowQ5_0(row, cols, static_cast<uint8_t*>(out));
+      return;
+    case TensorType::kQ5_1:
+      QuantizeRowQ5_1(row, cols, static_cast<uint8_t*>(out));
       return;
     case TensorType::kQ4_K:
     case TensorType::kQ5_K:

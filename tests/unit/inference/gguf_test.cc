@@ -176,7 +176,8 @@ TEST(GgufReader, RejectsUnsupportedTensorType) {
   std::memcpy(&bytes[type_at], &q3_k, 4);
   const absl::Status status = OpenBytes(bytes);
   EXPECT_THAT(status.message(), HasSubstr("type Q3_K"));
-  EXPECT_THAT(status.message(), HasSubstr("supported: F32, F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K"));
+  EXPECT_THAT(status.message(),
+              HasSubstr("supported: F32, F16, Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K"));
 }
 
 TEST(GgufReader, RejectsAKQuantRowThatIsNoMultipleOf256) {

@@ -176,9 +176,15 @@ TEST(QuantizationRecipe, MixedFilesGiveTheImportantMatricesSixBits) {
   EXPECT_EQ(TypeForTensor(*recipe, "blk.2.attn_q.weight", 4096, 16), TensorType::kQ4_K);
   EXPECT_EQ(TypeForTensor(*recipe, "output.weight", 4096, 16), TensorType::kQ6_K);
   EXPECT_EQ(TypeForTensor(*recipe, "token_embd.weight", 4096, 16), TensorType::kQ4_K);
-  // Rows that are no multiple of 256 fall back.
-  EXPECT_EQ(TypeForTensor(*recipe, "blk.2.attn_q.weight", 704, 16), TensorType::kQ8_0);
+  // Rows that are no multiple of 256 fall back as llama.cpp's do: Q4_K to Q5_0, Q6_K to Q8_0 ...
+  EXPECT_EQ(TypeForTensor(*recipe, "blk.2.attn_q.weight", 704, 16), TensorType::kQ5_0);
+  EXPECT_EQ(TypeForTensor(*recipe, "output.weight", 704, 16), TensorType::kQ8_0);
+  auto q5_k_m = RecipeFromName("q5_k_m");
+  ASSERT_TRUE(q5_k_m.ok());
+  EXPECT_EQ(TypeForTensor(*q5_k_m, "blk.2.attn_q.weight", 704, 16), TensorType::kQ5_1);
+  // ... or to the one type --fallback names.
   recipe->fallback = TensorType::kF16;
+  EXPECT_EQ(TypeForTensor(*recipe, "output.weight", 704, 16), TensorType::kF16);
   EXPECT_EQ(TypeForTensor(*recipe, "blk.2.attn_q.weight", 704, 16), TensorType::kF16);
 }
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -72,7 +73,7 @@ class MatmulTest : public ::testing::TestWithParam<TensorType> {};
 
 TEST_P(MatmulTest, KernelsAgreeWithReference) {
   const TensorType type = GetParam();
-  const bool quantized = type == TensorType::kQ8_0 || type == TensorType::kQ4_0;
+  const bool quantized = BlockElements(type) == kQuantBlock;
   const int rows = 37;                   // not a multiple of the 4-row groups
   const int cols = quantized ? 96 : 70;  // 70: not a multiple of the vector width
   const int tokens = 6;                  // a 4-token tile and two single tokens
@@ -103,7 +104,10 @@ TEST_P(MatmulTest, KernelsAgreeWithReference) {
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulTest,
                          ::testing::Values(TensorType::kF32, TensorType::kF16, TensorType::kQ8_0,
-                                           TensorType::kQ4_0));
+                                           TensorType::kQ4_0, TensorType::kQ5_0, TensorType::kQ5_1),
+                         [](const ::testing::TestParamInfo<TensorType>& info) {
+                           return GgmlTypeName(static_cast<uint32_t>(info.param));
+                         });
 
 TEST(Kernels, DotAndAddScaled) {
   const auto a = RandomValues(45, 1);
@@ -146,20 +150,54 @@ TEST(Kernels, ScoresAndWeightedSumMatchDotAndAddScaled) {
 
 TEST(Quantization, ErrorsAreWithinTheFormatsResolution) {
   const auto values = RandomValues(64, 3);
-  for (TensorType type : {TensorType::kF16, TensorType::kQ8_0, TensorType::kQ4_0}) {
+  for (TensorType type : {TensorType::kF16, TensorType::kQ8_0, TensorType::kQ4_0, TensorType::kQ5_0,
+                          TensorType::kQ5_1}) {
     std::vector<uint8_t> bytes(RowBytes(type, 64));
     std::vector<float> back(64);
     QuantizeRow(type, values.data(), 64, bytes.data());
     DequantizeRow(type, bytes.data(), 64, back.data());
     // Half a quantization step for Q8_0 (max|x| / 127), plus slack for the float16 scale. Q4_0
-    // maps the extreme to -8 steps, so values of the other sign clip at +7: up to a full step.
+    // maps the extreme to -8 steps, so values of the other sign clip at +7: up to a full step;
+    // Q5_0 the same at -16 / +15. Q5_1 spans the block's range in 31 steps: half a step.
     const double tolerance = type == TensorType::kF16    ? 1e-3
                              : type == TensorType::kQ8_0 ? 5e-3
-                                                         : 0.13;
+                             : type == TensorType::kQ4_0 ? 0.13
+                             : type == TensorType::kQ5_0 ? 0.065
+                                                         : 0.035;
     for (int i = 0; i < 64; ++i) {
       EXPECT_NEAR(back[i], values[i], tolerance) << GgmlTypeName(static_cast<uint32_t>(type));
     }
   }
+}
+
+// One Q5_0 and one Q5_1 block worked by hand: the fifth bits of elements 0 and 17 set.
+TEST(Quantization, FiveBitLayoutsByHand) {
+  std::vector<uint8_t> q5_0(sizeof(BlockQ5_0), 0);
+  const uint16_t half = FloatToHalf(0.5f);
+  std::memcpy(q5_0.data(), &half, 2);
+  const uint32_t bits = (1u << 0) | (1u << 17);
+  std::memcpy(q5_0.data() + 2, &bits, 4);
+  q5_0[6] = 0x3F;  // q[0]: element 0 low nibble 15, element 16 high nibble 3
+  q5_0[7] = 0x02;  // q[1]: element 1 = 2, element 17 = 0 (+16 from its fifth bit)
+  std::vector<float> out(kQuantBlock);
+  DequantizeRow(TensorType::kQ5_0, q5_0.data(), kQuantBlock, out.data());
+  EXPECT_EQ(out[0], 0.5f * (31 - 16));
+  EXPECT_EQ(out[1], 0.5f * (2 - 16));
+  EXPECT_EQ(out[16], 0.5f * (3 - 16));
+  EXPECT_EQ(out[17], 0.5f * (16 - 16));
+  EXPECT_EQ(out[2], 0.5f * -16);
+
+  std::vector<uint8_t> q5_1(sizeof(BlockQ5_1), 0);
+  const uint16_t min = FloatToHalf(-1.0f);
+  std::memcpy(q5_1.data(), &half, 2);
+  std::memcpy(q5_1.data() + 2, &min, 2);
+  std::memcpy(q5_1.data() + 4, &bits, 4);
+  q5_1[8] = 0x3F;
+  DequantizeRow(TensorType::kQ5_1, q5_1.data(), kQuantBlock, out.data());
+  EXPECT_EQ(out[0], 0.5f * 31 - 1);
+  EXPECT_EQ(out[16], 0.5f * 3 - 1);
+  EXPECT_EQ(out[17], 0.5f * 16 - 1);
+  EXPECT_EQ(out[1], -1.0f);
 }
 
 TEST(ThreadPool, ParallelForCoversEveryIndexOnce) {
