@@ -78,7 +78,8 @@ void RegisterAll() {
   const std::pair<const char*, const Kernels*> sets[] = {
       {"scalar", &ScalarKernels()}, {"avx2", Avx2Kernels()}, {"avx512", Avx512Kernels()}};
   const TensorType types[] = {TensorType::kF16,  TensorType::kQ8_0, TensorType::kQ4_0,
-                              TensorType::kQ4_K, TensorType::kQ5_K, TensorType::kQ6_K};
+                              TensorType::kQ5_0, TensorType::kQ5_1, TensorType::kQ4_K,
+                              TensorType::kQ5_K, TensorType::kQ6_K};
   for (int tokens : {1, 64}) {
     for (TensorType type : types) {
       for (const auto& [set_name, kernels] : sets) {
