@@ -38,6 +38,12 @@ cascade_library(cascadectl_cascade_commands
        nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings absl::str_format
        absl::int128)
 
+# The answer cache's admin commands (cache stats, cache purge).
+cascade_library(cascadectl_cache_commands
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/cache_commands.cc
+  DEPS cascadectl_args cascadectl_dial cascade_proto gRPC::grpc++ absl::status absl::statusor
+       absl::strings absl::str_format absl::time)
+
 # The judge's calibration command.
 cascade_library(cascadectl_judge_commands
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/judge_calibrate_command.cc
@@ -76,8 +82,8 @@ cascade_library(cascadectl_policy_commands
 
 cascade_binary(cascadectl
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/main.cc
-  DEPS cascadectl_commands cascadectl_cascade_commands cascadectl_outcomes_commands
-       cascadectl_policy_commands)
+  DEPS cascadectl_commands cascadectl_cascade_commands cascadectl_cache_commands
+       cascadectl_outcomes_commands cascadectl_policy_commands)
 target_link_libraries(cascadectl PRIVATE cascadectl_judge_commands)
 
 # How long a policy fit takes, against simulating every candidate once.

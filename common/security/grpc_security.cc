@@ -11,6 +11,7 @@ namespace cascade {
 std::string GrpcServerSecurity::Describe() const {
   std::string mode = !tls() ? "plaintext" : client_ca_pem.empty() ? "tls" : "mtls";
   if (!api_keys.empty()) absl::StrAppend(&mode, "+api_keys");
+  if (!admin_api_keys.empty()) absl::StrAppend(&mode, "+admin_keys");
   return mode;
 }
 
@@ -43,6 +44,16 @@ absl::StatusOr<GrpcServerSecurity> ServerSecurityFromConfig(const v1::ServerConf
     if (!keys.ok()) return keys.status();
     security.api_keys = *std::move(keys);
   }
+  if (!config.admin_api_keys_env().empty()) {
+    if (!security.tls()) {
+      return absl::FailedPreconditionError(
+          "server.admin_api_keys_env needs server.tls: gRPC checks API keys only on TLS ports, "
+          "and a key sent in plaintext is a leaked key");
+    }
+    auto keys = ReadApiKeysFromEnv(config.admin_api_keys_env(), "server.admin_api_keys_env");
+    if (!keys.ok()) return keys.status();
+    security.admin_api_keys = *std::move(keys);
+  }
   return security;
 }
 
@@ -55,9 +66,9 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
   options.pem_root_certs = security.client_ca_pem;
   options.pem_key_cert_pairs.push_back({security.private_key_pem, security.cert_chain_pem});
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::SslServerCredentials(options);
-  if (!security.api_keys.empty()) {
-    credentials->SetAuthMetadataProcessor(
-        std::make_shared<ApiKeyAuthProcessor>(security.api_keys, std::move(on_rejected)));
+  if (security.checks_keys()) {
+    credentials->SetAuthMetadataProcessor(std::make_shared<ApiKeyAuthProcessor>(
+        security.api_keys, security.admin_api_keys, std::move(on_rejected)));
   }
   return credentials;
 }

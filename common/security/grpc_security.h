@@ -1,7 +1,8 @@
 #pragma once
 
 // TLS, mutual TLS and API keys of gRPC servers and clients, from config:
-//   server:  ServerConfig.tls (cert_file, key_file, client_ca_file) and api_keys_env;
+//   server:  ServerConfig.tls (cert_file, key_file, client_ca_file), api_keys_env and
+//            admin_api_keys_env;
 //   client:  ClientConfig.tls (ca_file, cert_file, key_file, server_name) and api_key_env.
 // Every file is read and checked here, so a mistake stops the process at start with a
 // message naming the field and the file.
@@ -26,16 +27,22 @@ struct GrpcServerSecurity {
   std::string private_key_pem;
   // Set: mutual TLS (clients must present a certificate signed by this bundle).
   std::string client_ca_pem;
-  // Set: every call but health checks needs one of these keys.
+  // Set: every call but health checks needs one of these keys (or an admin key).
   std::vector<std::string> api_keys;
+  // Set: keys accepted on every call too, and the only ones admin RPCs accept
+  // (common/security/admin_access.h). Either list set: every call needs a key.
+  std::vector<std::string> admin_api_keys;
 
   bool tls() const { return !cert_chain_pem.empty(); }
-  // For the listening log line: "plaintext", "tls" or "mtls", plus "+api_keys".
+  bool checks_keys() const { return !api_keys.empty() || !admin_api_keys.empty(); }
+  // For the listening log line: "plaintext", "tls" or "mtls", plus "+api_keys" and
+  // "+admin_keys".
   std::string Describe() const;
 };
 
-// FAILED_PRECONDITION naming the field and file for every mistake; api_keys_env without
-// tls is one (gRPC checks keys only on TLS ports, and a key sent in plaintext is leaked).
+// FAILED_PRECONDITION naming the field and file for every mistake; api_keys_env or
+// admin_api_keys_env without tls is one (gRPC checks keys only on TLS ports, and a key sent
+// in plaintext is leaked).
 absl::StatusOr<GrpcServerSecurity> ServerSecurityFromConfig(const v1::ServerConfig& config);
 
 // The credentials of the listening port; with api keys, `on_rejected` hears of each call

@@ -108,6 +108,12 @@ CascadeMetrics::CascadeMetrics(prometheus::Registry* registry) {
                              "recently used) or because their TTL passed.")
                          .Register(*registry)
                          .Add({});
+  cache_purged_ = &prometheus::BuildCounter()
+                       .Name("cascade_cache_purged_total")
+                       .Help(
+                           "Answers removed from the answer cache by an operator's purge "
+                           "(AnswerCacheAdmin.Purge, cascadectl cache purge), per policy.")
+                       .Register(*registry);
   shadow_evaluations_ =
       &prometheus::BuildCounter()
            .Name("cascade_shadow_evaluations_total")
@@ -162,6 +168,10 @@ void CascadeMetrics::RecordCacheStore(int64_t entries, int64_t bytes, int64_t re
   cache_entries_->Set(static_cast<double>(entries));
   cache_bytes_->Set(static_cast<double>(bytes));
   if (removed > 0) cache_removals_->Increment(static_cast<double>(removed));
+}
+
+void CascadeMetrics::RecordCachePurge(const std::string& policy, int64_t removed) {
+  if (removed > 0) cache_purged_->Add({{"policy", policy}}).Increment(static_cast<double>(removed));
 }
 
 void CascadeMetrics::RecordDecisionLogDropped() { decision_log_dropped_->Increment(); }

@@ -40,6 +40,7 @@ class CascadeMetrics final : public CascadeObserver {
   void RecordCacheLookup(const std::string& policy, const std::string& outcome,
                          const std::string& refused_by) override;
   void RecordCacheStore(int64_t entries, int64_t bytes, int64_t removed) override;
+  void RecordCachePurge(const std::string& policy, int64_t removed) override;
   void RecordShadow(const std::string& policy, const std::string& tier,
                     const std::string& outcome) override;
   void RecordShadowCost(const std::string& policy, int64_t cost_pusd) override;
@@ -64,6 +65,7 @@ class CascadeMetrics final : public CascadeObserver {
   prometheus::Gauge* cache_entries_;
   prometheus::Gauge* cache_bytes_;
   prometheus::Counter* cache_removals_;
+  prometheus::Family<prometheus::Counter>* cache_purged_;
   prometheus::Family<prometheus::Counter>* shadow_evaluations_;
   prometheus::Family<prometheus::Counter>* shadow_cost_;
   prometheus::Family<prometheus::Counter>* shadow_exemplars_;

@@ -7,6 +7,8 @@
 #include "absl/strings/str_join.h"
 #include "cascade/v1/cascade.grpc.pb.h"
 #include "common/grpc_runtime/service_main.h"
+#include "common/security/admin_access.h"
+#include "services/orchestrator/answer_cache_admin_service.h"
 #include "services/orchestrator/build_orchestrator.h"
 #include "services/orchestrator/cascade_service.h"
 #include "services/orchestrator/front_door/http_front_door.h"
@@ -15,9 +17,10 @@ int main(int argc, char** argv) {
   return cascade::ServiceMain<cascade::v1::OrchestratorConfig>(
       argc, argv, "orchestrator",
       {.binary = "cascade-orchestrator",
-       .summary = "Cascade orchestrator: routes each request, calls tier workers cheapest first "
-                  "and\nclimbs while the answer's confidence is too low. Serves cascade.v1.Cascade "
-                  "over gRPC\nand an OpenAI-compatible HTTP front door.",
+       .summary =
+           "Cascade orchestrator: routes each request, calls tier workers cheapest first "
+           "and\nclimbs while the answer's confidence is too low. Serves cascade.v1.Cascade "
+           "over gRPC\n(and cascade.v1.AnswerCacheAdmin) and an OpenAI-compatible HTTP front door.",
        .has_http_listen = true,
        .config_type = ""},
       [](const cascade::v1::OrchestratorConfig& config,
@@ -36,6 +39,11 @@ int main(int argc, char** argv) {
             handler, max_in_flight > 0
                          ? max_in_flight
                          : cascade::orchestrator::CascadeService::kDefaultMaxInFlight));
+        // The cache's admin RPCs, on the same port; the admin shares the handler's life.
+        parts.services.push_back(std::make_unique<cascade::orchestrator::AnswerCacheAdminService>(
+            std::shared_ptr<cascade::orchestrator::AnswerCacheAdmin>(handler,
+                                                                     &handler->cache_admin()),
+            cascade::AdminAccessOf(config.server())));
         // The registry holds the cascade's metrics; the handler records into it until the end.
         parts.keep_alive.push_back(env.registry);
         parts.keep_alive.push_back(handler);

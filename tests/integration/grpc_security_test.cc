@@ -199,6 +199,30 @@ TEST_F(GrpcSecurityTest, ApiKeysWithMutualTlsNeedBoth) {
   unsetenv(kClientKeyEnv);
 }
 
+// Operators' keys open every call as clients' keys do (admin RPCs then tell them apart:
+// tests/integration/orchestrator/answer_cache_admin_test.cc); a key in neither list is
+// still refused.
+TEST_F(GrpcSecurityTest, AdminKeysAreAcceptedBesideClientKeys) {
+  auto server = Start(TlsServerYaml() + "  api_keys_env: " + kKeyEnv +
+                          "\n  admin_api_keys_env: CASCADE_TEST_GRPC_ADMIN_KEYS\n",
+                      {{kKeyEnv, kGoodKey}, {"CASCADE_TEST_GRPC_ADMIN_KEYS", kOtherKey}});
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(server->listening().value("grpc_security", ""), "tls+api_keys+admin_keys");
+  v1::ClientConfig config = TlsClient(server->grpc_address());
+  config.set_api_key_env(kClientKeyEnv);
+  for (const char* key : {kGoodKey, kOtherKey}) {
+    setenv(kClientKeyEnv, key, 1);
+    grpc::Status accepted = Echo(config);
+    EXPECT_TRUE(accepted.ok()) << key << ": " << accepted.error_message();
+  }
+  setenv(kClientKeyEnv, "sk-test-wrong", 1);
+  EXPECT_EQ(Echo(config).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Echo(TlsClient(server->grpc_address())).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  unsetenv(kClientKeyEnv);
+  EXPECT_THAT(server->Stderr(), Not(HasSubstr(kOtherKey)));
+}
+
 // Each mistake stops the server at start (exit 78, EX_CONFIG) with a message naming the
 // field and what to fix.
 TEST_F(GrpcSecurityTest, ConfigMistakesStopTheServerWithAMessage) {
@@ -208,6 +232,8 @@ TEST_F(GrpcSecurityTest, ConfigMistakesStopTheServerWithAMessage) {
   };
   const std::vector<Case> cases = {
       {"  api_keys_env: " + std::string(kKeyEnv) + "\n", "server.api_keys_env needs server.tls"},
+      {"  admin_api_keys_env: " + std::string(kKeyEnv) + "\n",
+       "server.admin_api_keys_env needs server.tls"},
       {TlsServerYaml("server.pem", "client.key"),
        "server.tls.key_file is not the private key of server.tls.cert_file"},
       {TlsServerYaml("missing.pem", "server.key"), "server.tls.cert_file: cannot read"},

@@ -8,6 +8,7 @@ import unittest
 import grpc
 from google.protobuf import descriptor_pb2
 
+from cascade.v1 import answer_cache_pb2, answer_cache_pb2_grpc
 from cascade.v1 import cascade_pb2, cascade_pb2_grpc
 from cascade.v1 import inference_pb2, inference_pb2_grpc
 from cascade.v1 import judge_pb2, judge_pb2_grpc
@@ -26,6 +27,10 @@ SERVERS = [
     ("cascade-orchestrator", "cascade.v1.Cascade",
      lambda ch: cascade_pb2_grpc.CascadeStub(ch).Complete(cascade_pb2.CascadeRequest(), timeout=10),
      grpc.StatusCode.INVALID_ARGUMENT),  # No messages.
+    ("cascade-orchestrator", "cascade.v1.AnswerCacheAdmin",
+     lambda ch: answer_cache_pb2_grpc.AnswerCacheAdminStub(ch).Stats(
+         answer_cache_pb2.AnswerCacheStatsRequest(), timeout=10),
+     grpc.StatusCode.FAILED_PRECONDITION),  # No policy enables the cache.
     ("cascade-tier-worker", "cascade.v1.TierWorker",
      lambda ch: tier_pb2_grpc.TierWorkerStub(ch).Describe(tier_pb2.DescribeRequest(), timeout=10),
      grpc.StatusCode.UNIMPLEMENTED),

@@ -8,12 +8,15 @@
 //   cascadectl ask "TEXT" --orchestrator ADDR [--policy P] [--json]
 //   cascadectl replay FILE.jsonl --orchestrator ADDR [--concurrency N] [--json]
 //   cascadectl health --orchestrator A --router A ... [--json]
+//   cascadectl cache stats --orchestrator ADDR [--policy P] [--tenant T] [--json]
+//   cascadectl cache purge --orchestrator ADDR (--policy P | --tenant T | --older-than D | --all)
 //   cascadectl cost --requests N --input-tokens N --output-tokens N --tier ... --mix ...
 
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "tools/cascadectl/cache_commands.h"
 #include "tools/cascadectl/cascade_client_commands.h"
 #include "tools/cascadectl/cost_command.h"
 #include "tools/cascadectl/judge_calibrate_command.h"
@@ -45,6 +48,11 @@ commands:
                                baseline, savings, latency percentiles
   health --orchestrator A --router A ...
                                grpc.health of every service named (exit 1 if one is down)
+  cache stats --orchestrator ADDR [--policy P] [--tenant T]
+                               the orchestrator's answer cache per policy: answers held,
+                               memory, hits, misses, evictions, expirations, purges
+  cache purge --orchestrator ADDR (--policy P | --tenant T | --older-than D | --all)
+                               remove answers from the orchestrator's answer cache now
   cost --requests N --input-tokens N --output-tokens N --tier NAME=IN:OUT ... --mix ...
                                monthly cost: monolith, routed, cascade, and the saving
   outcomes summary FILE [--prices PRICES.yaml]
@@ -80,6 +88,7 @@ int main(int argc, char** argv) {
   if (args[0] == "ask") return cascade::cli::RunAsk(rest_of_args, std::cout, std::cerr);
   if (args[0] == "replay") return cascade::cli::RunReplay(rest_of_args, std::cout, std::cerr);
   if (args[0] == "health") return cascade::cli::RunHealth(rest_of_args, std::cout, std::cerr);
+  if (args[0] == "cache") return cascade::cli::RunCache(rest_of_args, std::cout, std::cerr);
   if (args[0] == "cost") return cascade::cli::RunCost(rest_of_args, std::cout, std::cerr);
   if (args[0] == "outcomes") return cascade::cli::RunOutcomes(rest_of_args, std::cout, std::cerr);
   if (args[0] == "log") return cascade::cli::RunLog(rest_of_args, std::cout, std::cerr);

@@ -30,6 +30,7 @@ class NoMetrics final : public orchestrator::CascadeObserver {
   void RecordRouterEstimateMissing(const std::string&, const std::string&) override {}
   void RecordCacheLookup(const std::string&, const std::string&, const std::string&) override {}
   void RecordCacheStore(int64_t, int64_t, int64_t) override {}
+  void RecordCachePurge(const std::string&, int64_t) override {}
   void RecordShadow(const std::string&, const std::string&, const std::string&) override {}
   void RecordShadowCost(const std::string&, int64_t) override {}
   void RecordShadowExemplar(const std::string&, bool) override {}

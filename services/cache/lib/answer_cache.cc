@@ -324,10 +324,34 @@ absl::StatusOr<AnswerCacheLookup> AnswerCache::Lookup(const AnswerCacheQuery& qu
   return result;
 }
 
-size_t AnswerCache::Purge(const AnswerCachePurge& purge) {
+absl::StatusOr<AnswerCachePurgeResult> AnswerCache::Purge(const AnswerCachePurge& purge) {
+  const bool filtered =
+      purge.policy.has_value() || purge.tenant.has_value() || purge.older_than.has_value();
+  if (!filtered && !purge.all) {
+    return absl::InvalidArgumentError(
+        "answer cache: a purge with no filter (policy, tenant, older_than) removes every "
+        "entry: set all to say so");
+  }
+  if (filtered && purge.all) {
+    return absl::InvalidArgumentError(
+        "answer cache: all removes every entry and takes no filter; drop all or the filters "
+        "(policy, tenant, older_than)");
+  }
+  if (purge.policy.has_value() && purge.policy->empty()) {
+    return absl::InvalidArgumentError(
+        "answer cache: purge.policy is empty (unset it to purge every policy)");
+  }
+  if (purge.older_than.has_value() && (*purge.older_than <= absl::ZeroDuration() ||
+                                       *purge.older_than == absl::InfiniteDuration())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("answer cache: older_than must be a finite duration > 0, got ",
+                     absl::FormatDuration(*purge.older_than)));
+  }
+
   absl::MutexLock lock(&mu_);
   const absl::Time now = options_.clock();
   std::vector<uint64_t> doomed;
+  AnswerCachePurgeResult result;
   for (const auto& [id, entry] : entries_) {
     if (!Matches(purge.policy, entry->scope.policy) ||
         !Matches(purge.tenant, entry->scope.tenant)) {
@@ -335,9 +359,11 @@ size_t AnswerCache::Purge(const AnswerCachePurge& purge) {
     }
     if (purge.older_than.has_value() && now - entry->stored.created < *purge.older_than) continue;
     doomed.push_back(id);
+    ++result.removed_by_policy[entry->scope.policy];
   }
   for (uint64_t id : doomed) Remove(id, RemovalReason::kPurged);
-  return doomed.size();
+  result.removed = static_cast<int64_t>(doomed.size());
+  return result;
 }
 
 size_t AnswerCache::SweepExpired() {
@@ -365,6 +391,18 @@ AnswerCacheStats AnswerCache::Stats(const AnswerCacheFilter& filter) const {
     }
   }
   return total;
+}
+
+std::map<std::string, AnswerCacheStats> AnswerCache::StatsByPolicy(
+    const AnswerCacheFilter& filter) const {
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, AnswerCacheStats> by_policy;
+  for (const auto& [key, state] : scopes_) {
+    if (Matches(filter.policy, state.scope.policy) && Matches(filter.tenant, state.scope.tenant)) {
+      AddStats(state.stats, by_policy[state.scope.policy]);
+    }
+  }
+  return by_policy;
 }
 
 }  // namespace cascade::cache

@@ -15,6 +15,8 @@
 //
 // Lifetime: every entry has a TTL (per insert, or the store's default); an expired entry is
 // a miss, removed when a lookup meets it or by SweepExpired(), and counted as an expiration.
+// Purge() removes entries before their time, by policy, tenant and age (an operator's
+// invalidation: the orchestrator's AnswerCacheAdmin), counted as purged.
 // The store is bounded in entries and in approximate bytes and evicts the least recently
 // used entry (a hit makes an entry the most recently used). Inserting an existing exact key
 // replaces that entry.
@@ -135,15 +137,25 @@ struct AnswerCacheStats {
 
 // Which scopes: unset fields match every value.
 struct AnswerCacheFilter {
-  std::optional<std::string> policy;
-  std::optional<std::string> tenant;
+  std::optional<std::string> policy = {};
+  std::optional<std::string> tenant = {};
 };
 
+// Which entries a purge removes: those that match every filter set. A purge with no filter
+// removes every entry, so it must say so with `all` (an empty filter is never a slip that
+// empties the store), and `all` with a filter is refused as ambiguous.
 struct AnswerCachePurge {
-  std::optional<std::string> policy;
-  std::optional<std::string> tenant;
-  // Only entries at least this old (since their insert).
-  std::optional<absl::Duration> older_than;
+  std::optional<std::string> policy = {};  // not empty when set
+  std::optional<std::string> tenant = {};  // "" is the anonymous tenant
+  // Only entries kept at least this long ago (since their insert); finite and > 0.
+  std::optional<absl::Duration> older_than = {};
+  bool all = false;
+};
+
+struct AnswerCachePurgeResult {
+  int64_t removed = 0;
+  // Of `removed`, per policy (policies with none removed are absent).
+  std::map<std::string, int64_t> removed_by_policy = {};
 };
 
 class AnswerCache {
@@ -162,13 +174,18 @@ class AnswerCache {
   // as Insert for the scope and embedding, and on a non-finite threshold.
   absl::StatusOr<AnswerCacheLookup> Lookup(const AnswerCacheQuery& query);
 
-  // Removes the entries that match; how many.
-  size_t Purge(const AnswerCachePurge& purge);
+  // Removes the entries that match (each counts as purged); how many, per policy.
+  // InvalidArgument, removing nothing, on a purge with no filter without `all`, `all` with a
+  // filter, an empty policy, or an older_than that is not finite and positive.
+  absl::StatusOr<AnswerCachePurgeResult> Purge(const AnswerCachePurge& purge);
 
   // Removes every expired entry (each counts as an expiration); how many.
   size_t SweepExpired();
 
   AnswerCacheStats Stats(const AnswerCacheFilter& filter = {}) const;
+  // The same, one per policy the store has counted anything for (entries, lookups, ...),
+  // keyed by policy.
+  std::map<std::string, AnswerCacheStats> StatsByPolicy(const AnswerCacheFilter& filter = {}) const;
 
   // The whole store's size and removals, in constant time (Stats() walks every scope):
   // what a caller reporting after each insert needs.

@@ -61,6 +61,9 @@ class CachedAnswers {
   // Entries and bytes now; evictions and expirations since start.
   cache::AnswerCache::Totals StoreTotals() const { return store_->StoreTotals(); }
 
+  // The store itself, for its stats and purges (answer_cache_admin.h).
+  cache::AnswerCache& store() { return *store_; }
+
  private:
   CachedAnswers(std::unique_ptr<cache::AnswerCache> store,
                 std::unique_ptr<router::HashedEmbedder> embedder,

@@ -48,9 +48,12 @@ class CascadeObserver {
   // miss, sampled, logprobs); `refused_by` names who refused a semantic candidate.
   virtual void RecordCacheLookup(const std::string& policy, const std::string& outcome,
                                  const std::string& refused_by) = 0;
-  // The answer cache's store after an insert: its entries and bytes now, and how many
-  // entries were evicted or expired since the last call.
+  // The answer cache's store after an insert or a purge: its entries and bytes now, and how
+  // many entries were evicted or expired since the last call.
   virtual void RecordCacheStore(int64_t entries, int64_t bytes, int64_t removed) = 0;
+  // An operator's purge (AnswerCacheAdmin.Purge) removed `removed` (> 0) of the policy's
+  // entries.
+  virtual void RecordCachePurge(const std::string& policy, int64_t removed) = 0;
   // A shadow evaluation of an answer from `tier` (shadow_evaluator.h). outcome: agree,
   // disagree, error (the shadow call failed), over_budget, queue_full, no_price.
   virtual void RecordShadow(const std::string& policy, const std::string& tier,

@@ -54,6 +54,15 @@ Orchestrator::Orchestrator(OrchestratorSettings settings, OrchestratorClients cl
   } else {
     LogError("answer_cache_unavailable", {{"error", cached_answers.status().ToString()}});
   }
+  cache_admin_ = std::make_unique<AnswerCacheAdmin>(
+      cached_answers_ != nullptr ? &cached_answers_->store() : nullptr,
+      [this] { return policies(); },
+      [this](const cache::AnswerCachePurgeResult& purged) {
+        for (const auto& [policy, removed] : purged.removed_by_policy) {
+          observer_->RecordCachePurge(policy, removed);
+        }
+        ReportCacheStore();
+      });
   shadow_ = std::make_unique<ShadowEvaluator>(
       std::move(shadow_options), ShadowClients{clients_.tiers, clients_.router, clients_.judge},
       observer_.get(), &prices_, clock_);
@@ -131,6 +140,10 @@ void Orchestrator::KeepInCache(const PolicySettings& policy, const v1::CascadeRe
                                const CascadeCall& call, const v1::CascadeResponse& response) {
   if (!policy.cache || cached_answers_ == nullptr) return;
   if (!cached_answers_->Keep(policy, request, call.temperature_unset, response)) return;
+  ReportCacheStore();
+}
+
+void Orchestrator::ReportCacheStore() {
   const cache::AnswerCache::Totals totals = cached_answers_->StoreTotals();
   const int64_t before = cache_removed_reported_.exchange(totals.evicted_or_expired);
   observer_->RecordCacheStore(totals.entries, totals.bytes,

@@ -15,6 +15,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "services/orchestrator/lib/acceptance_check.h"
+#include "services/orchestrator/lib/answer_cache_admin.h"
 #include "services/orchestrator/lib/cached_answers.h"
 #include "services/orchestrator/lib/cascade_handler.h"
 #include "services/orchestrator/lib/cascade_observer.h"
@@ -55,6 +56,10 @@ class Orchestrator final : public CascadeHandler {
   // orchestrator's tiers by SettingsFromConfig). Requests running keep theirs.
   void ReplacePolicies(std::vector<PolicySettings> policies);
 
+  // The answer cache's stats and purges (the AnswerCacheAdmin service's domain); lives as
+  // long as this orchestrator.
+  AnswerCacheAdmin& cache_admin() { return *cache_admin_; }
+
  private:
   // Logs the request's outcome, records it in the observer and the decision log; returns
   // `result`. `finished` says how far the request got.
@@ -69,6 +74,9 @@ class Orchestrator final : public CascadeHandler {
   // Keeps an accepted answer in the policy's cache and reports the store's size.
   void KeepInCache(const PolicySettings& policy, const v1::CascadeRequest& request,
                    const CascadeCall& call, const v1::CascadeResponse& response);
+  // Reports the store's entries and bytes now, and its evictions and expirations since the
+  // last report.
+  void ReportCacheStore();
 
   using Policies = std::shared_ptr<const std::vector<PolicySettings>>;
   Policies policies() const;
@@ -86,6 +94,7 @@ class Orchestrator final : public CascadeHandler {
   std::shared_ptr<DecisionLog> decision_log_;      // May be null.
   std::unique_ptr<CachedAnswers> cached_answers_;  // Null when it could not be made.
   std::atomic<int64_t> cache_removed_reported_{0};
+  std::unique_ptr<AnswerCacheAdmin> cache_admin_;
   // Last: its workers use the members above until it is destroyed.
   std::unique_ptr<ShadowEvaluator> shadow_;
 };

@@ -58,6 +58,7 @@ CATALOGUE = {
     "cascade_cache_entries": set(),
     "cascade_cache_bytes": set(),
     "cascade_cache_evictions_total": set(),
+    "cascade_cache_purged_total": {"policy"},
     "cascade_shadow_evaluations_total": {"policy", "tier", "outcome"},
     "cascade_shadow_cost_usd_total": {"policy"},
     "cascade_shadow_exemplars_total": {"policy", "outcome"},

@@ -383,36 +383,6 @@ TEST_F(AnswerCacheTest, InsertOfAnExistingKeyReplacesIt) {
   EXPECT_EQ(stats.evictions, 0);
 }
 
-TEST_F(AnswerCacheTest, PurgeByPolicyTenantAndAge) {
-  auto cache = MakeCache();
-  const AnswerCacheScope acme_strict{"strict", "acme"};
-  const AnswerCacheScope globex{"default", "globex"};
-  ASSERT_TRUE(cache->Insert(MakeInsert(kScope, "old", "q", kWeather, "a")).ok());
-  ASSERT_TRUE(cache->Insert(MakeInsert(acme_strict, "old", "q", kWeather, "a")).ok());
-  ASSERT_TRUE(cache->Insert(MakeInsert(globex, "old", "q", kWeather, "a")).ok());
-  now_ += absl::Hours(1);
-  ASSERT_TRUE(cache->Insert(MakeInsert(kScope, "new", "q", kOther, "a")).ok());
-  ASSERT_TRUE(cache->Insert(MakeInsert(globex, "new", "q", kOther, "a")).ok());
-
-  EXPECT_EQ(cache->Purge(
-                {.policy = std::nullopt, .tenant = std::nullopt, .older_than = absl::Minutes(30)}),
-            3u);
-  EXPECT_TRUE(MustLookup(*cache, ExactQuery(kScope, "new")).hit());
-  EXPECT_FALSE(MustLookup(*cache, ExactQuery(kScope, "old")).hit());
-
-  ASSERT_TRUE(cache->Insert(MakeInsert(acme_strict, "again", "q", kWeather, "a")).ok());
-  EXPECT_EQ(cache->Purge({.policy = "strict", .tenant = std::nullopt, .older_than = std::nullopt}),
-            1u);
-  EXPECT_EQ(cache->Purge({.policy = std::nullopt, .tenant = "globex", .older_than = std::nullopt}),
-            1u);
-  EXPECT_FALSE(MustLookup(*cache, ExactQuery(globex, "new")).hit());
-  EXPECT_TRUE(MustLookup(*cache, ExactQuery(kScope, "new")).hit());
-  const AnswerCacheStats stats = cache->Stats();
-  EXPECT_EQ(stats.purged, 5);
-  EXPECT_EQ(stats.entries, 1);
-  EXPECT_EQ(cache->Stats({.policy = "strict", .tenant = std::nullopt}).entries, 0);
-}
-
 TEST_F(AnswerCacheTest, StatsFilterByScope) {
   auto cache = MakeCache();
   ASSERT_TRUE(cache->Insert(MakeInsert(kScope, "k", "q", kWeather, "a")).ok());

@@ -10,6 +10,7 @@ namespace cascade::orchestrator {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(CascadeMetrics, ExportsTheCatalogueSeries) {
   prometheus::Registry registry;
@@ -27,6 +28,9 @@ TEST(CascadeMetrics, ExportsTheCatalogueSeries) {
   metrics.RecordShadow("gold", "small", "agree");
   metrics.RecordShadowCost("gold", 3'000'000);
   metrics.RecordShadowExemplar("gold", false);
+  metrics.RecordCachePurge("gold", 3);
+  metrics.RecordCachePurge("gold", 2);
+  metrics.RecordCachePurge("silver", 0);
   const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
   EXPECT_THAT(text, HasSubstr("cascade_requests_total{final_tier=\"small\",outcome=\"ok\","
                               "policy=\"gold\",route=\"code\"} 1"));
@@ -52,6 +56,8 @@ TEST(CascadeMetrics, ExportsTheCatalogueSeries) {
   EXPECT_THAT(text, HasSubstr("cascade_shadow_cost_usd_total{policy=\"gold\"} 3e-06"));
   EXPECT_THAT(text,
               HasSubstr("cascade_shadow_exemplars_total{outcome=\"error\",policy=\"gold\"} 1"));
+  EXPECT_THAT(text, HasSubstr("cascade_cache_purged_total{policy=\"gold\"} 5"));
+  EXPECT_THAT(text, Not(HasSubstr("cascade_cache_purged_total{policy=\"silver\"}")));
   metrics.SetCircuitOpen("small", false);
   EXPECT_THAT(prometheus::TextSerializer().Serialize(registry.Collect()),
               HasSubstr("cascade_tier_circuit_open{tier=\"small\"} 0"));

@@ -57,6 +57,9 @@ class RecordingObserver final : public CascadeObserver {
   void RecordCacheStore(int64_t entries, int64_t bytes, int64_t removed) override {
     Add(absl::StrCat("cache_store entries=", entries, " bytes=", bytes, " removed=", removed));
   }
+  void RecordCachePurge(const std::string& policy, int64_t removed) override {
+    Add(absl::StrCat("cache_purge removed=", removed, " policy=", policy));
+  }
   void RecordShadow(const std::string& policy, const std::string& tier,
                     const std::string& outcome) override {
     Add(absl::StrCat("shadow tier=", tier, " outcome=", outcome, " policy=", policy));
