@@ -3,9 +3,11 @@ cascade_library(cascadectl_args
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/command_args.cc
   DEPS absl::status absl::statusor absl::strings)
 
-# --tls, --ca-file, --cert-file, --key-file, --server-name, --api-key-env.
+# --tls, --ca-file, --cert-file, --key-file, --server-name, --api-key-env, and what every
+# client command shares (client_call.h: usage errors, --timeout-ms, JSON output).
 cascade_library(cascadectl_dial
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/dial.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/client_call.cc
   DEPS cascadectl_args cascade_security cascade_proto gRPC::grpc++ absl::status absl::statusor
        absl::strings)
 

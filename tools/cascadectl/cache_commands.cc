@@ -1,6 +1,5 @@
 #include "tools/cascadectl/cache_commands.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -14,33 +13,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "cascade/v1/answer_cache.grpc.pb.h"
+#include "tools/cascadectl/client_call.h"
 #include "tools/cascadectl/command_args.h"
 
 namespace cascade::cli {
 namespace {
-
-int UsageError(std::ostream& err, const std::string& command, absl::string_view message,
-               const char* usage) {
-  err << "cascadectl " << command << ": " << message << "\n\n" << usage;
-  return 2;
-}
-
-int CallFailed(std::ostream& err, const std::string& command, const grpc::Status& status) {
-  err << "cascadectl " << command << ": "
-      << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) << ": "
-      << status.error_message() << "\n";
-  return 1;
-}
-
-std::string Json(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
-}
 
 struct Connection {
   std::unique_ptr<v1::AnswerCacheAdmin::Stub> stub;
@@ -55,27 +32,13 @@ std::optional<Connection> Connect(const CommandArgs& args, const std::string& co
                usage);
     return std::nullopt;
   }
-  absl::StatusOr<std::string> address = args.Required("orchestrator");
-  if (!address.ok()) {
-    UsageError(err, command, address.status().message(), usage);
+  absl::StatusOr<ServerChannel> server =
+      ConnectFromArgs(args, "orchestrator", Connection().timeout);
+  if (!server.ok()) {
+    UsageError(err, command, server.status().message(), usage);
     return std::nullopt;
   }
-  Connection connection;
-  if (std::optional<std::string> timeout = args.Value("timeout-ms")) {
-    int milliseconds = 0;
-    if (!absl::SimpleAtoi(*timeout, &milliseconds) || milliseconds <= 0) {
-      UsageError(err, command, "--timeout-ms must be a positive integer", usage);
-      return std::nullopt;
-    }
-    connection.timeout = std::chrono::milliseconds(milliseconds);
-  }
-  auto channel = Dial(args, *address);
-  if (!channel.ok()) {
-    UsageError(err, command, channel.status().message(), usage);
-    return std::nullopt;
-  }
-  connection.stub = v1::AnswerCacheAdmin::NewStub(*std::move(channel));
-  return connection;
+  return Connection{v1::AnswerCacheAdmin::NewStub(server->channel), server->timeout};
 }
 
 std::string Bytes(int64_t bytes) {
@@ -144,7 +107,7 @@ int RunStats(const std::vector<std::string>& raw_args, std::ostream& out, std::o
   grpc::Status status = connection->stub->Stats(&context, request, &response);
   if (!status.ok()) return CallFailed(err, command, status);
   if (args->Has("json")) {
-    out << Json(response);
+    out << ProtoJson(response);
     return 0;
   }
   PrintStats(response, *args, out);
@@ -202,7 +165,7 @@ int RunPurge(const std::vector<std::string>& raw_args, std::ostream& out, std::o
   grpc::Status status = connection->stub->Purge(&context, request, &response);
   if (!status.ok()) return CallFailed(err, command, status);
   if (args->Has("json")) {
-    out << Json(response);
+    out << ProtoJson(response);
     return 0;
   }
   std::vector<std::string> per_policy;

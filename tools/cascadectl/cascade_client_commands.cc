@@ -1,6 +1,5 @@
 #include "tools/cascadectl/cascade_client_commands.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "cascade/v1/cascade.grpc.pb.h"
+#include "tools/cascadectl/client_call.h"
 #include "tools/cascadectl/command_args.h"
 #include "tools/cascadectl/cost_planner.h"
 #include "tools/cascadectl/dial.h"
@@ -28,35 +28,9 @@
 namespace cascade::cli {
 namespace {
 
-int UsageError(std::ostream& err, const std::string& command, absl::string_view message,
-               const char* usage) {
-  err << "cascadectl " << command << ": " << message << "\n\n" << usage;
-  return 2;
-}
-
 std::string StatusText(const grpc::Status& status) {
   return absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
                       ": ", status.error_message());
-}
-
-absl::StatusOr<std::chrono::milliseconds> Timeout(const CommandArgs& args, int fallback_ms) {
-  int milliseconds = fallback_ms;
-  if (std::optional<std::string> text = args.Value("timeout-ms")) {
-    if (!absl::SimpleAtoi(*text, &milliseconds) || milliseconds <= 0) {
-      return absl::InvalidArgumentError("--timeout-ms must be a positive integer");
-    }
-  }
-  return std::chrono::milliseconds(milliseconds);
-}
-
-std::string Json(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
 }
 
 std::string Usd(int64_t pusd) { return absl::StrFormat("$%.6f", static_cast<double>(pusd) / 1e12); }
@@ -157,7 +131,8 @@ int RunAsk(const std::vector<std::string>& raw_args, std::ostream& out, std::ost
   }
   absl::StatusOr<std::string> address = args->Required("orchestrator");
   if (!address.ok()) return UsageError(err, "ask", address.status().message(), kAskUsage);
-  absl::StatusOr<std::chrono::milliseconds> timeout = Timeout(*args, 60000);
+  absl::StatusOr<std::chrono::milliseconds> timeout =
+      TimeoutFromArgs(*args, std::chrono::milliseconds(60000));
   if (!timeout.ok()) return UsageError(err, "ask", timeout.status().message(), kAskUsage);
 
   v1::CascadeRequest request;
@@ -203,7 +178,7 @@ int RunAsk(const std::vector<std::string>& raw_args, std::ostream& out, std::ost
     return 1;
   }
   if (args->Has("json")) {
-    out << Json(response);
+    out << ProtoJson(response);
     return 0;
   }
   PrintTrace(response, out, /*with_answer=*/!stream);
@@ -224,7 +199,8 @@ int RunReplay(const std::vector<std::string>& raw_args, std::ostream& out, std::
   }
   absl::StatusOr<std::string> address = args->Required("orchestrator");
   if (!address.ok()) return UsageError(err, "replay", address.status().message(), kReplayUsage);
-  absl::StatusOr<std::chrono::milliseconds> timeout = Timeout(*args, 60000);
+  absl::StatusOr<std::chrono::milliseconds> timeout =
+      TimeoutFromArgs(*args, std::chrono::milliseconds(60000));
   if (!timeout.ok()) return UsageError(err, "replay", timeout.status().message(), kReplayUsage);
   int concurrency = 4;
   if (std::optional<std::string> text = args->Value("concurrency")) {
@@ -359,7 +335,8 @@ int RunHealth(const std::vector<std::string>& raw_args, std::ostream& out, std::
   if (!args->positionals().empty()) {
     return UsageError(err, "health", "takes no positional arguments", kHealthUsage);
   }
-  absl::StatusOr<std::chrono::milliseconds> timeout = Timeout(*args, 3000);
+  absl::StatusOr<std::chrono::milliseconds> timeout =
+      TimeoutFromArgs(*args, std::chrono::milliseconds(3000));
   if (!timeout.ok()) return UsageError(err, "health", timeout.status().message(), kHealthUsage);
   std::vector<std::pair<std::string, std::string>> targets;
   for (const std::string& service : services) {

@@ -1,6 +1,5 @@
 #include "tools/cascadectl/router_client_commands.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cascade/v1/router.grpc.pb.h"
+#include "tools/cascadectl/client_call.h"
 #include "tools/cascadectl/command_args.h"
 #include "tools/cascadectl/dial.h"
 #include "tools/cascadectl/learn_exemplars.h"
@@ -24,53 +24,15 @@ struct Connection {
   std::chrono::milliseconds timeout{5000};
 };
 
-int UsageError(std::ostream& err, const std::string& command, absl::string_view message,
-               const char* usage) {
-  err << "cascadectl " << command << ": " << message << "\n\n" << usage;
-  return 2;
-}
-
 // Parses the flags every router command shares; nullopt after printing a usage error.
 std::optional<Connection> Connect(const CommandArgs& args, const std::string& command,
                                   const char* usage, std::ostream& err) {
-  absl::StatusOr<std::string> address = args.Required("router");
-  if (!address.ok()) {
-    UsageError(err, command, address.status().message(), usage);
+  absl::StatusOr<ServerChannel> server = ConnectFromArgs(args, "router", Connection().timeout);
+  if (!server.ok()) {
+    UsageError(err, command, server.status().message(), usage);
     return std::nullopt;
   }
-  Connection connection;
-  if (std::optional<std::string> timeout = args.Value("timeout-ms")) {
-    int milliseconds = 0;
-    if (!absl::SimpleAtoi(*timeout, &milliseconds) || milliseconds <= 0) {
-      UsageError(err, command, "--timeout-ms must be a positive integer", usage);
-      return std::nullopt;
-    }
-    connection.timeout = std::chrono::milliseconds(milliseconds);
-  }
-  auto channel = Dial(args, *address);
-  if (!channel.ok()) {
-    UsageError(err, command, channel.status().message(), usage);
-    return std::nullopt;
-  }
-  connection.stub = cascade::v1::Router::NewStub(*std::move(channel));
-  return connection;
-}
-
-int CallFailed(std::ostream& err, const std::string& command, const grpc::Status& status) {
-  err << "cascadectl " << command << ": "
-      << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) << ": "
-      << status.error_message() << "\n";
-  return 1;
-}
-
-std::string Json(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
+  return Connection{cascade::v1::Router::NewStub(server->channel), server->timeout};
 }
 
 template <typename Message>
@@ -105,7 +67,7 @@ int RunRoute(const std::vector<std::string>& raw_args, std::ostream& out, std::o
   if (!status.ok()) return CallFailed(err, "route", status);
 
   if (args->Has("json")) {
-    out << Json(decision);
+    out << ProtoJson(decision);
     return 0;
   }
   out << absl::StrFormat(
@@ -141,7 +103,7 @@ int RunRoutesList(const std::vector<std::string>& raw_args, std::ostream& out, s
   if (!status.ok()) return CallFailed(err, "routes list", status);
 
   if (args->Has("json")) {
-    out << Json(listed);
+    out << ProtoJson(listed);
     return 0;
   }
   out << absl::StrFormat("%-30s %-22s %10s %10s\n", "ROUTE", "TARGET", "THRESHOLD", "EXEMPLARS");
@@ -247,7 +209,7 @@ int RunRoutesLearn(const std::vector<std::string>& raw_args, std::ostream& out, 
     *summary.add_policies() = calibrated;
     out << "{\"added\": " << total.added() << ", \"merged\": " << total.merged()
         << ", \"evicted\": " << total.evicted() << ", \"unlabelled\": " << learned.unlabelled
-        << ", \"policy\": " << Json(calibrated) << "}\n";
+        << ", \"policy\": " << ProtoJson(calibrated) << "}\n";
     return 0;
   }
   out << absl::StrFormat(

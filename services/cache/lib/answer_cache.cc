@@ -31,6 +31,8 @@ bool Matches(const std::optional<std::string>& wanted, const std::string& value)
   return !wanted.has_value() || *wanted == value;
 }
 
+}  // namespace
+
 void AddStats(const AnswerCacheStats& from, AnswerCacheStats& to) {
   to.hits_exact += from.hits_exact;
   to.hits_semantic += from.hits_semantic;
@@ -43,8 +45,6 @@ void AddStats(const AnswerCacheStats& from, AnswerCacheStats& to) {
   to.entries += from.entries;
   to.bytes += from.bytes;
 }
-
-}  // namespace
 
 struct AnswerCache::Entry {
   uint64_t id = 0;

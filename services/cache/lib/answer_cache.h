@@ -135,6 +135,9 @@ struct AnswerCacheStats {
   int64_t bytes = 0;
 };
 
+// to += from, counter by counter (totals over scopes).
+void AddStats(const AnswerCacheStats& from, AnswerCacheStats& to);
+
 // Which scopes: unset fields match every value.
 struct AnswerCacheFilter {
   std::optional<std::string> policy = {};

@@ -14,19 +14,6 @@ namespace {
 constexpr char kHowToEnable[] =
     "set `cache: {enabled: true}` on a policy (docs/cache.md) and reload or restart";
 
-void Add(const cache::AnswerCacheStats& from, cache::AnswerCacheStats& to) {
-  to.hits_exact += from.hits_exact;
-  to.hits_semantic += from.hits_semantic;
-  to.misses += from.misses;
-  to.inserts += from.inserts;
-  to.evictions += from.evictions;
-  to.expirations += from.expirations;
-  to.purged += from.purged;
-  for (const auto& [name, count] : from.rejections) to.rejections[name] += count;
-  to.entries += from.entries;
-  to.bytes += from.bytes;
-}
-
 }  // namespace
 
 AnswerCacheAdmin::AnswerCacheAdmin(cache::AnswerCache* store, std::function<Policies()> policies,
@@ -88,7 +75,7 @@ absl::StatusOr<CacheStatsReport> AnswerCacheAdmin::Stats(const CacheStatsQuery& 
   CacheStatsReport report;
   for (auto& [name, entry] : listed) {
     entry.policy = name;
-    Add(entry.stats, report.total);
+    cache::AddStats(entry.stats, report.total);
     report.policies.push_back(std::move(entry));
   }
   return report;
