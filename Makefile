@@ -31,7 +31,7 @@ build-fuzz: deps
 	cmake --preset fuzz
 	cmake --build --preset fuzz -j $(JOBS)
 
-# Every unit and integration test, then each fuzzer: its corpus and 20 seconds more.
+# Every unit and integration test, then each fuzzer: its corpus and 10 seconds more.
 test: build-test build-fuzz
 	ctest --preset $(PRESET_TEST) -j $(JOBS)
 	ctest --preset fuzz -j $(JOBS)

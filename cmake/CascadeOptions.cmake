@@ -32,6 +32,15 @@ function(cascade_binary name)
   cascade_warnings(${name})
 endfunction()
 
+# A benchmark (tools/bench): built by the unsanitized presets only. Timings under ASan say
+# little, no test runs a benchmark, and leaving them out saves the sanitizer build (CI's) a
+# minute. Build them with the release preset (build/bin).
+function(cascade_benchmark name)
+  if(NOT CASCADE_SANITIZE)
+    cascade_binary(${name} ${ARGN})
+  endif()
+endfunction()
+
 # A GoogleTest binary registered with CTest, one test per TEST():
 # cascade_test(NAME SOURCES ... DEPS ... [LABELS ...] [ENV ...]).
 function(cascade_test name)

@@ -8,6 +8,6 @@ cascade_binary(cascade-cache-eval
 
 # cascade-cache-bench: what a semantic miss costs the answer cache at 1k, 10k and 100k
 # entries (HNSW above the index's threshold) against an exact scan of the same entries.
-cascade_binary(cascade-cache-bench
+cascade_benchmark(cascade-cache-bench
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/cache/cache_bench.cc
   DEPS cascade_cache_lib absl::strings absl::time)

@@ -89,6 +89,6 @@ cascade_binary(cascadectl
 target_link_libraries(cascadectl PRIVATE cascadectl_judge_commands)
 
 # How long a policy fit takes, against simulating every candidate once.
-cascade_binary(cascade-bench-policy-fit
+cascade_benchmark(cascade-bench-policy-fit
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/policy/policy_fit_speed.cc
   DEPS cascade_policy_tools absl::strings)

@@ -9,19 +9,19 @@ cascade_binary(cascade-router-accuracy
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/router/router_accuracy.cc
   DEPS cascade_router_lib cascade_router_clinc150)
 
-cascade_binary(cascade-router-latency
+cascade_benchmark(cascade-router-latency
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/router/route_latency.cc
   DEPS cascade_router_lib cascade_router_clinc150 Threads::Threads)
 
 # HNSW recall@k against the exact index, build and search cost, over a grid of (M,
 # efConstruction, efSearch) on CLINC150: how the index defaults were chosen.
-cascade_binary(cascade-router-hnsw-recall
+cascade_benchmark(cascade-router-hnsw-recall
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/router/hnsw_recall.cc
   DEPS cascade_router_lib cascade_router_clinc150 absl::strings)
 
 # Route() over gRPC on loopback, open loop at steady rates, through the router's real
 # adapter on the common service host.
-cascade_binary(cascade-router-grpc-latency
+cascade_benchmark(cascade-router-grpc-latency
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/bench/router/grpc_route_latency.cc
   DEPS cascade_router_service cascade_router_options cascade_router_lib cascade_router_clinc150
        cascade_grpc_runtime gRPC::grpc++ absl::synchronization Threads::Threads)

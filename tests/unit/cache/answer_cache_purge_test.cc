@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "services/cache/lib/answer_cache.h"
+#include "tests/unit/cache/unit_vectors.h"
 
 namespace cascade::cache {
 namespace {
@@ -22,16 +23,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
 
-constexpr size_t kDimension = 4;
-
-std::vector<float> Unit(std::vector<float> values) {
-  float norm = 0.0f;
-  for (float v : values) norm += v * v;
-  for (float& v : values) v /= std::sqrt(norm);
-  return values;
-}
-
-const std::vector<float> kWeather = Unit({1, 0, 0, 0});
+using testing::kDimension;
+using testing::kWeather;
+using testing::Unit;
 
 const AnswerCacheScope kAcme{"default", "acme"};
 const AnswerCacheScope kGlobex{"default", "globex"};

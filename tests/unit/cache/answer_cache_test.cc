@@ -11,23 +11,18 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tests/unit/cache/unit_vectors.h"
 
 namespace cascade::cache {
 namespace {
 
 using ::testing::HasSubstr;
 
-constexpr size_t kDimension = 4;
-
-std::vector<float> Unit(std::vector<float> values) {
-  float norm = 0.0f;
-  for (float v : values) norm += v * v;
-  for (float& v : values) v /= std::sqrt(norm);
-  return values;
-}
+using testing::kDimension;
+using testing::kWeather;
+using testing::Unit;
 
 // Similarities to kWeather: kNearWeather 0.995, kFarWeather 0.707, kOther 0.
-const std::vector<float> kWeather = Unit({1, 0, 0, 0});
 const std::vector<float> kNearWeather = Unit({1, 0.1f, 0, 0});
 const std::vector<float> kFarWeather = Unit({1, 1, 0, 0});
 const std::vector<float> kOther = Unit({0, 0, 1, 0});
