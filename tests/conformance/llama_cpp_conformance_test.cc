@@ -302,6 +302,21 @@ TEST_F(AgreementCheck, FlagsADifferentTokenization) {
   EXPECT_THAT(report->violations, Contains(HasSubstr("we tokenize it as")));
 }
 
+// A --fallback that cannot fill a row of any length (a K-quant, a mix) is refused before any
+// file is read, naming the types that can.
+TEST(CascadeQuantize, RefusesAFallbackThatIsNotA32WeightType) {
+  WorkDir dir("conformance");
+  for (const std::string fallback : {"q4_k", "q4_k_m", "q9_9"}) {
+    auto result = RunCommand({std::string(CASCADE_BIN_DIR) + "/cascade-quantize", "in.gguf",
+                              "out.gguf", "--type", "q4_k_m", "--fallback", fallback},
+                             dir.path(), "quantize-fallback");
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->exit_code, 2) << fallback;
+    EXPECT_THAT(result->err, HasSubstr("--fallback must be f32, f16, q8_0, q4_0, q5_0 or q5_1"))
+        << fallback;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The reference's failure paths say what to fix.
 

@@ -62,6 +62,11 @@ void QuantizeKBlock(TensorType type, const float* in, uint8_t* block);
 
 // `n` floats (a multiple of 256) to n / 256 Q8_K blocks.
 void QuantizeRowQ8_K(const float* x, int64_t n, BlockQ8_K* out);
+// Each of `n_tokens` rows of `cols` floats (back to back) as cols / 256 Q8_K blocks, by
+// `quantize` (QuantizeRowQ8_K or its AVX-512 twin), in this thread's buffer: valid until the
+// thread's next call. The K-quant matmuls start with it.
+const BlockQ8_K* QuantizeActivations(const float* x, int n_tokens, int64_t cols,
+                                     void (*quantize)(const float*, int64_t, BlockQ8_K*));
 // The same bits with AVX-512 (kernels_k_quants_avx512.cc). Call only where Avx512Kernels() is
 // not null.
 void QuantizeRowQ8_KAvx512(const float* x, int64_t n, BlockQ8_K* out);

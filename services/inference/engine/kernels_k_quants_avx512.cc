@@ -16,7 +16,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
-#include <vector>
 
 #include "services/inference/engine/k_quants.h"
 #include "services/inference/engine/kernels.h"
@@ -277,21 +276,17 @@ CASCADE_AVX512 void MatmulKQuantAvx512(const Matrix& w, int64_t row_begin, int64
                                        const float* x, int n_tokens, float* out,
                                        int64_t out_stride) {
   const int64_t blocks = w.cols / kSuperBlock;
-  thread_local std::vector<BlockQ8_K> activations;
-  activations.resize(static_cast<size_t>(blocks) * n_tokens);
-  for (int t = 0; t < n_tokens; ++t) {
-    QuantizeRowQ8_KAvx512(x + t * w.cols, w.cols, activations.data() + t * blocks);
-  }
+  const BlockQ8_K* activations = QuantizeActivations(x, n_tokens, w.cols, QuantizeRowQ8_KAvx512);
   switch (w.type) {
     case TensorType::kQ4_K:
-      return Rows<TensorType::kQ4_K>(w, row_begin, row_end, activations.data(), blocks, n_tokens,
-                                     out, out_stride);
+      return Rows<TensorType::kQ4_K>(w, row_begin, row_end, activations, blocks, n_tokens, out,
+                                     out_stride);
     case TensorType::kQ5_K:
-      return Rows<TensorType::kQ5_K>(w, row_begin, row_end, activations.data(), blocks, n_tokens,
-                                     out, out_stride);
+      return Rows<TensorType::kQ5_K>(w, row_begin, row_end, activations, blocks, n_tokens, out,
+                                     out_stride);
     default:
-      return Rows<TensorType::kQ6_K>(w, row_begin, row_end, activations.data(), blocks, n_tokens,
-                                     out, out_stride);
+      return Rows<TensorType::kQ6_K>(w, row_begin, row_end, activations, blocks, n_tokens, out,
+                                     out_stride);
   }
 }
 

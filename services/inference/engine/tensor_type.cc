@@ -225,15 +225,20 @@ void QuantizeRowQ8_0(const float* row, int64_t cols, BlockQ8_0* blocks) {
   }
 }
 
+// The block's value of the largest magnitude, with its sign (the first such, on a tie).
+float SignedExtreme(const float* x) {
+  float extreme = 0;
+  for (int j = 0; j < kQuantBlock; ++j) {
+    if (std::fabs(x[j]) > std::fabs(extreme)) extreme = x[j];
+  }
+  return extreme;
+}
+
 void QuantizeRowQ4_0(const float* row, int64_t cols, BlockQ4_0* blocks) {
   for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
     const float* x = row + b * kQuantBlock;
     // The value with the largest magnitude maps to -8 exactly, using the full 4-bit range.
-    float extreme = 0;
-    for (int j = 0; j < kQuantBlock; ++j) {
-      if (std::fabs(x[j]) > std::fabs(extreme)) extreme = x[j];
-    }
-    const float scale = extreme / -8.0f;
+    const float scale = SignedExtreme(x) / -8.0f;
     const float inverse = scale != 0 ? 1.0f / scale : 0.0f;
     blocks[b].scale = FloatToHalf(scale);
     auto level = [&](float v) {
@@ -261,11 +266,7 @@ void QuantizeRowQ5_0(const float* row, int64_t cols, uint8_t* out) {
   for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
     const float* x = row + b * kQuantBlock;
     // As Q4_0: the value of the largest magnitude maps to -16 exactly.
-    float extreme = 0;
-    for (int j = 0; j < kQuantBlock; ++j) {
-      if (std::fabs(x[j]) > std::fabs(extreme)) extreme = x[j];
-    }
-    const float scale = extreme / -16.0f;
+    const float scale = SignedExtreme(x) / -16.0f;
     const float inverse = scale != 0 ? 1.0f / scale : 0.0f;
     uint8_t levels[kQuantBlock];
     for (int j = 0; j < kQuantBlock; ++j) {
