@@ -4,17 +4,9 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "common/text/utf8.h"
+#include "services/inference/engine/generation_output.h"
 
 namespace cascade::engine {
-namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
-
 absl::string_view FinishReasonName(FinishReason reason) {
   switch (reason) {
     case FinishReason::kLength:
@@ -47,16 +39,17 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<const Mod
   return engine;
 }
 
-absl::Status Engine::Validate(const GenerateOptions& options) const {
+absl::Status ValidateGenerateOptions(const GenerateOptions& options, const Model& model,
+                                     int context_length) {
   const int prompt = static_cast<int>(options.prompt.size());
-  const int context = context_length();
+  const int context = context_length;
   if (prompt == 0) {
     return absl::InvalidArgumentError("the prompt is empty; it needs at least one token");
   }
   for (int token : options.prompt) {
-    if (token < 0 || token >= model_->config().vocab_size) {
+    if (token < 0 || token >= model.config().vocab_size) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "prompt token ", token, " is outside the vocabulary of ", model_->config().vocab_size));
+          "prompt token ", token, " is outside the vocabulary of ", model.config().vocab_size));
     }
   }
   if (options.max_tokens < 1) {
@@ -147,16 +140,14 @@ absl::StatusOr<GenerateResult> Engine::Generate(const GenerateOptions& options) 
 absl::StatusOr<GenerateResult> Engine::Generate(const GenerateOptions& options,
                                                 TokenCallback on_token) {
   if (!status_.ok()) return status_;
-  if (auto status = Validate(options); !status.ok()) return status;
+  if (auto status = ValidateGenerateOptions(options, *model_, context_length()); !status.ok()) {
+    return status;
+  }
   auto drafter = PrepareDrafter(options.speculation);
   if (!drafter.ok()) return drafter.status();
   const int max_draft = *drafter == nullptr ? 0 : options.speculation.max_draft_tokens;
-  const Tokenizer& tokenizer = model_->tokenizer();
   const auto start = std::chrono::steady_clock::now();
 
-  GenerateResult result;
-  result.prompt_tokens = static_cast<int>(options.prompt.size());
-  result.tokens.reserve(options.max_tokens);
   if (auto status = Prefill(options.prompt); !status.ok()) {
     cached_.clear();
     target_->Truncate(0);
@@ -164,20 +155,21 @@ absl::StatusOr<GenerateResult> Engine::Generate(const GenerateOptions& options,
   }
 
   Sampler sampler(options.sampling, model_->config().vocab_size);
-  Utf8Stream utf8;
+  GenerationOutput output(options, model_->tokenizer(), start);
+  SpeculationStats speculation;
   // Everything decoded so far, including tokens decoded but not reported after a stop.
   std::vector<int>& sequence = cached_;
   sequence.push_back(options.prompt.back());
   std::vector<int> emitted;
   bool done = false;
   while (!done) {
-    const int remaining = options.max_tokens - static_cast<int>(result.tokens.size());
+    const int remaining = options.max_tokens - output.generated();
     // Drafts beyond the tokens still wanted are wasted; the verify pass must fit the context.
     const int room = target_->context_length() - target_->position() - 1;
     const int k = std::max(0, std::min({max_draft, remaining - 1, room}));
     emitted.clear();
-    if (auto status = DecodeStep(*target_, *drafter, k, sampler, sequence, scratch_, emitted,
-                                 result.speculation);
+    if (auto status =
+            DecodeStep(*target_, *drafter, k, sampler, sequence, scratch_, emitted, speculation);
         !status.ok()) {
       cached_.clear();
       target_->Truncate(0);
@@ -185,37 +177,15 @@ absl::StatusOr<GenerateResult> Engine::Generate(const GenerateOptions& options,
     }
     sequence.insert(sequence.end(), emitted.begin(), emitted.end());
     for (size_t j = 0; j < emitted.size() && !done; ++j) {
-      const int token = emitted[j];
-      if (result.tokens.empty()) result.prefill_seconds = SecondsSince(start);
-      if (options.stop_at_eos && tokenizer.IsEndOfGeneration(token)) {
-        result.finish_reason = FinishReason::kStop;
-        done = true;
-        break;
-      }
-      const TokenLogprob* logprob = nullptr;
-      if (options.logprobs || options.top_logprobs > 0) {
-        result.logprobs.push_back(logprob_calculator_.Compute(target_->logits(static_cast<int>(j)),
-                                                              token, options.top_logprobs));
-        logprob = &result.logprobs.back();
-      }
-      result.tokens.push_back(token);
-      const absl::string_view text = utf8.Push(tokenizer.TokenBytes(token));
-      absl::StrAppend(&result.text, text);
-      const GeneratedToken generated{static_cast<int>(result.tokens.size()) - 1, token, text,
-                                     logprob};
-      if (!on_token(generated)) {
-        result.finish_reason = FinishReason::kCancelled;
-        done = true;
-      } else if (static_cast<int>(result.tokens.size()) == options.max_tokens) {
-        result.finish_reason = FinishReason::kLength;
-        done = true;
-      }
+      const auto logits =
+          output.wants_logits() ? target_->logits(static_cast<int>(j)) : std::span<const float>();
+      done = !output.Push(emitted[j], logits, logprob_calculator_, on_token);
     }
   }
-  absl::StrAppend(&result.text, utf8.Flush());
   // The cache holds all but the last decoded token, ready for a follow-up prompt to reuse.
   sequence.pop_back();
-  result.decode_seconds = SecondsSince(start) - result.prefill_seconds;
+  GenerateResult result = output.Finish();
+  result.speculation = std::move(speculation);
   return result;
 }
 

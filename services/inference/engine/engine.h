@@ -84,6 +84,11 @@ struct GenerateResult {
   double decode_seconds = 0;   // the rest
 };
 
+// InvalidArgument naming the broken limit when `options` cannot run on `model` with a context
+// of `context_length` tokens.
+absl::Status ValidateGenerateOptions(const GenerateOptions& options, const Model& model,
+                                     int context_length);
+
 struct EngineOptions {
   int threads = 1;         // CPU threads (the model's on kCpu; a draft model's on either)
   int context_length = 0;  // 0: the model's
@@ -114,7 +119,6 @@ class Engine {
   }
 
  private:
-  absl::Status Validate(const GenerateOptions& options) const;
   absl::StatusOr<Drafter*> PrepareDrafter(const SpeculationOptions& speculation);
   absl::Status Prefill(const std::vector<int>& prompt);
 
