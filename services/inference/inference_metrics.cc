@@ -33,6 +33,18 @@ InferenceMetrics::InferenceMetrics(prometheus::Registry& registry)
                        .Name("cascade_inference_queue_depth")
                        .Help("Requests waiting for their model.")
                        .Register(registry)),
+      queue_wait_(Histogram(registry, "cascade_inference_queue_wait_seconds",
+                            "From arrival to the start of the request's run.")),
+      batch_sequences_(Histogram(registry, "cascade_inference_batch_sequences",
+                                 "Sequences served by one forward pass (max_sequences > 1).")),
+      kv_cache_usage_(prometheus::BuildGauge()
+                          .Name("cascade_inference_kv_cache_usage_ratio")
+                          .Help("Share of the KV cache's positions held by running sequences "
+                                "(max_sequences > 1), at the last step.")
+                          .Register(registry)),
+      prefix_reused_tokens_(Counter(registry, "cascade_inference_prefix_reused_tokens_total",
+                                    "Prompt tokens found in a cache slot, not recomputed "
+                                    "(max_sequences > 1).")),
       rounds_(Counter(registry, "cascade_speculative_rounds_total",
                       "Verification passes that checked at least one draft token.")),
       draft_tokens_(Counter(registry, "cascade_speculative_draft_tokens_total",
@@ -65,6 +77,22 @@ void InferenceMetrics::RecordLatency(const std::string& model, double time_to_fi
 
 void InferenceMetrics::SetQueueDepth(const std::string& model, int depth) {
   queue_depth_.Add({{"model", model}}).Set(depth);
+}
+
+void InferenceMetrics::RecordQueueWait(const std::string& model, double seconds) {
+  static const prometheus::Histogram::BucketBoundaries kWait = {
+      0.0001, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  queue_wait_.Add({{"model", model}}, kWait).Observe(seconds);
+}
+
+void InferenceMetrics::RecordBatchStep(const std::string& model, const BatchStep& step) {
+  static const prometheus::Histogram::BucketBoundaries kSequences = {1, 2, 4, 8, 16, 32, 64, 128};
+  batch_sequences_.Add({{"model", model}}, kSequences).Observe(step.sequences);
+  kv_cache_usage_.Add({{"model", model}}).Set(step.cache_usage);
+  if (step.reused_tokens > 0) {
+    prefix_reused_tokens_.Add({{"model", model}})
+        .Increment(static_cast<double>(step.reused_tokens));
+  }
 }
 
 void InferenceMetrics::RecordSpeculation(const std::string& model, const std::string& drafter,

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "services/inference/engine/speculative.h"
+#include "services/inference/model_worker.h"
 
 namespace cascade::inference {
 
@@ -25,6 +26,8 @@ class InferenceMetrics {
   void RecordLatency(const std::string& model, double time_to_first_token,
                      double time_per_output_token);
   void SetQueueDepth(const std::string& model, int depth);
+  void RecordQueueWait(const std::string& model, double seconds);
+  void RecordBatchStep(const std::string& model, const BatchStep& step);
   // drafter: "draft_model" or "ngram".
   void RecordSpeculation(const std::string& model, const std::string& drafter,
                          const engine::SpeculationStats& stats);
@@ -35,6 +38,10 @@ class InferenceMetrics {
   prometheus::Family<prometheus::Histogram>& time_to_first_token_;
   prometheus::Family<prometheus::Histogram>& time_per_output_token_;
   prometheus::Family<prometheus::Gauge>& queue_depth_;
+  prometheus::Family<prometheus::Histogram>& queue_wait_;
+  prometheus::Family<prometheus::Histogram>& batch_sequences_;
+  prometheus::Family<prometheus::Gauge>& kv_cache_usage_;
+  prometheus::Family<prometheus::Counter>& prefix_reused_tokens_;
   prometheus::Family<prometheus::Counter>& rounds_;
   prometheus::Family<prometheus::Counter>& draft_tokens_;
   prometheus::Family<prometheus::Counter>& accepted_tokens_;

@@ -9,9 +9,7 @@ namespace {
 absl::StatusOr<cascade::ServiceParts> Build(const cascade::v1::InferenceConfig& config,
                                             const cascade::ServiceEnvironment& env) {
   auto metrics = std::make_shared<cascade::inference::InferenceMetrics>(*env.registry);
-  auto registry = cascade::inference::ModelRegistry::Load(
-      config,
-      [metrics](const std::string& model, int depth) { metrics->SetQueueDepth(model, depth); });
+  auto registry = cascade::inference::ModelRegistry::Load(config, metrics);
   if (!registry.ok()) return registry.status();
   cascade::inference::ServerLimits limits;
   if (config.max_tokens_limit() > 0) limits.max_tokens_limit = config.max_tokens_limit();
@@ -30,10 +28,12 @@ int main(int argc, char** argv) {
   return cascade::ServiceMain<cascade::v1::InferenceConfig>(
       argc, argv, "inference",
       {.binary = "cascade-inference",
-       .summary = "Inference: Llama-architecture GGUF models (F32, F16, Q8_0, Q4_0) on the CPU\n"
-                  "behind cascade.v1.InferenceService, with speculative decoding by a draft\n"
-                  "model or n-gram lookup. Models are named in the config (models: [{name,\n"
-                  "path, threads, default_speculation, max_queue}]).",
+       .summary =
+           "Inference: Llama-architecture GGUF models (F32, F16, Q8_0, Q4_0) on the CPU\n"
+           "behind cascade.v1.InferenceService, with speculative decoding by a draft\n"
+           "model or n-gram lookup. Models are named in the config (models: [{name,\n"
+           "path, threads, default_speculation, max_queue, max_sequences}]); max_sequences > 1\n"
+           "decodes that many requests together (continuous batching).",
        .has_http_listen = false,
        .config_type = ""},
       Build);

@@ -44,8 +44,7 @@ absl::StatusOr<std::pair<engine::ChatTemplate, std::string>> ResolveChatTemplate
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
-    const cascade::v1::InferenceConfig& config,
-    std::function<void(const std::string&, int)> on_queue_depth) {
+    const cascade::v1::InferenceConfig& config, std::shared_ptr<InferenceMetrics> metrics) {
   auto registry = std::make_unique<ModelRegistry>();
   for (int i = 0; i < config.models_size(); ++i) {
     const auto& model_config = config.models(i);
@@ -57,9 +56,18 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
     if (!device.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(where, ": ", device.status().message()));
     }
-    if (model_config.threads() < 0 || model_config.max_queue() < 0) {
+    if (model_config.threads() < 0 || model_config.max_queue() < 0 ||
+        model_config.max_sequences() < 0) {
       return absl::FailedPreconditionError(
-          absl::StrCat(where, ": threads and max_queue must be >= 0"));
+          absl::StrCat(where, ": threads, max_queue and max_sequences must be >= 0"));
+    }
+    const int max_sequences = std::max(1, model_config.max_sequences());
+    if (max_sequences > 1 &&
+        model_config.default_speculation().mode() != cascade::v1::Speculation::MODE_UNSPECIFIED) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          where,
+          ": default_speculation and max_sequences > 1 do not go together yet (a batch "
+          "decodes without speculation); choose one"));
     }
     auto model = engine::Model::Load(model_config.path());
     if (!model.ok()) {
@@ -78,9 +86,15 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
     options.threads = threads;
     options.device = *device;
     options.max_queue = model_config.max_queue() > 0 ? model_config.max_queue() : kDefaultMaxQueue;
-    if (on_queue_depth) {
-      options.on_queue_depth = [on_queue_depth, name = model_config.name()](int depth) {
-        on_queue_depth(name, depth);
+    options.max_sequences = max_sequences;
+    if (metrics != nullptr) {
+      const std::string& name = model_config.name();
+      options.on_queue_depth = [metrics, name](int depth) { metrics->SetQueueDepth(name, depth); };
+      options.on_queue_wait = [metrics, name](double seconds) {
+        metrics->RecordQueueWait(name, seconds);
+      };
+      options.on_batch_step = [metrics, name](const BatchStep& step) {
+        metrics->RecordBatchStep(name, step);
       };
     }
     auto chat_template = ResolveChatTemplate(model_config, (*model)->tokenizer());
@@ -88,10 +102,12 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
       return absl::FailedPreconditionError(
           absl::StrCat(where, ": ", chat_template.status().message()));
     }
-    LoadedModel loaded{
-        model_config,
-        std::make_unique<ModelWorker>(model_config.name(), *model, std::move(options)),
-        chat_template->first, chat_template->second};
+    auto worker = ModelWorker::Create(model_config.name(), *model, std::move(options));
+    if (!worker.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(where, ": ", worker.status().message()));
+    }
+    LoadedModel loaded{model_config, *std::move(worker), chat_template->first,
+                       chat_template->second};
     if (absl::StartsWith(loaded.chat_template_source, "fallback")) {
       LogWarn("chat_template_fallback", {{"model", model_config.name()},
                                          {"chat_template", "plain"},
@@ -101,6 +117,7 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
                              {"path", model_config.path()},
                              {"config", (*model)->config().ToString()},
                              {"threads", threads},
+                             {"max_sequences", max_sequences},
                              {"device", std::string(engine::DeviceName(*device))},
                              {"tokenizer", (*model)->tokenizer().Describe()},
                              {"chat_template", std::string(loaded.chat_template.name())}});

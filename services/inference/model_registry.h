@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "cascade/v1/config.pb.h"
 #include "services/inference/engine/chat_template.h"
+#include "services/inference/inference_metrics.h"
 #include "services/inference/model_worker.h"
 
 namespace cascade::inference {
@@ -27,10 +28,9 @@ struct LoadedModel {
 
 class ModelRegistry {
  public:
-  // `on_queue_depth(model, depth)` feeds the queue-depth gauge.
+  // `metrics` (may be null) gets each model's queue and batch series.
   static absl::StatusOr<std::unique_ptr<ModelRegistry>> Load(
-      const cascade::v1::InferenceConfig& config,
-      std::function<void(const std::string&, int)> on_queue_depth);
+      const cascade::v1::InferenceConfig& config, std::shared_ptr<InferenceMetrics> metrics);
 
   // nullptr when no model has that name.
   const LoadedModel* Find(const std::string& name) const;

@@ -86,10 +86,12 @@ ContinuousBatcher::~ContinuousBatcher() {
   }
 }
 
-int64_t ContinuousBatcher::cached_positions() const {
-  int64_t positions = 0;
-  for (const Slot& slot : slots_) positions += slot.cache.size();
-  return positions;
+double ContinuousBatcher::cache_usage() const {
+  int64_t held = 0;
+  for (const Slot& slot : slots_) {
+    if (slot.sequence != nullptr) held += slot.cache.size();
+  }
+  return static_cast<double>(held) / (static_cast<double>(slots_.size()) * context_length_);
 }
 
 int64_t ContinuousBatcher::cache_bytes() const {
@@ -150,13 +152,13 @@ absl::Status ContinuousBatcher::Add(GenerateOptions options, TokenFn on_token, D
   return absl::OkStatus();
 }
 
-int ContinuousBatcher::Step() {
+ContinuousBatcher::StepResult ContinuousBatcher::Step() {
   std::vector<Slot*> order;
   order.reserve(active_);
   for (Slot& slot : slots_) {
     if (slot.sequence != nullptr) order.push_back(&slot);
   }
-  if (order.empty()) return 0;
+  if (order.empty()) return {};
   std::sort(order.begin(), order.end(), [](const Slot* a, const Slot* b) {
     return a->sequence->admitted < b->sequence->admitted;
   });
@@ -165,12 +167,14 @@ int ContinuousBatcher::Step() {
   batch_.clear();
   wants_logits_.clear();
   int prefill_budget = prefill_chunk_;
+  StepResult step;
   for (Slot* slot : order) {
     Sequence& s = *slot->sequence;
     const size_t remaining = s.pending.size() - s.next;
     const size_t take =
         remaining == 1 ? 1 : std::min<size_t>(remaining, std::max(0, prefill_budget));
     if (take == 0) continue;
+    ++step.sequences;
     if (remaining > 1) prefill_budget -= static_cast<int>(take);
     for (size_t i = 0; i < take; ++i) {
       const int token = s.pending[s.next++];
@@ -206,7 +210,8 @@ int ContinuousBatcher::Step() {
     s.pending.assign(1, token);
     s.next = 0;
   }
-  return static_cast<int>(batch_.size());
+  step.tokens = static_cast<int>(batch_.size());
+  return step;
 }
 
 void ContinuousBatcher::Finish(Slot& slot) {

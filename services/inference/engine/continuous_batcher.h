@@ -64,8 +64,9 @@ class ContinuousBatcher {
   int max_sequences() const { return static_cast<int>(slots_.size()); }
   int active() const { return active_; }
   bool has_free_slot() const { return active_ < max_sequences(); }
-  // Positions held in the slots' caches, in use or kept for reuse.
-  int64_t cached_positions() const;
+  // The share of the cache's positions (max_sequences x context_length) that running
+  // sequences hold.
+  double cache_usage() const;
   // Bytes of KV cache the slots hold, allocated up front.
   int64_t cache_bytes() const;
   const BatcherStats& stats() const { return stats_; }
@@ -75,10 +76,14 @@ class ContinuousBatcher {
   // is busy. On OK, on_done is called exactly once, from Step() (or the destructor).
   absl::Status Add(GenerateOptions options, TokenFn on_token, DoneFn on_done);
 
+  struct StepResult {
+    int sequences = 0;  // that ran at least one token
+    int tokens = 0;     // run through the model
+  };
   // One forward pass: the next token of every decoding sequence and up to prefill_chunk prompt
   // tokens of those being prefilled (oldest first). Calls the callbacks of the sequences that
-  // got a token; one that finishes gets on_done and frees its slot. Returns the tokens run.
-  int Step();
+  // got a token; one that finishes gets on_done and frees its slot.
+  StepResult Step();
 
   // For tests: run on these kernels instead of the best ones for this CPU.
   void set_kernels(const Kernels& kernels) { transformer_.set_kernels(kernels); }

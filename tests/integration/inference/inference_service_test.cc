@@ -14,6 +14,7 @@
 #include "services/inference/engine/gguf.h"
 #include "services/inference/engine/gguf_writer.h"
 #include "services/inference/engine/quantize.h"
+#include "tests/integration/inference/generate_client.h"
 #include "tests/support/grpc_probe.h"
 #include "tests/support/poll.h"
 #include "tests/support/server_process.h"
@@ -22,6 +23,7 @@
 namespace cascade {
 namespace {
 
+using testing::Generation;
 using ::testing::HasSubstr;
 using testing::ServerProcess;
 using v1::GenerateChunk;
@@ -44,15 +46,6 @@ std::string BardPair(int max_queue) {
          "\n  - name: draft\n    path: " + kModels + "/bard-draft-0.5m.gguf\n    threads: 1\n";
 }
 
-struct Generation {
-  grpc::Status status;
-  std::string text;
-  std::vector<int> tokens;
-  std::vector<v1::TokenLogprob> logprobs;
-  GenerateChunk last;
-  int chunks = 0;
-};
-
 class InferenceServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -73,22 +66,7 @@ class InferenceServiceTest : public ::testing::Test {
 
   Generation Generate(const GenerateRequest& request,
                       std::chrono::milliseconds timeout = std::chrono::milliseconds(60000)) {
-    auto stub = Stub();
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + timeout);
-    auto reader = stub->Generate(&context, request);
-    Generation result;
-    GenerateChunk chunk;
-    while (reader->Read(&chunk)) {
-      ++result.chunks;
-      result.text += chunk.text();
-      result.tokens.insert(result.tokens.end(), chunk.token_ids().begin(), chunk.token_ids().end());
-      result.logprobs.insert(result.logprobs.end(), chunk.logprobs().begin(),
-                             chunk.logprobs().end());
-      result.last = chunk;
-    }
-    result.status = reader->Finish();
-    return result;
+    return testing::GenerateOn(server_->grpc_address(), request, timeout);
   }
 
   static GenerateRequest Request(const std::string& prompt, int max_tokens) {

@@ -78,7 +78,7 @@ std::vector<GenerateResult> RunAll(ContinuousBatcher& batcher,
                       .ok());
     }
     if (batcher.active() == 0) break;
-    EXPECT_GT(batcher.Step(), 0);
+    EXPECT_GT(batcher.Step().tokens, 0);
     EXPECT_LT(++steps, 10000) << "the batch never finished";
   }
   std::vector<GenerateResult> out;

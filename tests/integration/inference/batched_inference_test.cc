@@ -1,0 +1,182 @@
+// cascade-inference with continuous batching (max_sequences > 1), as clients see it: the real
+// binary on loopback serving the bard target twice, one at a time ("serial") and batched.
+// Concurrent streams get exactly what the serial model answers each of them; a cancelled
+// stream leaves the others alone; the batch's metrics; what a batch cannot do is refused.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <future>
+#include <vector>
+
+#include "tests/integration/inference/generate_client.h"
+#include "tests/support/grpc_probe.h"
+#include "tests/support/poll.h"
+#include "tests/support/server_process.h"
+#include "tests/support/temp_config.h"
+
+namespace cascade {
+namespace {
+
+using testing::Generation;
+using ::testing::HasSubstr;
+using testing::ServerProcess;
+using v1::GenerateRequest;
+using namespace std::chrono_literals;
+
+const std::string kTarget = std::string(CASCADE_SOURCE_DIR) + "/models/bard-target-3m.gguf";
+const std::string kBinary = std::string(CASCADE_BIN_DIR) + "/cascade-inference";
+
+std::string Config(const std::string& name, const std::string& models_yaml) {
+  return testing::WriteTempConfig(
+      name, "server:\n  drain_delay: 0s\n  drain_grace: 2s\nmodels:\n" + models_yaml);
+}
+
+GenerateRequest Request(const std::string& model, const std::string& prompt, int max_tokens) {
+  GenerateRequest request;
+  request.set_model(model);
+  request.set_prompt(prompt);
+  request.mutable_params()->set_max_tokens(max_tokens);
+  request.mutable_params()->set_logprobs(true);
+  return request;
+}
+
+class BatchedInferenceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string models = "  - name: serial\n    path: " + kTarget +
+                               "\n    threads: 1\n  - name: batched\n    path: " + kTarget +
+                               "\n    threads: 2\n    max_sequences: 4\n    max_queue: 16\n";
+    auto process = ServerProcess::Start(kBinary, {"--config", Config("batched.yaml", models)});
+    ASSERT_TRUE(process.ok()) << process.status();
+    server_ = process->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  Generation Generate(const GenerateRequest& request) {
+    return testing::GenerateOn(server_->grpc_address(), request);
+  }
+
+  std::string Metrics() {
+    auto reply = testing::HttpGet(server_->metrics_address(), "/metrics");
+    return reply.ok() ? reply->body : "";
+  }
+
+  static ServerProcess* server_;
+};
+
+ServerProcess* BatchedInferenceTest::server_ = nullptr;
+
+// Six requests at once, more than the batch holds: greedy and seeded sampling, of different
+// lengths, so that sequences join and leave a running batch.
+std::vector<GenerateRequest> MixedRequests(const std::string& model) {
+  const std::vector<std::pair<std::string, int>> prompts = {
+      {"ROMEO:", 30},    {"JULIET:\nO Romeo, Romeo", 12}, {"First Citizen:", 25},
+      {"KING HENRY", 8}, {"To be, or not to be", 20},     {"HAMLET:\nWhat", 16}};
+  std::vector<GenerateRequest> requests;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    GenerateRequest request = Request(model, prompts[i].first, prompts[i].second);
+    if (i % 2 == 1) {
+      request.mutable_params()->set_temperature(0.8f);
+      request.mutable_params()->set_seed(40 + i);
+    }
+    requests.push_back(request);
+  }
+  return requests;
+}
+
+TEST_F(BatchedInferenceTest, ConcurrentStreamsGetWhatTheSerialModelAnswers) {
+  std::vector<std::future<Generation>> batched;
+  for (const auto& request : MixedRequests("batched")) {
+    batched.push_back(
+        std::async(std::launch::async, [this, request] { return Generate(request); }));
+  }
+  const auto serial_requests = MixedRequests("serial");
+  for (size_t i = 0; i < serial_requests.size(); ++i) {
+    const Generation serial = Generate(serial_requests[i]);
+    const Generation got = batched[i].get();
+    ASSERT_TRUE(serial.status.ok()) << serial.status.error_message();
+    ASSERT_TRUE(got.status.ok()) << got.status.error_message();
+    EXPECT_EQ(got.tokens, serial.tokens) << "request " << i;
+    EXPECT_EQ(got.text, serial.text) << "request " << i;
+    ASSERT_EQ(got.logprobs.size(), serial.logprobs.size());
+    for (size_t j = 0; j < got.logprobs.size(); ++j) {
+      EXPECT_EQ(got.logprobs[j].logprob(), serial.logprobs[j].logprob()) << i << ", " << j;
+    }
+    EXPECT_EQ(got.last.finish_reason(), serial.last.finish_reason());
+    EXPECT_EQ(got.last.usage().completion_tokens(), serial.last.usage().completion_tokens());
+  }
+}
+
+TEST_F(BatchedInferenceTest, ACancelledStreamLeavesTheOthersAlone) {
+  auto stub = v1::InferenceService::NewStub(
+      grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  auto cancelled = stub->Generate(&context, Request("batched", "MERCUTIO:", 200));
+  std::vector<std::future<Generation>> others;
+  for (const char* prompt : {"ROMEO:", "JULIET:"}) {
+    others.push_back(std::async(
+        std::launch::async, [this, prompt] { return Generate(Request("batched", prompt, 40)); }));
+  }
+  v1::GenerateChunk chunk;
+  ASSERT_TRUE(cancelled->Read(&chunk));
+  context.TryCancel();
+  while (cancelled->Read(&chunk)) {
+  }
+  EXPECT_EQ(cancelled->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  for (int i = 0; i < 2; ++i) {
+    const Generation got = others[i].get();
+    ASSERT_TRUE(got.status.ok()) << got.status.error_message();
+    EXPECT_EQ(got.tokens, Generate(Request("serial", i == 0 ? "ROMEO:" : "JULIET:", 40)).tokens);
+  }
+}
+
+TEST_F(BatchedInferenceTest, MetricsShowTheBatchTheCacheAndReusedPrefixes) {
+  // A prompt long enough to be worth reusing, twice: the second finds it in a slot.
+  std::string prompt = "ROMEO:\n";
+  for (int i = 0; i < 6; ++i) prompt += "But soft, what light through yonder window breaks? ";
+  ASSERT_TRUE(Generate(Request("batched", prompt, 4)).status.ok());
+  ASSERT_TRUE(Generate(Request("batched", prompt, 4)).status.ok());
+  const std::string metrics = Metrics();
+  EXPECT_THAT(metrics, HasSubstr("cascade_inference_batch_sequences_count{model=\"batched\"}"));
+  EXPECT_THAT(metrics, HasSubstr("cascade_inference_kv_cache_usage_ratio{model=\"batched\"}"));
+  EXPECT_THAT(metrics, HasSubstr("cascade_inference_queue_wait_seconds_count{model=\"batched\"}"));
+  EXPECT_THAT(metrics, HasSubstr("cascade_inference_queue_wait_seconds_count{model=\"serial\"}"));
+  EXPECT_THAT(metrics,
+              HasSubstr("cascade_inference_prefix_reused_tokens_total{model=\"batched\"}"));
+  // The serial model has no batch.
+  EXPECT_THAT(metrics, ::testing::Not(HasSubstr("batch_sequences_count{model=\"serial\"}")));
+}
+
+TEST_F(BatchedInferenceTest, SpeculationIsRefusedWithTheReason) {
+  GenerateRequest request = Request("batched", "ROMEO:", 4);
+  request.mutable_speculation()->set_mode(v1::Speculation::NGRAM);
+  const Generation result = Generate(request);
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(result.status.error_message(), HasSubstr("speculative decoding is not available"));
+  EXPECT_TRUE(Generate(Request("batched", "ROMEO:", 2)).status.ok());
+}
+
+TEST(BatchedInferenceStartupTest, ConfigsABatchCannotServeStopTheServer) {
+  struct Case {
+    std::string yaml, message;
+  };
+  const std::vector<Case> cases = {
+      {"    max_sequences: 1000\n", "max_sequences must be between 1 and 256, got 1000"},
+      {"    max_sequences: -2\n", "max_sequences must be >= 0"},
+      {"    max_sequences: 4\n    default_speculation:\n      mode: NGRAM\n",
+       "default_speculation and max_sequences > 1 do not go together"}};
+  for (const Case& c : cases) {
+    const std::string config =
+        Config("bad_batch.yaml", "  - name: batched\n    path: " + kTarget + "\n" + c.yaml);
+    std::string output;
+    auto result = ServerProcess::RunToExit(kBinary, {"--config", config}, &output);
+    EXPECT_NE(result.code, 0) << c.yaml;
+    EXPECT_THAT(output, HasSubstr(c.message)) << c.yaml;
+  }
+}
+
+}  // namespace
+}  // namespace cascade
