@@ -45,8 +45,10 @@ absl::Status CheckParams(const cascade::v1::GenerationParams& params) {
 
 absl::Status ApplySpeculation(const Speculation& requested, const LoadedModel& model,
                               const ModelRegistry& registry, PreparedRequest& out) {
-  Speculation speculation = model.config.default_speculation();
-  if (requested.mode() != Speculation::MODE_UNSPECIFIED) speculation.set_mode(requested.mode());
+  Speculation speculation = model.default_speculation;
+  if (requested.mode() != Speculation::MODE_UNSPECIFIED && requested.mode() != Speculation::AUTO) {
+    speculation.set_mode(requested.mode());
+  }
   if (!requested.draft_model().empty()) speculation.set_draft_model(requested.draft_model());
   if (requested.max_draft_tokens() != 0) {
     speculation.set_max_draft_tokens(requested.max_draft_tokens());
@@ -60,6 +62,7 @@ absl::Status ApplySpeculation(const Speculation& requested, const LoadedModel& m
   if (speculation.ngram_size() != 0) options.ngram_size = speculation.ngram_size();
   switch (speculation.mode()) {
     case Speculation::MODE_UNSPECIFIED:
+    case Speculation::AUTO:  // resolved at load; never left in default_speculation
     case Speculation::NONE:
       options.mode = engine::SpeculationOptions::Mode::kNone;
       return absl::OkStatus();

@@ -1,5 +1,6 @@
 #include "services/inference/model_registry.h"
 
+#include <optional>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/log/logger.h"
 #include "services/inference/engine/draft_model_drafter.h"
+#include "services/inference/engine/speculation_choice.h"
 
 namespace cascade::inference {
 namespace {
@@ -41,6 +43,55 @@ absl::StatusOr<std::pair<engine::ChatTemplate, std::string>> ResolveChatTemplate
                                 "); set chat_template in the model's config to choose one")};
 }
 
+int Threads(const cascade::v1::InferenceModelConfig& config) {
+  return config.threads() > 0 ? config.threads()
+                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// default_speculation AUTO: what the measured costs of this model (and its draft) on this
+// machine say pays (engine/speculation_choice.h), logged with the numbers behind it.
+absl::StatusOr<cascade::v1::Speculation> ResolveAutoSpeculation(const LoadedModel& loaded,
+                                                                const ModelRegistry& registry) {
+  cascade::v1::Speculation speculation = loaded.config.default_speculation();
+  const std::string& name = loaded.config.name();
+  if (loaded.config.max_sequences() > 1) {
+    speculation.set_mode(cascade::v1::Speculation::NONE);
+    LogInfo("speculation_chosen",
+            {{"model", name},
+             {"mode", "NONE"},
+             {"reason", "a batch (max_sequences > 1) decodes without speculation"}});
+    return speculation;
+  }
+  const int k = speculation.max_draft_tokens() > 0 ? speculation.max_draft_tokens()
+                                                   : engine::SpeculationOptions().max_draft_tokens;
+  auto device = engine::ParseDevice(loaded.config.device());
+  if (!device.ok()) return device.status();
+  auto target =
+      engine::MeasurePassCosts(loaded.worker->shared_model(), *device, Threads(loaded.config), k);
+  if (!target.ok()) return target.status();
+  std::optional<engine::PassCosts> draft;
+  if (!speculation.draft_model().empty()) {
+    const LoadedModel* draft_model = registry.Find(speculation.draft_model());
+    auto costs = engine::MeasurePassCosts(draft_model->worker->shared_model(), engine::Device::kCpu,
+                                          Threads(loaded.config), k);
+    if (!costs.ok()) return costs.status();
+    draft = *costs;
+  }
+  const engine::SpeculationChoice choice =
+      engine::ChooseSpeculation(*target, draft ? &*draft : nullptr);
+  using Mode = engine::SpeculationOptions::Mode;
+  speculation.set_mode(choice.mode == Mode::kDraftModel ? cascade::v1::Speculation::DRAFT_MODEL
+                       : choice.mode == Mode::kNgram    ? cascade::v1::Speculation::NGRAM
+                                                        : cascade::v1::Speculation::NONE);
+  LogInfo("speculation_chosen", {{"model", name},
+                                 {"mode", cascade::v1::Speculation::Mode_Name(speculation.mode())},
+                                 {"step_ms", target->step_seconds * 1e3},
+                                 {"verify_ratio", choice.verify_ratio},
+                                 {"draft_ratio", choice.draft_ratio},
+                                 {"reason", choice.reason}});
+  return speculation;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
@@ -62,8 +113,10 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
           absl::StrCat(where, ": threads, max_queue and max_sequences must be >= 0"));
     }
     const int max_sequences = std::max(1, model_config.max_sequences());
-    if (max_sequences > 1 &&
-        model_config.default_speculation().mode() != cascade::v1::Speculation::MODE_UNSPECIFIED) {
+    const auto default_mode = model_config.default_speculation().mode();
+    if (max_sequences > 1 && default_mode != cascade::v1::Speculation::MODE_UNSPECIFIED &&
+        default_mode != cascade::v1::Speculation::NONE &&
+        default_mode != cascade::v1::Speculation::AUTO) {
       return absl::FailedPreconditionError(absl::StrCat(
           where,
           ": default_speculation and max_sequences > 1 do not go together yet (a batch "
@@ -79,9 +132,7 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
     if (auto status = engine::CheckDevice(*device, **model); !status.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(where, ": ", status.message()));
     }
-    int threads = model_config.threads() > 0
-                      ? model_config.threads()
-                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = Threads(model_config);
     ModelWorkerOptions options;
     options.threads = threads;
     options.device = *device;
@@ -107,7 +158,7 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
       return absl::FailedPreconditionError(absl::StrCat(where, ": ", worker.status().message()));
     }
     LoadedModel loaded{model_config, *std::move(worker), chat_template->first,
-                       chat_template->second};
+                       chat_template->second, model_config.default_speculation()};
     if (absl::StartsWith(loaded.chat_template_source, "fallback")) {
       LogWarn("chat_template_fallback", {{"model", model_config.name()},
                                          {"chat_template", "plain"},
@@ -137,6 +188,16 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
     if (!same.ok()) {
       return absl::FailedPreconditionError(absl::StrCat("model '", name, "': ", same.message()));
     }
+  }
+  for (auto& [name, loaded] : registry->models_) {
+    if (loaded.default_speculation.mode() != cascade::v1::Speculation::AUTO) continue;
+    auto resolved = ResolveAutoSpeculation(loaded, *registry);
+    if (!resolved.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("model '", name,
+                       "': cannot measure what speculation costs: ", resolved.status().message()));
+    }
+    loaded.default_speculation = *resolved;
   }
   return registry;
 }

@@ -24,6 +24,8 @@ struct LoadedModel {
   // How its chat messages are rendered, and why (cascade.v1.ModelInfo.chat_template_source).
   engine::ChatTemplate chat_template = engine::ChatTemplate::Plain();
   std::string chat_template_source;
+  // config.default_speculation with AUTO resolved at load to what pays on this machine.
+  cascade::v1::Speculation default_speculation;
 };
 
 class ModelRegistry {

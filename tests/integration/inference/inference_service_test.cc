@@ -443,3 +443,38 @@ TEST(InferenceStartupTest, UnknownChatTemplateNameStopsTheServer) {
 
 }  // namespace
 }  // namespace cascade
+
+namespace cascade {
+namespace {
+
+// default_speculation AUTO: the server measures the pair at start, logs what it chose and why,
+// and serves requests with it; whatever it chose, greedy output is the target's alone.
+TEST(InferenceAutoSpeculationTest, TheServerMeasuresChoosesAndSaysWhy) {
+  const std::string models =
+      "  - name: target\n    path: " + kModels +
+      "/bard-target-3m.gguf\n    threads: 1\n    default_speculation:\n      mode: AUTO\n"
+      "      draft_model: draft\n  - name: draft\n    path: " +
+      kModels + "/bard-draft-0.5m.gguf\n    threads: 1\n";
+  auto process =
+      ServerProcess::Start(kBinary, {"--config", WriteConfig("auto_speculation.yaml", models)});
+  ASSERT_TRUE(process.ok()) << process.status();
+  ASSERT_TRUE((*process)->WaitForStderr("speculation_chosen", 5s));
+  const std::string log = (*process)->Stderr();
+  EXPECT_THAT(log, HasSubstr("\"verify_ratio\""));
+  EXPECT_THAT(log, HasSubstr("\"draft_ratio\""));
+  EXPECT_THAT(log, ::testing::ContainsRegex("\"mode\":\"(NONE|NGRAM|DRAFT_MODEL)\""));
+
+  GenerateRequest request;
+  request.set_model("target");
+  request.set_prompt("JULIET:");
+  request.mutable_params()->set_max_tokens(24);
+  const Generation chosen = testing::GenerateOn((*process)->grpc_address(), request);
+  request.mutable_speculation()->set_mode(Speculation::NONE);
+  const Generation plain = testing::GenerateOn((*process)->grpc_address(), request);
+  ASSERT_TRUE(chosen.status.ok()) << chosen.status.error_message();
+  ASSERT_TRUE(plain.status.ok());
+  EXPECT_EQ(chosen.tokens, plain.tokens);
+}
+
+}  // namespace
+}  // namespace cascade
