@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "services/inference/engine/kernels.h"
 
@@ -40,13 +41,11 @@ CASCADE_AVX512 inline __m512 Load16(const uint16_t* p, __mmask16 mask) {
   return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, p));
 }
 
-// out[t][r + i] = row(r + i) . x[t] for a kRows x kTokens tile, unquantized weights.
-template <int kRows, int kTokens, typename T>
-CASCADE_AVX512 inline void TilePlain(const Matrix& w, int64_t r, const float* x, float* out,
-                                     int64_t out_stride) {
-  const T* rows[kRows];
-#pragma GCC unroll 16
-  for (int i = 0; i < kRows; ++i) rows[i] = reinterpret_cast<const T*>(w.row(r + i));
+// out[t][i] = rows[i] . x[t] for a kRows x kTokens tile of unquantized rows of `cols` weights.
+// With kPrefetch, the rows are a matrix's, `row_bytes` apart.
+template <int kRows, int kTokens, typename T, bool kPrefetch>
+CASCADE_AVX512 inline void TileRows(const T* const* rows, int64_t cols, int64_t row_bytes,
+                                    const float* x, float* out, int64_t out_stride) {
   __m512 acc[kRows][kTokens];
 #pragma GCC unroll 16
   for (int i = 0; i < kRows; ++i) {
@@ -56,24 +55,26 @@ CASCADE_AVX512 inline void TilePlain(const Matrix& w, int64_t r, const float* x,
   // Whole vectors first, then one masked step for a ragged end: the same operation, with the
   // missing lanes read as zero. (Written out twice: GCC keeps the accumulators in registers
   // only when the loop body has no branches and nothing takes their address.)
-  const int64_t whole = w.cols / kLanes * kLanes;
+  const int64_t whole = cols / kLanes * kLanes;
   for (int64_t c = 0; c < whole; c += kLanes) {
     __m512 xv[kTokens];
 #pragma GCC unroll 16
-    for (int t = 0; t < kTokens; ++t) xv[t] = _mm512_loadu_ps(x + t * w.cols + c);
+    for (int t = 0; t < kTokens; ++t) xv[t] = _mm512_loadu_ps(x + t * cols + c);
 #pragma GCC unroll 16
     for (int i = 0; i < kRows; ++i) {
-      Prefetch(rows[i] + c, w);
+      if constexpr (kPrefetch) {
+        _mm_prefetch(reinterpret_cast<const char*>(rows[i] + c) + 4 * row_bytes, _MM_HINT_T0);
+      }
       const __m512 wv = Load16(rows[i] + c, 0xFFFF);
 #pragma GCC unroll 16
       for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_fmadd_ps(wv, xv[t], acc[i][t]);
     }
   }
-  if (whole < w.cols) {
-    const auto mask = static_cast<__mmask16>((1u << (w.cols - whole)) - 1);
+  if (whole < cols) {
+    const auto mask = static_cast<__mmask16>((1u << (cols - whole)) - 1);
     __m512 xv[kTokens];
 #pragma GCC unroll 16
-    for (int t = 0; t < kTokens; ++t) xv[t] = _mm512_maskz_loadu_ps(mask, x + t * w.cols + whole);
+    for (int t = 0; t < kTokens; ++t) xv[t] = _mm512_maskz_loadu_ps(mask, x + t * cols + whole);
 #pragma GCC unroll 16
     for (int i = 0; i < kRows; ++i) {
       const __m512 wv = Load16(rows[i] + whole, mask);
@@ -84,8 +85,18 @@ CASCADE_AVX512 inline void TilePlain(const Matrix& w, int64_t r, const float* x,
 #pragma GCC unroll 16
   for (int i = 0; i < kRows; ++i) {
 #pragma GCC unroll 16
-    for (int t = 0; t < kTokens; ++t) out[t * out_stride + r + i] = _mm512_reduce_add_ps(acc[i][t]);
+    for (int t = 0; t < kTokens; ++t) out[t * out_stride + i] = _mm512_reduce_add_ps(acc[i][t]);
   }
+}
+
+// out[t][r + i] = row(r + i) . x[t] for a kRows x kTokens tile, unquantized weights.
+template <int kRows, int kTokens, typename T>
+CASCADE_AVX512 inline void TilePlain(const Matrix& w, int64_t r, const float* x, float* out,
+                                     int64_t out_stride) {
+  const T* rows[kRows];
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; ++i) rows[i] = reinterpret_cast<const T*>(w.row(r + i));
+  TileRows<kRows, kTokens, T, true>(rows, w.cols, w.row_bytes, x, out + r, out_stride);
 }
 
 // The 32 weights of a block as two vectors of floats: scale * q, exactly as DequantizeRow.
@@ -207,10 +218,58 @@ CASCADE_AVX512 inline void Tile(const Matrix& w, int64_t r, const float* x, floa
   }
 }
 
+// A batch of at least this many tokens dequantizes each group of rows once, into floats, rather
+// than once per tile of four tokens.
+constexpr int kDequantizeOnceTokens = 8;
+
+// All tokens of a group of kRows block-quantized rows, from the rows dequantized once: the
+// same floats Dequantize gives TileQuantized, multiplied in the same order, so the same bits.
+template <int kRows, typename Block>
+CASCADE_AVX512 void RowGroupDequantized(const Matrix& w, int64_t r, const float* x, int n_tokens,
+                                        float* out, int64_t out_stride) {
+  thread_local std::vector<float> buffer;
+  buffer.resize(static_cast<size_t>(kRows) * w.cols);
+  const float* rows[kRows];
+  for (int i = 0; i < kRows; ++i) {
+    const auto* blocks = reinterpret_cast<const Block*>(w.row(r + i));
+    float* row = buffer.data() + static_cast<size_t>(i) * w.cols;
+    for (int64_t b = 0; b < w.cols / kQuantBlock; ++b) {
+      __m512 low, high;
+      Dequantize(blocks[b], low, high);
+      _mm512_storeu_ps(row + b * kQuantBlock, low);
+      _mm512_storeu_ps(row + b * kQuantBlock + kLanes, high);
+    }
+    rows[i] = row;
+  }
+  int t = 0;
+  for (; t + 4 <= n_tokens; t += 4) {
+    TileRows<kRows, 4, float, false>(rows, w.cols, 0, x + t * w.cols, out + t * out_stride + r,
+                                     out_stride);
+  }
+  for (; t < n_tokens; ++t) {
+    TileRows<kRows, 1, float, false>(rows, w.cols, 0, x + t * w.cols, out + t * out_stride + r,
+                                     out_stride);
+  }
+}
+
 // All tokens of a group of kRows rows: tiles of four tokens, then one at a time.
 template <int kRows>
 CASCADE_AVX512 inline void RowGroup(const Matrix& w, int64_t r, const float* x, int n_tokens,
                                     float* out, int64_t out_stride) {
+  if (n_tokens >= kDequantizeOnceTokens) {
+    switch (w.type) {
+      case TensorType::kQ8_0:
+        return RowGroupDequantized<kRows, BlockQ8_0>(w, r, x, n_tokens, out, out_stride);
+      case TensorType::kQ4_0:
+        return RowGroupDequantized<kRows, BlockQ4_0>(w, r, x, n_tokens, out, out_stride);
+      case TensorType::kQ5_0:
+        return RowGroupDequantized<kRows, BlockQ5_0>(w, r, x, n_tokens, out, out_stride);
+      case TensorType::kQ5_1:
+        return RowGroupDequantized<kRows, BlockQ5_1>(w, r, x, n_tokens, out, out_stride);
+      default:
+        break;
+    }
+  }
   int t = 0;
   for (; t + 4 <= n_tokens; t += 4) {
     Tile<kRows, 4>(w, r, x + t * w.cols, out + t * out_stride, out_stride);

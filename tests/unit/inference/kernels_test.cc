@@ -76,7 +76,9 @@ TEST_P(MatmulTest, KernelsAgreeWithReference) {
   const bool quantized = BlockElements(type) == kQuantBlock;
   const int rows = 37;                   // not a multiple of the 4-row groups
   const int cols = quantized ? 96 : 70;  // 70: not a multiple of the vector width
-  const int tokens = 6;                  // a 4-token tile and two single tokens
+  // Two 4-token tiles and two single tokens; at least 8, so that block-quantized rows are also
+  // dequantized once for the whole batch (AVX-512).
+  const int tokens = 10;
   const Quantized w = MakeMatrix(type, rows, cols);
   const auto x = RandomValues(static_cast<size_t>(tokens) * cols, 7);
 
