@@ -9,6 +9,7 @@ cascade_binary(make-random-model
   SOURCES make_random_model/main.cc
   DEPS cascade_engine cascade_hf_tokenizer)
 cascade_benchmark(cascade-bench-engine SOURCES bench/engine/main.cc DEPS cascade_engine)
+cascade_benchmark(cascade-bench-streams SOURCES bench/inference/streams_bench.cc DEPS cascade_inference_service)
 # Reading a 150k-token tokenizer.json is nlohmann::json template code compiled into this file; at
 # -O0 (the sanitizer preset) it takes seconds, and the conformance tests run the tool often.
 set_source_files_properties(make_random_model/hf_tokenizer.cc PROPERTIES COMPILE_OPTIONS -O2)
