@@ -108,9 +108,9 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
       return absl::FailedPreconditionError(absl::StrCat(where, ": ", device.status().message()));
     }
     if (model_config.threads() < 0 || model_config.max_queue() < 0 ||
-        model_config.max_sequences() < 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(where, ": threads, max_queue and max_sequences must be >= 0"));
+        model_config.max_sequences() < 0 || model_config.context_length() < 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          where, ": threads, max_queue, max_sequences and context_length must be >= 0"));
     }
     const int max_sequences = std::max(1, model_config.max_sequences());
     const auto default_mode = model_config.default_speculation().mode();
@@ -138,6 +138,12 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
     options.device = *device;
     options.max_queue = model_config.max_queue() > 0 ? model_config.max_queue() : kDefaultMaxQueue;
     options.max_sequences = max_sequences;
+    if (model_config.context_length() > (*model)->config().context_length) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(where, ": context_length ", model_config.context_length(),
+                       " is more than the model's ", (*model)->config().context_length));
+    }
+    options.context_length = model_config.context_length();
     if (metrics != nullptr) {
       const std::string& name = model_config.name();
       options.on_queue_depth = [metrics, name](int depth) { metrics->SetQueueDepth(name, depth); };
@@ -169,6 +175,8 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
                              {"config", (*model)->config().ToString()},
                              {"threads", threads},
                              {"max_sequences", max_sequences},
+                             {"context_length", loaded.worker->context_length()},
+                             {"kv_cache_mib", loaded.worker->kv_cache_bytes() >> 20},
                              {"device", std::string(engine::DeviceName(*device))},
                              {"tokenizer", (*model)->tokenizer().Describe()},
                              {"chat_template", std::string(loaded.chat_template.name())}});

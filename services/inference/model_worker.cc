@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "services/inference/engine/kv_cache.h"
 
 namespace cascade::inference {
 
@@ -45,6 +46,11 @@ ModelWorker::ModelWorker(std::string name, std::shared_ptr<const engine::Model> 
                                     .device = options_.device});
   context_length_ = engine_->context_length();
   thread_ = std::thread([this] { RunOneAtATime(); });
+}
+
+int64_t ModelWorker::kv_cache_bytes() const {
+  const engine::ModelConfig& c = model_->config();
+  return options_.max_sequences * engine::KvCache::Bytes(c.layers, context_length_, c.kv_dim());
 }
 
 ModelWorker::~ModelWorker() {

@@ -74,6 +74,8 @@ class ModelWorker {
   const engine::Model& model() const { return *model_; }
   std::shared_ptr<const engine::Model> shared_model() const { return model_; }
   int context_length() const { return context_length_; }
+  // Memory the KV cache takes: one slot per sequence decoded at once.
+  int64_t kv_cache_bytes() const;
 
   // Queues the job; RESOURCE_EXHAUSTED (and on_done is never called) when the queue is full.
   absl::Status Submit(std::unique_ptr<GenerationJob> job);

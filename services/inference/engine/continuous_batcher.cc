@@ -94,12 +94,6 @@ double ContinuousBatcher::cache_usage() const {
   return static_cast<double>(held) / (static_cast<double>(slots_.size()) * context_length_);
 }
 
-int64_t ContinuousBatcher::cache_bytes() const {
-  const ModelConfig& c = transformer_.model().config();
-  return static_cast<int64_t>(slots_.size()) * 2 * c.layers * context_length_ * c.kv_dim() *
-         static_cast<int64_t>(sizeof(float));
-}
-
 std::pair<ContinuousBatcher::Slot*, int> ContinuousBatcher::ChooseSlot(
     const std::vector<int>& prompt) const {
   const Slot* best = nullptr;

@@ -67,8 +67,6 @@ class ContinuousBatcher {
   // The share of the cache's positions (max_sequences x context_length) that running
   // sequences hold.
   double cache_usage() const;
-  // Bytes of KV cache the slots hold, allocated up front.
-  int64_t cache_bytes() const;
   const BatcherStats& stats() const { return stats_; }
 
   // Starts a request in a free slot. InvalidArgument for a request Engine would refuse, or one

@@ -3,12 +3,18 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace cascade::engine {
 
 class KvCache {
  public:
+  // What a cache of these dimensions allocates: keys and values, 4-byte floats.
+  static int64_t Bytes(int layers, int capacity, int kv_dim) {
+    return int64_t{2} * layers * capacity * kv_dim * static_cast<int64_t>(sizeof(float));
+  }
+
   KvCache(int layers, int capacity, int kv_dim)
       : capacity_(capacity),
         kv_dim_(kv_dim),

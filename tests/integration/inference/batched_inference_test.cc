@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <map>
 #include <vector>
 
 #include "tests/integration/inference/generate_client.h"
@@ -43,9 +44,10 @@ GenerateRequest Request(const std::string& model, const std::string& prompt, int
 class BatchedInferenceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string models = "  - name: serial\n    path: " + kTarget +
-                               "\n    threads: 1\n  - name: batched\n    path: " + kTarget +
-                               "\n    threads: 2\n    max_sequences: 4\n    max_queue: 16\n";
+    const std::string models =
+        "  - name: serial\n    path: " + kTarget +
+        "\n    threads: 1\n  - name: batched\n    path: " + kTarget +
+        "\n    threads: 2\n    max_sequences: 4\n    max_queue: 16\n    context_length: 160\n";
     auto process = ServerProcess::Start(kBinary, {"--config", Config("batched.yaml", models)});
     ASSERT_TRUE(process.ok()) << process.status();
     server_ = process->release();
@@ -114,7 +116,7 @@ TEST_F(BatchedInferenceTest, ACancelledStreamLeavesTheOthersAlone) {
   auto stub = v1::InferenceService::NewStub(
       grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
-  auto cancelled = stub->Generate(&context, Request("batched", "MERCUTIO:", 200));
+  auto cancelled = stub->Generate(&context, Request("batched", "MERCUTIO:", 120));
   std::vector<std::future<Generation>> others;
   for (const char* prompt : {"ROMEO:", "JULIET:"}) {
     others.push_back(std::async(
@@ -159,15 +161,31 @@ TEST_F(BatchedInferenceTest, SpeculationIsRefusedWithTheReason) {
   EXPECT_TRUE(Generate(Request("batched", "ROMEO:", 2)).status.ok());
 }
 
+TEST_F(BatchedInferenceTest, ASmallerContextIsReportedAndEnforced) {
+  auto stub = v1::InferenceService::NewStub(
+      grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::ListModelsResponse models;
+  ASSERT_TRUE(stub->ListModels(&context, v1::ListModelsRequest(), &models).ok());
+  std::map<std::string, int> context_length;
+  for (const auto& model : models.models()) context_length[model.name()] = model.context_length();
+  EXPECT_EQ(context_length["batched"], 160);
+  EXPECT_EQ(context_length["serial"], 256);
+  const Generation result = Generate(Request("batched", "ROMEO:", 200));
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(result.status.error_message(), HasSubstr("context length of 160"));
+}
+
 TEST(BatchedInferenceStartupTest, ConfigsABatchCannotServeStopTheServer) {
   struct Case {
     std::string yaml, message;
   };
   const std::vector<Case> cases = {
       {"    max_sequences: 1000\n", "max_sequences must be between 1 and 256, got 1000"},
-      {"    max_sequences: -2\n", "max_sequences must be >= 0"},
+      {"    max_sequences: -2\n", "max_sequences and context_length must be >= 0"},
       {"    max_sequences: 4\n    default_speculation:\n      mode: NGRAM\n",
-       "default_speculation and max_sequences > 1 do not go together"}};
+       "default_speculation and max_sequences > 1 do not go together"},
+      {"    context_length: 1000\n", "context_length 1000 is more than the model's 256"}};
   for (const Case& c : cases) {
     const std::string config =
         Config("bad_batch.yaml", "  - name: batched\n    path: " + kTarget + "\n" + c.yaml);
