@@ -89,10 +89,8 @@ void InferenceMetrics::RecordBatchStep(const std::string& model, const BatchStep
   static const prometheus::Histogram::BucketBoundaries kSequences = {1, 2, 4, 8, 16, 32, 64, 128};
   batch_sequences_.Add({{"model", model}}, kSequences).Observe(step.sequences);
   kv_cache_usage_.Add({{"model", model}}).Set(step.cache_usage);
-  if (step.reused_tokens > 0) {
-    prefix_reused_tokens_.Add({{"model", model}})
-        .Increment(static_cast<double>(step.reused_tokens));
-  }
+  // Added at 0 too, so that the series exists from the first step.
+  prefix_reused_tokens_.Add({{"model", model}}).Increment(static_cast<double>(step.reused_tokens));
 }
 
 void InferenceMetrics::RecordSpeculation(const std::string& model, const std::string& drafter,

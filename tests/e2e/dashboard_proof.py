@@ -100,6 +100,7 @@ def start_services(suite, source):
   - name: bard-draft
     path: {source}/models/bard-draft-0.5m.gguf
     threads: 1
+    max_sequences: 2    # batched: the continuous-batching panels get data
 """)
     suite.start("small", "cascade-tier-worker",
                 tier_config("small", "bard-draft", inference["grpc"], 0.3))
