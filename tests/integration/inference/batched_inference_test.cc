@@ -72,7 +72,7 @@ class BatchedInferenceTest : public ::testing::Test {
 ServerProcess* BatchedInferenceTest::server_ = nullptr;
 
 // Six requests at once, more than the batch holds: greedy and seeded sampling, of different
-// lengths, so that sequences join and leave a running batch.
+// lengths, one with a stop string, so that sequences join and leave a running batch.
 std::vector<GenerateRequest> MixedRequests(const std::string& model) {
   const std::vector<std::pair<std::string, int>> prompts = {
       {"ROMEO:", 30},    {"JULIET:\nO Romeo, Romeo", 12}, {"First Citizen:", 25},
@@ -84,6 +84,8 @@ std::vector<GenerateRequest> MixedRequests(const std::string& model) {
       request.mutable_params()->set_temperature(0.8f);
       request.mutable_params()->set_seed(40 + i);
     }
+    // A stop string ends one sequence early, in the middle of the others.
+    if (i == 0) request.mutable_params()->add_stop("you");
     requests.push_back(request);
   }
   return requests;
