@@ -143,6 +143,7 @@ TEST_F(BatchedInferenceTest, MetricsShowTheBatchTheCacheAndReusedPrefixes) {
   for (int i = 0; i < 6; ++i) prompt += "But soft, what light through yonder window breaks? ";
   ASSERT_TRUE(Generate(Request("batched", prompt, 4)).status.ok());
   ASSERT_TRUE(Generate(Request("batched", prompt, 4)).status.ok());
+  ASSERT_TRUE(Generate(Request("serial", prompt, 4)).status.ok());
   const std::string metrics = Metrics();
   EXPECT_THAT(metrics, HasSubstr("cascade_inference_batch_sequences_count{model=\"batched\"}"));
   EXPECT_THAT(metrics, HasSubstr("cascade_inference_kv_cache_usage_ratio{model=\"batched\"}"));
