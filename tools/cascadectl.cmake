@@ -40,16 +40,22 @@ cascade_library(cascadectl_cascade_commands
        nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings absl::str_format
        absl::int128)
 
-# The answer cache's admin commands (cache stats, cache purge).
+# The answer cache's threshold fit on labelled pairs (cache fit): no server.
+cascade_library(cascadectl_cache_fit
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/cache_fit_command.cc
+  DEPS cascadectl_args cascade_cache_lib cascade_cache_pairs_file nlohmann_json::nlohmann_json
+       absl::status absl::statusor absl::strings absl::str_format)
+
+# The answer cache's commands (cache stats, cache purge; cache fit).
 cascade_library(cascadectl_cache_commands
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/cache_commands.cc
-  DEPS cascadectl_args cascadectl_dial cascade_proto gRPC::grpc++ absl::status absl::statusor
-       absl::strings absl::str_format absl::time)
+  DEPS cascadectl_args cascadectl_dial cascadectl_cache_fit cascade_proto gRPC::grpc++
+       absl::status absl::statusor absl::strings absl::str_format absl::time)
 
 # The judge's calibration command.
 cascade_library(cascadectl_judge_commands
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/judge_calibrate_command.cc
-  DEPS cascadectl_commands cascade_judge_lib cascade_proto nlohmann_json::nlohmann_json
+  DEPS cascadectl_commands cascade_judge_lib cascade_json_lines cascade_proto nlohmann_json::nlohmann_json
        absl::status absl::statusor absl::strings absl::str_format)
 
 # Outcomes files: what they hold, per model; decision logs converted to them.

@@ -1,30 +1,31 @@
 // cascade-cache-eval: how often a semantic answer cache would answer right and wrong, with
 // and without the near-miss guard (services/cache/lib/near_miss_guard.h), on labelled query
-// pairs (tools/cache_eval/pair_set.h) embedded with the router's hashed embedder.
+// pairs (tools/cache_eval/pair_set.h) embedded with the router's hashed embedder, scored as
+// the cache's threshold fit scores them (services/cache/lib/threshold_fit.h). --write-pairs
+// writes the pairs as the fit's labelled pairs file (tools/cache_eval/pairs_file.h).
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
 #include "services/cache/lib/near_miss_guard.h"
+#include "services/cache/lib/threshold_fit.h"
 #include "services/router/lib/hashed_embedder.h"
-#include "services/router/lib/vector_ops.h"
 #include "tools/bench/router/clinc150.h"
 #include "tools/cache_eval/pair_set.h"
+#include "tools/cache_eval/pairs_file.h"
 
 namespace cascade::cache_eval {
 namespace {
 
 constexpr char kUsage[] =
     R"(usage: cascade-cache-eval [--data=PATH] [--seed=N] [--pairs-per-group=N] [--threshold=X]
-                          [--list]
+                          [--list] [--write-pairs=PAIRS.jsonl]
 
 Measures a semantic answer cache on labelled query pairs: true paraphrases (the cached
 answer is right) and near-misses (same template, another city, number, unit, date, name or
@@ -41,6 +42,9 @@ the near-miss guard. "goal": with the guard, wrong hits <= 0.5% of near-misses a
   --threshold=X         the threshold of the per-family breakdown (default 0.90)
   --list                also list the paraphrases the guard refuses and the near-misses
                         that are wrong hits with the guard at --threshold
+  --write-pairs=PATH    also write the pairs as a labelled pairs file for `cascadectl
+                        cache fit` (paraphrases "same": true, near-misses false; each
+                        pair's CLINC intent or template family as its "route")
 )";
 
 struct Scored {
@@ -66,20 +70,30 @@ Rates RatesAt(const std::vector<Scored>& scored, double threshold, bool lowercas
   return {static_cast<double>(hits) / total, static_cast<double>(guarded) / total};
 }
 
-std::vector<Scored> Score(const std::vector<QueryPair>& pairs,
-                          const absl::flat_hash_map<std::string, const float*>& vectors,
-                          size_t dimension, const cache::NearMissGuard& guard) {
-  auto norm = [&](const float* v) { return std::sqrt(router::InnerProduct(v, v, dimension)); };
+absl::StatusOr<std::vector<Scored>> Score(const std::vector<QueryPair>& pairs,
+                                          const router::Embedder& embedder,
+                                          const cache::NearMissGuard& guard) {
+  std::vector<cache::TextPair> texts;
+  for (const QueryPair& pair : pairs) texts.push_back({pair.first, pair.second});
+  absl::StatusOr<std::vector<cache::PairScore>> scores = cache::ScorePairs(texts, embedder, guard);
+  if (!scores.ok()) return scores.status();
   std::vector<Scored> scored;
-  for (const QueryPair& pair : pairs) {
-    const float* a = vectors.at(pair.first);
-    const float* b = vectors.at(pair.second);
-    const double denominator = norm(a) * norm(b);
-    const double similarity =
-        denominator > 0 ? router::InnerProduct(a, b, dimension) / denominator : 0.0;
-    scored.push_back({&pair, similarity, guard.Check(pair.first, pair.second)});
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    scored.push_back({&pairs[i], (*scores)[i].similarity, (*scores)[i].verdict});
   }
   return scored;
+}
+
+// The pairs as `cascadectl cache fit` reads them, each group as its route.
+std::vector<cache::LabelledPair> Labelled(const PairSet& set) {
+  std::vector<cache::LabelledPair> labelled;
+  for (const auto* pairs : {&set.clinc_paraphrases, &set.template_paraphrases, &set.near_misses}) {
+    const bool same = pairs != &set.near_misses;
+    for (const QueryPair& pair : *pairs) {
+      labelled.push_back({pair.first, pair.second, same, pair.group});
+    }
+  }
+  return labelled;
 }
 
 // The p-th percentile of the pairs' similarities, nearest rank.
@@ -129,51 +143,15 @@ void PrintWrongHitsByFamily(const std::vector<Scored>& near_misses, double thres
   }
 }
 
-int Run(const std::string& data_path, uint64_t seed, size_t pairs_per_group,
-        double report_threshold, bool list) {
-  absl::StatusOr<router::bench::Clinc150> data = router::bench::LoadClinc150(data_path);
-  if (!data.ok()) {
-    std::fprintf(stderr, "%s\n", data.status().ToString().c_str());
-    return 1;
-  }
-  std::vector<std::string> corpus;
-  for (const router::LabeledQuery& query : data->train) corpus.push_back(query.text);
-  absl::StatusOr<std::unique_ptr<router::HashedEmbedder>> embedder =
-      router::HashedEmbedder::Fit(router::HashedEmbedderOptions{}, corpus);
-  if (!embedder.ok()) {
-    std::fprintf(stderr, "%s\n", embedder.status().ToString().c_str());
-    return 1;
-  }
-  const PairSet set = BuildPairSet(data->train, pairs_per_group, seed);
-
-  std::vector<std::string> texts;
-  absl::flat_hash_map<std::string, size_t> row_of;
-  for (const auto* pairs : {&set.clinc_paraphrases, &set.template_paraphrases, &set.near_misses}) {
-    for (const QueryPair& pair : *pairs) {
-      for (const std::string& text : {pair.first, pair.second}) {
-        if (row_of.emplace(text, texts.size()).second) texts.push_back(text);
-      }
-    }
-  }
-  absl::StatusOr<router::Embeddings> embeddings = (*embedder)->Embed(texts);
-  if (!embeddings.ok()) {
-    std::fprintf(stderr, "%s\n", embeddings.status().ToString().c_str());
-    return 1;
-  }
-  absl::flat_hash_map<std::string, const float*> vectors;
-  for (const auto& [text, row] : row_of) vectors[text] = embeddings->row(row);
-
-  const cache::NearMissGuard guard;
-  const size_t dimension = embeddings->dimension;
-  const std::vector<Scored> clinc = Score(set.clinc_paraphrases, vectors, dimension, guard);
-  const std::vector<Scored> templated = Score(set.template_paraphrases, vectors, dimension, guard);
-  const std::vector<Scored> near = Score(set.near_misses, vectors, dimension, guard);
+int Report(const std::vector<Scored>& clinc, const std::vector<Scored>& templated,
+           const std::vector<Scored>& near, size_t dimension, size_t corpus_size, uint64_t seed,
+           double report_threshold, bool list) {
   std::vector<Scored> paraphrases = clinc;
   paraphrases.insert(paraphrases.end(), templated.begin(), templated.end());
 
   std::printf(
       "hashed embedder (dimension %zu) fitted on %zu CLINC150 train utterances; seed %llu\n",
-      dimension, corpus.size(), static_cast<unsigned long long>(seed));
+      dimension, corpus_size, static_cast<unsigned long long>(seed));
   PrintRefusals("clinc paraphrases", clinc);
   PrintRefusals("template paraphrases", templated);
   PrintRefusals("near-misses", near);
@@ -207,6 +185,46 @@ int Run(const std::string& data_path, uint64_t seed, size_t pairs_per_group,
   return 0;
 }
 
+int Run(const std::string& data_path, uint64_t seed, size_t pairs_per_group,
+        double report_threshold, bool list, const std::string& write_pairs) {
+  absl::StatusOr<router::bench::Clinc150> data = router::bench::LoadClinc150(data_path);
+  if (!data.ok()) {
+    std::fprintf(stderr, "%s\n", data.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<std::string> corpus;
+  for (const router::LabeledQuery& query : data->train) corpus.push_back(query.text);
+  absl::StatusOr<std::unique_ptr<router::HashedEmbedder>> embedder =
+      router::HashedEmbedder::Fit(router::HashedEmbedderOptions{}, corpus);
+  if (!embedder.ok()) {
+    std::fprintf(stderr, "%s\n", embedder.status().ToString().c_str());
+    return 1;
+  }
+  const PairSet set = BuildPairSet(data->train, pairs_per_group, seed);
+  if (!write_pairs.empty()) {
+    const std::vector<cache::LabelledPair> labelled = Labelled(set);
+    if (absl::Status written = WritePairsFile(write_pairs, labelled); !written.ok()) {
+      std::fprintf(stderr, "%s\n", written.ToString().c_str());
+      return 1;
+    }
+    std::printf("wrote %zu labelled pairs to %s\n", labelled.size(), write_pairs.c_str());
+  }
+
+  const cache::NearMissGuard guard;
+  const size_t dimension = (*embedder)->dimension();
+  absl::StatusOr<std::vector<Scored>> clinc = Score(set.clinc_paraphrases, **embedder, guard);
+  absl::StatusOr<std::vector<Scored>> templated =
+      Score(set.template_paraphrases, **embedder, guard);
+  absl::StatusOr<std::vector<Scored>> near = Score(set.near_misses, **embedder, guard);
+  for (const auto* scored : {&clinc, &templated, &near}) {
+    if (!scored->ok()) {
+      std::fprintf(stderr, "%s\n", scored->status().ToString().c_str());
+      return 1;
+    }
+  }
+  return Report(*clinc, *templated, *near, dimension, corpus.size(), seed, report_threshold, list);
+}
+
 }  // namespace
 }  // namespace cascade::cache_eval
 
@@ -216,6 +234,7 @@ int main(int argc, char** argv) {
   size_t pairs_per_group = 100;
   double threshold = 0.90;
   bool list = false;
+  std::string write_pairs;
   for (int i = 1; i < argc; ++i) {
     const absl::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -239,6 +258,9 @@ int main(int argc, char** argv) {
       ok = ok && absl::SimpleAtoi(value, &pairs_per_group) && pairs_per_group > 0;
     } else if (name == "--threshold") {
       ok = ok && absl::SimpleAtod(value, &threshold);
+    } else if (name == "--write-pairs") {
+      write_pairs = std::string(value);
+      ok = ok && !write_pairs.empty();
     } else {
       ok = false;
     }
@@ -247,5 +269,5 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  return cascade::cache_eval::Run(data, seed, pairs_per_group, threshold, list);
+  return cascade::cache_eval::Run(data, seed, pairs_per_group, threshold, list, write_pairs);
 }

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "cascade/v1/answer_cache.grpc.pb.h"
+#include "tools/cascadectl/cache_fit_command.h"
 #include "tools/cascadectl/client_call.h"
 #include "tools/cascadectl/command_args.h"
 
@@ -183,17 +184,18 @@ int RunPurge(const std::vector<std::string>& raw_args, std::ostream& out, std::o
 
 int RunCache(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty()) {
-    err << "cascadectl cache: needs a subcommand: stats or purge\n\n" << kCacheUsage;
+    err << "cascadectl cache: needs a subcommand: stats, purge or fit\n\n" << kCacheUsage;
     return 2;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "stats") return RunStats(rest, out, err);
   if (args[0] == "purge") return RunPurge(rest, out, err);
+  if (args[0] == "fit") return RunCacheFit(rest, out, err);
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     out << kCacheUsage;
     return 0;
   }
-  err << "cascadectl cache: unknown subcommand '" << args[0] << "' (stats or purge)\n\n"
+  err << "cascadectl cache: unknown subcommand '" << args[0] << "' (stats, purge or fit)\n\n"
       << kCacheUsage;
   return 2;
 }

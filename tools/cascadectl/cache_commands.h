@@ -5,6 +5,8 @@
 //   cascadectl cache stats --orchestrator ADDR [--policy P] [--tenant T]   what it holds
 //   cascadectl cache purge --orchestrator ADDR (--policy P | --tenant T |
 //                          --older-than DURATION | --all)                  remove answers
+//   cascadectl cache fit --pairs PAIRS.jsonl ...   fit the similarity thresholds, no server
+//                                                  (cache_fit_command.h)
 
 #include <ostream>
 #include <string>
@@ -18,11 +20,14 @@ inline constexpr char kCacheUsage[] =
     R"(usage: cascadectl cache stats --orchestrator ADDR [--policy P] [--tenant T] [--json]
        cascadectl cache purge --orchestrator ADDR (--policy P | --tenant T |
                               --older-than DURATION | --all) [--json]
+       cascadectl cache fit --pairs PAIRS.jsonl [--max-wrong-hit-rate 0.005]
+                            [--holdout 0.3] [--seed 1] [--guards on|off] [--out FILE] [--json]
 
 The answer cache of the orchestrator at ADDR (docs/cache.md): `stats` prints what it holds
 and how it did per policy; `purge` removes answers before their TTL ends. Each orchestrator
-replica has its own cache: run them against every replica. `cascadectl cache SUBCOMMAND
---help` says more.
+replica has its own cache: run them against every replica. `fit` needs no server: it fits
+the semantic cache's similarity thresholds, overall and per route, on labelled pairs and
+measures them on pairs held out. `cascadectl cache SUBCOMMAND --help` says more.
 )";
 
 inline constexpr char kCacheStatsUsage[] =

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json/json_lines.h"
 #include "services/judge/lib/answer_validators.h"
 #include "services/judge/lib/calibration.h"
 #include "services/judge/lib/logprob_aggregate.h"
@@ -33,57 +34,49 @@ struct Record {
 };
 
 absl::StatusOr<std::vector<Record>> ReadRecords(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::vector<Record> records;
-  std::string line;
-  int number = 0;
-  while (std::getline(file, line)) {
-    ++number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto where = [&](absl::string_view what) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", number, ": ", what));
-    };
-    const nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
-    if (json.is_discarded() || !json.is_object()) return where("not a JSON object");
-    Record record;
-    auto label = json.find("label");
-    if (label == json.end() || !label->is_number_integer() ||
-        (label->get<int>() != 0 && label->get<int>() != 1)) {
-      return where("\"label\" must be 0 or 1");
-    }
-    record.label = label->get<int>();
-    if (auto answer = json.find("answer"); answer != json.end()) {
-      if (!answer->is_string()) return where("\"answer\" must be a string");
-      record.answer = answer->get<std::string>();
-    }
-    if (auto logprobs = json.find("logprobs"); logprobs != json.end()) {
-      if (!logprobs->is_array()) return where("\"logprobs\" must be an array of numbers");
-      for (const nlohmann::json& value : *logprobs) {
-        if (!value.is_number()) return where("\"logprobs\" must be an array of numbers");
-        record.logprobs.emplace_back().set_logprob(value.get<double>());
-      }
-      if (!record.logprobs.empty()) {
-        if (absl::Status ok = judge::ValidateLogprobs(record.logprobs); !ok.ok()) {
-          return where(ok.message());
+  absl::Status status =
+      ForEachJsonLine(path, [&](const nlohmann::json& json, JsonLineError where) -> absl::Status {
+        Record record;
+        auto label = json.find("label");
+        if (label == json.end() || !label->is_number_integer() ||
+            (label->get<int>() != 0 && label->get<int>() != 1)) {
+          return where("\"label\" must be 0 or 1");
         }
-      }
-    }
-    if (auto finish = json.find("finish_reason"); finish != json.end()) {
-      if (*finish == "length") {
-        record.finish_reason = v1::FINISH_REASON_LENGTH;
-      } else if (*finish != "stop") {
-        return where("\"finish_reason\" must be \"stop\" or \"length\"");
-      }
-    }
-    if (auto llm = json.find("llm_score"); llm != json.end()) {
-      if (!llm->is_number() || llm->get<double>() < 0 || llm->get<double>() > 1) {
-        return where("\"llm_score\" must be a number in [0, 1]");
-      }
-      record.llm_score = llm->get<double>();
-    }
-    records.push_back(std::move(record));
-  }
+        record.label = label->get<int>();
+        if (auto answer = json.find("answer"); answer != json.end()) {
+          if (!answer->is_string()) return where("\"answer\" must be a string");
+          record.answer = answer->get<std::string>();
+        }
+        if (auto logprobs = json.find("logprobs"); logprobs != json.end()) {
+          if (!logprobs->is_array()) return where("\"logprobs\" must be an array of numbers");
+          for (const nlohmann::json& value : *logprobs) {
+            if (!value.is_number()) return where("\"logprobs\" must be an array of numbers");
+            record.logprobs.emplace_back().set_logprob(value.get<double>());
+          }
+          if (!record.logprobs.empty()) {
+            if (absl::Status ok = judge::ValidateLogprobs(record.logprobs); !ok.ok()) {
+              return where(ok.message());
+            }
+          }
+        }
+        if (auto finish = json.find("finish_reason"); finish != json.end()) {
+          if (*finish == "length") {
+            record.finish_reason = v1::FINISH_REASON_LENGTH;
+          } else if (*finish != "stop") {
+            return where("\"finish_reason\" must be \"stop\" or \"length\"");
+          }
+        }
+        if (auto llm = json.find("llm_score"); llm != json.end()) {
+          if (!llm->is_number() || llm->get<double>() < 0 || llm->get<double>() > 1) {
+            return where("\"llm_score\" must be a number in [0, 1]");
+          }
+          record.llm_score = llm->get<double>();
+        }
+        records.push_back(std::move(record));
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
   return records;
 }
 

@@ -10,6 +10,7 @@
 //   cascadectl health --orchestrator A --router A ... [--json]
 //   cascadectl cache stats --orchestrator ADDR [--policy P] [--tenant T] [--json]
 //   cascadectl cache purge --orchestrator ADDR (--policy P | --tenant T | --older-than D | --all)
+//   cascadectl cache fit --pairs PAIRS.jsonl [--max-wrong-hit-rate X] [--out FILE] [--json]
 //   cascadectl cost --requests N --input-tokens N --output-tokens N --tier ... --mix ...
 
 #include <iostream>
@@ -53,6 +54,9 @@ commands:
                                memory, hits, misses, evictions, expirations, purges
   cache purge --orchestrator ADDR (--policy P | --tenant T | --older-than D | --all)
                                remove answers from the orchestrator's answer cache now
+  cache fit --pairs PAIRS.jsonl [--max-wrong-hit-rate 0.005] [--out SNIPPET.yaml]
+                               fit the semantic cache's similarity thresholds, overall and
+                               per route, on labelled pairs; held-out hit and wrong-hit rates
   cost --requests N --input-tokens N --output-tokens N --tier NAME=IN:OUT ... --mix ...
                                monthly cost: monolith, routed, cascade, and the saving
   outcomes summary FILE [--prices PRICES.yaml]

@@ -31,6 +31,15 @@ bool Matches(const std::optional<std::string>& wanted, const std::string& value)
   return !wanted.has_value() || *wanted == value;
 }
 
+// The similarity a semantic hit on an entry answered under `route` needs.
+float ThresholdFor(const AnswerCacheQuery& query, const std::string& route) {
+  if (query.route_similarity_thresholds != nullptr) {
+    const auto it = query.route_similarity_thresholds->find(route);
+    if (it != query.route_similarity_thresholds->end()) return static_cast<float>(it->second);
+  }
+  return query.similarity_threshold;
+}
+
 }  // namespace
 
 void AddStats(const AnswerCacheStats& from, AnswerCacheStats& to) {
@@ -124,8 +133,8 @@ size_t AnswerCache::EntryBytes(const AnswerCacheInsert& insert) const {
       kEntryOverheadBytes +
       2 * (insert.scope.policy.size() + insert.scope.tenant.size() + insert.exact_key.size()) +
       insert.context_key.size() + insert.query_text.size() + answer.text.size() +
-      answer.model.size() + answer.final_tier.size() + answer.finish_reason.size() +
-      answer.payload.size();
+      answer.model.size() + answer.final_tier.size() + answer.route.size() +
+      answer.finish_reason.size() + answer.payload.size();
   if (!insert.embedding.empty()) {
     // The row, and about the HNSW graph's level-0 links once the bucket has a graph.
     bytes += insert.embedding.size() * sizeof(float) + insert.context_key.size() +
@@ -274,6 +283,14 @@ absl::StatusOr<AnswerCacheLookup> AnswerCache::Lookup(const AnswerCacheQuery& qu
   if (!std::isfinite(query.similarity_threshold)) {
     return absl::InvalidArgumentError("answer cache: similarity_threshold is not finite");
   }
+  if (query.route_similarity_thresholds != nullptr) {
+    for (const auto& [route, threshold] : *query.route_similarity_thresholds) {
+      if (!std::isfinite(threshold)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("answer cache: route_similarity_thresholds[", route, "] is not finite"));
+      }
+    }
+  }
 
   AnswerCacheLookup result;
   absl::MutexLock lock(&mu_);
@@ -299,10 +316,14 @@ absl::StatusOr<AnswerCacheLookup> AnswerCache::Lookup(const AnswerCacheQuery& qu
     if (match.has_value()) {
       result.best_similarity = match->similarity;
       Entry& entry = *entries_.at(match->id);
-      if (match->similarity < query.similarity_threshold) {
+      const float threshold = ThresholdFor(query, entry.stored.answer.route);
+      if (match->similarity < threshold) {
         result.refused_by = "similarity";
-        result.refusal_reason = absl::StrCat("similarity ", match->similarity, " < threshold ",
-                                             query.similarity_threshold);
+        result.refusal_reason =
+            absl::StrCat("similarity ", match->similarity, " < threshold ", threshold,
+                         entry.stored.answer.route.empty()
+                             ? ""
+                             : absl::StrCat(" (route ", entry.stored.answer.route, ")"));
       } else {
         const NearMissVerdict verdict =
             NearMissGuard(query.guard).Check(entry.stored.query_text, query.query_text);

@@ -8,7 +8,10 @@
 //             L2-normalised vectors) among those with the same context key (the caller's hash
 //             of the conversation's earlier turns: an answer only carries over when everything
 //             before the last message is the same), if the similarity reaches the lookup's
-//             threshold and the NearMissGuard lets the two query texts through.
+//             threshold for that entry's route (CachedAnswer::route: the route it was answered
+//             under; a route the lookup lists has its own threshold) and the NearMissGuard lets
+//             the two query texts through. Only the nearest entry is a candidate: one further
+//             away under a route with a lower threshold is not looked for.
 // A scope is {policy, tenant}: entries of one scope are never visible from another, so
 // tenants never share answers. The store computes no keys and no embeddings (it does not
 // know the embedder); it validates what it is given.
@@ -56,6 +59,9 @@ struct CachedAnswer {
   std::string text;
   std::string model;
   std::string final_tier;
+  // The route the answer was given under (the router's choice or the client's hint); empty
+  // when none. It picks the entry's threshold: AnswerCacheQuery::route_similarity_thresholds.
+  std::string route;
   std::string finish_reason;
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
@@ -94,6 +100,10 @@ struct AnswerCacheQuery {
   std::string query_text;
   absl::Span<const float> embedding;  // empty: no semantic lookup
   float similarity_threshold = 0.95f;
+  // The threshold a semantic hit on an entry answered under a route (CachedAnswer::route)
+  // needs instead of similarity_threshold, by route; routes not listed use
+  // similarity_threshold. Not owned; null: none.
+  const absl::flat_hash_map<std::string, double>* route_similarity_thresholds = nullptr;
   NearMissGuardOptions guard;
 };
 
@@ -174,7 +184,7 @@ class AnswerCache {
   absl::Status Insert(const AnswerCacheInsert& insert);
 
   // Exact key first, then semantic. Counts one hit or one miss per call. InvalidArgument
-  // as Insert for the scope and embedding, and on a non-finite threshold.
+  // as Insert for the scope and embedding, and on a non-finite threshold (a route's too).
   absl::StatusOr<AnswerCacheLookup> Lookup(const AnswerCacheQuery& query);
 
   // Removes the entries that match (each counts as purged); how many, per policy.

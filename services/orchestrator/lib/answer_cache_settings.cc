@@ -1,5 +1,7 @@
 #include "services/orchestrator/lib/answer_cache_settings.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "common/config/proto_duration.h"
 
@@ -23,6 +25,20 @@ absl::StatusOr<std::optional<CachePolicySettings>> CachePolicyFromConfig(
       return ConfigError(absl::StrCat(field, ".similarity_threshold ", cache.similarity_threshold,
                                       " must be in (0, 1]"));
     }
+  }
+  // Sorted, so that the first bad route named is always the same one.
+  const std::map<std::string, double> route_thresholds(config.route_similarity_thresholds().begin(),
+                                                       config.route_similarity_thresholds().end());
+  for (const auto& [route, threshold] : route_thresholds) {
+    if (route.empty()) {
+      return ConfigError(
+          absl::StrCat(field, ".route_similarity_thresholds: a route name is empty"));
+    }
+    if (!(threshold > 0 && threshold <= 1)) {
+      return ConfigError(absl::StrCat(field, ".route_similarity_thresholds[", route, "] ",
+                                      threshold, " must be in (0, 1]"));
+    }
+    cache.route_similarity_thresholds[route] = threshold;
   }
   if (config.has_ttl()) {
     cache.ttl = DurationFromProto(config.ttl());

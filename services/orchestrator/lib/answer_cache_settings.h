@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cascade/v1/config.pb.h"
@@ -17,6 +18,9 @@ namespace cascade::orchestrator {
 struct CachePolicySettings {
   bool semantic = false;
   double similarity_threshold = 0.95;
+  // A semantic hit on an entry answered under one of these routes needs this similarity
+  // instead (the route kept with the entry: the lookup runs before routing).
+  absl::flat_hash_map<std::string, double> route_similarity_thresholds;
   absl::Duration ttl = absl::Hours(24);
   bool allow_sampled = false;
   cache::NearMissGuardOptions guard;
@@ -28,7 +32,9 @@ struct AnswerCacheStoreSettings {
 };
 
 // nullopt when the block is absent or not enabled; FAILED_PRECONDITION naming `field` for a
-// value out of range or an unknown guard.
+// value out of range (a route's threshold: naming the route), an empty route name or an
+// unknown guard. Route names are not checked against the router's: the orchestrator knows
+// a route only from the answers given under it, so a name none carries applies to nothing.
 absl::StatusOr<std::optional<CachePolicySettings>> CachePolicyFromConfig(
     const v1::AnswerCachePolicyConfig& config, const std::string& field);
 

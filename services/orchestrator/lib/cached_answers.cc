@@ -3,8 +3,6 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
-#include <cmath>
-
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
 #include "common/validation/chat_messages.h"
@@ -50,10 +48,7 @@ int SemanticMessage(const v1::CascadeRequest& request) {
 
 absl::StatusOr<std::unique_ptr<CachedAnswers>> CachedAnswers::Create(
     const AnswerCacheStoreSettings& settings, std::function<absl::Time()> clock) {
-  router::HashedEmbedderOptions embedder_options;
-  embedder_options.sparse_dimension = 0;
-  // No corpus: every word weighs the same (there are no exemplars to learn rarity from).
-  auto embedder = router::HashedEmbedder::Fit(embedder_options, {});
+  auto embedder = cache::MakeCacheEmbedder();
   if (!embedder.ok()) return embedder.status();
   cache::AnswerCacheOptions options;
   options.embedding_dimension = (*embedder)->dimension();
@@ -81,14 +76,7 @@ std::string CachedAnswers::Ineligible(const PolicySettings& policy,
 }
 
 std::vector<float> CachedAnswers::Embed(const std::string& text) const {
-  auto embedded = embedder_->Embed({text});
-  if (!embedded.ok() || embedded->rows() != 1) return {};
-  std::vector<float> vector(embedded->row(0), embedded->row(0) + embedded->dimension);
-  double norm = 0;
-  for (float value : vector) norm += static_cast<double>(value) * value;
-  // A text without features embeds to zeros: nothing to be similar to.
-  if (std::abs(norm - 1) > 1e-3) return {};
-  return vector;
+  return cache::EmbedQuery(*embedder_, text);
 }
 
 template <typename Target>
@@ -117,6 +105,9 @@ CacheLookup CachedAnswers::Find(const PolicySettings& policy, const v1::CascadeR
   std::vector<float> embedding;
   SetKeys(policy, request, temperature_unset, embedding, query);
   query.similarity_threshold = static_cast<float>(policy.cache->similarity_threshold);
+  if (!policy.cache->route_similarity_thresholds.empty()) {
+    query.route_similarity_thresholds = &policy.cache->route_similarity_thresholds;
+  }
   query.guard = policy.cache->guard;
   auto lookup = store_->Lookup(query);
   if (!lookup.ok()) {
@@ -164,6 +155,7 @@ bool CachedAnswers::Keep(const PolicySettings& policy, const v1::CascadeRequest&
   insert.answer.text = response.answer();
   insert.answer.model = response.model();
   insert.answer.final_tier = response.final_tier();
+  insert.answer.route = response.route();  // Picks the entry's threshold on later lookups.
   insert.answer.cost_pico_usd = response.cost_pusd();
   v1::CascadeResponse payload = response;
   payload.clear_answer();  // Kept once, in `text`.

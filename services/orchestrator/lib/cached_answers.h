@@ -10,8 +10,10 @@
 // Keys: the exact key is the request itself (messages, parameters, client limits; the
 // temperature as it will apply), serialized deterministically; the context key is the same
 // without the last user message's text, so a semantic hit needs everything else equal.
-// The embedding is the router's hashed embedder's (no model, no network): it measures shared
-// words, so semantic hits are near-verbatim repeats (docs/benchmarks.md).
+// The embedding is the router's hashed embedder's (no model, no network; cache_embedder.h): it
+// measures shared words, so semantic hits are near-verbatim repeats (docs/benchmarks.md).
+// The similarity a hit needs is the policy's, or its route's for an entry answered under a
+// route it lists (route_similarity_thresholds): each entry keeps the route of its answer.
 
 #include <functional>
 #include <memory>
@@ -24,6 +26,7 @@
 #include "absl/time/time.h"
 #include "cascade/v1/cascade.pb.h"
 #include "services/cache/lib/answer_cache.h"
+#include "services/cache/lib/cache_embedder.h"
 #include "services/orchestrator/lib/answer_cache_settings.h"
 #include "services/orchestrator/lib/orchestrator_settings.h"
 #include "services/router/lib/hashed_embedder.h"

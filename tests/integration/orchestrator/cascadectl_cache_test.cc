@@ -106,7 +106,7 @@ TEST_F(CascadectlCacheTest, UsageMistakesExitTwoBeforeAnyCall) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {{"cache"}, "needs a subcommand: stats or purge"},
+      {{"cache"}, "needs a subcommand: stats, purge or fit"},
       {{"cache", "flush"}, "unknown subcommand 'flush'"},
       {{"cache", "purge", "--orchestrator", address}, "say what to remove"},
       {{"cache", "purge", "--orchestrator", address, "--all", "--tenant", "acme"},

@@ -150,6 +150,48 @@ TEST_F(AnswerCacheTest, ThresholdMissStillReportsTheBestSimilarity) {
       MustLookup(*cache, SemanticQuery(kScope, "weather in Paris", kFarWeather, 0.7f)).hit());
 }
 
+// The threshold that counts is the one of the route the cached entry was answered under:
+// a stricter one turns a hit into a miss (counted as "similarity"), a looser one a miss into
+// a hit, and the guard still has the last word.
+TEST_F(AnswerCacheTest, TheEntrysRouteThresholdTurnsHitsIntoMissesAndBack) {
+  auto cache = MakeCache();
+  AnswerCacheInsert weather = MakeInsert(kScope, "k1", "weather in Paris", kWeather, "sunny");
+  weather.answer.route = "weather";
+  ASSERT_TRUE(cache->Insert(weather).ok());
+  AnswerCacheInsert recipe = MakeInsert(kScope, "k2", "soup for 4 people", kOther, "soup");
+  recipe.answer.route = "recipes";
+  ASSERT_TRUE(cache->Insert(recipe).ok());
+  const absl::flat_hash_map<std::string, double> routes = {{"weather", 0.999}, {"recipes", 0.7}};
+
+  AnswerCacheQuery near = SemanticQuery(kScope, "how is the weather in Paris", kNearWeather, 0.9f);
+  ASSERT_TRUE(MustLookup(*cache, near).hit());  // 0.995 >= 0.9
+  near.route_similarity_thresholds = &routes;
+  const AnswerCacheLookup stricter = MustLookup(*cache, near);
+  EXPECT_FALSE(stricter.hit());
+  EXPECT_EQ(stricter.refused_by, "similarity");
+  EXPECT_THAT(stricter.refusal_reason, HasSubstr("(route weather)"));
+  EXPECT_EQ(cache->Stats().rejections.at("similarity"), 1);
+
+  // 0.707 from the recipe: a miss at 0.9, a hit at its route's 0.7.
+  const std::vector<float> far_recipe = Unit({0, 0, 1, 1});
+  AnswerCacheQuery far = SemanticQuery(kScope, "soup for 4 people please", far_recipe, 0.9f);
+  EXPECT_FALSE(MustLookup(*cache, far).hit());
+  far.route_similarity_thresholds = &routes;
+  const AnswerCacheLookup looser = MustLookup(*cache, far);
+  ASSERT_TRUE(looser.hit());
+  EXPECT_EQ(looser.stored->answer.text, "soup");
+  EXPECT_EQ(looser.stored->answer.route, "recipes");
+  // The guard still refuses what differs in a number, whatever the threshold.
+  far.query_text = "soup for 6 people please";
+  EXPECT_EQ(MustLookup(*cache, far).refused_by, "numbers");
+
+  const absl::flat_hash_map<std::string, double> broken = {
+      {"weather", std::numeric_limits<double>::infinity()}};
+  near.route_similarity_thresholds = &broken;
+  EXPECT_THAT(cache->Lookup(near).status().message(),
+              HasSubstr("route_similarity_thresholds[weather] is not finite"));
+}
+
 TEST_F(AnswerCacheTest, NoCandidateIsAMissWithoutSimilarityOrRejection) {
   auto cache = MakeCache();
   const AnswerCacheLookup result = MustLookup(*cache, SemanticQuery(kScope, "hi", kWeather));

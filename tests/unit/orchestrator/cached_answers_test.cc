@@ -2,8 +2,9 @@
 // asking any tier, at no cost, with the trace saying so; tenants never share answers; a
 // sampled request, a request for logprobs and an answer that was not accepted stay out; a
 // near-identical question hits only with `semantic`, and the near-miss guard refuses one
-// whose number differs; the TTL ends an entry; a streamed hit streams its text. The config
-// refuses values out of range, naming the field.
+// whose number differs; the route the answer was given under picks its threshold; the TTL
+// ends an entry; a streamed hit streams its text. The config refuses values out of range,
+// naming the field (a route's threshold: naming the route).
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -38,6 +39,7 @@ class CachedAnswersTest : public ::testing::Test {
   Orchestrator& Make() {
     OrchestratorClients clients;
     clients.tiers = {{"small", small_}, {"large", large_}};
+    clients.router = router_;
     orchestrator_ = std::make_unique<Orchestrator>(settings_, std::move(clients), observer_,
                                                    [this] { return now_; });
     return *orchestrator_;
@@ -67,6 +69,8 @@ class CachedAnswersTest : public ::testing::Test {
       std::make_shared<FakeTierClient>("small", kSmallIn, kSmallOut);
   std::shared_ptr<FakeTierClient> large_ =
       std::make_shared<FakeTierClient>("large", kLargeIn, kLargeOut);
+  // None unless a test routes.
+  std::shared_ptr<testing::FakeRouterClient> router_;
   std::shared_ptr<testing::RecordingObserver> observer_ =
       std::make_shared<testing::RecordingObserver>();
   absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
@@ -189,6 +193,55 @@ TEST_F(CachedAnswersTest, ANearIdenticalQuestionHitsOnlyWithSemanticAndTheGuardH
   EXPECT_THAT(observer_->Text(), HasSubstr("cache_lookup outcome=miss refused_by=numbers"));
 }
 
+// The entry keeps the route its answer was given under, and that route's threshold decides
+// a later semantic hit: stricter than the policy's, a hit becomes a miss; looser, a miss a
+// hit. The lookup itself runs before routing.
+TEST_F(CachedAnswersTest, TheRouteOfTheCachedAnswerPicksItsThreshold) {
+  const std::string asked = "How many days are in 3 weeks?";
+  const std::string near = "how many days are there in 3 weeks";
+  router_ = std::make_shared<testing::FakeRouterClient>();
+  v1::RouteDecision decision;
+  decision.set_route("arithmetic");
+  router_->decision = decision;
+  CachePolicySettings& cache = *settings_.policies[0].cache;
+  cache.semantic = true;
+  cache.similarity_threshold = 0.5;
+  Orchestrator& probe = Make();
+  auto first = probe.Complete(Ask(asked), Call());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->route(), "arithmetic");
+  auto probed = probe.Complete(Ask(near), Call());
+  ASSERT_TRUE(probed.ok() && probed->has_cache());
+  const double similarity = probed->cache().similarity();
+  ASSERT_LT(similarity, 0.99);
+
+  cache.route_similarity_thresholds = {{"arithmetic", similarity + 0.005}};
+  Orchestrator& strict = Make();
+  ASSERT_TRUE(strict.Complete(Ask(asked), Call()).ok());
+  auto missed = strict.Complete(Ask(near), Call());
+  ASSERT_TRUE(missed.ok()) << missed.status();
+  EXPECT_FALSE(missed->has_cache());
+  EXPECT_THAT(observer_->Text(), HasSubstr("cache_lookup outcome=miss refused_by=similarity"));
+
+  cache.similarity_threshold = similarity + 0.005;
+  cache.route_similarity_thresholds = {{"arithmetic", similarity - 0.005}};
+  Orchestrator& loose = Make();
+  ASSERT_TRUE(loose.Complete(Ask(asked), Call()).ok());
+  const int calls = TierCalls();
+  auto hit = loose.Complete(Ask(near), Call());
+  ASSERT_TRUE(hit.ok()) << hit.status();
+  ASSERT_TRUE(hit->has_cache());
+  EXPECT_EQ(hit->cache().kind(), "semantic");
+  EXPECT_EQ(hit->route(), "arithmetic");
+  EXPECT_EQ(TierCalls(), calls);
+
+  // The same question answered under another route keeps the policy's threshold.
+  decision.set_route("chit-chat");
+  router_->decision = decision;
+  ASSERT_TRUE(loose.Complete(Ask(asked, "globex"), Call()).ok());
+  EXPECT_FALSE(loose.Complete(Ask(near, "globex"), Call())->has_cache());
+}
+
 TEST_F(CachedAnswersTest, AnEntryEndsWithItsTtl) {
   settings_.policies[0].cache->ttl = absl::Minutes(10);
   Orchestrator& orchestrator = Make();
@@ -263,6 +316,28 @@ TEST(AnswerCacheSettingsTest, OutOfRangeValuesAreRefusedNamingTheField) {
   bad.add_disable_guards("dates");
   EXPECT_THAT(CachePolicyFromConfig(bad, "policies[0].cache").status().message(),
               HasSubstr("unknown guard 'dates'"));
+  bad = config;
+  (*bad.mutable_route_similarity_thresholds())["weather"] = 0.9;
+  (*bad.mutable_route_similarity_thresholds())["math"] = 0;
+  EXPECT_THAT(CachePolicyFromConfig(bad, "policies[0].cache").status().message(),
+              HasSubstr("policies[0].cache.route_similarity_thresholds[math] 0 must be in (0, 1]"));
+  (*bad.mutable_route_similarity_thresholds())["math"] = 1.01;
+  EXPECT_THAT(CachePolicyFromConfig(bad, "policies[0].cache").status().message(),
+              HasSubstr("route_similarity_thresholds[math] 1.01 must be in (0, 1]"));
+  bad = config;
+  (*bad.mutable_route_similarity_thresholds())[""] = 0.9;
+  EXPECT_THAT(CachePolicyFromConfig(bad, "policies[0].cache").status().message(),
+              HasSubstr("route_similarity_thresholds: a route name is empty"));
+  // Any other name is taken: the orchestrator learns routes from its answers only.
+  v1::AnswerCachePolicyConfig routed = config;
+  (*routed.mutable_route_similarity_thresholds())["weather"] = 0.9;
+  (*routed.mutable_route_similarity_thresholds())["not-a-route-yet"] = 1;
+  auto per_route = CachePolicyFromConfig(routed, "policies[0].cache");
+  ASSERT_TRUE(per_route.ok()) << per_route.status();
+  EXPECT_DOUBLE_EQ((*per_route)->route_similarity_thresholds.at("weather"), 0.9);
+  EXPECT_DOUBLE_EQ((*per_route)->route_similarity_thresholds.at("not-a-route-yet"), 1);
+  EXPECT_DOUBLE_EQ((*per_route)->similarity_threshold, 0.95);
+
   bad = config;
   bad.add_disable_guards("numbers");
   auto unguarded = CachePolicyFromConfig(bad, "policies[0].cache");
