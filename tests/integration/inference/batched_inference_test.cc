@@ -1,7 +1,8 @@
 // cascade-inference with continuous batching (max_sequences > 1), as clients see it: the real
 // binary on loopback serving the bard target twice, one at a time ("serial") and batched.
 // Concurrent streams get exactly what the serial model answers each of them; a cancelled
-// stream leaves the others alone; the batch's metrics; what a batch cannot do is refused.
+// stream, or one whose deadline passes, leaves the others alone; the batch's metrics; what a batch
+// cannot do is refused.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -134,6 +135,25 @@ TEST_F(BatchedInferenceTest, ACancelledStreamLeavesTheOthersAlone) {
     const Generation got = others[i].get();
     ASSERT_TRUE(got.status.ok()) << got.status.error_message();
     EXPECT_EQ(got.tokens, Generate(Request("serial", i == 0 ? "ROMEO:" : "JULIET:", 40)).tokens);
+  }
+}
+
+TEST_F(BatchedInferenceTest, ADeadlineEndsOneSequenceAndNotTheOthers) {
+  // One long request with a short deadline among two ordinary ones, all in one batch.
+  std::future<Generation> hurried = std::async(std::launch::async, [this] {
+    return testing::GenerateOn(server_->grpc_address(), Request("batched", "MERCUTIO:", 150),
+                               std::chrono::milliseconds(150));
+  });
+  std::vector<std::future<Generation>> others;
+  for (const char* prompt : {"ROMEO:", "JULIET:"}) {
+    others.push_back(std::async(
+        std::launch::async, [this, prompt] { return Generate(Request("batched", prompt, 60)); }));
+  }
+  EXPECT_EQ(hurried.get().status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  for (int i = 0; i < 2; ++i) {
+    const Generation got = others[i].get();
+    ASSERT_TRUE(got.status.ok()) << got.status.error_message();
+    EXPECT_EQ(got.tokens, Generate(Request("serial", i == 0 ? "ROMEO:" : "JULIET:", 60)).tokens);
   }
 }
 
