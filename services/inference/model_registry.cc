@@ -122,7 +122,9 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
           ": default_speculation and max_sequences > 1 do not go together yet (a batch "
           "decodes without speculation); choose one"));
     }
-    auto model = engine::Model::Load(model_config.path());
+    // The CPU kernels' packed copies would only cost memory for a model the GPU serves.
+    auto model =
+        engine::Model::Load(model_config.path(), {.pack_for_cpu = *device == engine::Device::kCpu});
     if (!model.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(
           where, ": cannot load ", model_config.path(), ": ", model.status().message()));
@@ -170,16 +172,20 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
                                          {"chat_template", "plain"},
                                          {"reason", loaded.chat_template_source}});
     }
-    LogInfo("model_loaded", {{"model", model_config.name()},
-                             {"path", model_config.path()},
-                             {"config", (*model)->config().ToString()},
-                             {"threads", threads},
-                             {"max_sequences", max_sequences},
-                             {"context_length", loaded.worker->context_length()},
-                             {"kv_cache_mib", loaded.worker->kv_cache_bytes() >> 20},
-                             {"device", std::string(engine::DeviceName(*device))},
-                             {"tokenizer", (*model)->tokenizer().Describe()},
-                             {"chat_template", std::string(loaded.chat_template.name())}});
+    LogInfo("model_loaded",
+            {{"model", model_config.name()},
+             {"path", model_config.path()},
+             {"config", (*model)->config().ToString()},
+             {"threads", threads},
+             {"max_sequences", max_sequences},
+             {"context_length", loaded.worker->context_length()},
+             {"kv_cache_mib", loaded.worker->kv_cache_bytes() >> 20},
+             {"device", std::string(engine::DeviceName(*device))},
+             {"kernels", *device == engine::Device::kCpu ? std::string(engine::BestKernels().name)
+                                                         : std::string("cuda")},
+             {"packed_weights_mib", (*model)->packed_bytes() >> 20},
+             {"tokenizer", (*model)->tokenizer().Describe()},
+             {"chat_template", std::string(loaded.chat_template.name())}});
     registry->models_.emplace(model_config.name(), std::move(loaded));
   }
   // Default draft models must exist and share the target's vocabulary.

@@ -2,8 +2,11 @@
 // target and draft in F32 and in F16 copies made by cascade-quantize, six prompts, 32 greedy tokens
 // each, checked by the rules in agreement.h (same tokenization; greedy tokens equal but at
 // near-ties; logprobs of llama.cpp's top 5 within 1e-3 in F32, 1e-2 in F16, where llama.cpp rounds
-// the activations to F16 too). Q8_0: llama.cpp quantizes activations to 8 bits as well, so our Q8_0
-// copy is compared with our own F32 instead: top-1 agreement >= 98% teacher-forced.
+// the activations to F16 too). Q8_0, where our kernels round the activations to 8 bits as llama.cpp
+// does (AVX-512 VNNI): the same greedy rules with near-ties up to 0.02, logprobs within 0.15 (the
+// mean difference is 0.0035 for the target and 4e-5 for the draft; the target's largest is 0.1).
+// Our Q8_0 copy against our own F32 as well: top-1 agreement >= 95% teacher-forced (97-99%
+// measured; the rounding of the activations moves near-ties, in llama.cpp's Q8_0 too).
 //
 // Each test prints one line of numbers (grep "conformance:") for docs/testing.md.
 #include <algorithm>
@@ -104,6 +107,10 @@ class LlamaCppConformance : public ::testing::TestWithParam<Case> {};
 
 TEST_P(LlamaCppConformance, GreedyTokensAndLogprobsAgree) {
   const Case& c = GetParam();
+  if (c.type == "q8_0" && engine::BestKernels().pack == nullptr) {
+    GTEST_SKIP() << "Q8_0 rounds the activations to 8 bits, as llama.cpp does, only with the "
+                    "AVX-512 VNNI kernels; this CPU keeps them in floats";
+  }
   WorkDir dir("conformance");
   const std::string source = ModelPath(c.model);
   const std::string path = c.type == "f32" ? source : Quantize(source, c.type, dir);
@@ -121,7 +128,9 @@ TEST_P(LlamaCppConformance, GreedyTokensAndLogprobsAgree) {
   ASSERT_EQ(reference->size(), 1u);
   ASSERT_EQ(reference->front().prompts.size(), Prompts().size());
 
-  auto report = CompareWithReference(LoadOrDie(path), reference->front(), c.tolerance);
+  // A near-tie is scaled to the logprob tolerance: two tokens closer than that may swap.
+  const double near_tie = c.type == "q8_0" ? 0.02 : 1e-3;
+  auto report = CompareWithReference(LoadOrDie(path), reference->front(), c.tolerance, near_tie);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_THAT(report->violations, IsEmpty());
   std::cout << absl::StrFormat(
@@ -135,7 +144,9 @@ INSTANTIATE_TEST_SUITE_P(Bard, LlamaCppConformance,
                          ::testing::Values(Case{"TargetF32", "bard-target-3m.gguf", "f32", 1e-3},
                                            Case{"DraftF32", "bard-draft-0.5m.gguf", "f32", 1e-3},
                                            Case{"TargetF16", "bard-target-3m.gguf", "f16", 1e-2},
-                                           Case{"DraftF16", "bard-draft-0.5m.gguf", "f16", 1e-2}),
+                                           Case{"DraftF16", "bard-draft-0.5m.gguf", "f16", 1e-2},
+                                           Case{"TargetQ8_0", "bard-target-3m.gguf", "q8_0", 0.15},
+                                           Case{"DraftQ8_0", "bard-draft-0.5m.gguf", "q8_0", 0.15}),
                          [](const ::testing::TestParamInfo<Case>& info) {
                            return info.param.name;
                          });
@@ -177,7 +188,7 @@ TEST_P(Q8Conformance, TopOneAgreesWithF32) {
       "conformance: %s q8_0 vs our f32: top-1 agrees at %d/%d positions (%.1f%%); next-token "
       "|logprob diff| mean %.2g max %.2g\n",
       GetParam(), agreed, positions, 100 * agreement, differences.mean(), differences.max);
-  EXPECT_GE(agreement, 0.98);
+  EXPECT_GE(agreement, 0.95);
 }
 
 INSTANTIATE_TEST_SUITE_P(Bard, Q8Conformance,

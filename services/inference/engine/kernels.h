@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "services/inference/engine/tensor_type.h"
@@ -19,6 +20,9 @@ struct Matrix {
   int64_t cols = 0;
   const uint8_t* data = nullptr;
   size_t row_bytes = 0;
+  // The same weights in the layout the kernel set's `pack` writes, where the model made one
+  // (Model::Load, with the best kernel set): its matmul reads that instead.
+  const uint8_t* packed = nullptr;
 
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
 };
@@ -43,6 +47,10 @@ struct Kernels {
                  float* out);
   void (*weighted_sum)(const float* weights, const float* values, int64_t stride, int n,
                        int64_t dim, float* out);
+  // Optional (nullptr: every type is read in place). Writes a copy of w's weights in a layout
+  // this set's matmul reads faster and returns true, or returns false when it has none for w.
+  // The matmul then needs row_begin and row_end to be multiples of 16.
+  bool (*pack)(const Matrix& w, std::vector<uint8_t>& out);
 };
 
 // The matmul of the K-quants, shared by the kernel sets: each token's activations quantized
@@ -56,13 +64,23 @@ void MatmulKQuant(const Matrix& w, int64_t row_begin, int64_t row_end, const flo
 void MatmulKQuantAvx512(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
                         int n_tokens, float* out, int64_t out_stride);
 
+// Q8_0 with AVX-512 VNNI (kernels_q8_0_vnni.cc): 8-bit activations times weights repacked 16
+// rows side by side. The AVX-512 set packs Q8_0 matrices of a multiple of 16 rows this way
+// when the CPU has VNNI.
+bool VnniSupported();
+bool PackQ8_0ForVnni(const Matrix& w, std::vector<uint8_t>& out);
+void MatmulPackedQ8_0(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
+                      int n_tokens, float* out, int64_t out_stride);
+
 const Kernels& ScalarKernels();
 // nullptr when this CPU lacks AVX2, FMA or F16C.
 const Kernels* Avx2Kernels();
 // nullptr when this CPU lacks AVX-512 F/BW/VL/DQ (or FMA, F16C).
 const Kernels* Avx512Kernels();
-// The fastest set this CPU supports. CASCADE_KERNELS=avx2 or =scalar in the environment caps
-// the choice (for comparisons and tests).
+// The AVX-512 set plus `pack` for Q8_0 (kernels_q8_0_vnni.cc); nullptr without AVX-512 VNNI.
+const Kernels* Avx512VnniKernels();
+// The fastest set this CPU supports. CASCADE_KERNELS=avx512, =avx2 or =scalar in the
+// environment caps the choice (for comparisons and tests).
 const Kernels& BestKernels();
 
 }  // namespace cascade::engine

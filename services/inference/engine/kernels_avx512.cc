@@ -279,6 +279,8 @@ CASCADE_AVX512 inline void RowGroup(const Matrix& w, int64_t r, const float* x, 
 
 CASCADE_AVX512 void Matmul(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
                            int n_tokens, float* out, int64_t out_stride) {
+  if (w.packed != nullptr)
+    return MatmulPackedQ8_0(w, row_begin, row_end, x, n_tokens, out, out_stride);
   if (BlockElements(w.type) > kQuantBlock) {
     return MatmulKQuantAvx512(w, row_begin, row_end, x, n_tokens, out, out_stride);
   }
@@ -373,8 +375,14 @@ const Kernels* Avx512Kernels() {
       __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
       __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-  static const Kernels kernels{"avx512", Matmul, Dot, AddScaled, Scores, WeightedSum};
+  static const Kernels kernels{"avx512", Matmul, Dot, AddScaled, Scores, WeightedSum, nullptr};
   return supported ? &kernels : nullptr;
+}
+
+const Kernels* Avx512VnniKernels() {
+  static const Kernels kernels{"avx512-vnni", Matmul,         Dot, AddScaled, Scores,
+                               WeightedSum,   PackQ8_0ForVnni};
+  return Avx512Kernels() != nullptr && VnniSupported() ? &kernels : nullptr;
 }
 
 }  // namespace cascade::engine

@@ -120,7 +120,7 @@ void WeightedSum(const float* weights, const float* values, int64_t stride, int 
 }  // namespace
 
 const Kernels& ScalarKernels() {
-  static const Kernels kernels{"scalar", Matmul, DotF32, AddScaled, Scores, WeightedSum};
+  static const Kernels kernels{"scalar", Matmul, DotF32, AddScaled, Scores, WeightedSum, nullptr};
   return kernels;
 }
 
@@ -129,6 +129,8 @@ const Kernels& BestKernels() {
     const char* cap = std::getenv("CASCADE_KERNELS");
     const bool scalar_only = cap != nullptr && std::strcmp(cap, "scalar") == 0;
     const bool no_avx512 = scalar_only || (cap != nullptr && std::strcmp(cap, "avx2") == 0);
+    const bool no_vnni = no_avx512 || (cap != nullptr && std::strcmp(cap, "avx512") == 0);
+    if (!no_vnni && Avx512VnniKernels() != nullptr) return Avx512VnniKernels();
     if (!no_avx512 && Avx512Kernels() != nullptr) return Avx512Kernels();
     if (!scalar_only && Avx2Kernels() != nullptr) return Avx2Kernels();
     return &ScalarKernels();

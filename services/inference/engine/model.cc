@@ -49,6 +49,26 @@ class ModelBuilder {
     return BuildRopeTable();
   }
 
+  // The matrices the forward pass multiplies by, in the best kernel set's faster layout where it
+  // has one (Kernels::pack). The embedding itself is read a row at a time and stays as it is.
+  void PackForKernels() {
+    const Kernels& kernels = BestKernels();
+    if (kernels.pack == nullptr) return;
+    auto pack = [&](Matrix& m) {
+      std::vector<uint8_t> packed;
+      if (!kernels.pack(m, packed)) return;
+      model_.packed_bytes_ += packed.size();
+      m.packed = model_.owned_.emplace_back(std::move(packed)).data();
+    };
+    pack(model_.classifier_);
+    for (LayerWeights& layer : model_.layers_) {
+      for (Matrix* m : {&layer.query, &layer.key, &layer.value, &layer.attention_output,
+                        &layer.gate, &layer.up, &layer.down}) {
+        pack(*m);
+      }
+    }
+  }
+
  private:
   absl::Status BuildLayer(int index, LayerWeights& layer) {
     const ModelConfig& c = model_.config_;
@@ -177,7 +197,8 @@ class ModelBuilder {
   Model& model_;
 };
 
-absl::StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path) {
+absl::StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path,
+                                                         const ModelLoadOptions& options) {
   auto file = GgufFile::Open(path);
   if (!file.ok()) {
     if (absl::StrContains(file.status().message(), "not a GGUF file")) {
@@ -192,6 +213,7 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path
   model->mapping_ = (*file)->mapping();
   ModelBuilder builder(**file, *model);
   if (auto status = builder.Build(); !status.ok()) return status;
+  if (options.pack_for_cpu) builder.PackForKernels();
   auto name = (*file)->GetString("general.name");
   model->name_ = name.ok() ? *name : path;
   return std::shared_ptr<const Model>(std::move(model));

@@ -34,10 +34,17 @@ struct LayerWeights {
   std::vector<float> key_norm;    // [head_dim]
 };
 
+struct ModelLoadOptions {
+  // Copies the matrices into the CPU kernels' faster layout where they have one (Kernels::pack:
+  // Q8_0 with AVX-512 VNNI), at the cost of that much memory. Off for a model served on a GPU.
+  bool pack_for_cpu = true;
+};
+
 class Model {
  public:
   // Loads a GGUF file (architecture llama, qwen2 or qwen3; F32/F16/Q8_0/Q4_0 weights).
-  static absl::StatusOr<std::shared_ptr<const Model>> Load(const std::string& path);
+  static absl::StatusOr<std::shared_ptr<const Model>> Load(const std::string& path,
+                                                           const ModelLoadOptions& options = {});
   // Loads a llama2.c checkpoint with the tokenizer.bin that goes with it.
   static absl::StatusOr<std::shared_ptr<const Model>> LoadLlama2c(
       const std::string& checkpoint_path, const std::string& tokenizer_path);
@@ -63,6 +70,9 @@ class Model {
 
   void EmbedToken(int token, float* out) const;
 
+  // Memory held by the packed copies of the matrices (ModelLoadOptions::pack_for_cpu).
+  size_t packed_bytes() const { return packed_bytes_; }
+
  private:
   friend class ModelBuilder;
   Model() = default;
@@ -80,6 +90,7 @@ class Model {
   // file's layout could not be used in place.
   std::shared_ptr<const MappedFile> mapping_;
   std::vector<std::vector<uint8_t>> owned_;
+  size_t packed_bytes_ = 0;
 };
 
 }  // namespace cascade::engine

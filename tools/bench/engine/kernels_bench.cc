@@ -1,12 +1,14 @@
 // cascade-bench-kernels: the engine's matmul per weight type and kernel set (Google Benchmark).
-// One matrix of the ~100M random Llama's FFN shape (2048 rows of 768), one token (decoding)
-// and 64 tokens (prompt processing); weights quantized from the same random values for every
-// type, so the types compare on equal work. Counters: weights per second ("weights/s") and
-// the bytes of weights read per second ("bytes/s", for decoding: how near the memory bound).
+// One matrix of the ~100M random Llama's FFN shape (2048 rows of 768), one token (decoding),
+// 16 tokens (a batch of 16 conversations decoding) and 64 tokens (prompt processing); weights
+// quantized from the same random values for every type, so the types compare on equal work.
+// Counters: weights per second ("weights/s") and the bytes of weights read per second ("bytes/s",
+// for decoding: how near the memory bound).
 //
 //   cascade-bench-kernels [--benchmark_filter=Q4_K] [--benchmark_min_time=0.5]
 //
 // Baselines in the same run: the scalar kernels, and Q8_0 (the type decoding was fastest in).
+// avx512-vnni differs from avx512 only for Q8_0, which it repacks for 8-bit products.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -59,10 +61,13 @@ void BM_Matmul(benchmark::State& state, const Kernels* kernels, TensorType type,
     return;
   }
   const Weights& w = WeightsOf(type);
+  Matrix matrix = w.matrix;
+  std::vector<uint8_t> packed;  // the set's own layout, where it has one (as Model::Load packs)
+  if (kernels->pack != nullptr && kernels->pack(matrix, packed)) matrix.packed = packed.data();
   const auto x = RandomValues(static_cast<size_t>(tokens) * kCols, 2);
   std::vector<float> out(static_cast<size_t>(tokens) * kRows);
   for (auto _ : state) {
-    kernels->matmul(w.matrix, 0, kRows, x.data(), tokens, out.data(), kRows);
+    kernels->matmul(matrix, 0, kRows, x.data(), tokens, out.data(), kRows);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -75,15 +80,19 @@ void BM_Matmul(benchmark::State& state, const Kernels* kernels, TensorType type,
 }
 
 void RegisterAll() {
-  const std::pair<const char*, const Kernels*> sets[] = {
-      {"scalar", &ScalarKernels()}, {"avx2", Avx2Kernels()}, {"avx512", Avx512Kernels()}};
+  const std::pair<const char*, const Kernels*> sets[] = {{"scalar", &ScalarKernels()},
+                                                         {"avx2", Avx2Kernels()},
+                                                         {"avx512", Avx512Kernels()},
+                                                         {"avx512-vnni", Avx512VnniKernels()}};
   const TensorType types[] = {TensorType::kF16,  TensorType::kQ8_0, TensorType::kQ4_0,
                               TensorType::kQ5_0, TensorType::kQ5_1, TensorType::kQ4_K,
                               TensorType::kQ5_K, TensorType::kQ6_K};
-  for (int tokens : {1, 64}) {
+  for (int tokens : {1, 16, 64}) {
     for (TensorType type : types) {
       for (const auto& [set_name, kernels] : sets) {
-        const std::string name = std::string(tokens == 1 ? "decode/" : "prompt64/") +
+        const std::string name = std::string(tokens == 1    ? "decode/"
+                                             : tokens == 16 ? "batch16/"
+                                                            : "prompt64/") +
                                  GgmlTypeName(static_cast<uint32_t>(type)) + "/" + set_name;
         benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, kernels, type, tokens)
             ->Unit(benchmark::kMicrosecond);
