@@ -73,60 +73,96 @@ CASCADE_VNNI void Quantize(const float* x, int n_tokens, int64_t cols, Quantized
   }
 }
 
-// out[t * out_stride + r .. + 16) for kTokens tokens and the 16 rows of one packed group.
-template <int kTokens>
-CASCADE_VNNI inline void GroupTile(const uint8_t* group, int64_t blocks, const QuantizedTokens& q,
-                                   int t0, int64_t cols, float* out, int64_t out_stride) {
-  __m512 acc[kTokens];
+// out[t * out_stride + 16 * g + i] for kTokens tokens t and the 16 rows i of kGroups packed
+// groups g, `group_bytes` apart. Two groups share each token's broadcast activations.
+template <int kGroups, int kTokens>
+CASCADE_VNNI inline void Tile(const uint8_t* group, int64_t group_bytes, int64_t blocks,
+                              const QuantizedTokens& q, int t0, int64_t cols, float* out,
+                              int64_t out_stride) {
+  __m512 acc[kGroups][kTokens];
 #pragma GCC unroll 8
-  for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
+  for (int g = 0; g < kGroups; ++g) {
+#pragma GCC unroll 8
+    for (int t = 0; t < kTokens; ++t) acc[g][t] = _mm512_setzero_ps();
+  }
   for (int64_t b = 0; b < blocks; ++b) {
-    const uint8_t* block = group + b * kGroupBlockBytes;
-    const __m512 row_scales = _mm512_loadu_ps(reinterpret_cast<const float*>(block));
-    __m512i sums[kTokens];
+    const uint8_t* block[kGroups];
+    __m512i sums[kGroups][kTokens];
     const int8_t* x[kTokens];
 #pragma GCC unroll 8
     for (int t = 0; t < kTokens; ++t) {
-      const size_t index = static_cast<size_t>(t0 + t) * blocks + b;
-      sums[t] = _mm512_set1_epi32(q.starts[index]);
       x[t] = q.values.data() + static_cast<size_t>(t0 + t) * cols + b * kQuantBlock;
+      const __m512i start = _mm512_set1_epi32(q.starts[static_cast<size_t>(t0 + t) * blocks + b]);
+#pragma GCC unroll 8
+      for (int g = 0; g < kGroups; ++g) sums[g][t] = start;
     }
 #pragma GCC unroll 8
+    for (int g = 0; g < kGroups; ++g) block[g] = group + g * group_bytes + b * kGroupBlockBytes;
+#pragma GCC unroll 8
     for (int step = 0; step < kQuantBlock / 4; ++step) {
-      const __m512i weights = _mm512_loadu_si512(block + kScaleBytes + step * 64);
+      __m512i weights[kGroups];
+#pragma GCC unroll 8
+      for (int g = 0; g < kGroups; ++g) {
+        weights[g] = _mm512_loadu_si512(block[g] + kScaleBytes + step * 64);
+      }
 #pragma GCC unroll 8
       for (int t = 0; t < kTokens; ++t) {
         int32_t four;
         std::memcpy(&four, x[t] + step * 4, sizeof(four));
-        sums[t] = _mm512_dpbusd_epi32(sums[t], weights, _mm512_set1_epi32(four));
+        const __m512i activations = _mm512_set1_epi32(four);
+#pragma GCC unroll 8
+        for (int g = 0; g < kGroups; ++g) {
+          sums[g][t] = _mm512_dpbusd_epi32(sums[g][t], weights[g], activations);
+        }
       }
     }
 #pragma GCC unroll 8
-    for (int t = 0; t < kTokens; ++t) {
-      const __m512 scale = _mm512_mul_ps(
-          row_scales, _mm512_set1_ps(q.scales[static_cast<size_t>(t0 + t) * blocks + b]));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[t]), scale, acc[t]);
+    for (int g = 0; g < kGroups; ++g) {
+      const __m512 row_scales = _mm512_loadu_ps(reinterpret_cast<const float*>(block[g]));
+#pragma GCC unroll 8
+      for (int t = 0; t < kTokens; ++t) {
+        const __m512 scale = _mm512_mul_ps(
+            row_scales, _mm512_set1_ps(q.scales[static_cast<size_t>(t0 + t) * blocks + b]));
+        acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[g][t]), scale, acc[g][t]);
+      }
     }
   }
 #pragma GCC unroll 8
-  for (int t = 0; t < kTokens; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
+  for (int g = 0; g < kGroups; ++g) {
+#pragma GCC unroll 8
+    for (int t = 0; t < kTokens; ++t) {
+      _mm512_storeu_ps(out + t * out_stride + g * kGroupRows, acc[g][t]);
+    }
+  }
+}
+
+// All tokens for kGroups groups from `r`: tiles of four tokens, then one at a time.
+template <int kGroups>
+CASCADE_VNNI inline void Groups(const Matrix& w, int64_t r, const QuantizedTokens& q, int n_tokens,
+                                float* out, int64_t out_stride) {
+  const int64_t blocks = w.cols / kQuantBlock;
+  const int64_t group_bytes = blocks * kGroupBlockBytes;
+  const uint8_t* group = w.packed + (r / kGroupRows) * group_bytes;
+  int t = 0;
+  for (; t + 4 <= n_tokens; t += 4) {
+    Tile<kGroups, 4>(group, group_bytes, blocks, q, t, w.cols, out + t * out_stride + r,
+                     out_stride);
+  }
+  for (; t < n_tokens; ++t) {
+    Tile<kGroups, 1>(group, group_bytes, blocks, q, t, w.cols, out + t * out_stride + r,
+                     out_stride);
+  }
 }
 
 CASCADE_VNNI void Matmul(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
                          int n_tokens, float* out, int64_t out_stride) {
   thread_local QuantizedTokens q;
   Quantize(x, n_tokens, w.cols, q);
-  const int64_t blocks = w.cols / kQuantBlock;
-  for (int64_t r = row_begin; r < row_end; r += kGroupRows) {
-    const uint8_t* group = w.packed + (r / kGroupRows) * blocks * kGroupBlockBytes;
-    int t = 0;
-    for (; t + 4 <= n_tokens; t += 4) {
-      GroupTile<4>(group, blocks, q, t, w.cols, out + t * out_stride + r, out_stride);
-    }
-    for (; t < n_tokens; ++t) {
-      GroupTile<1>(group, blocks, q, t, w.cols, out + t * out_stride + r, out_stride);
-    }
+  int64_t r = row_begin;
+  for (; r + 2 * kGroupRows <= row_end; r += 2 * kGroupRows) {
+    Groups<2>(w, r, q, n_tokens, out, out_stride);
   }
+  if (r < row_end) Groups<1>(w, r, q, n_tokens, out, out_stride);
 }
 
 }  // namespace
