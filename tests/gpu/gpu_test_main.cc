@@ -9,7 +9,7 @@
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   // The CPU reference keeps activations in floats, as the CUDA kernels do (the AVX-512 VNNI set
-  // rounds Q8_0's to 8 bits: kernels_q8_0_vnni.cc). Before any model loads.
+  // rounds Q8_0's to 8 bits: kernels_vnni.cc). Before any model loads.
   setenv("CASCADE_KERNELS", "avx512", /*overwrite=*/0);
   const absl::Status gpu = cascade::engine::cuda::CudaDeviceAvailable();
   if (gpu.ok()) {

@@ -64,12 +64,12 @@ void MatmulKQuant(const Matrix& w, int64_t row_begin, int64_t row_end, const flo
 void MatmulKQuantAvx512(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
                         int n_tokens, float* out, int64_t out_stride);
 
-// Q8_0 with AVX-512 VNNI (kernels_q8_0_vnni.cc): 8-bit activations times weights repacked 16
-// rows side by side. The AVX-512 set packs Q8_0 matrices of a multiple of 16 rows this way
-// when the CPU has VNNI.
+// Q8_0 and Q5_0 with AVX-512 VNNI (kernels_vnni.cc): 8-bit activations times weights repacked 16
+// rows side by side. The AVX-512 VNNI set packs Q8_0 and Q5_0 matrices of a multiple of 16
+// rows this way (not Q4_0, which would double in size).
 bool VnniSupported();
-bool PackQ8_0ForVnni(const Matrix& w, std::vector<uint8_t>& out);
-void MatmulPackedQ8_0(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
+bool PackForVnni(const Matrix& w, std::vector<uint8_t>& out);
+void MatmulPackedVnni(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
                       int n_tokens, float* out, int64_t out_stride);
 
 const Kernels& ScalarKernels();
@@ -77,7 +77,8 @@ const Kernels& ScalarKernels();
 const Kernels* Avx2Kernels();
 // nullptr when this CPU lacks AVX-512 F/BW/VL/DQ (or FMA, F16C).
 const Kernels* Avx512Kernels();
-// The AVX-512 set plus `pack` for Q8_0 (kernels_q8_0_vnni.cc); nullptr without AVX-512 VNNI.
+// The AVX-512 set plus `pack` for Q8_0 and Q5_0 (kernels_vnni.cc); nullptr without AVX-512
+// VNNI.
 const Kernels* Avx512VnniKernels();
 // The fastest set this CPU supports. CASCADE_KERNELS=avx512, =avx2 or =scalar in the
 // environment caps the choice (for comparisons and tests).

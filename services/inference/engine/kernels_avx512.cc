@@ -280,7 +280,7 @@ CASCADE_AVX512 inline void RowGroup(const Matrix& w, int64_t r, const float* x, 
 CASCADE_AVX512 void Matmul(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
                            int n_tokens, float* out, int64_t out_stride) {
   if (w.packed != nullptr)
-    return MatmulPackedQ8_0(w, row_begin, row_end, x, n_tokens, out, out_stride);
+    return MatmulPackedVnni(w, row_begin, row_end, x, n_tokens, out, out_stride);
   if (BlockElements(w.type) > kQuantBlock) {
     return MatmulKQuantAvx512(w, row_begin, row_end, x, n_tokens, out, out_stride);
   }
@@ -380,8 +380,8 @@ const Kernels* Avx512Kernels() {
 }
 
 const Kernels* Avx512VnniKernels() {
-  static const Kernels kernels{"avx512-vnni", Matmul,         Dot, AddScaled, Scores,
-                               WeightedSum,   PackQ8_0ForVnni};
+  static const Kernels kernels{"avx512-vnni", Matmul,      Dot,        AddScaled,
+                               Scores,        WeightedSum, PackForVnni};
   return Avx512Kernels() != nullptr && VnniSupported() ? &kernels : nullptr;
 }
 

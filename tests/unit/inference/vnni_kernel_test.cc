@@ -1,4 +1,4 @@
-// The Q8_0 kernel for AVX-512 VNNI (kernels_q8_0_vnni.cc): repacked weights times activations
+// The Q8_0 / Q5_0 kernel for AVX-512 VNNI (kernels_vnni.cc): repacked weights times activations
 // rounded to 8 bits. Its products against a double-precision reference that rounds the
 // activations the same way; batches against one token at a time (the same bits); and how far
 // the rounding moves it from the float-activation kernels. Skipped on CPUs without VNNI.
@@ -23,20 +23,21 @@ std::vector<float> RandomValues(size_t n, uint64_t seed) {
   return values;
 }
 
-class Q8_0VnniTest : public ::testing::Test {
+class VnniTest : public ::testing::TestWithParam<TensorType> {
  protected:
   void SetUp() override {
+    const TensorType type = GetParam();
     kernels_ = Avx512VnniKernels();
     if (kernels_ == nullptr) GTEST_SKIP() << "this CPU lacks AVX-512 VNNI";
     const auto values = RandomValues(static_cast<size_t>(kRows) * kCols, 3);
-    const size_t row_bytes = RowBytes(TensorType::kQ8_0, kCols);
+    const size_t row_bytes = RowBytes(type, kCols);
     bytes_.resize(row_bytes * kRows);
     dequantized_.resize(values.size());
     for (int r = 0; r < kRows; ++r) {
-      QuantizeRow(TensorType::kQ8_0, &values[r * kCols], kCols, &bytes_[r * row_bytes]);
-      DequantizeRow(TensorType::kQ8_0, &bytes_[r * row_bytes], kCols, &dequantized_[r * kCols]);
+      QuantizeRow(type, &values[r * kCols], kCols, &bytes_[r * row_bytes]);
+      DequantizeRow(type, &bytes_[r * row_bytes], kCols, &dequantized_[r * kCols]);
     }
-    matrix_ = {TensorType::kQ8_0, kRows, kCols, bytes_.data(), row_bytes};
+    matrix_ = {type, kRows, kCols, bytes_.data(), row_bytes};
     ASSERT_TRUE(kernels_->pack(matrix_, packed_));
     matrix_.packed = packed_.data();
   }
@@ -73,7 +74,7 @@ class Q8_0VnniTest : public ::testing::Test {
   Matrix matrix_;
 };
 
-TEST_F(Q8_0VnniTest, ProductsMatchTheRoundedActivationReference) {
+TEST_P(VnniTest, ProductsMatchTheRoundedActivationReference) {
   const int tokens = 6;  // a tile of four and two single tokens
   auto x = RandomValues(static_cast<size_t>(tokens) * kCols, 9);
   for (int c = 0; c < kQuantBlock; ++c) x[c] = 0;  // a block of zeros: scale 0, no division
@@ -86,7 +87,7 @@ TEST_F(Q8_0VnniTest, ProductsMatchTheRoundedActivationReference) {
   }
 }
 
-TEST_F(Q8_0VnniTest, ABatchGivesTheBitsOfOneTokenAtATime) {
+TEST_P(VnniTest, ABatchGivesTheBitsOfOneTokenAtATime) {
   const int tokens = 9;
   const auto x = RandomValues(static_cast<size_t>(tokens) * kCols, 11);
   const auto batch = Multiply(x, tokens);
@@ -100,7 +101,7 @@ TEST_F(Q8_0VnniTest, ABatchGivesTheBitsOfOneTokenAtATime) {
   }
 }
 
-TEST_F(Q8_0VnniTest, StaysWithinTheActivationRoundingOfTheFloatKernels) {
+TEST_P(VnniTest, StaysWithinTheActivationRoundingOfTheFloatKernels) {
   const int tokens = 4;
   const auto x = RandomValues(static_cast<size_t>(tokens) * kCols, 13);
   const auto rounded = Multiply(x, tokens);
@@ -117,7 +118,7 @@ TEST_F(Q8_0VnniTest, StaysWithinTheActivationRoundingOfTheFloatKernels) {
   EXPECT_LT(worst, 0.05);
 }
 
-TEST_F(Q8_0VnniTest, OnlyQ8_0WithWholeGroupsOfRowsIsPacked) {
+TEST_P(VnniTest, OnlyWholeGroupsOfRowsOfQ8_0AndQ5_0ArePacked) {
   std::vector<uint8_t> packed;
   Matrix ragged = matrix_;
   ragged.rows = 40;
@@ -126,7 +127,17 @@ TEST_F(Q8_0VnniTest, OnlyQ8_0WithWholeGroupsOfRowsIsPacked) {
   const Matrix f32{TensorType::kF32, kRows, kCols, reinterpret_cast<const uint8_t*>(values.data()),
                    kCols * sizeof(float)};
   EXPECT_FALSE(kernels_->pack(f32, packed));
+  // Q4_0 stays in place: packed to 8 bits it would double in size.
+  std::vector<uint8_t> q4(RowBytes(TensorType::kQ4_0, kCols) * kRows);
+  const Matrix q4_0{TensorType::kQ4_0, kRows, kCols, q4.data(), RowBytes(TensorType::kQ4_0, kCols)};
+  EXPECT_FALSE(kernels_->pack(q4_0, packed));
 }
+
+INSTANTIATE_TEST_SUITE_P(PackedTypes, VnniTest,
+                         ::testing::Values(TensorType::kQ8_0, TensorType::kQ5_0),
+                         [](const ::testing::TestParamInfo<TensorType>& info) {
+                           return GgmlTypeName(static_cast<uint32_t>(info.param));
+                         });
 
 }  // namespace
 }  // namespace cascade::engine
