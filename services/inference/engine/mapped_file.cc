@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -37,6 +38,17 @@ absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& 
     return absl::InternalError(absl::StrCat("cannot mmap '", path, "': ", std::strerror(error)));
   }
   return std::unique_ptr<MappedFile>(new MappedFile(path, static_cast<const uint8_t*>(data), size));
+}
+
+void MappedFile::Release(const uint8_t* begin, size_t bytes) const {
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t low =
+      std::max(reinterpret_cast<uintptr_t>(begin), reinterpret_cast<uintptr_t>(data_));
+  const uintptr_t high = std::min(reinterpret_cast<uintptr_t>(begin) + bytes,
+                                  reinterpret_cast<uintptr_t>(data_) + size_);
+  const uintptr_t first = (low + page - 1) / page * page;
+  const uintptr_t last = high / page * page;
+  if (first < last) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() { ::munmap(const_cast<uint8_t*>(data_), size_); }

@@ -22,6 +22,12 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Drops the whole pages inside [begin, begin + bytes) from this process's resident memory
+  // (madvise MADV_DONTNEED), for data that was copied elsewhere and is no longer read here.
+  // Reading them again still works: they come back from the file. Bytes outside the mapping
+  // are ignored.
+  void Release(const uint8_t* begin, size_t bytes) const;
+
  private:
   MappedFile(std::string path, const uint8_t* data, size_t size)
       : path_(std::move(path)), data_(data), size_(size) {}

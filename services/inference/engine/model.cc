@@ -59,6 +59,11 @@ class ModelBuilder {
       if (!kernels.pack(m, packed)) return;
       model_.packed_bytes_ += packed.size();
       m.packed = model_.owned_.emplace_back(std::move(packed)).data();
+      // The file's copy is not read again (unless it is also the embedding): give back its
+      // pages, so the model's resident memory holds the weights once, not twice.
+      if (m.data != model_.token_embedding_.data) {
+        model_.mapping_->Release(m.data, static_cast<size_t>(m.rows) * m.row_bytes);
+      }
     };
     pack(model_.classifier_);
     for (LayerWeights& layer : model_.layers_) {
