@@ -66,8 +66,8 @@ void MatmulKQuantAvx512(const Matrix& w, int64_t row_begin, int64_t row_end, con
 
 // Q8_0 and Q5_0 with AVX-512 VNNI (kernels_vnni.cc): 8-bit activations times weights repacked 16
 // rows side by side. The AVX-512 VNNI set packs Q8_0 and Q5_0 matrices of a multiple of 16
-// rows this way (not Q4_0, which would double in size).
-bool VnniSupported();
+// rows this way (not Q4_0, which would double in size). The matmul needs a CPU with AVX-512
+// VNNI (Avx512VnniKernels() not nullptr).
 bool PackForVnni(const Matrix& w, std::vector<uint8_t>& out);
 void MatmulPackedVnni(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
                       int n_tokens, float* out, int64_t out_stride);

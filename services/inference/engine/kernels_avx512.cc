@@ -382,7 +382,8 @@ const Kernels* Avx512Kernels() {
 const Kernels* Avx512VnniKernels() {
   static const Kernels kernels{"avx512-vnni", Matmul,      Dot,        AddScaled,
                                Scores,        WeightedSum, PackForVnni};
-  return Avx512Kernels() != nullptr && VnniSupported() ? &kernels : nullptr;
+  static const bool supported = Avx512Kernels() != nullptr && __builtin_cpu_supports("avx512vnni");
+  return supported ? &kernels : nullptr;
 }
 
 }  // namespace cascade::engine

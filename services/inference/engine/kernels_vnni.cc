@@ -21,7 +21,6 @@
 
 #include <immintrin.h>
 
-#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -155,30 +154,6 @@ CASCADE_VNNI inline void Groups(const Matrix& w, int64_t r, const QuantizedToken
   }
 }
 
-CASCADE_VNNI void Matmul(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
-                         int n_tokens, float* out, int64_t out_stride) {
-  thread_local QuantizedTokens q;
-  Quantize(x, n_tokens, w.cols, q);
-  int64_t r = row_begin;
-  for (; r + 2 * kGroupRows <= row_end; r += 2 * kGroupRows) {
-    Groups<2>(w, r, q, n_tokens, out, out_stride);
-  }
-  if (r < row_end) Groups<1>(w, r, q, n_tokens, out, out_stride);
-}
-
-}  // namespace
-
-bool VnniSupported() {
-  static const bool supported =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c");
-  return supported;
-}
-
-namespace {
-
 // Block b of `row` as 32 signed 8-bit values and a scale, weight = scale * value exactly:
 // Q8_0 as stored, Q5_0's levels minus 16.
 void SignedBlock(TensorType type, const uint8_t* row, int64_t b, int8_t* values, float& scale) {
@@ -230,9 +205,15 @@ bool PackForVnni(const Matrix& w, std::vector<uint8_t>& out) {
   return true;
 }
 
-void MatmulPackedVnni(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
-                      int n_tokens, float* out, int64_t out_stride) {
-  Matmul(w, row_begin, row_end, x, n_tokens, out, out_stride);
+CASCADE_VNNI void MatmulPackedVnni(const Matrix& w, int64_t row_begin, int64_t row_end,
+                                   const float* x, int n_tokens, float* out, int64_t out_stride) {
+  thread_local QuantizedTokens q;
+  Quantize(x, n_tokens, w.cols, q);
+  int64_t r = row_begin;
+  for (; r + 2 * kGroupRows <= row_end; r += 2 * kGroupRows) {
+    Groups<2>(w, r, q, n_tokens, out, out_stride);
+  }
+  if (r < row_end) Groups<1>(w, r, q, n_tokens, out, out_stride);
 }
 
 }  // namespace cascade::engine

@@ -36,7 +36,8 @@ struct LayerWeights {
 
 struct ModelLoadOptions {
   // Copies the matrices into the CPU kernels' faster layout where they have one (Kernels::pack:
-  // Q8_0 with AVX-512 VNNI), at the cost of that much memory. Off for a model served on a GPU.
+  // Q8_0 and Q5_0 with AVX-512 VNNI), at the cost of that much memory (the file's pages for
+  // them are given back). Off for a model served on a GPU.
   bool pack_for_cpu = true;
 };
 

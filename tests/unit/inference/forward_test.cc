@@ -1,6 +1,7 @@
 // The forward pass: the known greedy continuation, batched = sequential, cache rollback, and
 // quantized copies that stay close to F32.
 #include <cmath>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -144,6 +145,40 @@ TEST(Forward, QuantizedCopiesStayCloseToF32) {
   EXPECT_GE(TopOneAgreement(f16), 0.98);
   EXPECT_GE(TopOneAgreement(q8), 0.95);
   EXPECT_GE(TopOneAgreement(q4), 0.75);
+}
+
+// Model::Load packs the matrices the forward pass multiplies by when the best kernels have a
+// packed layout (Q8_0 with AVX-512 VNNI), and not when asked not to (a model served on a GPU).
+TEST(Forward, LoadPacksTheMatricesOnlyWhenAskedAndTheKernelsHaveALayout) {
+  testing::TempFile q8_file("packed_q8_0.gguf");
+  const auto packed =
+      testing::QuantizedCopy(testing::ModelPath("bard-target-3m.gguf"), TensorType::kQ8_0, q8_file);
+  auto in_place = Model::Load(q8_file.path(), {.pack_for_cpu = false});
+  ASSERT_TRUE(in_place.ok()) << in_place.status();
+
+  EXPECT_EQ((*in_place)->packed_bytes(), 0u);
+  EXPECT_EQ((*in_place)->layers()[0].gate.packed, nullptr);
+  EXPECT_EQ((*in_place)->classifier().packed, nullptr);
+  if (BestKernels().pack == nullptr) {
+    EXPECT_EQ(packed->packed_bytes(), 0u) << BestKernels().name << " has no packed layout";
+    return;
+  }
+  EXPECT_GT(packed->packed_bytes(), 0u);
+  for (const LayerWeights& layer : packed->layers()) {
+    for (const Matrix* m : {&layer.query, &layer.key, &layer.value, &layer.attention_output,
+                            &layer.gate, &layer.up, &layer.down}) {
+      EXPECT_NE(m->packed, nullptr);
+    }
+  }
+  EXPECT_NE(packed->classifier().packed, nullptr);
+  EXPECT_EQ(packed->token_embedding().packed, nullptr);  // read a row at a time, in place
+  // The embedding is still read from the file: a token's embedding is the same in both.
+  std::vector<float> a(packed->config().dim), b(packed->config().dim);
+  for (int token : {0, 7, packed->config().vocab_size - 1}) {
+    packed->EmbedToken(token, a.data());
+    (*in_place)->EmbedToken(token, b.data());
+    EXPECT_EQ(a, b) << "token " << token;
+  }
 }
 
 TEST(Forward, SeparateClassifierModelRuns) {
