@@ -61,7 +61,9 @@ ORCHESTRATOR_SERIES = {
     "cascade_http_in_flight", "cascade_http_rejected_total", "cascade_tier_attempts_total",
     "cascade_policy_reloads_total", "cascade_learned_skips_total",
     "cascade_shadow_evaluations_total", "cascade_shadow_cost_usd_total",
-    "cascade_shadow_exemplars_total",
+    "cascade_shadow_exemplars_total", "cascade_cache_lookups_total",
+    "cascade_cache_rejections_total", "cascade_cache_entries", "cascade_cache_bytes",
+    "cascade_cache_evictions_total", "cascade_cache_purged_total",
 }
 # The suite's target labels, as the chart's ServiceMonitors set them in a cluster.
 NAMESPACE = "cascade-e2e"
@@ -174,6 +176,19 @@ POLICIES = """policies:
     shadow:
       rate: 1
       max_usd_per_hour: 1
+    tiers:
+      - tier: small
+        accept:
+          logprob:
+            aggregate: mean
+            min: -100
+      - tier: large
+  # The answer cache: cache_traffic repeats, rephrases and varies a question, and purges.
+  - name: cached
+    cache:
+      enabled: true
+      semantic: true
+      similarity_threshold: 0.8
     tiers:
       - tier: small
         accept:
@@ -472,6 +487,37 @@ def cascade_traffic(suite, python_dir, http):
             f"{list(response.skipped_tiers)}")
 
 
+CACHE_QUERIES = [
+    ("what is the capital of france", "miss"),
+    ("what is the capital of france", "exact_hit"),
+    ("What is the capital of France?", "semantic_hit"),
+    ("what is the capital of france in 1900", "miss"),  # a near match: refused by a guard
+]
+
+
+def cache_traffic(suite, python_dir, purge):
+    """The policy "cached": a miss, an exact and a semantic hit, a guard's refusal; then
+    (purge) AnswerCacheAdmin.Purge of its answers, so the removals panel has data."""
+    sys.path.insert(0, python_dir)
+    import grpc
+    from cascade.v1 import answer_cache_pb2, answer_cache_pb2_grpc
+    for prompt, expected in CACHE_QUERIES:
+        code, response = cascade_complete(suite, python_dir, prompt, "cached")
+        if code != "OK":
+            raise SystemExit(f"FAIL Cascade.Complete (cached) answered {code}: {response}")
+        kind = response.cache.kind + "_hit" if response.HasField("cache") else "miss"
+        log(f"  cached {prompt!r}: {kind}, final tier {response.final_tier}")
+        if kind != expected:
+            raise SystemExit(f"FAIL {prompt!r} under policy cached: {kind}, not {expected}")
+    if purge:
+        with grpc.insecure_channel(suite.listening["orchestrator"]["grpc"]) as channel:
+            purged = answer_cache_pb2_grpc.AnswerCacheAdminStub(channel).Purge(
+                answer_cache_pb2.AnswerCachePurgeRequest(policy="cached"), timeout=10)
+        if purged.removed < 1:
+            raise SystemExit(f"FAIL AnswerCacheAdmin.Purge removed nothing: {purged}")
+        log(f"  purged {purged.removed} cached answers")
+
+
 # --- the proof -----------------------------------------------------------------------------
 
 def grafana(expr):
@@ -721,6 +767,7 @@ def main():
                 wait_scraped(base, "cascade_tier_requests_total") if round_ == 1 else None
             else:
                 cascade_traffic(suite, os.path.abspath(args.python_dir), front_door)
+                cache_traffic(suite, os.path.abspath(args.python_dir), purge=(round_ == 1))
                 wait_scraped(base, "cascade_escalations_total") if round_ == 1 else None
             if round_ == 1:
                 reload_traffic(suite, source, args.mode == "cascade")
