@@ -125,6 +125,10 @@ json CascadeTraceJson(const cascade::v1::CascadeResponse& response) {
                       {"original_cost_pusd", hit.original_cost_pusd()},
                       {"age_seconds", hit.age_seconds()}};
     if (hit.kind() == "semantic") trace["cache"]["similarity"] = hit.similarity();
+    if (hit.has_verification_score()) {
+      trace["cache"]["verification_score"] = hit.verification_score();
+      trace["cache"]["verification_cost_pusd"] = hit.verification_cost_pusd();
+    }
   }
   return trace;
 }

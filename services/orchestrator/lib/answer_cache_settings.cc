@@ -12,6 +12,33 @@ absl::Status ConfigError(absl::string_view message) {
   return absl::FailedPreconditionError(message);
 }
 
+absl::StatusOr<CacheVerifySettings> VerifyFromConfig(const v1::AnswerCacheVerifyConfig& config,
+                                                     const std::string& field) {
+  CacheVerifySettings verify;
+  if (!config.has_min() || !(config.min() >= 0 && config.min() <= 1)) {
+    return ConfigError(absl::StrCat(field, ".min must be set and in [0, 1]"));
+  }
+  verify.min = config.min();
+  for (const std::string& method : config.methods()) {
+    if (method.empty()) return ConfigError(absl::StrCat(field, ".methods: empty name"));
+    if (method == "logprob") {
+      return ConfigError(absl::StrCat(field,
+                                      ".methods: 'logprob' cannot verify a kept answer, "
+                                      "which keeps no logprobs (use llm)"));
+    }
+    verify.methods.push_back(method);
+  }
+  if (verify.methods.empty()) verify.methods.push_back("llm");
+  if (config.has_timeout()) {
+    verify.timeout = DurationFromProto(config.timeout());
+    if (verify.timeout < absl::Milliseconds(10) || verify.timeout > absl::Seconds(60)) {
+      return ConfigError(absl::StrCat(field, ".timeout ", absl::FormatDuration(verify.timeout),
+                                      " must be from 10ms to 60s"));
+    }
+  }
+  return verify;
+}
+
 }  // namespace
 
 absl::StatusOr<std::optional<CachePolicySettings>> CachePolicyFromConfig(
@@ -59,6 +86,22 @@ absl::StatusOr<std::optional<CachePolicySettings>> CachePolicyFromConfig(
       return ConfigError(absl::StrCat(field, ".disable_guards: unknown guard '", guard,
                                       "' (numbers, negation, entities)"));
     }
+  }
+  // Both apply to semantic hits only: without them they would do nothing, silently.
+  if (!cache.semantic && !cache.route_similarity_thresholds.empty()) {
+    return ConfigError(absl::StrCat(field,
+                                    ".route_similarity_thresholds apply to semantic hits: "
+                                    "set ",
+                                    field, ".semantic: true, or remove them"));
+  }
+  if (!cache.semantic && config.has_verify()) {
+    return ConfigError(absl::StrCat(field, ".verify checks semantic hits: set ", field,
+                                    ".semantic: true, or remove it"));
+  }
+  if (config.has_verify()) {
+    auto verify = VerifyFromConfig(config.verify(), absl::StrCat(field, ".verify"));
+    if (!verify.ok()) return verify.status();
+    cache.verify = *std::move(verify);
   }
   return cache;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -14,6 +15,13 @@
 #include "services/cache/lib/near_miss_guard.h"
 
 namespace cascade::orchestrator {
+
+// A judge call before a semantic hit is served (cache.verify).
+struct CacheVerifySettings {
+  double min = 0;                    // The lowest judge score that serves the hit.
+  std::vector<std::string> methods;  // Never empty: [llm] unless set.
+  absl::Duration timeout = absl::Seconds(2);
+};
 
 struct CachePolicySettings {
   bool semantic = false;
@@ -24,6 +32,7 @@ struct CachePolicySettings {
   absl::Duration ttl = absl::Hours(24);
   bool allow_sampled = false;
   cache::NearMissGuardOptions guard;
+  std::optional<CacheVerifySettings> verify;
 };
 
 struct AnswerCacheStoreSettings {
@@ -32,9 +41,10 @@ struct AnswerCacheStoreSettings {
 };
 
 // nullopt when the block is absent or not enabled; FAILED_PRECONDITION naming `field` for a
-// value out of range (a route's threshold: naming the route), an empty route name or an
-// unknown guard. Route names are not checked against the router's: the orchestrator knows
-// a route only from the answers given under it, so a name none carries applies to nothing.
+// value out of range (a route's threshold: naming the route), an empty route name, an
+// unknown guard, or a verify block without `min`. Route names are not checked against the router's:
+// the orchestrator knows a route only from the answers given under it, so a name none carries
+// applies to nothing.
 absl::StatusOr<std::optional<CachePolicySettings>> CachePolicyFromConfig(
     const v1::AnswerCachePolicyConfig& config, const std::string& field);
 

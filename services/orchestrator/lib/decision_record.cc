@@ -119,6 +119,9 @@ json DecisionJson(const FinishedRequest& finished, bool include_prompt) {
     if (result->cache().kind() == "semantic") {
       line["cache"]["similarity"] = result->cache().similarity();
     }
+    if (result->cache().has_verification_score()) {
+      line["cache"]["verification_score"] = result->cache().verification_score();
+    }
   }
   return line;
 }

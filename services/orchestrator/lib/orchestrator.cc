@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
+#include "services/orchestrator/lib/cache_verification.h"
 #include "services/orchestrator/lib/cost_estimate.h"
 #include "services/orchestrator/lib/request_plan.h"
 
@@ -102,7 +103,10 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Complete(const v1::CascadeRequ
   auto plan = PlanRequest(request, *policies, call.deadline, finished.began);
   if (!plan.ok()) return Record(plan.status(), finished);
   finished.policy = plan->policy->name;
-  if (auto cached = FromCache(*plan->policy, request, call, finished)) return *std::move(cached);
+  int64_t verification_cost_pusd = 0;
+  if (auto cached = FromCache(*plan, request, call, finished, verification_cost_pusd)) {
+    return *std::move(cached);
+  }
   auto start = start_selector_.Choose(request, *plan, call);
   if (!start.ok()) return Record(start.status(), finished);
   finished.start = &*start;
@@ -111,6 +115,11 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Complete(const v1::CascadeRequ
   }
   CascadeRun run(shared_, request, *plan, *start, call);
   absl::StatusOr<v1::CascadeResponse> result = run.Run();
+  if (result.ok() && verification_cost_pusd > 0) {
+    // The judge call that refused a cached answer was made for this request.
+    result->set_cost_pusd(result->cost_pusd() + verification_cost_pusd);
+    result->set_savings_pusd(result->savings_pusd() - verification_cost_pusd);
+  }
   finished.answers = &run.answers();
   result = Record(std::move(result), finished);
   if (result.ok()) {
@@ -121,10 +130,14 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Complete(const v1::CascadeRequ
 }
 
 std::optional<absl::StatusOr<v1::CascadeResponse>> Orchestrator::FromCache(
-    const PolicySettings& policy, const v1::CascadeRequest& request, const CascadeCall& call,
-    FinishedRequest& finished) {
+    const RequestPlan& plan, const v1::CascadeRequest& request, const CascadeCall& call,
+    FinishedRequest& finished, int64_t& verification_cost_pusd) {
+  const PolicySettings& policy = *plan.policy;
   if (!policy.cache || cached_answers_ == nullptr) return std::nullopt;
   CacheLookup cached = cached_answers_->Find(policy, request, call.temperature_unset);
+  if (cached.response && cached.response->cache().kind() == "semantic" && policy.cache->verify) {
+    VerifyHit(plan, request, call, cached, verification_cost_pusd);
+  }
   observer_->RecordCacheLookup(policy.name, cached.outcome, cached.refused_by);
   if (!cached.response) return std::nullopt;
   CascadeStart start;
@@ -134,6 +147,32 @@ std::optional<absl::StatusOr<v1::CascadeResponse>> Orchestrator::FromCache(
   finished.start = &start;
   if (call.on_text) call.on_text(cached.response->answer(), TokenLogprobs());
   return Record(*std::move(cached.response), finished);
+}
+
+void Orchestrator::VerifyHit(const RequestPlan& plan, const v1::CascadeRequest& request,
+                             const CascadeCall& call, CacheLookup& cached,
+                             int64_t& verification_cost_pusd) {
+  const DownstreamCall judge_call{plan.deadline, call.request_id, call.cancellation};
+  const CacheVerification verdict =
+      VerifyCachedAnswer(clients_.judge.get(), *plan.policy->cache->verify, request,
+                         *cached.response, judge_call, clock_());
+  verification_cost_pusd = verdict.cost_pusd;
+  if (verdict.serve) {
+    v1::CascadeResponse& response = *cached.response;
+    response.mutable_cache()->set_verification_score(verdict.score);
+    response.mutable_cache()->set_verification_cost_pusd(verdict.cost_pusd);
+    response.set_cost_pusd(verdict.cost_pusd);
+    response.set_savings_pusd(response.baseline_cost_pusd() - verdict.cost_pusd);
+    return;
+  }
+  if (!verdict.error.empty()) {
+    LogWarn(
+        "answer_cache_verification_failed",
+        {{"policy", plan.policy->name}, {"error", verdict.error}, {"request_id", call.request_id}});
+  }
+  cached.response.reset();
+  cached.outcome = "miss";
+  cached.refused_by = verdict.error.empty() ? "verification" : "verification_error";
 }
 
 void Orchestrator::KeepInCache(const PolicySettings& policy, const v1::CascadeRequest& request,

@@ -23,6 +23,7 @@
 #include "services/orchestrator/lib/clients.h"
 #include "services/orchestrator/lib/decision_log.h"
 #include "services/orchestrator/lib/orchestrator_settings.h"
+#include "services/orchestrator/lib/request_plan.h"
 #include "services/orchestrator/lib/shadow_evaluator.h"
 #include "services/orchestrator/lib/start_selector.h"
 #include "services/orchestrator/lib/tier_prices.h"
@@ -67,10 +68,18 @@ class Orchestrator final : public CascadeHandler {
                                              FinishedRequest finished);
 
   // The policy's cached answer to `request`, recorded like any answer; nullopt on a miss.
-  std::optional<absl::StatusOr<v1::CascadeResponse>> FromCache(const PolicySettings& policy,
+  // `verification_cost_pusd`: what a verification call that refused the hit cost (the
+  // request that then climbs pays it).
+  std::optional<absl::StatusOr<v1::CascadeResponse>> FromCache(const RequestPlan& plan,
                                                                const v1::CascadeRequest& request,
                                                                const CascadeCall& call,
-                                                               FinishedRequest& finished);
+                                                               FinishedRequest& finished,
+                                                               int64_t& verification_cost_pusd);
+  // With the policy's cache.verify, asks the judge about a semantic hit: serves it at the
+  // judge's cost, or turns it into a miss refused by "verification" (a low score) or
+  // "verification_error" (no score).
+  void VerifyHit(const RequestPlan& plan, const v1::CascadeRequest& request,
+                 const CascadeCall& call, CacheLookup& cached, int64_t& verification_cost_pusd);
   // Keeps an accepted answer in the policy's cache and reports the store's size.
   void KeepInCache(const PolicySettings& policy, const v1::CascadeRequest& request,
                    const CascadeCall& call, const v1::CascadeResponse& response);

@@ -361,6 +361,10 @@ absl::StatusOr<OrchestratorSettings> SettingsFromConfig(const v1::OrchestratorCo
     return ConfigError("a policy has a judge rule but judge.address is not set");
   }
   for (const auto& policy : settings.policies) {
+    if (policy.cache && policy.cache->verify && settings.judge_address.empty()) {
+      return ConfigError(absl::StrCat(
+          "policy '", policy.name, "': cache.verify asks the judge but judge.address is not set"));
+    }
     if (policy.shadow && policy.shadow->judge && settings.judge_address.empty()) {
       return ConfigError(absl::StrCat(
           "policy '", policy.name, "': shadow.judge asks the judge but judge.address is not set"));

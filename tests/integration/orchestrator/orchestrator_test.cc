@@ -1,7 +1,7 @@
 // cascade-orchestrator as deployed: the real binary over two real cascade-tier-worker
 // processes (small, large), each fronting a scripted fake OpenAI upstream in this process,
-// plus the real cascade-router or a fake Judge where a test needs them. Every call goes
-// over gRPC on loopback, port 0.
+// plus the real cascade-router, the real cascade-judge or a fake Judge where a test needs
+// them. Every call goes over gRPC on loopback, port 0.
 
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
@@ -175,6 +175,60 @@ TEST_F(OrchestratorIntegrationTest, EscalatesOnTheJudgeAndCountsItsCost) {
             7 * kSmallIn + 2 * kSmallOut + 5000 + 7 * kLargeIn + 2 * kLargeOut);
   EXPECT_EQ(judge->calls(), 1);
   EXPECT_THAT(MetricsOf(*orchestrator_), HasSubstr("reason=\"judge\""));
+}
+
+// The answer cache's verification call through the real cascade-judge, whose llm method asks
+// the large tier worker (its upstream scripted Yes, then No): a verified semantic hit is
+// served at the judge's cost; a refused one climbs as a miss that pays for the judge.
+TEST_F(OrchestratorIntegrationTest, ASemanticCacheHitIsServedOnlyWhenTheRealJudgeVerifiesIt) {
+  auto judge = ServerProcess::Start(
+      Bin("cascade-judge"),
+      {"--config", cascade::testing::WriteTempConfig(
+                       "judge.yaml", "server:\n  drain_delay: 0s\nllm_tier:\n  address: " +
+                                         large_->grpc_address() + "\n")});
+  ASSERT_TRUE(judge.ok()) << judge.status();
+  StartCascade(
+      "    cache: {enabled: true, semantic: true, similarity_threshold: 0.8, "
+      "verify: {min: 0.5}}\njudge: {address: \"" +
+      (*judge)->grpc_address() + "\"}\n");
+  const int64_t small_cost = 7 * kSmallIn + 2 * kSmallOut;
+  const int64_t judge_cost = 31 * kLargeIn + 1 * kLargeOut;
+  small_upstream_->Enqueue(Confident());
+  v1::CascadeResponse first;
+  ASSERT_TRUE(Call(Ask("How many days are in 3 weeks?"), &first).ok());
+  ASSERT_FALSE(first.has_cache());
+
+  large_upstream_->Enqueue(FakeReply::Json(ChatCompletionJson({"Yes"}, 31, 1, false)));
+  v1::CascadeResponse verified;
+  grpc::Status status = Call(Ask("how many days are in 3 weeks"), &verified);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_TRUE(verified.has_cache());
+  EXPECT_EQ(verified.cache().kind(), "semantic");
+  EXPECT_EQ(verified.answer(), "Hi!");
+  EXPECT_DOUBLE_EQ(verified.cache().verification_score(), 1.0);
+  EXPECT_EQ(verified.cache().verification_cost_pusd(), judge_cost);
+  EXPECT_EQ(verified.cost_pusd(), judge_cost);
+  // The judge's model read the new question and the kept answer.
+  ASSERT_EQ(large_upstream_->requests().size(), 1u);
+  const std::string asked = large_upstream_->requests()[0].body["messages"].dump();
+  EXPECT_THAT(asked, HasSubstr("how many days are in 3 weeks"));
+  EXPECT_THAT(asked, HasSubstr("Hi!"));
+
+  large_upstream_->Enqueue(FakeReply::Json(ChatCompletionJson({"No"}, 31, 1, false)));
+  small_upstream_->Enqueue(Confident());
+  v1::CascadeResponse refused;
+  status = Call(Ask("How many days are in 3 weeks"), &refused);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(refused.has_cache());
+  EXPECT_EQ(refused.final_tier(), "small");
+  EXPECT_EQ(refused.cost_pusd(), small_cost + judge_cost);
+  EXPECT_EQ(small_upstream_->calls(), 2);
+
+  const std::string metrics = MetricsOf(*orchestrator_);
+  EXPECT_THAT(metrics, HasSubstr("cascade_cache_lookups_total{outcome=\"semantic_hit\","
+                                 "policy=\"default\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("cascade_cache_rejections_total{guard=\"verification\","
+                                 "policy=\"default\"} 1"));
 }
 
 TEST_F(OrchestratorIntegrationTest, TierOneDownIsServedByTierTwoWithTheErrorInTheTrace) {

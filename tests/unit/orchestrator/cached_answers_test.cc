@@ -3,8 +3,10 @@
 // sampled request, a request for logprobs and an answer that was not accepted stay out; a
 // near-identical question hits only with `semantic`, and the near-miss guard refuses one
 // whose number differs; the route the answer was given under picks its threshold; the TTL
-// ends an entry; a streamed hit streams its text. The config refuses values out of range,
-// naming the field (a route's threshold: naming the route).
+// ends an entry; a streamed hit streams its text; with `verify`, the judge decides whether a
+// semantic hit is served, and a refused or failed verification is a miss that pays for the
+// judge. The config refuses values out of range, naming the field (a route's threshold:
+// naming the route), and settings that would do nothing without `semantic`.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -40,6 +42,7 @@ class CachedAnswersTest : public ::testing::Test {
     OrchestratorClients clients;
     clients.tiers = {{"small", small_}, {"large", large_}};
     clients.router = router_;
+    clients.judge = judge_;
     orchestrator_ = std::make_unique<Orchestrator>(settings_, std::move(clients), observer_,
                                                    [this] { return now_; });
     return *orchestrator_;
@@ -71,6 +74,7 @@ class CachedAnswersTest : public ::testing::Test {
       std::make_shared<FakeTierClient>("large", kLargeIn, kLargeOut);
   // None unless a test routes.
   std::shared_ptr<testing::FakeRouterClient> router_;
+  std::shared_ptr<testing::FakeJudgeClient> judge_ = std::make_shared<testing::FakeJudgeClient>();
   std::shared_ptr<testing::RecordingObserver> observer_ =
       std::make_shared<testing::RecordingObserver>();
   absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
@@ -242,6 +246,97 @@ TEST_F(CachedAnswersTest, TheRouteOfTheCachedAnswerPicksItsThreshold) {
   EXPECT_FALSE(loose.Complete(Ask(near, "globex"), Call())->has_cache());
 }
 
+class VerifiedCacheTest : public CachedAnswersTest {
+ protected:
+  VerifiedCacheTest() {
+    CachePolicySettings& cache = *settings_.policies[0].cache;
+    cache.semantic = true;
+    cache.similarity_threshold = 0.8;
+    cache.verify = CacheVerifySettings{0.5, {"llm"}, absl::Seconds(2)};
+    small_->Enqueue(Answer("small", "21 days.", -0.01, 10, 4, kSmallIn, kSmallOut));
+  }
+
+  void JudgeScores(double score, int64_t cost_pusd) {
+    v1::ScoreResponse reply;
+    reply.set_score(score);
+    reply.set_cost_pusd(cost_pusd);
+    judge_->reply = reply;
+  }
+};
+
+TEST_F(VerifiedCacheTest, AVerifiedSemanticHitIsServedAtTheJudgesCost) {
+  JudgeScores(0.9, 5000);
+  Orchestrator& orchestrator = Make();
+  auto first = orchestrator.Complete(Ask("How many days are in 3 weeks?"), Call());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(judge_->requests.empty());
+
+  CascadeCall call = Call();
+  call.deadline = now_ + absl::Seconds(30);
+  auto near = orchestrator.Complete(Ask("how many days are in 3 weeks"), call);
+  ASSERT_TRUE(near.ok()) << near.status();
+  ASSERT_TRUE(near->has_cache());
+  EXPECT_EQ(near->cache().kind(), "semantic");
+  EXPECT_EQ(near->answer(), "Paris.");
+  EXPECT_EQ(TierCalls(), 1);
+  EXPECT_DOUBLE_EQ(near->cache().verification_score(), 0.9);
+  EXPECT_EQ(near->cache().verification_cost_pusd(), 5000);
+  EXPECT_EQ(near->cost_pusd(), 5000);
+  EXPECT_EQ(near->savings_pusd(), first->baseline_cost_pusd() - 5000);
+  // The judge read the new question with the kept answer, within verify.timeout.
+  ASSERT_EQ(judge_->requests.size(), 1u);
+  EXPECT_EQ(judge_->requests[0].messages(0).content(), "how many days are in 3 weeks");
+  EXPECT_EQ(judge_->requests[0].answer(), "Paris.");
+  ASSERT_EQ(judge_->requests[0].methods_size(), 1);
+  EXPECT_EQ(judge_->requests[0].methods(0), "llm");
+  EXPECT_EQ(judge_->deadlines[0], now_ + absl::Seconds(2));
+  EXPECT_THAT(observer_->Text(), HasSubstr("cache_lookup outcome=semantic_hit policy=default"));
+  EXPECT_THAT(observer_->Text(), HasSubstr("cost route=cache cost_pusd=5000 "));
+
+  // An exact hit is the same question: not verified, free.
+  auto exact = orchestrator.Complete(Ask("How many days are in 3 weeks?"), Call());
+  ASSERT_TRUE(exact.ok() && exact->has_cache());
+  EXPECT_EQ(exact->cache().kind(), "exact");
+  EXPECT_FALSE(exact->cache().has_verification_score());
+  EXPECT_EQ(exact->cost_pusd(), 0);
+  EXPECT_EQ(judge_->requests.size(), 1u);
+}
+
+TEST_F(VerifiedCacheTest, AVerificationBelowTheMinimumIsAMissThatPaysForTheJudge) {
+  JudgeScores(0.2, 5000);
+  Orchestrator& orchestrator = Make();
+  auto first = orchestrator.Complete(Ask("How many days are in 3 weeks?"), Call());
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto near = orchestrator.Complete(Ask("how many days are in 3 weeks"), Call());
+  ASSERT_TRUE(near.ok()) << near.status();
+  EXPECT_FALSE(near->has_cache());
+  EXPECT_EQ(near->answer(), "21 days.");
+  EXPECT_EQ(TierCalls(), 2);
+  EXPECT_EQ(judge_->requests.size(), 1u);
+  // Same tokens as the first answer, plus the judge.
+  EXPECT_EQ(near->cost_pusd(), first->cost_pusd() + 5000);
+  EXPECT_EQ(near->savings_pusd(), first->savings_pusd() - 5000);
+  EXPECT_THAT(observer_->Text(), HasSubstr("cache_lookup outcome=miss refused_by=verification"));
+}
+
+TEST_F(VerifiedCacheTest, AJudgeThatGivesNoScoreRefusesTheHitAndSaysSo) {
+  judge_->reply = absl::UnavailableError("judge down");
+  Orchestrator& orchestrator = Make();
+  auto first = orchestrator.Complete(Ask("How many days are in 3 weeks?"), Call());
+  ASSERT_TRUE(first.ok()) << first.status();
+  ::testing::internal::CaptureStderr();
+  auto near = orchestrator.Complete(Ask("how many days are in 3 weeks"), Call());
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(near.ok()) << near.status();
+  EXPECT_FALSE(near->has_cache());
+  EXPECT_EQ(near->answer(), "21 days.");
+  EXPECT_EQ(near->cost_pusd(), first->cost_pusd());
+  EXPECT_THAT(observer_->Text(),
+              HasSubstr("cache_lookup outcome=miss refused_by=verification_error"));
+  EXPECT_THAT(logged, HasSubstr("answer_cache_verification_failed"));
+  EXPECT_THAT(logged, HasSubstr("judge down"));
+}
+
 TEST_F(CachedAnswersTest, AnEntryEndsWithItsTtl) {
   settings_.policies[0].cache->ttl = absl::Minutes(10);
   Orchestrator& orchestrator = Make();
@@ -330,6 +425,7 @@ TEST(AnswerCacheSettingsTest, OutOfRangeValuesAreRefusedNamingTheField) {
               HasSubstr("route_similarity_thresholds: a route name is empty"));
   // Any other name is taken: the orchestrator learns routes from its answers only.
   v1::AnswerCachePolicyConfig routed = config;
+  routed.set_semantic(true);
   (*routed.mutable_route_similarity_thresholds())["weather"] = 0.9;
   (*routed.mutable_route_similarity_thresholds())["not-a-route-yet"] = 1;
   auto per_route = CachePolicyFromConfig(routed, "policies[0].cache");
@@ -344,6 +440,11 @@ TEST(AnswerCacheSettingsTest, OutOfRangeValuesAreRefusedNamingTheField) {
   ASSERT_TRUE(unguarded.ok());
   EXPECT_FALSE((*unguarded)->guard.check_numbers);
 
+  // Settings that only semantic hits use do nothing without `semantic`: refused.
+  routed.set_semantic(false);
+  EXPECT_THAT(CachePolicyFromConfig(routed, "policies[0].cache").status().message(),
+              HasSubstr("policies[0].cache.route_similarity_thresholds apply to semantic hits"));
+
   v1::AnswerCacheConfig store;
   store.set_max_entries(0);
   EXPECT_THAT(AnswerCacheStoreFromConfig(store).status().message(),
@@ -352,6 +453,38 @@ TEST(AnswerCacheSettingsTest, OutOfRangeValuesAreRefusedNamingTheField) {
   store.set_max_mib(70000);
   EXPECT_THAT(AnswerCacheStoreFromConfig(store).status().message(),
               HasSubstr("answer_cache.max_mib 70000"));
+}
+
+TEST(AnswerCacheSettingsTest, VerifyNeedsAMinimumAndSemanticHits) {
+  v1::AnswerCachePolicyConfig config;
+  config.set_enabled(true);
+  config.set_semantic(true);
+  config.mutable_verify();
+  EXPECT_THAT(CachePolicyFromConfig(config, "policies[1].cache").status().message(),
+              HasSubstr("policies[1].cache.verify.min must be set and in [0, 1]"));
+  config.mutable_verify()->set_min(1.5);
+  EXPECT_THAT(CachePolicyFromConfig(config, "policies[1].cache").status().message(),
+              HasSubstr("policies[1].cache.verify.min must be set"));
+  config.mutable_verify()->set_min(0.7);
+  auto defaults = CachePolicyFromConfig(config, "policies[1].cache");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  ASSERT_TRUE((*defaults)->verify.has_value());
+  EXPECT_DOUBLE_EQ((*defaults)->verify->min, 0.7);
+  EXPECT_EQ((*defaults)->verify->methods, std::vector<std::string>{"llm"});
+  EXPECT_EQ((*defaults)->verify->timeout, absl::Seconds(2));
+
+  v1::AnswerCachePolicyConfig bad = config;
+  bad.mutable_verify()->add_methods("logprob");
+  EXPECT_THAT(CachePolicyFromConfig(bad, "policies[1].cache").status().message(),
+              HasSubstr("'logprob' cannot verify a kept answer"));
+  bad = config;
+  bad.mutable_verify()->mutable_timeout()->set_seconds(61);
+  EXPECT_THAT(CachePolicyFromConfig(bad, "policies[1].cache").status().message(),
+              HasSubstr("policies[1].cache.verify.timeout 1m1s must be from 10ms to 60s"));
+  bad = config;
+  bad.set_semantic(false);
+  EXPECT_THAT(CachePolicyFromConfig(bad, "policies[1].cache").status().message(),
+              HasSubstr("policies[1].cache.verify checks semantic hits"));
 }
 
 }  // namespace

@@ -83,6 +83,19 @@ router_timeout: 20ms
   EXPECT_EQ(settings->tiers[1].fallback_price->output_uusd_per_mtok, 10'000'000);
 }
 
+TEST(OrchestratorSettingsTest, ACacheVerificationNeedsTheJudge) {
+  const std::string verified =
+      std::string(kTiers) +
+      "policies: [{name: p, tiers: [{tier: small}, {tier: large}], cache: {enabled: true, "
+      "semantic: true, verify: {min: 0.6, timeout: 500ms}}}]";
+  EXPECT_THAT(ErrorOf(verified),
+              HasSubstr("policy 'p': cache.verify asks the judge but judge.address is not set"));
+  auto with_judge = Parse("judge: {address: \"127.0.0.1:4\"}\n" + verified);
+  ASSERT_TRUE(with_judge.ok()) << with_judge.status();
+  ASSERT_TRUE(with_judge->policies[0].cache->verify.has_value());
+  EXPECT_EQ(with_judge->policies[0].cache->verify->timeout, absl::Milliseconds(500));
+}
+
 TEST(OrchestratorSettingsTest, EmptyConfigIsAnUnconfiguredOrchestrator) {
   auto settings = Parse("{}");
   ASSERT_TRUE(settings.ok()) << settings.status();

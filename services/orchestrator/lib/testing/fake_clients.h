@@ -246,10 +246,12 @@ class FakeJudgeClient final : public JudgeClient {
  public:
   absl::StatusOr<v1::ScoreResponse> reply = absl::UnavailableError("judge down");
   std::vector<v1::ScoreRequest> requests;
+  std::vector<absl::Time> deadlines;
 
   absl::StatusOr<v1::ScoreResponse> Score(const v1::ScoreRequest& request,
-                                          const DownstreamCall&) override {
+                                          const DownstreamCall& call) override {
     requests.push_back(request);
+    deadlines.push_back(call.deadline);
     return reply;
   }
 };
