@@ -136,8 +136,10 @@ size_t AnswerCache::EntryBytes(const AnswerCacheInsert& insert) const {
       answer.model.size() + answer.final_tier.size() + answer.route.size() +
       answer.finish_reason.size() + answer.payload.size();
   if (!insert.embedding.empty()) {
-    // The row, and about the HNSW graph's level-0 links once the bucket has a graph.
-    bytes += insert.embedding.size() * sizeof(float) + insert.context_key.size() +
+    // The row, and about the HNSW graph's 8-bit code and level-0 links once the bucket has
+    // a graph.
+    bytes += insert.embedding.size() * (sizeof(float) + 1) + sizeof(float) +
+             insert.context_key.size() +
              2 * static_cast<size_t>(options_.index.hnsw_m) * sizeof(int);
   }
   return bytes;

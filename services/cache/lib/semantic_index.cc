@@ -1,6 +1,5 @@
 #include "services/cache/lib/semantic_index.h"
 
-#include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/utils/random.h>
@@ -8,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "services/cache/lib/int8_vector_storage.h"
 #include "services/router/lib/faiss_support.h"
 #include "services/router/lib/vector_ops.h"
 
@@ -35,21 +35,15 @@ SemanticIndex::SemanticIndex(size_t dimension, const SemanticIndexOptions& optio
 
 SemanticIndex::~SemanticIndex() = default;
 
-const float* SemanticIndex::Row(size_t row) const {
-  if (graph_ != nullptr) {
-    return static_cast<const faiss::IndexFlat*>(graph_->storage)->get_xb() + row * dimension_;
-  }
-  return flat_rows_.data() + row * dimension_;
-}
+const float* SemanticIndex::Row(size_t row) const { return flat_rows_.data() + row * dimension_; }
 
 void SemanticIndex::AppendRow(uint64_t id, const float* embedding) {
   const size_t row = row_ids_.size();
   if (graph_ != nullptr) {
     router::SingleThreadedOpenMp single_threaded;
     graph_->add(1, embedding);
-  } else {
-    flat_rows_.insert(flat_rows_.end(), embedding, embedding + dimension_);
   }
+  flat_rows_.insert(flat_rows_.end(), embedding, embedding + dimension_);
   row_ids_.push_back(id);
   row_live_.push_back(true);
   row_of_[id] = row;
@@ -93,8 +87,10 @@ void SemanticIndex::Rebuild() {
   if (ids.size() >= options_.hnsw_min_entries) {
     // As IndexHNSWFlat, over our storage; the graph owns and deletes it.
     const auto d = static_cast<faiss::Index::idx_t>(dimension_);
-    graph_ =
-        std::make_unique<faiss::IndexHNSW>(new router::FlatInnerProductStorage(d), options_.hnsw_m);
+    faiss::Index* storage = options_.hnsw_8bit_codes
+                                ? static_cast<faiss::Index*>(new Int8VectorStorage(d))
+                                : new router::FlatInnerProductStorage(d);
+    graph_ = std::make_unique<faiss::IndexHNSW>(storage, options_.hnsw_m);
     graph_->own_fields = true;
     graph_->is_trained = true;
     graph_->hnsw.efConstruction = options_.hnsw_ef_construction;
@@ -102,10 +98,9 @@ void SemanticIndex::Rebuild() {
     graph_->hnsw.rng = faiss::RandomGenerator(router::kHnswLevelSeed);
     router::SingleThreadedOpenMp single_threaded;
     graph_->add(static_cast<faiss::Index::idx_t>(ids.size()), rows.data());
-  } else {
-    flat_rows_ = std::move(rows);
-    flat_rows_.shrink_to_fit();
   }
+  flat_rows_ = std::move(rows);
+  flat_rows_.shrink_to_fit();
   row_ids_ = std::move(ids);
   row_live_.assign(row_ids_.size(), true);
   for (size_t row = 0; row < row_ids_.size(); ++row) row_of_[row_ids_[row]] = row;
@@ -130,14 +125,27 @@ std::optional<SemanticMatch> SemanticIndex::Nearest(const float* query) const {
   params.efSearch = options_.hnsw_ef_search;
   // Without tombstones the filter would only cost a call per visited node.
   params.sel = row_of_.size() < row_ids_.size() ? &live : nullptr;
-  float similarity = 0.0f;
-  faiss::Index::idx_t row = -1;
+  const int k = std::max(1, options_.hnsw_rerank);
+  std::vector<float> scores(static_cast<size_t>(k));
+  std::vector<faiss::Index::idx_t> found(static_cast<size_t>(k), -1);
   {
     router::SingleThreadedOpenMp single_threaded;
-    graph_->search(1, query, 1, &similarity, &row, &params);
+    graph_->search(1, query, k, scores.data(), found.data(), &params);
   }
-  if (row < 0) return std::nullopt;  // every row the beam reached was a tombstone
-  return SemanticMatch{row_ids_[static_cast<size_t>(row)], similarity};
+  // The exact similarity of the graph's best few; of equal ones the oldest row wins.
+  std::optional<SemanticMatch> best;
+  size_t best_row = 0;
+  for (const faiss::Index::idx_t candidate : found) {
+    if (candidate < 0) continue;  // fewer live rows reached than k
+    const auto row = static_cast<size_t>(candidate);
+    const float similarity = router::InnerProduct(query, Row(row), dimension_);
+    if (!best.has_value() || similarity > best->similarity ||
+        (similarity == best->similarity && row < best_row)) {
+      best = SemanticMatch{row_ids_[row], similarity};
+      best_row = row;
+    }
+  }
+  return best;  // nullopt: every row the beam reached was a tombstone
 }
 
 }  // namespace cascade::cache

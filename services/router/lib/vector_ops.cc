@@ -60,18 +60,25 @@ bool HasAvx2() {
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-const bool kAvx2 = HasAvx2();
-const auto kInnerProduct = kAvx2 ? InnerProductAvx2 : InnerProductScalar;
-const auto kAddScaled = kAvx2 ? AddScaledAvx2 : AddScaledScalar;
+// Decided on first use, not at static initialisation: a static constant of another file may
+// ask first, and the order of initialisation across files is unspecified.
+bool UseAvx2() {
+  static const bool avx2 = HasAvx2();
+  return avx2;
+}
 
 }  // namespace
 
 float InnerProduct(const float* a, const float* b, size_t dimension) {
-  return kInnerProduct(a, b, dimension);
+  static const auto loop = UseAvx2() ? InnerProductAvx2 : InnerProductScalar;
+  return loop(a, b, dimension);
 }
 
-void AddScaled(float* y, float a, const float* x, size_t n) { kAddScaled(y, a, x, n); }
+void AddScaled(float* y, float a, const float* x, size_t n) {
+  static const auto loop = UseAvx2() ? AddScaledAvx2 : AddScaledScalar;
+  loop(y, a, x, n);
+}
 
-bool VectorOpsUseAvx2() { return kAvx2; }
+bool VectorOpsUseAvx2() { return UseAvx2(); }
 
 }  // namespace cascade::router
