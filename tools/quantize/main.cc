@@ -1,4 +1,5 @@
-// cascade-quantize IN.gguf OUT.gguf --type f16|q8_0|q4_0|q5_0|q5_1|q4_k|q5_k|q6_k|q4_k_m|q5_k_m|f32
+// cascade-quantize IN.gguf OUT.gguf --type
+// f16|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q5_k|q6_k|q4_k_m|q5_k_m|f32
 //
 // Writes a copy of a model with its weight matrices in another element type, or in a K-quant
 // mix like llama.cpp's (q4_k_m). Norm vectors stay F32. The result loads in this engine and in
@@ -13,11 +14,12 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: cascade-quantize IN.gguf OUT.gguf --type TYPE\n"
-    "TYPE: f16, q8_0, q4_0, q5_0, q5_1, f32; K-quants q4_k, q5_k, q6_k; mixes q4_k_m, q5_k_m\n"
+    "TYPE: f16, q8_0, q4_0, q4_1, q5_0, q5_1, f32; K-quants q4_k, q5_k, q6_k; mixes q4_k_m, "
+    "q5_k_m\n"
     "(as llama.cpp makes them: output.weight and some layers' attn_v / ffn_down in q6_k).\n"
     "A matrix whose rows are not a multiple of 256 weights cannot take a K-quant and gets\n"
     "what llama.cpp gives it: q5_0 for q4_k, q5_1 for q5_k, q8_0 for q6_k; --fallback TYPE\n"
-    "(f32, f16, q8_0, q4_0, q5_0 or q5_1) chooses one type for all of them instead.\n";
+    "(f32, f16, q8_0, q4_0, q4_1, q5_0 or q5_1) chooses one type for all of them instead.\n";
 
 }  // namespace
 
@@ -56,8 +58,9 @@ int main(int argc, char** argv) {
   if (!fallback_name.empty()) {
     auto fallback = cascade::engine::RecipeFromName(fallback_name);
     if (!fallback.ok() || fallback->mixed || cascade::engine::BlockElements(fallback->type) > 32) {
-      std::cerr << "cascade-quantize: --fallback must be f32, f16, q8_0, q4_0, q5_0 or q5_1, got '"
-                << fallback_name << "'\n";
+      std::cerr
+          << "cascade-quantize: --fallback must be f32, f16, q8_0, q4_0, q4_1, q5_0 or q5_1, got '"
+          << fallback_name << "'\n";
       return 2;
     }
     recipe->fallback = fallback->type;

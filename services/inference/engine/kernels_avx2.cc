@@ -99,6 +99,14 @@ CASCADE_AVX2 inline __m256 BlockDot(const BlockQ4_0& block, const float* x) {
   return LevelsDot(first, second, x);
 }
 
+// Q4_1's levels (0..15), not centred: its minimum is added per block (AccumulateBlock).
+CASCADE_AVX2 inline void FourBitLevels(const BlockQ4_1& block, __m128i& first, __m128i& second) {
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.q));
+  const __m128i low_nibbles = _mm_set1_epi8(0x0f);
+  first = _mm_and_si128(packed, low_nibbles);
+  second = _mm_and_si128(_mm_srli_epi16(packed, 4), low_nibbles);
+}
+
 // Byte j (of 16) is 0x10 where bit j of `bits` is set: Q5_0 / Q5_1's fifth bits in place.
 CASCADE_AVX2 inline __m128i FifthBits(uint32_t bits) {
   const __m128i repeated =
@@ -129,20 +137,32 @@ CASCADE_AVX2 inline __m256 BlockDot(const BlockQ5_0& block, const float* x) {
   return LevelsDot(first, second, x);
 }
 
-// acc + the block's dot product with x: scale * sum(q x), and for Q5_1 min * sum(x).
+// acc + the block's dot product with x: scale * sum(q x), and for Q4_1 and Q5_1 min * sum(x).
 template <typename Block>
 CASCADE_AVX2 inline __m256 AccumulateBlock(const Block& block, const float* x, __m256 acc) {
   return _mm256_fmadd_ps(BlockDot(block, x), _mm256_set1_ps(_cvtsh_ss(block.scale)), acc);
 }
 
-CASCADE_AVX2 inline __m256 AccumulateBlock(const BlockQ5_1& block, const float* x, __m256 acc) {
-  __m128i first, second;
-  FiveBitLevels(block, 0, first, second);
+CASCADE_AVX2 inline __m256 AccumulateWithMin(const uint16_t scale, const uint16_t min,
+                                             __m128i first, __m128i second, const float* x,
+                                             __m256 acc) {
   const __m256 x_sum =
       _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)),
                     _mm256_add_ps(_mm256_loadu_ps(x + 16), _mm256_loadu_ps(x + 24)));
-  acc = _mm256_fmadd_ps(x_sum, _mm256_set1_ps(_cvtsh_ss(block.min)), acc);
-  return _mm256_fmadd_ps(LevelsDot(first, second, x), _mm256_set1_ps(_cvtsh_ss(block.scale)), acc);
+  acc = _mm256_fmadd_ps(x_sum, _mm256_set1_ps(_cvtsh_ss(min)), acc);
+  return _mm256_fmadd_ps(LevelsDot(first, second, x), _mm256_set1_ps(_cvtsh_ss(scale)), acc);
+}
+
+CASCADE_AVX2 inline __m256 AccumulateBlock(const BlockQ4_1& block, const float* x, __m256 acc) {
+  __m128i first, second;
+  FourBitLevels(block, first, second);
+  return AccumulateWithMin(block.scale, block.min, first, second, x, acc);
+}
+
+CASCADE_AVX2 inline __m256 AccumulateBlock(const BlockQ5_1& block, const float* x, __m256 acc) {
+  __m128i first, second;
+  FiveBitLevels(block, 0, first, second);
+  return AccumulateWithMin(block.scale, block.min, first, second, x, acc);
 }
 
 template <int kRows, typename Block>
@@ -175,6 +195,8 @@ CASCADE_AVX2 inline void DotRows(const Matrix& w, int64_t r, const float* x, flo
       return DotRowsQuantized<kRows, BlockQ8_0>(w, r, x, out);
     case TensorType::kQ4_0:
       return DotRowsQuantized<kRows, BlockQ4_0>(w, r, x, out);
+    case TensorType::kQ4_1:
+      return DotRowsQuantized<kRows, BlockQ4_1>(w, r, x, out);
     case TensorType::kQ5_0:
       return DotRowsQuantized<kRows, BlockQ5_0>(w, r, x, out);
     case TensorType::kQ5_1:

@@ -118,6 +118,18 @@ CASCADE_AVX512 inline void Dequantize(const BlockQ4_0& block, __m512& low, __m51
   high = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(second)), scale);
 }
 
+// scale * level + min, as Q5_1.
+CASCADE_AVX512 inline void Dequantize(const BlockQ4_1& block, __m512& low, __m512& high) {
+  const __m512 scale = _mm512_set1_ps(_cvtsh_ss(block.scale));
+  const __m512 min = _mm512_set1_ps(_cvtsh_ss(block.min));
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.q));
+  const __m128i nibble = _mm_set1_epi8(0x0f);
+  const __m128i first = _mm_and_si128(packed, nibble);  // elements 0..15
+  const __m128i second = _mm_and_si128(_mm_srli_epi16(packed, 4), nibble);
+  low = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(first)), scale, min);
+  high = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(second)), scale, min);
+}
+
 // Q5_0 / Q5_1's levels (0..31) of elements 0..15 (`first`) and 16..31 as bytes.
 CASCADE_AVX512 inline void FiveBitLevels(const uint8_t* high, const uint8_t* q, __m128i& first,
                                          __m128i& second) {
@@ -209,6 +221,8 @@ CASCADE_AVX512 inline void Tile(const Matrix& w, int64_t r, const float* x, floa
       return TileQuantized<kRows, kTokens, BlockQ8_0>(w, r, x, out, out_stride);
     case TensorType::kQ4_0:
       return TileQuantized<kRows, kTokens, BlockQ4_0>(w, r, x, out, out_stride);
+    case TensorType::kQ4_1:
+      return TileQuantized<kRows, kTokens, BlockQ4_1>(w, r, x, out, out_stride);
     case TensorType::kQ5_0:
       return TileQuantized<kRows, kTokens, BlockQ5_0>(w, r, x, out, out_stride);
     case TensorType::kQ5_1:
@@ -262,6 +276,8 @@ CASCADE_AVX512 inline void RowGroup(const Matrix& w, int64_t r, const float* x, 
         return RowGroupDequantized<kRows, BlockQ8_0>(w, r, x, n_tokens, out, out_stride);
       case TensorType::kQ4_0:
         return RowGroupDequantized<kRows, BlockQ4_0>(w, r, x, n_tokens, out, out_stride);
+      case TensorType::kQ4_1:
+        return RowGroupDequantized<kRows, BlockQ4_1>(w, r, x, n_tokens, out, out_stride);
       case TensorType::kQ5_0:
         return RowGroupDequantized<kRows, BlockQ5_0>(w, r, x, n_tokens, out, out_stride);
       case TensorType::kQ5_1:

@@ -46,6 +46,23 @@ float DotQ4_0(const BlockQ4_0* blocks, const float* x, int64_t n) {
   return sum;
 }
 
+// Q4_1: scale * sum(q x) + min * sum(x) per block.
+float DotQ4_1(const BlockQ4_1* blocks, const float* x, int64_t n) {
+  constexpr int kHalf = kQuantBlock / 2;
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQuantBlock; ++b) {
+    const float* xb = x + b * kQuantBlock;
+    float block_sum = 0, x_sum = 0;
+    for (int j = 0; j < kHalf; ++j) {
+      block_sum += static_cast<float>(blocks[b].q[j] & 0x0f) * xb[j];
+      block_sum += static_cast<float>(blocks[b].q[j] >> 4) * xb[j + kHalf];
+      x_sum += xb[j] + xb[j + kHalf];
+    }
+    sum += HalfToFloat(blocks[b].scale) * block_sum + HalfToFloat(blocks[b].min) * x_sum;
+  }
+  return sum;
+}
+
 // Q5_0 / Q5_1: the block's levels unpacked first (UnpackFiveBitLevels), any alignment.
 template <typename Block>
 float DotFiveBit(const uint8_t* row, const float* x, int64_t n) {
@@ -83,6 +100,8 @@ float DotRow(const Matrix& w, int64_t r, const float* x) {
       return DotQ8_0(reinterpret_cast<const BlockQ8_0*>(row), x, w.cols);
     case TensorType::kQ4_0:
       return DotQ4_0(reinterpret_cast<const BlockQ4_0*>(row), x, w.cols);
+    case TensorType::kQ4_1:
+      return DotQ4_1(reinterpret_cast<const BlockQ4_1*>(row), x, w.cols);
     case TensorType::kQ5_0:
       return DotFiveBit<BlockQ5_0>(row, x, w.cols);
     case TensorType::kQ5_1:

@@ -45,6 +45,8 @@ uint32_t FileTypeFor(TensorType type) {
       return 1;  // LLAMA_FTYPE_MOSTLY_F16
     case TensorType::kQ4_0:
       return 2;  // LLAMA_FTYPE_MOSTLY_Q4_0
+    case TensorType::kQ4_1:
+      return 3;  // LLAMA_FTYPE_MOSTLY_Q4_1
     case TensorType::kQ5_0:
       return 8;  // LLAMA_FTYPE_MOSTLY_Q5_0
     case TensorType::kQ5_1:
@@ -62,7 +64,7 @@ uint32_t FileTypeFor(TensorType type) {
 }
 
 absl::string_view RecipeNames() {
-  return "f32, f16, q8_0, q4_0, q5_0, q5_1, q4_k, q5_k, q6_k, q4_k_m, q5_k_m";
+  return "f32, f16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, q4_k_m, q5_k_m";
 }
 
 absl::StatusOr<QuantizationRecipe> RecipeFromName(absl::string_view name) {
@@ -74,10 +76,10 @@ absl::StatusOr<QuantizationRecipe> RecipeFromName(absl::string_view name) {
   constexpr Entry kRecipes[] = {
       {"f32", TensorType::kF32, false},    {"f16", TensorType::kF16, false},
       {"q8_0", TensorType::kQ8_0, false},  {"q4_0", TensorType::kQ4_0, false},
-      {"q5_0", TensorType::kQ5_0, false},  {"q5_1", TensorType::kQ5_1, false},
-      {"q4_k", TensorType::kQ4_K, false},  {"q5_k", TensorType::kQ5_K, false},
-      {"q6_k", TensorType::kQ6_K, false},  {"q4_k_m", TensorType::kQ4_K, true},
-      {"q5_k_m", TensorType::kQ5_K, true},
+      {"q4_1", TensorType::kQ4_1, false},  {"q5_0", TensorType::kQ5_0, false},
+      {"q5_1", TensorType::kQ5_1, false},  {"q4_k", TensorType::kQ4_K, false},
+      {"q5_k", TensorType::kQ5_K, false},  {"q6_k", TensorType::kQ6_K, false},
+      {"q4_k_m", TensorType::kQ4_K, true}, {"q5_k_m", TensorType::kQ5_K, true},
   };
   for (const Entry& entry : kRecipes) {
     if (entry.name != name) continue;

@@ -25,7 +25,7 @@ struct QuantizationRecipe {
   std::optional<TensorType> fallback = {};
 };
 
-// f32, f16, q8_0, q4_0, q5_0, q5_1, q4_k, q5_k, q6_k, q4_k_m, q5_k_m; InvalidArgument listing
+// f32, f16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, q4_k_m, q5_k_m; InvalidArgument listing
 // them.
 absl::StatusOr<QuantizationRecipe> RecipeFromName(absl::string_view name);
 absl::string_view RecipeNames();

@@ -25,6 +25,7 @@ absl::Status CheckSupportedTensorType(uint32_t type_id, const std::string& tenso
     case TensorType::kF32:
     case TensorType::kF16:
     case TensorType::kQ4_0:
+    case TensorType::kQ4_1:
     case TensorType::kQ5_0:
     case TensorType::kQ5_1:
     case TensorType::kQ8_0:
@@ -35,8 +36,8 @@ absl::Status CheckSupportedTensorType(uint32_t type_id, const std::string& tenso
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "tensor '", tensor_name, "' has type ", GgmlTypeName(type_id),
-      ", which this engine does not support (supported: F32, F16, Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, "
-      "Q5_K, Q6_K)"));
+      ", which this engine does not support (supported: F32, F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, "
+      "Q4_K, Q5_K, Q6_K)"));
 }
 
 int BlockElements(TensorType type) {
@@ -46,6 +47,7 @@ int BlockElements(TensorType type) {
       return 1;
     case TensorType::kQ8_0:
     case TensorType::kQ4_0:
+    case TensorType::kQ4_1:
     case TensorType::kQ5_0:
     case TensorType::kQ5_1:
       return kQuantBlock;
@@ -71,6 +73,8 @@ size_t RowBytes(TensorType type, int64_t cols) {
       return static_cast<size_t>(cols / kQuantBlock) * sizeof(BlockQ8_0);
     case TensorType::kQ4_0:
       return static_cast<size_t>(cols / kQuantBlock) * sizeof(BlockQ4_0);
+    case TensorType::kQ4_1:
+      return static_cast<size_t>(cols / kQuantBlock) * sizeof(BlockQ4_1);
     case TensorType::kQ5_0:
       return static_cast<size_t>(cols / kQuantBlock) * sizeof(BlockQ5_0);
     case TensorType::kQ5_1:
@@ -170,6 +174,21 @@ void DequantizeRow(TensorType type, const void* row, int64_t cols, float* out) {
       }
       return;
     }
+    case TensorType::kQ4_1: {
+      const auto* bytes = static_cast<const uint8_t*>(row);
+      for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+        BlockQ4_1 block;
+        std::memcpy(&block, bytes + b * sizeof(BlockQ4_1), sizeof(block));
+        const float scale = HalfToFloat(block.scale);
+        const float min = HalfToFloat(block.min);
+        float* dst = out + b * kQuantBlock;
+        for (int j = 0; j < kQuantBlock / 2; ++j) {
+          dst[j] = scale * static_cast<float>(block.q[j] & 0x0f) + min;
+          dst[j + kQuantBlock / 2] = scale * static_cast<float>(block.q[j] >> 4) + min;
+        }
+      }
+      return;
+    }
     case TensorType::kQ5_0: {
       const auto* bytes = static_cast<const uint8_t*>(row);
       for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
@@ -250,6 +269,25 @@ void QuantizeRowQ4_0(const float* row, int64_t cols, BlockQ4_0* blocks) {
   }
 }
 
+// As GGML: the block's minimum and range / 15, each level rounded to nearest from the minimum.
+void QuantizeRowQ4_1(const float* row, int64_t cols, BlockQ4_1* blocks) {
+  for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+    const float* x = row + b * kQuantBlock;
+    const auto [lowest, highest] = std::minmax_element(x, x + kQuantBlock);
+    const float scale = (*highest - *lowest) / 15.0f;
+    const float inverse = scale != 0 ? 1.0f / scale : 0.0f;
+    blocks[b].scale = FloatToHalf(scale);
+    blocks[b].min = FloatToHalf(*lowest);
+    auto level = [&](float v) {
+      return static_cast<uint8_t>(
+          std::clamp(static_cast<int>((v - *lowest) * inverse + 0.5f), 0, 15));
+    };
+    for (int j = 0; j < kQuantBlock / 2; ++j) {
+      blocks[b].q[j] = static_cast<uint8_t>(level(x[j]) | (level(x[j + kQuantBlock / 2]) << 4));
+    }
+  }
+}
+
 // 32 five-bit levels into Q5_0 / Q5_1's low nibbles and high-bit word.
 void PackFiveBitLevels(const uint8_t* levels, uint8_t* high, uint8_t* q) {
   uint32_t bits = 0;
@@ -315,6 +353,9 @@ void QuantizeRow(TensorType type, const float* row, int64_t cols, void* out) {
       return;
     case TensorType::kQ4_0:
       QuantizeRowQ4_0(row, cols, static_cast<BlockQ4_0*>(out));
+      return;
+    case TensorType::kQ4_1:
+      QuantizeRowQ4_1(row, cols, static_cast<BlockQ4_1*>(out));
       return;
     case TensorType::kQ5_0:
       QuantizeRowQ5_0(row, cols, static_cast<uint8_t*>(out));

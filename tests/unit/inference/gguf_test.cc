@@ -177,7 +177,7 @@ TEST(GgufReader, RejectsUnsupportedTensorType) {
   const absl::Status status = OpenBytes(bytes);
   EXPECT_THAT(status.message(), HasSubstr("type Q3_K"));
   EXPECT_THAT(status.message(),
-              HasSubstr("supported: F32, F16, Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K"));
+              HasSubstr("supported: F32, F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K"));
 }
 
 TEST(GgufReader, RejectsAKQuantRowThatIsNoMultipleOf256) {

@@ -106,7 +106,8 @@ TEST_P(MatmulTest, KernelsAgreeWithReference) {
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulTest,
                          ::testing::Values(TensorType::kF32, TensorType::kF16, TensorType::kQ8_0,
-                                           TensorType::kQ4_0, TensorType::kQ5_0, TensorType::kQ5_1),
+                                           TensorType::kQ4_0, TensorType::kQ4_1, TensorType::kQ5_0,
+                                           TensorType::kQ5_1),
                          [](const ::testing::TestParamInfo<TensorType>& info) {
                            return GgmlTypeName(static_cast<uint32_t>(info.param));
                          });
@@ -152,18 +153,20 @@ TEST(Kernels, ScoresAndWeightedSumMatchDotAndAddScaled) {
 
 TEST(Quantization, ErrorsAreWithinTheFormatsResolution) {
   const auto values = RandomValues(64, 3);
-  for (TensorType type : {TensorType::kF16, TensorType::kQ8_0, TensorType::kQ4_0, TensorType::kQ5_0,
-                          TensorType::kQ5_1}) {
+  for (TensorType type : {TensorType::kF16, TensorType::kQ8_0, TensorType::kQ4_0, TensorType::kQ4_1,
+                          TensorType::kQ5_0, TensorType::kQ5_1}) {
     std::vector<uint8_t> bytes(RowBytes(type, 64));
     std::vector<float> back(64);
     QuantizeRow(type, values.data(), 64, bytes.data());
     DequantizeRow(type, bytes.data(), 64, back.data());
     // Half a quantization step for Q8_0 (max|x| / 127), plus slack for the float16 scale. Q4_0
     // maps the extreme to -8 steps, so values of the other sign clip at +7: up to a full step;
-    // Q5_0 the same at -16 / +15. Q5_1 spans the block's range in 31 steps: half a step.
+    // Q5_0 the same at -16 / +15. Q4_1 and Q5_1 span the block's range in 15 and 31 steps:
+    // half a step (values in [-1, 1]).
     const double tolerance = type == TensorType::kF16    ? 1e-3
                              : type == TensorType::kQ8_0 ? 5e-3
                              : type == TensorType::kQ4_0 ? 0.13
+                             : type == TensorType::kQ4_1 ? 0.07
                              : type == TensorType::kQ5_0 ? 0.065
                                                          : 0.035;
     for (int i = 0; i < 64; ++i) {
@@ -200,6 +203,27 @@ TEST(Quantization, FiveBitLayoutsByHand) {
   EXPECT_EQ(out[16], 0.5f * 3 - 1);
   EXPECT_EQ(out[17], 0.5f * 16 - 1);
   EXPECT_EQ(out[1], -1.0f);
+}
+
+// A Q4_1 block by hand: element j's level in q[j]'s low nibble, element j + 16's in its high.
+TEST(Quantization, Q4_1LayoutByHand) {
+  std::vector<uint8_t> q4_1(sizeof(BlockQ4_1), 0);
+  const uint16_t scale = FloatToHalf(0.25f);
+  const uint16_t min = FloatToHalf(-2.0f);
+  std::memcpy(q4_1.data(), &scale, 2);
+  std::memcpy(q4_1.data() + 2, &min, 2);
+  q4_1[4] = 0x3F;  // q[0]: element 0 = 15, element 16 = 3
+  q4_1[5] = 0xA0;  // q[1]: element 1 = 0, element 17 = 10
+  std::vector<float> out(kQuantBlock);
+  DequantizeRow(TensorType::kQ4_1, q4_1.data(), kQuantBlock, out.data());
+  EXPECT_EQ(out[0], 0.25f * 15 - 2);
+  EXPECT_EQ(out[16], 0.25f * 3 - 2);
+  EXPECT_EQ(out[1], -2.0f);
+  EXPECT_EQ(out[17], 0.25f * 10 - 2);
+  // Quantizing it back gives the same bytes: the minimum and range / 15 are exact here.
+  std::vector<uint8_t> again(sizeof(BlockQ4_1));
+  QuantizeRow(TensorType::kQ4_1, out.data(), kQuantBlock, again.data());
+  EXPECT_EQ(again, q4_1);
 }
 
 TEST(ThreadPool, ParallelForCoversEveryIndexOnce) {

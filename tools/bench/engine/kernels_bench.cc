@@ -85,8 +85,8 @@ void RegisterAll() {
                                                          {"avx512", Avx512Kernels()},
                                                          {"avx512-vnni", Avx512VnniKernels()}};
   const TensorType types[] = {TensorType::kF16,  TensorType::kQ8_0, TensorType::kQ4_0,
-                              TensorType::kQ5_0, TensorType::kQ5_1, TensorType::kQ4_K,
-                              TensorType::kQ5_K, TensorType::kQ6_K};
+                              TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ5_1,
+                              TensorType::kQ4_K, TensorType::kQ5_K, TensorType::kQ6_K};
   for (int tokens : {1, 16, 64}) {
     for (TensorType type : types) {
       for (const auto& [set_name, kernels] : sets) {
