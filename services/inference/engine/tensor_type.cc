@@ -273,14 +273,15 @@ void QuantizeRowQ4_0(const float* row, int64_t cols, BlockQ4_0* blocks) {
 void QuantizeRowQ4_1(const float* row, int64_t cols, BlockQ4_1* blocks) {
   for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
     const float* x = row + b * kQuantBlock;
-    const auto [lowest, highest] = std::minmax_element(x, x + kQuantBlock);
-    const float scale = (*highest - *lowest) / 15.0f;
+    const auto extremes = std::minmax_element(x, x + kQuantBlock);
+    const float lowest = *extremes.first;
+    const float scale = (*extremes.second - lowest) / 15.0f;
     const float inverse = scale != 0 ? 1.0f / scale : 0.0f;
     blocks[b].scale = FloatToHalf(scale);
-    blocks[b].min = FloatToHalf(*lowest);
+    blocks[b].min = FloatToHalf(lowest);
     auto level = [&](float v) {
       return static_cast<uint8_t>(
-          std::clamp(static_cast<int>((v - *lowest) * inverse + 0.5f), 0, 15));
+          std::clamp(static_cast<int>((v - lowest) * inverse + 0.5f), 0, 15));
     };
     for (int j = 0; j < kQuantBlock / 2; ++j) {
       blocks[b].q[j] = static_cast<uint8_t>(level(x[j]) | (level(x[j + kQuantBlock / 2]) << 4));
