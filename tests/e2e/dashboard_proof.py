@@ -136,6 +136,14 @@ combined:
 """)
 
 
+# A policy's ladder where small accepts every answer (its logprobs are never below -100).
+ACCEPT_ALL = """    tiers:
+      - tier: small
+        accept:
+          logprob:
+            aggregate: mean
+            min: -100
+      - tier: large"""
 POLICIES = """policies:
   - name: default
     tiers:
@@ -164,38 +172,20 @@ POLICIES = """policies:
   # (the learned skips panel).
   - name: learned
     start: learned
-    tiers:
-      - tier: small
-        accept:
-          logprob:
-            aggregate: mean
-            min: -100
-      - tier: large
+{accept_all}
   # Shadow evaluation: small accepts everything and every answer is also asked of large.
   - name: shadowed
     shadow:
       rate: 1
       max_usd_per_hour: 1
-    tiers:
-      - tier: small
-        accept:
-          logprob:
-            aggregate: mean
-            min: -100
-      - tier: large
+{accept_all}
   # The answer cache: cache_traffic repeats, rephrases and varies a question, and purges.
   - name: cached
     cache:
       enabled: true
       semantic: true
       similarity_threshold: 0.8
-    tiers:
-      - tier: small
-        accept:
-          logprob:
-            aggregate: mean
-            min: -100
-      - tier: large
+{accept_all}
 default_policy: default
 """
 
@@ -210,7 +200,7 @@ def write_atomically(path, text):
 def start_orchestrator(suite):
     address = {n: suite.listening[n]["grpc"] for n in ("router", "judge", "small", "mid", "large")}
     policies = os.path.join(suite.scratch, "policies.yaml")
-    write_atomically(policies, POLICIES.format(small_min=0))
+    write_atomically(policies, POLICIES.format(small_min=0, accept_all=ACCEPT_ALL))
     return suite.start("orchestrator", "cascade-orchestrator", SERVER + f"""http_listen: 127.0.0.1:0
 router:
   address: "{address['router']}"
@@ -416,7 +406,7 @@ def reload_traffic(suite, source, orchestrator):
         write_atomically(policies, "policies: [{name: broken, tiers: [{tier: nowhere}]}]\n")
         wait_metric(suite.listening["orchestrator"],
                     'cascade_policy_reloads_total{outcome="error"}', "policies file refused")
-        write_atomically(policies, POLICIES.format(small_min=-0.0))
+        write_atomically(policies, POLICIES.format(small_min=-0.0, accept_all=ACCEPT_ALL))
         wait_metric(suite.listening["orchestrator"],
                     'cascade_policy_reloads_total{outcome="ok"}', "policies file applied")
 

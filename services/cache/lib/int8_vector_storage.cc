@@ -88,6 +88,7 @@ CodeDot CodeDotLoop() {
 
 const int8_t* Values(const uint8_t* code) { return reinterpret_cast<const int8_t*>(code); }
 
+// The loops are picked once per computer (one per search or build), not per distance.
 class Int8DistanceComputer final : public faiss::FlatCodesDistanceComputer {
  public:
   Int8DistanceComputer(const uint8_t* codes, size_t code_size, size_t dimension)
@@ -95,18 +96,20 @@ class Int8DistanceComputer final : public faiss::FlatCodesDistanceComputer {
 
   void set_query(const float* x) override { query_ = x; }
   float distance_to_code(const uint8_t* code) override {
-    return Int8InnerProduct(query_, code, dimension_);
+    return dot_(query_, Values(code), dimension_) * ScaleOf(code, dimension_);
   }
   float symmetric_dis(idx_t i, idx_t j) override {
     const uint8_t* a = codes + i * code_size;
     const uint8_t* b = codes + j * code_size;
-    return static_cast<float>(CodeDotLoop()(Values(a), Values(b), dimension_)) *
+    return static_cast<float>(code_dot_(Values(a), Values(b), dimension_)) *
            ScaleOf(a, dimension_) * ScaleOf(b, dimension_);
   }
 
  private:
   size_t dimension_;
   const float* query_ = nullptr;
+  const Int8Dot dot_ = Int8DotLoop();
+  const CodeDot code_dot_ = CodeDotLoop();
 };
 
 }  // namespace

@@ -61,23 +61,24 @@ bool HasAvx2() {
 }
 
 // Decided on first use, not at static initialisation: a static constant of another file may
-// ask first, and the order of initialisation across files is unspecified.
+// ask (VectorOpsUseAvx2) before this file's constants are initialised, and the order of
+// initialisation across files is unspecified.
 bool UseAvx2() {
   static const bool avx2 = HasAvx2();
   return avx2;
 }
 
+// Initialised in this file, after UseAvx2: the hot loops pay no first-use check.
+const auto kInnerProduct = UseAvx2() ? InnerProductAvx2 : InnerProductScalar;
+const auto kAddScaled = UseAvx2() ? AddScaledAvx2 : AddScaledScalar;
+
 }  // namespace
 
 float InnerProduct(const float* a, const float* b, size_t dimension) {
-  static const auto loop = UseAvx2() ? InnerProductAvx2 : InnerProductScalar;
-  return loop(a, b, dimension);
+  return kInnerProduct(a, b, dimension);
 }
 
-void AddScaled(float* y, float a, const float* x, size_t n) {
-  static const auto loop = UseAvx2() ? AddScaledAvx2 : AddScaledScalar;
-  loop(y, a, x, n);
-}
+void AddScaled(float* y, float a, const float* x, size_t n) { kAddScaled(y, a, x, n); }
 
 bool VectorOpsUseAvx2() { return UseAvx2(); }
 

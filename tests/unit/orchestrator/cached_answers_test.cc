@@ -307,12 +307,16 @@ TEST_F(VerifiedCacheTest, AVerificationBelowTheMinimumIsAMissThatPaysForTheJudge
   Orchestrator& orchestrator = Make();
   auto first = orchestrator.Complete(Ask("How many days are in 3 weeks?"), Call());
   ASSERT_TRUE(first.ok()) << first.status();
-  auto near = orchestrator.Complete(Ask("how many days are in 3 weeks"), Call());
+  // A client deadline sooner than verify.timeout bounds the judge instead.
+  CascadeCall call = Call();
+  call.deadline = now_ + absl::Milliseconds(500);
+  auto near = orchestrator.Complete(Ask("how many days are in 3 weeks"), call);
   ASSERT_TRUE(near.ok()) << near.status();
   EXPECT_FALSE(near->has_cache());
   EXPECT_EQ(near->answer(), "21 days.");
   EXPECT_EQ(TierCalls(), 2);
-  EXPECT_EQ(judge_->requests.size(), 1u);
+  ASSERT_EQ(judge_->requests.size(), 1u);
+  EXPECT_EQ(judge_->deadlines[0], now_ + absl::Milliseconds(500));
   // Same tokens as the first answer, plus the judge.
   EXPECT_EQ(near->cost_pusd(), first->cost_pusd() + 5000);
   EXPECT_EQ(near->savings_pusd(), first->savings_pusd() - 5000);
