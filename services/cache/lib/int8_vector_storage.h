@@ -7,7 +7,9 @@
 //
 // The codes only rank: SemanticIndex keeps the float rows and re-ranks the graph's best few
 // exactly, so the similarity a threshold is compared with is the exact one. Row x is stored
-// as round(x / s), s = max|x| / 127, then s (a float); the query stays float.
+// as round(x / s), s = max|x| / 127, then s (a float). A query is rounded the same way, once
+// per search, so each distance is an integer product of two code rows (AVX-512 VNNI where
+// the CPU has it).
 
 #include <faiss/IndexFlatCodes.h>
 
@@ -28,8 +30,5 @@ class Int8VectorStorage final : public faiss::IndexFlatCodes {
               const faiss::SearchParameters* params = nullptr) const override;
   faiss::FlatCodesDistanceComputer* get_FlatCodesDistanceComputer() const override;
 };
-
-// query . decode(code): `code` is `dimension` signed bytes, then the float scale.
-float Int8InnerProduct(const float* query, const uint8_t* code, size_t dimension);
 
 }  // namespace cascade::cache

@@ -120,17 +120,25 @@ std::optional<SemanticMatch> SemanticIndex::Nearest(const float* query) const {
     }
     return best;
   }
-  LiveRows live(row_live_);
-  faiss::SearchParametersHNSW params;
-  params.efSearch = options_.hnsw_ef_search;
-  // Without tombstones the filter would only cost a call per visited node.
-  params.sel = row_of_.size() < row_ids_.size() ? &live : nullptr;
   const int k = std::max(1, options_.hnsw_rerank);
-  std::vector<float> scores(static_cast<size_t>(k));
-  std::vector<faiss::Index::idx_t> found(static_cast<size_t>(k), -1);
-  {
+  // Without tombstones the liveness check would only cost a lookup per visited row.
+  const bool has_tombstones = row_of_.size() < row_ids_.size();
+  std::vector<faiss::Index::idx_t> found;
+  if (options_.hnsw_faiss_search) {
+    LiveRows live(row_live_);
+    faiss::SearchParametersHNSW params;
+    params.efSearch = options_.hnsw_ef_search;
+    params.sel = has_tombstones ? &live : nullptr;
+    std::vector<float> scores(static_cast<size_t>(k));
+    found.assign(static_cast<size_t>(k), -1);
     router::SingleThreadedOpenMp single_threaded;
     graph_->search(1, query, k, scores.data(), found.data(), &params);
+  } else {
+    for (const ScoredRow& scored :
+         SearchHnswGraph(*graph_, query, options_.hnsw_ef_search, k,
+                         has_tombstones ? &row_live_ : nullptr, search_scratch_)) {
+      found.push_back(scored.row);
+    }
   }
   // The exact similarity of the graph's best few; of equal ones the oldest row wins.
   std::optional<SemanticMatch> best;

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "services/cache/lib/hnsw_graph_search.h"
 
 namespace faiss {
 struct IndexHNSW;
@@ -51,6 +52,9 @@ struct SemanticIndexOptions {
   bool hnsw_8bit_codes = true;
   // How many of the graph's best are re-ranked on the float rows.
   int hnsw_rerank = 8;
+  // FAISS's own graph search (one row read at a time) instead of ours, which prefetches a
+  // node's neighbours together (hnsw_graph_search.h); kept for the benchmark's comparison.
+  bool hnsw_faiss_search = false;
   // Rebuild (or compact) once removed rows exceed this share of all rows.
   double max_tombstone_share = 0.5;
 };
@@ -98,6 +102,7 @@ class SemanticIndex {
   std::vector<uint64_t> row_ids_;
   std::vector<bool> row_live_;
   absl::flat_hash_map<uint64_t, size_t> row_of_;
+  mutable HnswSearchScratch search_scratch_;
 };
 
 }  // namespace cascade::cache

@@ -1,7 +1,7 @@
 // The 8-bit storage the answer cache's HNSW graph ranks by: codes within half a step of the
-// floats, products within the rounding of a 512-dimensional unit vector, a zero row and an
-// odd dimension. The AVX2 loops run where the CPU has them; CASCADE_ROUTER_SCALAR=1 runs the
-// same checks on the scalar ones.
+// floats; the graph's distances are the products of the codes, the query rounded like a row,
+// and within the rounding of the exact ones; a zero row and odd dimensions. (The integer
+// loops themselves are compared in int8_code_dot_test.cc.)
 
 #include "services/cache/lib/int8_vector_storage.h"
 
@@ -37,6 +37,16 @@ float Dot(const std::vector<float>& a, const std::vector<float>& b) {
   return static_cast<float>(sum);
 }
 
+// What the graph's search scores: the query rounded to codes as a row is, then decoded.
+std::vector<float> RoundedLikeARow(const Int8VectorStorage& storage,
+                                   const std::vector<float>& query) {
+  std::vector<uint8_t> code(storage.code_size);
+  storage.sa_encode(1, query.data(), code.data());
+  std::vector<float> decoded(query.size());
+  storage.sa_decode(1, code.data(), decoded.data());
+  return decoded;
+}
+
 TEST(Int8VectorStorageTest, CodesDecodeWithinHalfAStepAndProductsStayClose) {
   Int8VectorStorage storage(kDimension);
   ASSERT_EQ(storage.code_size, kDimension + sizeof(float));
@@ -54,24 +64,36 @@ TEST(Int8VectorStorageTest, CodesDecodeWithinHalfAStepAndProductsStayClose) {
     for (size_t i = 0; i < kDimension; ++i) {
       ASSERT_LE(std::fabs(decoded[i] - row[i]), step / 2 + 1e-7f) << "component " << i;
     }
-    // The product is the decoded row's, and within the rounding of the exact one.
-    EXPECT_NEAR(Int8InnerProduct(query.data(), code.data(), kDimension), Dot(query, decoded), 1e-5);
-    EXPECT_NEAR(Int8InnerProduct(query.data(), code.data(), kDimension), Dot(query, row), 5e-3);
+    // The distance is the decoded rows' product, and within the rounding of the exact one.
+    Int8VectorStorage one_row(kDimension);
+    one_row.add(1, row.data());
+    std::unique_ptr<faiss::FlatCodesDistanceComputer> distances(
+        one_row.get_FlatCodesDistanceComputer());
+    distances->set_query(query.data());
+    EXPECT_NEAR((*distances)(0), Dot(RoundedLikeARow(storage, query), decoded), 1e-5);
+    EXPECT_NEAR((*distances)(0), Dot(query, row), 5e-3);
   }
 }
 
 TEST(Int8VectorStorageTest, AZeroRowAndOddDimensionsAreHandled) {
-  // 37 dimensions: the vector loop's tail runs.
-  Int8VectorStorage storage(37);
-  std::mt19937 generator(4);
-  const std::vector<float> zero(37, 0.0f);
-  const std::vector<float> query = RandomUnitVector(generator, 37);
-  std::vector<uint8_t> code(storage.code_size);
-  storage.sa_encode(1, zero.data(), code.data());
-  EXPECT_EQ(Int8InnerProduct(query.data(), code.data(), 37), 0.0f);
-  const std::vector<float> row = RandomUnitVector(generator, 37);
-  storage.sa_encode(1, row.data(), code.data());
-  EXPECT_NEAR(Int8InnerProduct(query.data(), code.data(), 37), Dot(query, row), 1e-2);
+  // 37 and 100 dimensions: the vector loops' tails run (100 = 64 + 36 = 6 * 16 + 4).
+  for (const size_t dimension : {size_t{37}, size_t{100}}) {
+    Int8VectorStorage storage(static_cast<faiss::Index::idx_t>(dimension));
+    std::mt19937 generator(4);
+    const std::vector<float> zero(dimension, 0.0f);
+    const std::vector<float> row = RandomUnitVector(generator, dimension);
+    storage.add(1, zero.data());
+    storage.add(1, row.data());
+    std::unique_ptr<faiss::FlatCodesDistanceComputer> distances(
+        storage.get_FlatCodesDistanceComputer());
+    const std::vector<float> query = RandomUnitVector(generator, dimension);
+    distances->set_query(query.data());
+    EXPECT_EQ((*distances)(0), 0.0f) << dimension;
+    EXPECT_NEAR((*distances)(1), Dot(query, row), 2e-2) << dimension;
+    // A zero query (all codes 0, scale 0) is as far from every row.
+    distances->set_query(zero.data());
+    EXPECT_EQ((*distances)(1), 0.0f) << dimension;
+  }
 }
 
 TEST(Int8VectorStorageTest, TheGraphsDistancesAreTheCodesProducts) {
@@ -92,7 +114,7 @@ TEST(Int8VectorStorageTest, TheGraphsDistancesAreTheCodesProducts) {
   storage.sa_decode(3, storage.codes.data(), decoded.data());
   const std::vector<float> second(decoded.begin() + kDimension, decoded.begin() + 2 * kDimension);
   const std::vector<float> third(decoded.begin() + 2 * kDimension, decoded.end());
-  EXPECT_NEAR((*distances)(1), Dot(query, second), 1e-5);
+  EXPECT_NEAR((*distances)(1), Dot(RoundedLikeARow(storage, query), second), 1e-5);
   EXPECT_NEAR(distances->symmetric_dis(1, 2), Dot(second, third), 1e-5);
   // Searched through the graph only.
   float score;
