@@ -136,11 +136,9 @@ size_t AnswerCache::EntryBytes(const AnswerCacheInsert& insert) const {
       answer.model.size() + answer.final_tier.size() + answer.route.size() +
       answer.finish_reason.size() + answer.payload.size();
   if (!insert.embedding.empty()) {
-    // The row, and about the HNSW graph's 8-bit code and level-0 links once the bucket has
-    // a graph.
-    bytes += insert.embedding.size() * (sizeof(float) + 1) + sizeof(float) +
-             insert.context_key.size() +
-             2 * static_cast<size_t>(options_.index.hnsw_m) * sizeof(int);
+    // The row, and about the HNSW graph's code and links once the bucket has a graph.
+    bytes += insert.embedding.size() * sizeof(float) + insert.context_key.size() +
+             SemanticIndex::GraphBytesPerRow(insert.embedding.size(), options_.index);
   }
   return bytes;
 }

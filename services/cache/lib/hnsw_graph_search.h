@@ -1,7 +1,7 @@
 #pragma once
 
 // The answer cache's search of a FAISS HNSW graph (issue 23's miss latency). The graph is
-// built by FAISS (faiss::IndexHNSW over flat codes: int8_vector_storage.h, or float rows);
+// built by FAISS (faiss::IndexHNSW over flat codes: int4_vector_storage.h, or float rows);
 // the search is ours because FAISS 1.7.3's scores one neighbour at a time, so each visited
 // row is a cache miss the search waits on before it asks for the next. A miss in a bucket
 // of 100,000 entries visits a few thousand rows. Here, when the beam takes a node, every

@@ -7,7 +7,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "services/cache/lib/int8_vector_storage.h"
+#include "services/cache/lib/code_dot.h"
+#include "services/cache/lib/int4_vector_storage.h"
 #include "services/router/lib/faiss_support.h"
 #include "services/router/lib/vector_ops.h"
 
@@ -34,6 +35,19 @@ SemanticIndex::SemanticIndex(size_t dimension, const SemanticIndexOptions& optio
     : dimension_(dimension), options_(options) {}
 
 SemanticIndex::~SemanticIndex() = default;
+
+size_t SemanticIndex::GraphBytesPerRow(size_t dimension, const SemanticIndexOptions& options) {
+  size_t code = 0;
+  switch (options.hnsw_storage) {
+    case HnswStorage::kInt4:
+      code = Int4PaddedDimension(dimension) / 2 + sizeof(float);
+      break;
+    case HnswStorage::kFloat:
+      code = dimension * sizeof(float);
+      break;
+  }
+  return code + 2 * static_cast<size_t>(options.hnsw_m) * sizeof(int);
+}
 
 const float* SemanticIndex::Row(size_t row) const { return flat_rows_.data() + row * dimension_; }
 
@@ -87,9 +101,15 @@ void SemanticIndex::Rebuild() {
   if (ids.size() >= options_.hnsw_min_entries) {
     // As IndexHNSWFlat, over our storage; the graph owns and deletes it.
     const auto d = static_cast<faiss::Index::idx_t>(dimension_);
-    faiss::Index* storage = options_.hnsw_8bit_codes
-                                ? static_cast<faiss::Index*>(new Int8VectorStorage(d))
-                                : new router::FlatInnerProductStorage(d);
+    faiss::Index* storage = nullptr;
+    switch (options_.hnsw_storage) {
+      case HnswStorage::kInt4:
+        storage = new Int4VectorStorage(d);
+        break;
+      case HnswStorage::kFloat:
+        storage = new router::FlatInnerProductStorage(d);
+        break;
+    }
     graph_ = std::make_unique<faiss::IndexHNSW>(storage, options_.hnsw_m);
     graph_->own_fields = true;
     graph_->is_trained = true;

@@ -11,10 +11,11 @@
 // tenant's conversations that share their earlier turns), and for them an exact scan is
 // cheaper than a graph and exact. So:
 //   exact scan  below `hnsw_min_entries` live entries: every row, ties to the older row.
-//   HNSW        from `hnsw_min_entries` on (FAISS IndexHNSW over our own storage: 8-bit
-//               codes that the graph ranks by, int8_vector_storage.h; the float rows stay
-//               here, and the graph's best few are re-ranked on them exactly, so the
-//               similarity returned is exact whatever the codes). HNSW cannot delete, so a removed
+//   HNSW        from `hnsw_min_entries` on (a FAISS IndexHNSW graph over our own storage:
+//               4-bit codes that the graph ranks by, int4_vector_storage.h, searched by
+//               hnsw_graph_search.h; the float rows stay here, and the graph's best few are
+//               re-ranked on them exactly, so the similarity returned is exact whatever
+//               the codes). HNSW cannot delete, so a removed
 //               entry becomes a tombstone that the search skips (a FAISS IDSelector), and the
 //               graph is rebuilt from the live rows when tombstones pass `max_tombstone_share`
 //               of the rows: the rebuild costs about one insert per live row, paid once per
@@ -39,6 +40,8 @@ struct IndexHNSW;
 
 namespace cascade::cache {
 
+enum class HnswStorage { kInt4, kFloat };
+
 struct SemanticIndexOptions {
   // From this many live entries on, search an HNSW graph instead of scanning every row. At
   // 512 dimensions an exact scan of 2,048 rows costs about what one HNSW search does.
@@ -47,9 +50,10 @@ struct SemanticIndexOptions {
   int hnsw_m = 16;
   int hnsw_ef_construction = 40;
   int hnsw_ef_search = 64;
-  // The graph reads 8-bit codes (a quarter of the memory traffic) rather than the float
-  // rows; false is the float storage, kept for the benchmark's comparison.
-  bool hnsw_8bit_codes = true;
+  // What the graph ranks by: 4-bit codes (int4_vector_storage.h: a sixth of the float
+  // rows' memory traffic) or the float rows (kept for the benchmark's comparison). The float
+  // rows are kept either way, for the re-ranking.
+  HnswStorage hnsw_storage = HnswStorage::kInt4;
   // How many of the graph's best are re-ranked on the float rows.
   int hnsw_rerank = 8;
   // FAISS's own graph search (one row read at a time) instead of ours, which prefetches a
@@ -84,6 +88,10 @@ class SemanticIndex {
   size_t size() const { return row_of_.size(); }
   bool empty() const { return row_of_.empty(); }
   bool uses_hnsw() const { return graph_ != nullptr; }
+  // About what a row costs the HNSW graph once the bucket has one: its code and its level-0
+  // links (for the cache's memory bound; the float row is counted apart).
+  static size_t GraphBytesPerRow(size_t dimension, const SemanticIndexOptions& options);
+
   // Rows held, live or not (for tests of the tombstone rebuild).
   size_t rows() const { return row_ids_.size(); }
 

@@ -131,18 +131,18 @@ TEST(SemanticIndexTest, LargeBucketsUseHnswThatFindsStoredVectorsAndSkipsTombsto
   EXPECT_EQ(index.size(), 70u);
 }
 
-// The graph ranks by 8-bit codes (or floats) and is searched by our search (or FAISS's); the
+// The graph ranks by 4-bit codes (or floats) and is searched by our search (or FAISS's); the
 // similarity returned is the exact one of the float rows, and in 16 dimensions every
 // combination finds the exact best.
 TEST(SemanticIndexTest, HnswReturnsTheExactSimilarityWhateverItRanksBy) {
   const std::vector<float> rows = RandomUnitVectors(400, 8);
   const std::vector<float> queries = RandomUnitVectors(100, 9);
   const std::vector<bool> live(400, true);
-  for (const bool codes : {true, false}) {
+  for (const HnswStorage storage : {HnswStorage::kInt4, HnswStorage::kFloat}) {
     for (const bool faiss_search : {false, true}) {
       SemanticIndexOptions options;
       options.hnsw_min_entries = 100;
-      options.hnsw_8bit_codes = codes;
+      options.hnsw_storage = storage;
       options.hnsw_faiss_search = faiss_search;
       SemanticIndex index(kDimension, options);
       for (uint64_t i = 0; i < 400; ++i) index.Add(i, rows.data() + i * kDimension);
@@ -152,12 +152,12 @@ TEST(SemanticIndexTest, HnswReturnsTheExactSimilarityWhateverItRanksBy) {
         const auto match = index.Nearest(query);
         ASSERT_TRUE(match.has_value());
         EXPECT_EQ(match->id, BruteForceNearest(rows, live, query))
-            << "8-bit codes: " << codes << ", FAISS search: " << faiss_search;
+            << "storage " << static_cast<int>(storage) << ", FAISS search: " << faiss_search;
         float exact = 0.0f;
         for (size_t j = 0; j < kDimension; ++j) {
           exact += rows[match->id * kDimension + j] * query[j];
         }
-        EXPECT_NEAR(match->similarity, exact, 1e-6) << "8-bit codes: " << codes;
+        EXPECT_NEAR(match->similarity, exact, 1e-6) << "storage " << static_cast<int>(storage);
       }
     }
   }

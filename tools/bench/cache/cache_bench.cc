@@ -2,11 +2,10 @@
 // 0.5 ms at p99 with 100,000 entries, release build). For each size, three caches hold the
 // same entries, one scope and one context key (the worst case: every entry is a candidate):
 //   index        the AnswerCache as configured by default (HNSW from 2,048 entries in a
-//                bucket, ranking by 8-bit codes, the best 8 re-ranked on the floats; our
+//                bucket, ranking by 4-bit codes, the best 8 re-ranked on the floats; our
 //                graph search, which prefetches a node's neighbours together)
-//   faiss search the same graph searched by FAISS (one row read at a time; the search
-//                before hnsw_graph_search.h)
-//   float index  the same graph over the float rows (the storage before the 8-bit codes)
+//   faiss search the same graph searched by FAISS (one row read at a time)
+//   float index  a graph over the float rows, our search (the storage before the codes)
 //   scan         the HNSW threshold out of reach: an exact scan of every entry, the baseline
 // then the same random queries go to each, each timed on its own (AnswerCache::Lookup, one
 // thread). Entries and queries are random L2-normalised vectors, so every lookup is a miss
@@ -103,7 +102,7 @@ std::unique_ptr<AnswerCache> MakeCache(size_t dimension, size_t entries, Path pa
   options.max_entries = entries;
   options.max_bytes = std::numeric_limits<size_t>::max();
   if (path == Path::kFaissSearch) options.index.hnsw_faiss_search = true;
-  if (path == Path::kFloatIndex) options.index.hnsw_8bit_codes = false;
+  if (path == Path::kFloatIndex) options.index.hnsw_storage = HnswStorage::kFloat;
   if (path == Path::kScan) options.index.hnsw_min_entries = std::numeric_limits<size_t>::max();
   return *AnswerCache::Create(std::move(options));
 }
