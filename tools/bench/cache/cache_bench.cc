@@ -14,6 +14,8 @@
 // embeddings cluster). "near-dup hit": of up to 200 near duplicates of stored entries
 // (similarity about 0.97, threshold 0.95, same text), the share that hit: what matters to a
 // cache, whose hits are near duplicates.
+// Before the table: what embedding a query's text costs (the cache's hashed embedder), the
+// other part of what a semantic miss adds to a request.
 //
 //   cascade-cache-bench [--sizes=1000,10000,100000] [--queries=1000] [--dimension=512]
 
@@ -22,6 +24,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <random>
@@ -34,6 +37,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "services/cache/lib/answer_cache.h"
+#include "services/cache/lib/cache_embedder.h"
 
 namespace cascade::cache::bench {
 namespace {
@@ -177,7 +181,47 @@ double Percentile(std::vector<double> values, double p) {
   return values[std::min(values.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
+// Query texts of a few shapes and lengths (6 to 30 words), as users type them.
+std::vector<std::string> QueryTexts(size_t count) {
+  struct Shape {
+    const char* before;
+    const char* after;
+  };
+  static constexpr Shape kShapes[] = {
+      {"what's the weather in city ", " tomorrow"},
+      {"how do I reset my password for account ", ""},
+      {"Can you explain the difference between a Roth IRA and a traditional IRA? I am ",
+       " years old"},
+      {"translate 'where is the train station' into language number ", " please"},
+      {"Summarise the main causes of the first world war in ",
+       " bullet points, with dates, and say which historians disagree about the role of the "
+       "alliance system and why"},
+  };
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < count; ++i) {
+    const Shape& shape = kShapes[i % std::size(kShapes)];
+    texts.push_back(absl::StrCat(shape.before, i, shape.after));
+  }
+  return texts;
+}
+
+void PrintEmbeddingCost(size_t count) {
+  auto embedder = MakeCacheEmbedder();
+  if (!embedder.ok()) std::abort();
+  std::vector<double> micros;
+  for (const std::string& text : QueryTexts(count)) {
+    const Clock::time_point start = Clock::now();
+    const std::vector<float> embedding = EmbedQuery(**embedder, text);
+    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    if (embedding.empty()) std::abort();
+  }
+  std::printf(
+      "embedding a query (hashed, %zu texts of 6 to 30 words): p50 %.1f us, p99 %.1f us\n\n", count,
+      Percentile(micros, 0.5), Percentile(micros, 0.99));
+}
+
 int Run(const Flags& flags) {
+  PrintEmbeddingCost(flags.queries);
   std::printf("semantic lookup latency per Lookup, %zu-dim, %zu queries, one thread\n",
               flags.dimension, flags.queries);
   std::printf("%9s  %-12s  %9s  %12s  %12s  %9s  %12s\n", "entries", "path", "fill s",
