@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -87,10 +88,11 @@ std::shared_ptr<const Model> TargetQ8() {
 }
 
 // A tiny random F16 model of `architecture` (qwen3 with head_dim 32 where dim / heads is 16;
-// llama with Llama 3.1's rope_freqs.weight), written and loaded in this process.
-std::shared_ptr<const Model> TinyF16(Architecture architecture) {
-  static auto* cache = new std::map<Architecture, std::shared_ptr<const Model>>();
-  auto& model = (*cache)[architecture];
+// llama with Llama 3.1's rope_freqs.weight), with a sliding window where `sliding_window` > 0,
+// written and loaded in this process.
+std::shared_ptr<const Model> TinyF16(Architecture architecture, int sliding_window = 0) {
+  static auto* cache = new std::map<std::pair<Architecture, int>, std::shared_ptr<const Model>>();
+  auto& model = (*cache)[{architecture, sliding_window}];
   if (model != nullptr) return model;
   RandomModelSpec spec;
   spec.config = {.dim = 64,
@@ -102,11 +104,13 @@ std::shared_ptr<const Model> TinyF16(Architecture architecture) {
                  .vocab_size = 512,
                  .context_length = 512,
                  .rope_theta = architecture == Architecture::kLlama ? 500000.0f : 1000000.0f,
-                 .architecture = architecture};
+                 .architecture = architecture,
+                 .sliding_window = sliding_window};
   spec.llama3_rope_scaling = architecture == Architecture::kLlama;
   spec.type = TensorType::kF16;
   const std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_" +
-                           std::string(ArchitectureName(architecture)) + ".gguf";
+                           std::string(ArchitectureName(architecture)) + "_window" +
+                           std::to_string(sliding_window) + ".gguf";
   GgufWriter writer;
   EXPECT_TRUE(WriteRandomModel(spec, writer).ok());
   EXPECT_TRUE(writer.WriteFile(path).ok());
@@ -192,6 +196,10 @@ TEST_F(Gpu, TeacherForcedLogprobsMatchTheCpuQwen3) {
 }
 TEST_F(Gpu, TeacherForcedLogprobsMatchTheCpuLlama3RopeScaling) {
   ExpectTeacherForcedAgreement(TinyF16(Architecture::kLlama));
+}
+// A window of 32 positions: the text's 100+ tokens, in chunks of 64, cross it.
+TEST_F(Gpu, TeacherForcedLogprobsMatchTheCpuWithASlidingWindow) {
+  ExpectTeacherForcedAgreement(TinyF16(Architecture::kQwen2, 32));
 }
 
 // Each (row, token) sum runs in the same order whatever the batch, so a batched pass (prefill,

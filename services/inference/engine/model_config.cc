@@ -38,7 +38,8 @@ absl::Status ModelConfig::Validate() const {
 std::string ModelConfig::ToString() const {
   return absl::StrCat(ArchitectureName(architecture), ", dim ", dim, ", layers ", layers,
                       ", heads ", heads, "/", kv_heads, ", head_dim ", head_dim, ", ffn ", ffn_dim,
-                      ", vocab ", vocab_size, ", context ", context_length);
+                      ", vocab ", vocab_size, ", context ", context_length,
+                      sliding_window > 0 ? absl::StrCat(", sliding window ", sliding_window) : "");
 }
 
 namespace {
@@ -146,6 +147,9 @@ absl::StatusOr<ModelConfig> ModelConfigFromGguf(const GgufFile& file) {
         " unlike its key_length ", config.head_dim, "; supported: equal lengths"));
   }
   if (auto s = read("rope.dimension_count", config.rope_dims, config.head_dim); !s.ok()) return s;
+  // Applied as declared, in every layer: llama.cpp ignores the key for these architectures,
+  // so beyond the window its logits differ from ours (docs/operations.md).
+  if (auto s = read("attention.sliding_window", config.sliding_window, 0); !s.ok()) return s;
   auto theta = file.GetFloat(prefix + "rope.freq_base", 10000.0);
   auto eps = file.GetFloat(prefix + "attention.layer_norm_rms_epsilon", 1e-5);
   if (!theta.ok()) return theta.status();

@@ -45,11 +45,18 @@ struct ModelConfig {
   // Linear RoPE scaling (rope.scaling.type = linear): positions are multiplied by this, the
   // inverse of rope.scaling.factor. 1 for none.
   float rope_position_scale = 1.0f;
+  // ARCH.attention.sliding_window: each token attends to at most this many positions, itself
+  // included, in every layer. 0 for none (every earlier position).
+  int sliding_window = 0;
 
   int q_dim() const { return heads * head_dim; }
   int kv_dim() const { return kv_heads * head_dim; }
   bool has_qkv_bias() const { return architecture == Architecture::kQwen2; }
   bool has_qk_norm() const { return architecture == Architecture::kQwen3; }
+  // The first position the token at `position` attends to (0 without a sliding window).
+  int FirstAttendedPosition(int position) const {
+    return sliding_window > 0 && position >= sliding_window ? position + 1 - sliding_window : 0;
+  }
   RopeStyle rope_style() const {
     return architecture == Architecture::kLlama ? RopeStyle::kAdjacentPairs : RopeStyle::kHalves;
   }

@@ -111,6 +111,9 @@ absl::Status WriteRandomModel(const RandomModelSpec& spec, GgufWriter& out) {
     out.SetMetadata(p + "rope.scaling.type", GgufString("linear"));
     out.SetMetadata(p + "rope.scaling.factor", GgufFloat32(1.0f / c.rope_position_scale));
   }
+  if (c.sliding_window > 0) {
+    out.SetMetadata(p + "attention.sliding_window", GgufUint32(c.sliding_window));
+  }
   if (auto s = WriteTokenizer(vocab, out); !s.ok()) return s;
   if (!spec.chat_template.empty()) {
     out.SetMetadata("tokenizer.chat_template", GgufString(spec.chat_template));

@@ -181,13 +181,15 @@ void Transformer::Attention(std::span<const BatchToken> batch, int layer) {
           const int kv_offset = (h / group) * c.head_dim;
           const float* q = query_.data() + t * c.q_dim() + h * c.head_dim;
           KvCache& cache = *batch[t].cache;
-          // Causal: the token at position p sees positions 0 .. p of its own cache.
-          const int visible = positions_[t] + 1;
+          // Causal: the token at position p sees positions first .. p of its own cache (first
+          // is 0 without a sliding window).
+          const int first = c.FirstAttendedPosition(positions_[t]);
+          const int visible = positions_[t] + 1 - first;
           const int stride = cache.kv_dim();
-          kernels_->scores(q, cache.key(layer, 0) + kv_offset, stride, visible, c.head_dim, scale,
-                           scores);
+          kernels_->scores(q, cache.key(layer, first) + kv_offset, stride, visible, c.head_dim,
+                           scale, scores);
           Softmax(scores, visible);
-          kernels_->weighted_sum(scores, cache.value(layer, 0) + kv_offset, stride, visible,
+          kernels_->weighted_sum(scores, cache.value(layer, first) + kv_offset, stride, visible,
                                  c.head_dim, attention_.data() + t * c.q_dim() + h * c.head_dim);
         }
       });

@@ -71,6 +71,12 @@ TEST(CudaIndexMath, AttentionItemsCoverEveryTokenAndHeadOnce) {
   // Causal: token t of a pass starting at 5 sees positions 0 .. 5 + t.
   EXPECT_EQ(VisiblePositions(5, 0), 6);
   EXPECT_EQ(VisiblePositions(0, 3), 4);
+  // A sliding window of 4: position 8 (start 5, token 3) sees 5 .. 8; position 3, 0 .. 3.
+  EXPECT_EQ(FirstVisiblePosition(5, 3, 4), 5);
+  EXPECT_EQ(FirstVisiblePosition(0, 3, 4), 0);
+  EXPECT_EQ(FirstVisiblePosition(0, 4, 4), 1);
+  EXPECT_EQ(FirstVisiblePosition(5, 3, 0), 0);  // no window
+  EXPECT_EQ(VisiblePositions(5, 3) - FirstVisiblePosition(5, 3, 4), 4);
 }
 
 // Adjacent pairs (llama) and halves (qwen2/qwen3): every rotated value of every head of every

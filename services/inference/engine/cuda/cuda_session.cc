@@ -177,7 +177,14 @@ absl::Status CudaSession::ForwardChunk(std::span<const int> tokens, int logit_fr
     CASCADE_CUDA_RETURN_IF_ERROR(LaunchRope(layer_keys, kv, n, c.kv_heads, c.head_dim, c.rope_dims,
                                             halves, weights_->rope_table(), start, stream_),
                                  "RoPE (keys)");
-    const AttentionShape shape{c.heads, c.kv_heads, c.head_dim, capacity_, l, start, n};
+    const AttentionShape shape{.heads = c.heads,
+                               .kv_heads = c.kv_heads,
+                               .head_dim = c.head_dim,
+                               .capacity = capacity_,
+                               .layer = l,
+                               .start = start,
+                               .n = n,
+                               .window = c.sliding_window};
     CASCADE_CUDA_RETURN_IF_ERROR(LaunchAttention(shape, query, keys, values, attention, stream_),
                                  "attention");
     CASCADE_CUDA_RETURN_IF_ERROR(

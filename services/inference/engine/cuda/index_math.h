@@ -60,8 +60,12 @@ CASCADE_HD constexpr int64_t KvOffset(int layer, int position, int capacity, int
 CASCADE_HD constexpr int KvHeadOf(int head, int heads, int kv_heads) {
   return head / (heads / kv_heads);
 }
-// Causal attention: token t of a pass that starts at `start` sees positions 0 .. start + t.
+// Causal attention: token t of a pass that starts at `start` sees positions 0 .. start + t,
+// or with a sliding window of `window` > 0 positions the last `window` of them.
 CASCADE_HD constexpr int VisiblePositions(int start, int t) { return start + t + 1; }
+CASCADE_HD constexpr int FirstVisiblePosition(int start, int t, int window) {
+  return window > 0 && start + t >= window ? start + t + 1 - window : 0;
+}
 // Attention runs one thread block per (token, query head): item = t * heads + h.
 CASCADE_HD constexpr int AttentionToken(int item, int heads) { return item / heads; }
 CASCADE_HD constexpr int AttentionHead(int item, int heads) { return item % heads; }

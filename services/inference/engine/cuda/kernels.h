@@ -72,8 +72,9 @@ struct AttentionShape {
   int head_dim;
   int capacity;  // positions per layer in the cache
   int layer;
-  int start;  // position of the first token of the pass
-  int n;      // tokens in the pass
+  int start;   // position of the first token of the pass
+  int n;       // tokens in the pass
+  int window;  // sliding window (positions a token sees, itself included); 0 for none
 };
 // Causal attention of n query rows ([n][heads * head_dim]) over the cache's keys and values
 // ([layer][capacity][kv_heads * head_dim]); writes out ([n][heads * head_dim]).

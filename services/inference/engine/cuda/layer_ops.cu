@@ -84,7 +84,8 @@ __global__ void AttentionKernel(AttentionShape s, const float* __restrict__ quer
   const int q_dim = s.heads * s.head_dim;
   const int kv_dim = s.kv_heads * s.head_dim;
   const int kv_offset = KvHeadOf(h, s.heads, s.kv_heads) * s.head_dim;
-  const int visible = VisiblePositions(s.start, t);
+  const int first = FirstVisiblePosition(s.start, t, s.window);
+  const int visible = VisiblePositions(s.start, t) - first;  // scores[i] is position first + i
   const float scale = rsqrtf(static_cast<float>(s.head_dim));
   for (int d = threadIdx.x; d < s.head_dim; d += blockDim.x) {
     q[d] = query[static_cast<int64_t>(t) * q_dim + h * s.head_dim + d];
@@ -95,12 +96,12 @@ __global__ void AttentionKernel(AttentionShape s, const float* __restrict__ quer
   const int lane = static_cast<int>(threadIdx.x) % kWarp;
   const int warp = static_cast<int>(threadIdx.x) / kWarp;
   const int warps = static_cast<int>(blockDim.x) / kWarp;
-  for (int p = warp; p < visible; p += warps) {
-    const float* k = keys + KvOffset(s.layer, p, s.capacity, kv_dim) + kv_offset;
+  for (int i = warp; i < visible; i += warps) {
+    const float* k = keys + KvOffset(s.layer, first + i, s.capacity, kv_dim) + kv_offset;
     float dot = 0;
     for (int d = lane; d < s.head_dim; d += kWarp) dot += q[d] * k[d];
     dot = WarpReduceSum(dot);
-    if (lane == 0) scores[p] = dot * scale;
+    if (lane == 0) scores[i] = dot * scale;
   }
   __syncthreads();
 
@@ -120,8 +121,8 @@ __global__ void AttentionKernel(AttentionShape s, const float* __restrict__ quer
   // Weighted sum of values: threads across dimensions, so reads of a value row coalesce.
   for (int d = threadIdx.x; d < s.head_dim; d += blockDim.x) {
     float acc = 0;
-    for (int p = 0; p < visible; ++p) {
-      acc += scores[p] * values[KvOffset(s.layer, p, s.capacity, kv_dim) + kv_offset + d];
+    for (int i = 0; i < visible; ++i) {
+      acc += scores[i] * values[KvOffset(s.layer, first + i, s.capacity, kv_dim) + kv_offset + d];
     }
     out[static_cast<int64_t>(t) * q_dim + h * s.head_dim + d] = acc * inverse;
   }
