@@ -23,7 +23,8 @@
 // Deterministic: the graph is built on the calling thread with a fixed level seed, so the
 // same sequence of Add/Remove calls always gives the same answers.
 //
-// Not thread-safe: the AnswerCache calls it under its own mutex.
+// Not thread-safe, not even two Nearest calls at once (they share the search's scratch memory):
+// the AnswerCache calls it under its own mutex.
 
 #include <cstddef>
 #include <cstdint>
