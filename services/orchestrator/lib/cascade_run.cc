@@ -106,12 +106,13 @@ std::optional<absl::string_view> CascadeRun::ReasonToStop(const PolicyTier& tier
   auto price = shared_.prices->Get(tier.tier, call_.request_id);
   if (!price) return std::nullopt;
   const int64_t expected = ExpectedCostPusd(request_, price->price);
-  const int64_t left = *plan_.budget_pusd - trace_.spent_pusd();
+  const int64_t spent = plan_.spent_before_climb_pusd + trace_.spent_pusd();
+  const int64_t left = *plan_.budget_pusd - spent;
   if (expected <= left) return std::nullopt;
   LogInfo("budget_reached", {{"request_id", call_.request_id},
                              {"tier", tier.tier},
                              {"expected_cost_pusd", expected},
-                             {"spent_pusd", trace_.spent_pusd()},
+                             {"spent_pusd", spent},
                              {"budget_pusd", *plan_.budget_pusd}});
   failures_.Add(tier.tier, absl::StrCat("expected cost ", expected,
                                         " pusd exceeds the budget left (", left, ")"));

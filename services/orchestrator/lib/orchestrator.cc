@@ -110,6 +110,7 @@ absl::StatusOr<v1::CascadeResponse> Orchestrator::Complete(const v1::CascadeRequ
   auto start = start_selector_.Choose(request, *plan, call);
   if (!start.ok()) return Record(start.status(), finished);
   finished.start = &*start;
+  plan->spent_before_climb_pusd = verification_cost_pusd;
   if (!start->estimates_missing.empty()) {
     observer_->RecordRouterEstimateMissing(plan->policy->name, start->estimates_missing);
   }

@@ -22,6 +22,9 @@ struct RequestPlan {
   int last = 0;                        // The highest tier index the client allows (max_tier).
   std::optional<int> client_start;     // The client's start_tier, when it set one.
   std::optional<int64_t> budget_pusd;  // The client's, else the policy's default.
+  // Spent on this request before the climb (a cache verification that refused its hit):
+  // counted against budget_pusd like the tiers' costs.
+  int64_t spent_before_climb_pusd = 0;
   std::optional<double> threshold_override;
 };
 

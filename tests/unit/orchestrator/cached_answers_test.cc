@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "services/orchestrator/lib/answer_cache_settings.h"
+#include "services/orchestrator/lib/cost_estimate.h"
 #include "services/orchestrator/lib/orchestrator.h"
 #include "services/orchestrator/lib/testing/fake_clients.h"
 #include "services/orchestrator/lib/testing/recording_observer.h"
@@ -321,6 +322,36 @@ TEST_F(VerifiedCacheTest, AVerificationBelowTheMinimumIsAMissThatPaysForTheJudge
   EXPECT_EQ(near->cost_pusd(), first->cost_pusd() + 5000);
   EXPECT_EQ(near->savings_pusd(), first->savings_pusd() - 5000);
   EXPECT_THAT(observer_->Text(), HasSubstr("cache_lookup outcome=miss refused_by=verification"));
+}
+
+// The judge call that refused the hit was made for this request, so it is paid from the
+// request's budget: a budget that covers the small tier alone no longer covers it after the
+// judge. (The budget is part of what a hit must share, so both requests carry it.)
+TEST_F(VerifiedCacheTest, ARefusedVerificationIsPaidFromTheBudget) {
+  JudgeScores(0.2, 5000);
+  Orchestrator& orchestrator = Make();
+  v1::CascadeRequest first = Ask("how many days are in 3 weeks");  // 7 prompt tokens
+  v1::CascadeRequest near = Ask("How many days are in 3 weeks?");  // 8
+  const int64_t small_expected = ExpectedCostPusd(near, TierPrice{kSmallIn, kSmallOut});
+  first.set_budget_pusd(small_expected + 4000);
+  near.set_budget_pusd(small_expected + 4000);
+  ASSERT_TRUE(orchestrator.Complete(first, Call()).ok());
+  auto refused = orchestrator.Complete(near, Call());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("exceeds the budget left (", small_expected - 1000, ")")));
+  EXPECT_EQ(judge_->requests.size(), 1u);
+  EXPECT_EQ(TierCalls(), 1);
+
+  // The same budget pays for the small tier when no judge was asked (the near-miss guard
+  // refuses another number before any verification).
+  v1::CascadeRequest other = Ask("How many days are in 5 weeks?");
+  other.set_budget_pusd(small_expected + 4000);
+  auto answered = orchestrator.Complete(other, Call());
+  ASSERT_TRUE(answered.ok()) << answered.status();
+  EXPECT_EQ(answered->answer(), "21 days.");
+  EXPECT_EQ(judge_->requests.size(), 1u);
 }
 
 TEST_F(VerifiedCacheTest, AJudgeThatGivesNoScoreRefusesTheHitAndSaysSo) {
