@@ -2,8 +2,9 @@
 
 // Rounding rows to small integer levels, and the integer products the answer cache's HNSW
 // graph ranks by (int4_vector_storage.h): a query rounded to 8-bit levels against a row's
-// 4-bit codes. Three loops give the same exact sums: scalar, AVX2 and AVX-512 VNNI (64
-// codes per instruction); tests compare them.
+// 4-bit codes (the search), and two rows' codes (the construction). Each has three loops
+// with the same exact sums: scalar, AVX2 and AVX-512 VNNI (64 codes per instruction); tests
+// compare them.
 
 #include <cstddef>
 #include <cstdint>
@@ -31,6 +32,14 @@ int32_t Int4NibbleDotScalar(const int8_t* query, const uint8_t* packed, size_t p
 int32_t Int4NibbleDotAvx2(const int8_t* query, const uint8_t* packed, size_t padded_dimension);
 int32_t Int4NibbleDotVnni(const int8_t* query, const uint8_t* packed, size_t padded_dimension);
 
+// The levels' product of two packed rows (sum of (nibble_a - 8) * (nibble_b - 8)) over
+// `padded_dimension` elements: two stored rows, in the graph's construction.
+using Int4PairDot = int32_t (*)(const uint8_t* a, const uint8_t* b, size_t padded_dimension);
+
+int32_t Int4PairDotScalar(const uint8_t* a, const uint8_t* b, size_t padded_dimension);
+int32_t Int4PairDotAvx2(const uint8_t* a, const uint8_t* b, size_t padded_dimension);
+int32_t Int4PairDotVnni(const uint8_t* a, const uint8_t* b, size_t padded_dimension);
+
 // Which of the vector loops this CPU runs.
 bool CpuHasAvx2();
 bool CpuHasAvx512Vnni();
@@ -38,5 +47,6 @@ bool CpuHasAvx512Vnni();
 // The fastest loop the CPU runs, or the scalar one under the router's switch
 // (CASCADE_ROUTER_SCALAR=1, the benchmarks' baseline). Asked once, on first use.
 Int4NibbleDot PickInt4NibbleDot();
+Int4PairDot PickInt4PairDot();
 
 }  // namespace cascade::cache

@@ -23,16 +23,15 @@ float ScaleOf(const uint8_t* code, size_t dimension) {
 }
 
 // The query's 8-bit levels (zero-padded to whole blocks) and their sum are computed once;
-// each row then costs one nibble product. Of two stored rows (the graph's construction) the
-// first is unpacked to levels and stands for the query.
+// each row then costs one nibble product. Two stored rows (the graph's construction) cost one
+// product of their nibbles.
 class Int4DistanceComputer final : public faiss::FlatCodesDistanceComputer {
  public:
   Int4DistanceComputer(const uint8_t* codes, size_t code_size, size_t dimension)
       : faiss::FlatCodesDistanceComputer(codes, code_size),
         dimension_(dimension),
         padded_(Int4PaddedDimension(dimension)),
-        query_levels_(padded_, 0),
-        first_(padded_, 0) {}
+        query_levels_(padded_, 0) {}
 
   void set_query(const float* x) override {
     query_scale_ = RoundToLevels(x, dimension_, kQueryMaxLevel, query_levels_.data());
@@ -47,11 +46,8 @@ class Int4DistanceComputer final : public faiss::FlatCodesDistanceComputer {
   float symmetric_dis(idx_t i, idx_t j) override {
     const uint8_t* a = codes + i * code_size;
     const uint8_t* b = codes + j * code_size;
-    UnpackInt4(a, dimension_, first_.data());
-    int32_t first_sum = 0;
-    for (size_t i = 0; i < dimension_; ++i) first_sum += first_[i];
-    const int32_t product = nibble_dot_(first_.data(), b, padded_) - kNibbleOffset * first_sum;
-    return static_cast<float>(product) * ScaleOf(a, dimension_) * ScaleOf(b, dimension_);
+    return static_cast<float>(pair_dot_(a, b, padded_)) * ScaleOf(a, dimension_) *
+           ScaleOf(b, dimension_);
   }
 
  private:
@@ -60,8 +56,8 @@ class Int4DistanceComputer final : public faiss::FlatCodesDistanceComputer {
   std::vector<int8_t> query_levels_;
   float query_scale_ = 0.0f;
   int32_t query_sum_ = 0;
-  std::vector<int8_t> first_;  // zero-padded like the query
   const Int4NibbleDot nibble_dot_ = PickInt4NibbleDot();
+  const Int4PairDot pair_dot_ = PickInt4PairDot();
 };
 
 }  // namespace

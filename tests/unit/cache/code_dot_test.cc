@@ -1,8 +1,8 @@
 // The rounding and integer code products the answer cache's graph ranks by: levels spread
-// over the largest component; 4-bit packing round-trips, and the nibble product is the
-// levels' product plus 8 times the query's sum; the AVX2 and AVX-512 VNNI loops give the
-// scalar loop's exact sums at every length (padded blocks included) and at the extremes of
-// the code range. A loop the CPU lacks is skipped, saying so.
+// over the largest component; 4-bit packing round-trips, the nibble product is the levels'
+// product plus 8 times the query's sum, and the pair product is two rows' levels' product; the AVX2
+// and AVX-512 VNNI loops give the scalar loop's exact sums at every length (padded blocks included)
+// and at the extremes of the code range. A loop the CPU lacks is skipped, saying so.
 
 #include "services/cache/lib/code_dot.h"
 
@@ -91,6 +91,54 @@ TEST(CodeDotTest, Int4PackingRoundTripsAndTheNibbleProductIsOffsetByEight) {
               levels_product)
         << dimension;
   }
+}
+
+// Two packed rows: the scalar pair product is the levels' product, padding included.
+TEST(CodeDotTest, Int4PairProductIsTheLevelsProduct) {
+  std::mt19937 generator(37);
+  for (const size_t dimension : {1, 37, 64, 100, 512}) {
+    const std::vector<int8_t> first = RandomLevels(generator, dimension, 7);
+    const std::vector<int8_t> second = RandomLevels(generator, dimension, 7);
+    const size_t padded = Int4PaddedDimension(dimension);
+    std::vector<uint8_t> a(padded / 2), b(padded / 2);
+    PackInt4(first.data(), dimension, a.data());
+    PackInt4(second.data(), dimension, b.data());
+    int32_t levels_product = 0;
+    for (size_t i = 0; i < dimension; ++i) levels_product += int32_t{first[i]} * second[i];
+    EXPECT_EQ(Int4PairDotScalar(a.data(), b.data(), padded), levels_product) << dimension;
+  }
+}
+
+void ExpectPairSumsAsScalar(Int4PairDot loop) {
+  std::mt19937 generator(41);
+  for (const size_t dimension : {1, 37, 64, 65, 100, 512, 1000}) {
+    const size_t padded = Int4PaddedDimension(dimension);
+    for (int trial = 0; trial < 20; ++trial) {
+      std::vector<uint8_t> a(padded / 2), b(padded / 2);
+      PackInt4(RandomLevels(generator, dimension, 7).data(), dimension, a.data());
+      PackInt4(RandomLevels(generator, dimension, 7).data(), dimension, b.data());
+      ASSERT_EQ(loop(a.data(), b.data(), padded), Int4PairDotScalar(a.data(), b.data(), padded))
+          << "dimension " << dimension;
+    }
+    // The extremes: levels +-7 everywhere.
+    std::vector<uint8_t> high(padded / 2), low(padded / 2);
+    PackInt4(std::vector<int8_t>(dimension, 7).data(), dimension, high.data());
+    PackInt4(std::vector<int8_t>(dimension, -7).data(), dimension, low.data());
+    const auto all = static_cast<int32_t>(dimension) * 49;
+    EXPECT_EQ(loop(high.data(), high.data(), padded), all) << dimension;
+    EXPECT_EQ(loop(low.data(), low.data(), padded), all) << dimension;
+    EXPECT_EQ(loop(high.data(), low.data(), padded), -all) << dimension;
+  }
+}
+
+TEST(CodeDotTest, Avx2PairLoopMatchesScalar) {
+  if (!CpuHasAvx2()) GTEST_SKIP() << "this CPU has no AVX2";
+  ExpectPairSumsAsScalar(Int4PairDotAvx2);
+}
+
+TEST(CodeDotTest, VnniPairLoopMatchesScalar) {
+  if (!CpuHasAvx512Vnni()) GTEST_SKIP() << "this CPU has no AVX-512 VNNI";
+  ExpectPairSumsAsScalar(Int4PairDotVnni);
 }
 
 TEST(CodeDotTest, Avx2NibbleLoopMatchesScalar) {
