@@ -767,7 +767,7 @@ def main():
         run_helm_test_script(source, suite, front_door)
     except SystemExit as error:
         log(str(error))
-        suite.tail_logs(40)
+        suite.tail_logs(120)  # a sanitizer report is ~60 lines
         code = 1
     finally:
         codes = suite.stop()

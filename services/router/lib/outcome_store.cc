@@ -111,7 +111,10 @@ absl::Status OutcomeStore::WriteFile() {
 
 std::vector<OutcomePolicySummary> OutcomeStore::List() const {
   std::vector<OutcomePolicySummary> summaries;
-  for (const auto& [policy, estimator] : *estimators_.load()) {
+  // Held for the loop: a range-for over `*estimators_.load()` would drop the snapshot after
+  // its first line, and an Add on another thread could free the map being walked.
+  const std::shared_ptr<const Estimators> estimators = estimators_.load();
+  for (const auto& [policy, estimator] : *estimators) {
     summaries.push_back({policy, estimator->size(), estimator->calibration()});
   }
   return summaries;

@@ -6,9 +6,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "services/router/lib/outcome_exemplars_file.h"
@@ -70,6 +72,30 @@ TEST(OutcomeStoreTest, EstimatesPerPolicy) {
   auto missing = (*store)->Estimate("code", "question about topic 3");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(missing.status().message(), HasSubstr("no outcome exemplars for policy 'code'"));
+}
+
+// List walks the snapshot it read while Add publishes new ones on another thread: each
+// Add frees the snapshot before it, so a List that does not hold its own would read freed
+// memory (AddressSanitizer reports it in the sanitizer build).
+TEST(OutcomeStoreTest, ListWhileAddingReadsOnlyLiveSnapshots) {
+  auto store = OutcomeStore::Create({});
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Add("chat", Several(4)).ok());
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 100; ++i) {
+      EXPECT_TRUE((*store)->Add(absl::StrCat("policy-", i % 5), Several(2, "q")).ok());
+    }
+    done = true;
+  });
+  size_t lists = 0;
+  while (!done) {
+    for (const OutcomePolicySummary& summary : (*store)->List()) EXPECT_GT(summary.exemplars, 0u);
+    ++lists;
+  }
+  writer.join();
+  EXPECT_GT(lists, 0u);
+  EXPECT_EQ((*store)->List().size(), 6u);  // chat and policy-0 .. policy-4
 }
 
 TEST(OutcomeStoreTest, InvalidExemplarAddsNothing) {
