@@ -81,6 +81,13 @@ __attribute__((target("avx2"))) inline BlockNibbles LoadBlockNibbles(const uint8
           _mm256_and_si256(_mm256_srli_epi16(packed, 4), four_bits)};
 }
 
+__attribute__((target("avx2"))) inline int32_t SumLanes(__m256i lanes) {
+  __m128i four = _mm_add_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
+  four = _mm_add_epi32(four, _mm_shuffle_epi32(four, _MM_SHUFFLE(1, 0, 3, 2)));
+  four = _mm_add_epi32(four, _mm_shuffle_epi32(four, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(four);
+}
+
 // maddubs multiplies the unsigned nibbles by the signed query bytes into pairs of 16-bit
 // sums (at most 2 * 15 * 127: no saturation), madd widens them to 32 bits.
 __attribute__((target("avx2"))) int32_t Int4NibbleDotAvx2(const int8_t* query,
@@ -97,10 +104,7 @@ __attribute__((target("avx2"))) int32_t Int4NibbleDotAvx2(const int8_t* query,
                                            _mm256_maddubs_epi16(nibbles.high, query_high));
     sums = _mm256_add_epi32(sums, _mm256_madd_epi16(pairs, ones));
   }
-  __m128i four = _mm_add_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
-  four = _mm_add_epi32(four, _mm_shuffle_epi32(four, _MM_SHUFFLE(1, 0, 3, 2)));
-  four = _mm_add_epi32(four, _mm_shuffle_epi32(four, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm_cvtsi128_si32(four);
+  return SumLanes(sums);
 }
 
 int32_t Int4PairDotScalar(const uint8_t* a, const uint8_t* b, size_t padded_dimension) {
@@ -132,10 +136,7 @@ __attribute__((target("avx2"))) int32_t Int4PairDotAvx2(const uint8_t* a, const 
     sums = _mm256_add_epi32(sums, _mm256_madd_epi16(_mm256_maddubs_epi16(both, ones8), ones16));
   }
   const __m256i total = _mm256_sub_epi32(products, _mm256_slli_epi32(sums, 3));
-  __m128i four = _mm_add_epi32(_mm256_castsi256_si128(total), _mm256_extracti128_si256(total, 1));
-  four = _mm_add_epi32(four, _mm_shuffle_epi32(four, _MM_SHUFFLE(1, 0, 3, 2)));
-  four = _mm_add_epi32(four, _mm_shuffle_epi32(four, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm_cvtsi128_si32(four) + 64 * static_cast<int32_t>(padded_dimension);
+  return SumLanes(total) + 64 * static_cast<int32_t>(padded_dimension);
 }
 
 // GCC 12 reports its own AVX-512 headers as using uninitialized values (a known false
@@ -145,14 +146,18 @@ __attribute__((target("avx2"))) int32_t Int4PairDotAvx2(const uint8_t* a, const 
 #if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+// A block's 64 nibbles in one register, in element order.
+__attribute__((target("avx512f"))) inline __m512i Joined(const BlockNibbles& nibbles) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(nibbles.low), nibbles.high, 1);
+}
+
 // The nibbles are unsigned, so vpdpbusd takes them as they are: one instruction per block.
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) int32_t Int4NibbleDotVnni(
     const int8_t* query, const uint8_t* packed, size_t padded_dimension) {
   __m512i sums = _mm512_setzero_si512();
   for (size_t block = 0; block < padded_dimension; block += kInt4Block) {
-    const BlockNibbles nibbles = LoadBlockNibbles(packed + block / 2);
-    const __m512i all = _mm512_inserti64x4(_mm512_castsi256_si512(nibbles.low), nibbles.high, 1);
-    sums = _mm512_dpbusd_epi32(sums, all, _mm512_loadu_si512(query + block));
+    const __m512i nibbles = Joined(LoadBlockNibbles(packed + block / 2));
+    sums = _mm512_dpbusd_epi32(sums, nibbles, _mm512_loadu_si512(query + block));
   }
   return _mm512_reduce_add_epi32(sums);
 }
@@ -164,10 +169,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) int32_t Int4PairDotVnni(
   __m512i products = _mm512_setzero_si512();
   __m512i sums = _mm512_setzero_si512();
   for (size_t block = 0; block < padded_dimension; block += kInt4Block) {
-    const BlockNibbles x = LoadBlockNibbles(a + block / 2);
-    const BlockNibbles y = LoadBlockNibbles(b + block / 2);
-    const __m512i xs = _mm512_inserti64x4(_mm512_castsi256_si512(x.low), x.high, 1);
-    const __m512i ys = _mm512_inserti64x4(_mm512_castsi256_si512(y.low), y.high, 1);
+    const __m512i xs = Joined(LoadBlockNibbles(a + block / 2));
+    const __m512i ys = Joined(LoadBlockNibbles(b + block / 2));
     products = _mm512_dpbusd_epi32(products, xs, ys);
     sums = _mm512_dpbusd_epi32(sums, _mm512_add_epi8(xs, ys), ones);
   }

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <random>
 #include <vector>
 
 #include "services/router/lib/faiss_support.h"
+#include "tests/unit/cache/unit_vectors.h"
 
 namespace cascade::cache {
 namespace {
@@ -17,19 +17,7 @@ namespace {
 constexpr size_t kDimension = 24;
 
 std::vector<float> RandomUnitVectors(size_t count, uint32_t seed) {
-  std::mt19937 generator(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> rows(count * kDimension);
-  for (size_t i = 0; i < count; ++i) {
-    float norm = 0.0f;
-    for (size_t j = 0; j < kDimension; ++j) {
-      rows[i * kDimension + j] = normal(generator);
-      norm += rows[i * kDimension + j] * rows[i * kDimension + j];
-    }
-    norm = std::sqrt(norm);
-    for (size_t j = 0; j < kDimension; ++j) rows[i * kDimension + j] /= norm;
-  }
-  return rows;
+  return testing::RandomUnitVectors(count, kDimension, seed);
 }
 
 // A float-row HNSW graph as the cache builds it (M = 8 so that a few hundred rows make

@@ -3,8 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <vector>
+
+#include "tests/unit/cache/unit_vectors.h"
 
 namespace cascade::cache {
 namespace {
@@ -12,19 +13,7 @@ namespace {
 constexpr size_t kDimension = 16;
 
 std::vector<float> RandomUnitVectors(size_t count, uint32_t seed) {
-  std::mt19937 generator(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> rows(count * kDimension);
-  for (size_t i = 0; i < count; ++i) {
-    float norm = 0.0f;
-    for (size_t j = 0; j < kDimension; ++j) {
-      rows[i * kDimension + j] = normal(generator);
-      norm += rows[i * kDimension + j] * rows[i * kDimension + j];
-    }
-    norm = std::sqrt(norm);
-    for (size_t j = 0; j < kDimension; ++j) rows[i * kDimension + j] /= norm;
-  }
-  return rows;
+  return testing::RandomUnitVectors(count, kDimension, seed);
 }
 
 // The exact answer, for comparison.
