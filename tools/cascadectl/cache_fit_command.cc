@@ -201,7 +201,7 @@ int RunCacheFit(const std::vector<std::string>& raw_args, std::ostream& out, std
   absl::StatusOr<std::unique_ptr<router::HashedEmbedder>> embedder = cache::MakeCacheEmbedder();
   if (!embedder.ok()) return Fail(err, embedder.status().message());
   cache::NearMissGuardOptions guard_options;
-  if (guards == "off") guard_options = {false, false, false};
+  if (guards == "off") guard_options = cache::NearMissGuardOptions::AllOff();
   std::vector<cache::TextPair> texts;
   for (const cache::LabelledPair& pair : *pairs) texts.push_back({pair.first, pair.second});
   absl::StatusOr<std::vector<cache::PairScore>> scores =

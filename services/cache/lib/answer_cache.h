@@ -122,7 +122,7 @@ struct AnswerCacheLookup {
   // when the exact key hit first).
   std::optional<float> best_similarity;
   // On a miss with a semantic candidate: "similarity" (below the threshold) or the guard's
-  // check, "numbers", "negation" or "entities". Empty otherwise.
+  // check: "numbers", "negation", "entities", "swaps" or "additions". Empty otherwise.
   std::string refused_by;
   std::string refusal_reason;          // the guard's, for logs
   std::optional<StoredAnswer> stored;  // set on a hit

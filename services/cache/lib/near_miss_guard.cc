@@ -1,6 +1,7 @@
 #include "services/cache/lib/near_miss_guard.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/cache/lib/function_words.h"
 #include "services/cache/lib/query_tokens.h"
 
 namespace cascade::cache {
@@ -158,6 +160,8 @@ struct QueryProfile {
   absl::flat_hash_set<std::string> words;
   std::set<std::string> calendar;
   std::set<std::string> units;
+  // Stems of the words that say what the query is about (function_words.h).
+  std::set<std::string> content;
 };
 
 QueryProfile Profile(absl::string_view query) {
@@ -173,18 +177,26 @@ QueryProfile Profile(absl::string_view query) {
     profile.words.insert(token.key);
     if (auto number = NumberWords().find(token.key); number != NumberWords().end()) {
       profile.numbers.emplace_back(number->second);
+      continue;  // A number, compared as one: not a content word.
     }
     if (IsNegation(token.key)) ++profile.negations;
-    // Dates and units are compared as sets of their own, so that "EUR" matches "euros".
+    // Dates and units are compared as sets of their own, so that "EUR" matches "euros"; as
+    // content words too, under the same names.
     if (CalendarWords().contains(token.key) || token.text == "May") {
       profile.calendar.insert(token.key);
+      profile.content.insert(token.key);
     } else if (auto unit = Units().find(token.key); unit != Units().end()) {
       profile.units.emplace(unit->second);
+      profile.content.emplace(unit->second);
     } else if (auto short_unit = UnitsAfterNumber().find(token.key);
                after_number && short_unit != UnitsAfterNumber().end()) {
       profile.units.emplace(short_unit->second);
-    } else if (IsName(token)) {
-      profile.names.insert(token.key);
+      profile.content.emplace(short_unit->second);
+    } else {
+      if (IsName(token)) profile.names.insert(token.key);
+      if (!IsNegation(token.key) && !IsFunctionWord(token.key)) {
+        profile.content.insert(StemWord(token.key));
+      }
     }
   }
   std::sort(profile.numbers.begin(), profile.numbers.end());
@@ -216,6 +228,27 @@ std::string EntitiesReason(const QueryProfile& a, const QueryProfile& b) {
   return "";
 }
 
+// How two queries' content words differ, beside those they share.
+struct ContentDifference {
+  std::vector<std::string> only_a, only_b, shared;
+};
+
+ContentDifference CompareContent(const QueryProfile& a, const QueryProfile& b) {
+  ContentDifference difference;
+  std::set_difference(a.content.begin(), a.content.end(), b.content.begin(), b.content.end(),
+                      std::back_inserter(difference.only_a));
+  std::set_difference(b.content.begin(), b.content.end(), a.content.begin(), a.content.end(),
+                      std::back_inserter(difference.only_b));
+  std::set_intersection(a.content.begin(), a.content.end(), b.content.begin(), b.content.end(),
+                        std::back_inserter(difference.shared));
+  return difference;
+}
+
+std::string DifferenceReason(const ContentDifference& difference) {
+  return absl::StrCat("words ", Braced(difference.only_a), " vs ", Braced(difference.only_b),
+                      ", beside ", Braced(difference.shared));
+}
+
 }  // namespace
 
 absl::string_view NearMissCheckName(NearMissCheck check) {
@@ -228,6 +261,10 @@ absl::string_view NearMissCheckName(NearMissCheck check) {
       return "negation";
     case NearMissCheck::kEntities:
       return "entities";
+    case NearMissCheck::kSwaps:
+      return "swaps";
+    case NearMissCheck::kAdditions:
+      return "additions";
   }
   return "unknown";
 }
@@ -247,6 +284,18 @@ NearMissVerdict NearMissGuard::Check(absl::string_view cached_query,
   if (options_.check_entities) {
     if (std::string reason = EntitiesReason(cached, incoming); !reason.empty()) {
       return {NearMissCheck::kEntities, std::move(reason)};
+    }
+  }
+  if (options_.check_swaps || options_.check_additions) {
+    const ContentDifference difference = CompareContent(cached, incoming);
+    if (!difference.shared.empty()) {
+      const bool a_only = !difference.only_a.empty(), b_only = !difference.only_b.empty();
+      if (options_.check_swaps && a_only && b_only) {
+        return {NearMissCheck::kSwaps, DifferenceReason(difference)};
+      }
+      if (options_.check_additions && a_only != b_only) {
+        return {NearMissCheck::kAdditions, DifferenceReason(difference)};
+      }
     }
   }
   return {};

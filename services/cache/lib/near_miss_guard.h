@@ -8,7 +8,7 @@
 // refuses the hit when they differ in something that usually changes the answer. It only
 // ever refuses: it never makes a hit out of a miss.
 //
-// Three checks, each switchable; the first that fires names the refusal:
+// Five checks, each switchable; the first that fires names the refusal:
 //   numbers   The multisets of numbers differ ("convert 5 km" vs "convert 50 km"). Digits
 //             are compared in canonical form (1,000 = 1000, 3.50 = 3.5; query_tokens.h), and
 //             the English number words zero..twenty, thirty..ninety, hundred, thousand,
@@ -23,13 +23,28 @@
 //             the pronoun I), ALL-CAPS words of two or more letters, and words that mix letters
 //             and digits (A380, mp3); each must appear, ignoring ASCII case, among the other
 //             query's words. Names need capitals: "weather in paris" vs "weather in london"
-//             passes this check (the embedding's threshold must catch it). The check also
+//             passes this check (the swaps check refuses it). The check also
 //             compares, as sets, the month and weekday names and relative days (today,
 //             tomorrow, tonight, ...), and the units and currencies (km, miles, kg, usd, $, €,
 //             celsius, ...; synonyms are one unit: $ = dollars = usd). Units that are also
 //             ordinary words (minutes, hours, days, am/pm, cups, calories, ...) count only
 //             right after a number ("5 minutes" vs "5 hours"): "what day is it" and "how many
 //             calories" name no quantity.
+//   swaps     One thing swapped for another in the same question: each query has a content
+//             word the other lacks, and they share one ("weather in paris" vs "weather in
+//             london", "calories in an apple" vs "... a banana", "book a flight to Rome" vs
+//             "cancel a flight to Rome"). Content words are the words that do not only
+//             frame a question (function_words.h), plural and singular alike, units and
+//             dates under one name each. Catches what the entities check cannot see
+//             (lowercase names, common nouns, verbs). Refuses some true paraphrases too
+//             ("weather" vs "forecast" beside a shared "tomorrow"): a lost hit, never a
+//             wrong one. Queries that share no content word ("what's your name" vs "what
+//             should I call you") pass: only the embedding can judge those.
+//   additions A content word in one query only, beside the ones they share: a qualifier that
+//             narrows the question ("hotels in chicago" vs "cheap hotels in chicago", "cook
+//             rice" vs "cook brown rice"). Also refuses paraphrases that add a word ("the
+//             current time in Paris" vs "the time in Paris"), so it costs hits: switch it off
+//             (and let the threshold judge) for traffic without such qualifiers.
 //
 // Deterministic and cheap (no model): one tokenisation per query; English word lists only.
 
@@ -43,11 +58,16 @@ struct NearMissGuardOptions {
   bool check_numbers = true;
   bool check_negation = true;
   bool check_entities = true;
+  bool check_swaps = true;
+  bool check_additions = true;
+
+  // Every check off: the guard refuses nothing.
+  static NearMissGuardOptions AllOff() { return {false, false, false, false, false}; }
 };
 
-enum class NearMissCheck { kNone, kNumbers, kNegation, kEntities };
+enum class NearMissCheck { kNone, kNumbers, kNegation, kEntities, kSwaps, kAdditions };
 
-// "none", "numbers", "negation" or "entities".
+// "none", "numbers", "negation", "entities", "swaps" or "additions".
 absl::string_view NearMissCheckName(NearMissCheck check);
 
 struct NearMissVerdict {

@@ -82,9 +82,13 @@ absl::StatusOr<std::optional<CachePolicySettings>> CachePolicyFromConfig(
       cache.guard.check_negation = false;
     } else if (guard == "entities") {
       cache.guard.check_entities = false;
+    } else if (guard == "swaps") {
+      cache.guard.check_swaps = false;
+    } else if (guard == "additions") {
+      cache.guard.check_additions = false;
     } else {
       return ConfigError(absl::StrCat(field, ".disable_guards: unknown guard '", guard,
-                                      "' (numbers, negation, entities)"));
+                                      "' (numbers, negation, entities, swaps, additions)"));
     }
   }
   // Both apply to semantic hits only: without them they would do nothing, silently.

@@ -41,8 +41,8 @@ struct CacheLookup {
   // client asked for logprobs, which a cached answer does not carry).
   std::string outcome;
   // On a miss with a semantic candidate: who refused it ("similarity", "numbers",
-  // "negation", "entities"; the orchestrator's verification call adds "verification" and
-  // "verification_error"); empty otherwise.
+  // "negation", "entities", "swaps", "additions"; the orchestrator's verification call adds
+  // "verification" and "verification_error"); empty otherwise.
   std::string refused_by;
 };
 

@@ -19,7 +19,8 @@ TEST(NearMissGuardTest, ParaphrasesWithTheSameDetailsPass) {
   EXPECT_EQ(RefusedBy("what's your name", "what should I call you"), NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("What's the weather in Paris?", "how is the weather in paris"),
             NearMissCheck::kNone);
-  EXPECT_EQ(RefusedBy("convert 5 km to miles", "how many miles is 5 kilometers"),
+  EXPECT_EQ(RefusedBy("5 km in miles", "how many miles is 5 kilometers"), NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("find me flights to Denver", "search for a flight to denver"),
             NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("what is 1,000 divided by 2.50", "1000 / 2.5 = ?"), NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("I don't like rain, do I", "i do not like rain, do i"), NearMissCheck::kNone);
@@ -66,15 +67,48 @@ TEST(NearMissGuardTest, WhatIsNotANameOrUnit) {
   // Capitalised first words, the pronoun I and single capitals are not names.
   EXPECT_EQ(RefusedBy("Tell me a joke. Please", "tell me a joke please"), NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("can I'm here", "can i'm here"), NearMissCheck::kNone);
-  // Lowercase names are invisible to the guard: the embedding threshold must catch them.
-  EXPECT_EQ(RefusedBy("weather in paris", "weather in london"), NearMissCheck::kNone);
+  // Lowercase names are invisible to the entities check: the swaps check refuses them.
+  EXPECT_EQ(RefusedBy("weather in paris", "weather in london"), NearMissCheck::kSwaps);
   // Time words are units only after a number.
   EXPECT_EQ(RefusedBy("what day is it", "what is it"), NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("may I ask", "can I ask"), NearMissCheck::kNone);
-  EXPECT_EQ(RefusedBy("how many calories in an egg", "calorie count of an egg"),
-            NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("how many calories in an egg", "calories in an egg"), NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("2 cups of rice", "2 calories of rice"), NearMissCheck::kEntities);
   EXPECT_EQ(RefusedBy("holidays in May", "holidays in June"), NearMissCheck::kEntities);
+}
+
+TEST(NearMissGuardTest, SwappedWordsAreRefused) {
+  EXPECT_EQ(RefusedBy("how many calories are in an apple", "how many calories are in a banana"),
+            NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("book a flight to Rome", "cancel a flight to Rome"), NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("start the timer", "stop the timer"), NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("play songs by queen", "play songs by adele"), NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("vitamin c benefits", "vitamin d benefits"), NearMissCheck::kSwaps);
+  // Nothing shared: not one question with a part swapped, so only the embedding judges.
+  EXPECT_EQ(RefusedBy("what's your name", "what should I call you"), NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("paris", "london"), NearMissCheck::kNone);
+}
+
+TEST(NearMissGuardTest, AddedQualifiersAreRefused) {
+  EXPECT_EQ(RefusedBy("hotels in chicago", "cheap hotels in chicago"), NearMissCheck::kAdditions);
+  EXPECT_EQ(RefusedBy("how do I cook rice", "how do I cook brown rice"), NearMissCheck::kAdditions);
+  // The cost: a paraphrase that adds a word is refused too.
+  EXPECT_EQ(RefusedBy("what's the current time in paris", "what time is it in paris"),
+            NearMissCheck::kAdditions);
+  // Words that only frame the question are not additions.
+  EXPECT_EQ(RefusedBy("hotels in chicago", "can you please show me the hotels in chicago"),
+            NearMissCheck::kNone);
+}
+
+TEST(NearMissGuardTest, ContentWordsCompareSingularAndPluralAlike) {
+  EXPECT_EQ(RefusedBy("cities in france", "which city is in france"), NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("calories in a peach", "calorie in peaches"), NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("how many days until easter", "how many day until easter"),
+            NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("boxes of matches", "a box of match"), NearMissCheck::kNone);
+  // Units agree under one name: km is kilometers.
+  EXPECT_EQ(RefusedBy("how many km in a mile", "how many kilometers are in a mile"),
+            NearMissCheck::kNone);
 }
 
 TEST(NearMissGuardTest, EachCheckSwitchedOffNoLongerRefuses) {
@@ -87,12 +121,21 @@ TEST(NearMissGuardTest, EachCheckSwitchedOffNoLongerRefuses) {
             NearMissCheck::kNone);
   NearMissGuardOptions no_entities;
   no_entities.check_entities = false;
+  EXPECT_EQ(RefusedBy("to Paris", "to London", no_entities), NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("to Paris", "to London"), NearMissCheck::kEntities);
   EXPECT_EQ(RefusedBy("weather in Paris today", "weather in London tomorrow", no_entities),
-            NearMissCheck::kNone);
+            NearMissCheck::kSwaps);
   // With one check off, the next one that applies still names the refusal.
   EXPECT_EQ(RefusedBy("5 km in Paris", "50 km in London", no_numbers), NearMissCheck::kEntities);
   EXPECT_EQ(RefusedBy("5 km in Paris", "50 km in London"), NearMissCheck::kNumbers);
-  const NearMissGuardOptions none{false, false, false};
+  NearMissGuardOptions no_swaps;
+  no_swaps.check_swaps = false;
+  EXPECT_EQ(RefusedBy("weather in paris", "weather in london", no_swaps), NearMissCheck::kNone);
+  NearMissGuardOptions no_additions;
+  no_additions.check_additions = false;
+  EXPECT_EQ(RefusedBy("hotels in paris", "cheap hotels in paris", no_additions),
+            NearMissCheck::kNone);
+  const NearMissGuardOptions none = NearMissGuardOptions::AllOff();
   EXPECT_EQ(RefusedBy("5 km not in Paris", "50 km in London", none), NearMissCheck::kNone);
 }
 
@@ -113,12 +156,18 @@ TEST(NearMissGuardTest, VerdictNamesCheckAndReason) {
   const NearMissVerdict verdict = NearMissGuard().Check("convert 5 km", "convert 50 km");
   EXPECT_EQ(NearMissCheckName(verdict.refused_by), "numbers");
   EXPECT_EQ(verdict.reason, "numbers {5} vs {50}");
-  EXPECT_EQ(NearMissGuard().Check("Paris", "x Paris y").reason, "");
+  EXPECT_EQ(NearMissGuard().Check("Paris", "to Paris please").reason, "");
   EXPECT_EQ(NearMissGuard().Check("go to Paris", "go to Rome").reason,
             "name 'paris' in one query only");
   EXPECT_EQ(NearMissCheckName(NearMissCheck::kNone), "none");
   EXPECT_EQ(NearMissCheckName(NearMissCheck::kNegation), "negation");
   EXPECT_EQ(NearMissCheckName(NearMissCheck::kEntities), "entities");
+  EXPECT_EQ(NearMissCheckName(NearMissCheck::kSwaps), "swaps");
+  EXPECT_EQ(NearMissCheckName(NearMissCheck::kAdditions), "additions");
+  EXPECT_EQ(NearMissGuard().Check("weather in rome", "weather in london").reason,
+            "words {rome} vs {london}, beside {weather}");
+  EXPECT_EQ(NearMissGuard().Check("cheap hotels", "hotels").reason,
+            "words {cheap} vs {}, beside {hotel}");
 }
 
 }  // namespace

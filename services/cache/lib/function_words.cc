@@ -1,0 +1,75 @@
+#include "services/cache/lib/function_words.h"
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+
+namespace cascade::cache {
+namespace {
+
+const absl::flat_hash_set<absl::string_view>& FunctionWords() {
+  static const auto* words = new absl::flat_hash_set<absl::string_view>{
+      // Articles and determiners.
+      "a", "an", "the", "this", "that", "these", "those", "some", "any", "each", "every", "all",
+      "both", "either", "another", "other", "such", "what", "which", "whose", "whatever",
+      "whichever",
+      // Pronouns.
+      "i", "me", "my", "mine", "myself", "you", "your", "yours", "yourself", "he", "him", "his",
+      "himself", "she", "her", "hers", "herself", "it", "its", "itself", "we", "us", "our", "ours",
+      "ourselves", "they", "them", "their", "theirs", "themselves", "someone", "somebody",
+      "something", "anyone", "anybody", "anything", "everyone", "everybody", "everything", "i'm",
+      "i've", "i'd", "i'll", "you're", "you've", "you'd", "you'll", "we're", "we've", "we'd",
+      "we'll", "they're", "they've", "they'd", "they'll", "he'd", "she'd", "it'll", "that'll",
+      "let's",
+      // Question words.
+      "who", "whom", "when", "where", "why", "how", "whether",
+      // Prepositions and particles.
+      "about", "above", "across", "after", "against", "along", "among", "around", "as", "at",
+      "before", "behind", "below", "beneath", "beside", "between", "beyond", "by", "down", "during",
+      "for", "from", "in", "inside", "into", "like", "near", "of", "off", "on", "onto", "out",
+      "outside", "over", "past", "per", "since", "than", "through", "till", "to", "toward",
+      "towards", "under", "until", "up", "upon", "via", "with", "within",
+      // Conjunctions.
+      "and", "or", "but", "so", "yet", "if", "then", "because", "while", "although", "though",
+      "unless",
+      // Auxiliaries and modals.
+      "am", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "doing", "done",
+      "have", "has", "had", "having", "will", "would", "shall", "should", "can", "could", "may",
+      "might", "must",
+      // Adverbs and words of politeness that frame a request.
+      "there", "here", "just", "also", "too", "very", "really", "please", "now", "again", "ever",
+      "even", "only", "much", "many", "more", "most", "ok", "okay", "hey", "hi", "hello",
+      // Verbs that only frame a request.
+      "tell", "show", "give", "find", "get", "let", "know", "want", "need", "help", "search",
+      "look", "see", "say"};
+  return *words;
+}
+
+}  // namespace
+
+bool IsFunctionWord(absl::string_view key) { return FunctionWords().contains(key); }
+
+std::string StemWord(absl::string_view key) {
+  std::string word(key);
+  // Plural to singular; short words keep their s (gas, bus).
+  if (word.size() > 3) {
+    const bool sibilant_plural = absl::EndsWith(word, "ies") || absl::EndsWith(word, "ches") ||
+                                 absl::EndsWith(word, "shes") || absl::EndsWith(word, "xes") ||
+                                 absl::EndsWith(word, "sses");
+    if (sibilant_plural) {
+      word.resize(word.size() - 2);
+    } else if (absl::EndsWith(word, "s") && !absl::EndsWith(word, "ss")) {
+      word.pop_back();
+    }
+  }
+  // A final y or ie is written i, so that city/cities, calorie/calories and day/days agree.
+  if (word.size() > 2) {
+    if (absl::EndsWith(word, "ie")) {
+      word.pop_back();
+    } else if (absl::EndsWith(word, "y")) {
+      word.back() = 'i';
+    }
+  }
+  return word;
+}
+
+}  // namespace cascade::cache

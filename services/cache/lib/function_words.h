@@ -1,0 +1,25 @@
+#pragma once
+
+// English words that frame a question rather than say what it is about, for the near-miss
+// guard's swaps check (near_miss_guard.h): two queries that differ only in these ask the same
+// thing ("what's the weather in Paris" / "how is the weather in Paris"). Closed-class words
+// (articles, pronouns, prepositions, conjunctions, auxiliaries, question words) and the
+// verbs that only frame a request (tell, show, find, get, ...). Verbs that do something
+// (set, start, stop, book, cancel) are not among them: "start the timer" and "stop the
+// timer" must stay apart.
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace cascade::cache {
+
+// `key` as QueryToken::key has it (ASCII-lowercased, possessive 's dropped).
+bool IsFunctionWord(absl::string_view key);
+
+// A light English stem, so that plural and singular agree: flights -> flight, watches ->
+// watch, cities and city -> citi, calories and calorie -> calori. "ss" endings and the s of
+// words of three letters or fewer are kept (gas, bus).
+std::string StemWord(absl::string_view key);
+
+}  // namespace cascade::cache

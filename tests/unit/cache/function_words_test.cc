@@ -1,0 +1,38 @@
+#include "services/cache/lib/function_words.h"
+
+#include <gtest/gtest.h>
+
+namespace cascade::cache {
+namespace {
+
+TEST(FunctionWordsTest, FramingWordsAreFunctionWordsAndActionsAreNot) {
+  for (const char* word : {"the", "what", "how", "in", "to", "is", "could", "please", "tell",
+                           "find", "i'm", "let's"}) {
+    EXPECT_TRUE(IsFunctionWord(word)) << word;
+  }
+  // Verbs that do something, nouns and negations are not.
+  for (const char* word :
+       {"set", "start", "stop", "book", "cancel", "weather", "paris", "not", "", "The"}) {
+    EXPECT_FALSE(IsFunctionWord(word)) << word;
+  }
+}
+
+TEST(FunctionWordsTest, StemMakesPluralAndSingularAgree) {
+  const std::pair<const char*, const char*> same[] = {
+      {"flights", "flight"}, {"cities", "city"},   {"calories", "calorie"}, {"watches", "watch"},
+      {"boxes", "box"},      {"classes", "class"}, {"days", "day"},         {"keys", "key"}};
+  for (const auto& [plural, singular] : same) {
+    EXPECT_EQ(StemWord(plural), StemWord(singular)) << plural << " / " << singular;
+  }
+  EXPECT_EQ(StemWord("flights"), "flight");
+  EXPECT_EQ(StemWord("cities"), "citi");
+  // Kept: "ss" endings and the s of short words.
+  EXPECT_EQ(StemWord("address"), "address");
+  EXPECT_EQ(StemWord("gas"), "gas");
+  EXPECT_EQ(StemWord("bus"), "bus");
+  EXPECT_EQ(StemWord("by"), "by");
+  EXPECT_EQ(StemWord(""), "");
+}
+
+}  // namespace
+}  // namespace cascade::cache
