@@ -101,6 +101,24 @@ constexpr std::pair<const char*, const char*> kNegationPairs[] = {
     {"songs with lyrics for studying", "songs without lyrics for studying"},
 };
 
+// (plain, qualified): a word added on one side narrows what is asked, so the plain answer is
+// wrong for the qualified question. The swaps check cannot see these (nothing is swapped):
+// only the similarity threshold keeps them apart.
+constexpr std::pair<const char*, const char*> kQualifierPairs[] = {
+    {"find flights to Denver", "find nonstop flights to Denver"},
+    {"restaurants near me", "vegan restaurants near me"},
+    {"hotels in Chicago", "cheap hotels in Chicago"},
+    {"is the museum open", "is the museum open late"},
+    {"how do I cook rice", "how do I cook brown rice"},
+    {"side effects of ibuprofen", "long term side effects of ibuprofen"},
+    {"gas stations near me", "gas stations near me open now"},
+    {"list the planets", "list the dwarf planets"},
+    {"how do I get a passport", "how do I get a passport for my child"},
+    {"what's the speed limit", "what's the speed limit on highways"},
+    {"how do I reset my password", "how do I reset my work password"},
+    {"show me used cars", "show me used electric cars"},
+};
+
 std::string Fill(const char* phrasing, const char* value) {
   return absl::StrReplaceAll(phrasing, {{"{}", value}});
 }
@@ -185,6 +203,11 @@ PairSet BuildPairSet(const std::vector<router::LabeledQuery>& clinc_train, size_
     negations.push_back({affirmative, negated, "negation"});
   }
   AppendWithLowercase(std::move(negations), set.near_misses);
+  std::vector<QueryPair> qualifiers;
+  for (const auto& [plain, qualified] : kQualifierPairs) {
+    qualifiers.push_back({plain, qualified, "qualifier"});
+  }
+  AppendWithLowercase(std::move(qualifiers), set.near_misses);
   return set;
 }
 

@@ -13,8 +13,9 @@
 //    weather in Paris" / "how's the weather in Paris").
 // Near-misses (the cached answer is wrong for the other query): one phrasing of a family
 // with two different slot values ("... in Paris" / "... in London"; "5 minutes" / "5
-// hours"; "Costco" / "the post office"), and hand-written negation pairs ("should I take an
-// umbrella" / "should I not take an umbrella").
+// hours"; "Costco" / "the post office"), hand-written negation pairs ("should I take an
+// umbrella" / "should I not take an umbrella"), and hand-written qualifiers that narrow the
+// question ("hotels in Chicago" / "cheap hotels in Chicago").
 // Every template pair with a capital is also included lowercased, as users type: the
 // guard sees names by their capitals only.
 //
