@@ -29,9 +29,9 @@ constexpr char kUsage[] =
 
 Measures a semantic answer cache on labelled query pairs: true paraphrases (the cached
 answer is right) and near-misses (same template, another city, number, unit, date, name; a
-negation; a qualifier that narrows the question: the cached answer is wrong). Each query is embedded with the router's hashed
-embedder, fitted on all CLINC150 train utterances; a pair is a hit when the cosine
-similarity of the two vectors is at least the threshold. For thresholds 0.50..0.98 it
+negation; a qualifier that narrows the question: the cached answer is wrong). Each query is
+embedded with the router's hashed embedder, fitted on all CLINC150 train utterances; a pair
+is a hit when the cosine similarity of the two vectors is at least the threshold. For thresholds 0.50..0.98 it
 prints the hit rate on paraphrases and the wrong-hit rate on near-misses, without and with
 the near-miss guard. "goal": with the guard, wrong hits <= 0.5% of near-misses and hits
 >= 50% of paraphrases (CLINC and template pooled).
