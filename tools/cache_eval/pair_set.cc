@@ -119,6 +119,16 @@ constexpr std::pair<const char*, const char*> kQualifierPairs[] = {
     {"show me used cars", "show me used electric cars"},
 };
 
+// (one way, the other way): the same words with a direction or an order turned around.
+constexpr std::pair<const char*, const char*> kRelationPairs[] = {
+    {"flights from Boston to Denver", "flights from Denver to Boston"},
+    {"convert euros to dollars", "convert dollars to euros"},
+    {"what happened before the French Revolution", "what happened after the French Revolution"},
+    {"drive from Lyon to Nice", "drive from Nice to Lyon"},
+    {"is Mars bigger than Earth", "is Earth bigger than Mars"},
+    {"should I stretch before running", "should I stretch after running"},
+};
+
 std::string Fill(const char* phrasing, const char* value) {
   return absl::StrReplaceAll(phrasing, {{"{}", value}});
 }
@@ -208,6 +218,11 @@ PairSet BuildPairSet(const std::vector<router::LabeledQuery>& clinc_train, size_
     qualifiers.push_back({plain, qualified, "qualifier"});
   }
   AppendWithLowercase(std::move(qualifiers), set.near_misses);
+  std::vector<QueryPair> relations;
+  for (const auto& [one_way, other_way] : kRelationPairs) {
+    relations.push_back({one_way, other_way, "relation"});
+  }
+  AppendWithLowercase(std::move(relations), set.near_misses);
   return set;
 }
 

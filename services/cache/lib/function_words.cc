@@ -22,12 +22,10 @@ const absl::flat_hash_set<absl::string_view>& FunctionWords() {
       "let's",
       // Question words.
       "who", "whom", "when", "where", "why", "how", "whether",
-      // Prepositions and particles.
-      "about", "above", "across", "after", "against", "along", "among", "around", "as", "at",
-      "before", "behind", "below", "beneath", "beside", "between", "beyond", "by", "down", "during",
-      "for", "from", "in", "inside", "into", "like", "near", "of", "off", "on", "onto", "out",
-      "outside", "over", "past", "per", "since", "than", "through", "till", "to", "toward",
-      "towards", "under", "until", "up", "upon", "via", "with", "within",
+      // Prepositions and particles; those of a direction or an order are relation words.
+      "about", "across", "along", "among", "around", "as", "at", "behind", "beneath", "beside",
+      "beyond", "by", "during", "for", "in", "like", "near", "of", "off", "on", "onto", "out",
+      "past", "per", "through", "up", "down", "upon", "via", "with", "within",
       // Conjunctions.
       "and", "or", "but", "so", "yet", "if", "then", "because", "while", "although", "though",
       "unless",
@@ -37,16 +35,28 @@ const absl::flat_hash_set<absl::string_view>& FunctionWords() {
       "might", "must",
       // Adverbs and words of politeness that frame a request.
       "there", "here", "just", "also", "too", "very", "really", "please", "now", "again", "ever",
-      "even", "only", "much", "many", "more", "most", "ok", "okay", "hey", "hi", "hello",
+      "even", "only", "much", "many", "ok", "okay", "hey", "hi", "hello",
       // Verbs that only frame a request.
       "tell", "show", "give", "find", "get", "let", "know", "want", "need", "help", "search",
       "look", "see", "say"};
   return *words;
 }
 
+const absl::flat_hash_set<absl::string_view>& RelationWords() {
+  static const auto* words = new absl::flat_hash_set<absl::string_view>{
+      "than",  "from",  "to",    "into",   "toward",  "towards", "before", "after",
+      "since", "until", "till",  "above",  "below",   "over",    "under",  "more",
+      "most",  "less",  "least", "inside", "outside", "between", "against"};
+  return *words;
+}
+
 }  // namespace
 
-bool IsFunctionWord(absl::string_view key) { return FunctionWords().contains(key); }
+bool IsFunctionWord(absl::string_view key) {
+  return FunctionWords().contains(key) || RelationWords().contains(key);
+}
+
+bool IsRelationWord(absl::string_view key) { return RelationWords().contains(key); }
 
 std::string StemWord(absl::string_view key) {
   std::string word(key);

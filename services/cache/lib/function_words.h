@@ -17,6 +17,12 @@ namespace cascade::cache {
 // `key` as QueryToken::key has it (ASCII-lowercased, possessive 's dropped).
 bool IsFunctionWord(absl::string_view key);
 
+// The function words that set a direction or an order, whose swap turns the question around
+// ("flights from Boston to Denver" vs "... from Denver to Boston", "is Mars bigger than
+// Earth" vs "is Earth bigger than Mars"): from/to, before/after, above/below, over/under,
+// more/less, than, ... Not up/down: mostly particles, as in "look up".
+bool IsRelationWord(absl::string_view key);
+
 // A light English stem, so that plural and singular agree: flights -> flight, watches ->
 // watch, cities and city -> citi, calories and calorie -> calori. "ss" endings and the s of
 // words of three letters or fewer are kept (gas, bus).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -162,11 +163,21 @@ struct QueryProfile {
   std::set<std::string> units;
   // Stems of the words that say what the query is about (function_words.h).
   std::set<std::string> content;
+  // Relation words (from, to, before, after, ...), and for each the content words that
+  // follow it: {"from": {"boston"}, "to": {"denver"}}.
+  std::set<std::string> relations;
+  std::map<std::string, std::set<std::string>> related;
 };
 
 QueryProfile Profile(absl::string_view query) {
   const std::vector<QueryToken> tokens = TokenizeQuery(query);
   QueryProfile profile;
+  std::vector<std::string> pending_relations;  // Not yet followed by a content word.
+  const auto add_content = [&](std::string word) {
+    for (const std::string& relation : pending_relations) profile.related[relation].insert(word);
+    pending_relations.clear();
+    profile.content.insert(std::move(word));
+  };
   for (size_t i = 0; i < tokens.size(); ++i) {
     const QueryToken& token = tokens[i];
     const bool after_number = i > 0 && tokens[i - 1].is_number;
@@ -184,18 +195,21 @@ QueryProfile Profile(absl::string_view query) {
     // content words too, under the same names.
     if (CalendarWords().contains(token.key) || token.text == "May") {
       profile.calendar.insert(token.key);
-      profile.content.insert(token.key);
+      add_content(token.key);
     } else if (auto unit = Units().find(token.key); unit != Units().end()) {
       profile.units.emplace(unit->second);
-      profile.content.emplace(unit->second);
+      add_content(std::string(unit->second));
     } else if (auto short_unit = UnitsAfterNumber().find(token.key);
                after_number && short_unit != UnitsAfterNumber().end()) {
       profile.units.emplace(short_unit->second);
-      profile.content.emplace(short_unit->second);
+      add_content(std::string(short_unit->second));
     } else {
       if (IsName(token)) profile.names.insert(token.key);
-      if (!IsNegation(token.key) && !IsFunctionWord(token.key)) {
-        profile.content.insert(StemWord(token.key));
+      if (IsRelationWord(token.key)) {
+        profile.relations.insert(token.key);
+        pending_relations.push_back(token.key);
+      } else if (!IsNegation(token.key) && !IsFunctionWord(token.key)) {
+        add_content(StemWord(token.key));
       }
     }
   }
@@ -242,6 +256,37 @@ ContentDifference CompareContent(const QueryProfile& a, const QueryProfile& b) {
   std::set_intersection(a.content.begin(), a.content.end(), b.content.begin(), b.content.end(),
                         std::back_inserter(difference.shared));
   return difference;
+}
+
+// "relations {before} vs {after}" when each query has a relation word the other lacks, or
+// "'to' before {usd} vs {eur}" when a relation word of both is followed by other words
+// they share; else "".
+std::string RelationSwapReason(const QueryProfile& a, const QueryProfile& b) {
+  const auto lacks_one_of = [](const std::set<std::string>& x, const std::set<std::string>& y) {
+    return !std::includes(x.begin(), x.end(), y.begin(), y.end());
+  };
+  if (lacks_one_of(a.relations, b.relations) && lacks_one_of(b.relations, a.relations)) {
+    return absl::StrCat("relations ", Braced(a.relations), " vs ", Braced(b.relations));
+  }
+  // The words after `relation` in `profile` that `other` has too.
+  const auto shared_after = [](const QueryProfile& profile, const QueryProfile& other,
+                               const std::string& relation) {
+    std::set<std::string> words;
+    auto it = profile.related.find(relation);
+    if (it == profile.related.end()) return words;
+    for (const std::string& word : it->second) {
+      if (other.content.contains(word)) words.insert(word);
+    }
+    return words;
+  };
+  for (const std::string& relation : a.relations) {
+    const std::set<std::string> after_a = shared_after(a, b, relation);
+    const std::set<std::string> after_b = shared_after(b, a, relation);
+    if (!after_a.empty() && !after_b.empty() && after_a != after_b) {
+      return absl::StrCat("'", relation, "' before ", Braced(after_a), " vs ", Braced(after_b));
+    }
+  }
+  return "";
 }
 
 std::string DifferenceReason(const ContentDifference& difference) {
@@ -292,6 +337,10 @@ NearMissVerdict NearMissGuard::Check(absl::string_view cached_query,
       const bool a_only = !difference.only_a.empty(), b_only = !difference.only_b.empty();
       if (options_.check_swaps && a_only && b_only) {
         return {NearMissCheck::kSwaps, DifferenceReason(difference)};
+      }
+      if (std::string reason = RelationSwapReason(cached, incoming);
+          options_.check_swaps && !reason.empty()) {
+        return {NearMissCheck::kSwaps, std::move(reason)};
       }
       if (options_.check_additions && a_only != b_only) {
         return {NearMissCheck::kAdditions, DifferenceReason(difference)};

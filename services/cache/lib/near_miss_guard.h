@@ -39,7 +39,11 @@
 //             (lowercase names, common nouns, verbs). Refuses some true paraphrases too
 //             ("weather" vs "forecast" beside a shared "tomorrow"): a lost hit, never a
 //             wrong one. Queries that share no content word ("what's your name" vs "what
-//             should I call you") pass: only the embedding can judge those.
+//             should I call you") pass: only the embedding can judge those. A swap of
+//             relation words (function_words.h) counts too, beside a shared content word:
+//             "before" vs "after" ("what happened before the war" vs "... after the war"),
+//             or a shared word under another one ("from boston to denver" vs "from denver
+//             to boston"; "to denver from boston" passes).
 //   additions A content word in one query only, beside the ones they share: a qualifier that
 //             narrows the question ("hotels in chicago" vs "cheap hotels in chicago", "cook
 //             rice" vs "cook brown rice"). Also refuses paraphrases that add a word ("the

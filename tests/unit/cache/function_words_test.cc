@@ -17,6 +17,16 @@ TEST(FunctionWordsTest, FramingWordsAreFunctionWordsAndActionsAreNot) {
   }
 }
 
+TEST(FunctionWordsTest, RelationWordsAreFunctionWordsThatSetADirection) {
+  for (const char* word : {"from", "to", "before", "after", "over", "under", "more", "less"}) {
+    EXPECT_TRUE(IsRelationWord(word)) << word;
+    EXPECT_TRUE(IsFunctionWord(word)) << word;
+  }
+  for (const char* word : {"in", "up", "the", "what", "weather"}) {
+    EXPECT_FALSE(IsRelationWord(word)) << word;
+  }
+}
+
 TEST(FunctionWordsTest, StemMakesPluralAndSingularAgree) {
   const std::pair<const char*, const char*> same[] = {
       {"flights", "flight"}, {"cities", "city"},   {"calories", "calorie"}, {"watches", "watch"},

@@ -84,6 +84,23 @@ TEST(NearMissGuardTest, SwappedWordsAreRefused) {
   EXPECT_EQ(RefusedBy("start the timer", "stop the timer"), NearMissCheck::kSwaps);
   EXPECT_EQ(RefusedBy("play songs by queen", "play songs by adele"), NearMissCheck::kSwaps);
   EXPECT_EQ(RefusedBy("vitamin c benefits", "vitamin d benefits"), NearMissCheck::kSwaps);
+  // Relation words swapped, or attached to other words.
+  EXPECT_EQ(RefusedBy("what happened before the war", "what happened after the war"),
+            NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("flights from boston to denver", "flights from denver to boston"),
+            NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("flights from boston to denver", "flights to denver from boston"),
+            NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("convert euros to dollars", "convert dollars to euros"),
+            NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("is mars bigger than earth", "is earth bigger than mars"),
+            NearMissCheck::kSwaps);
+  // A relation word in one query only is not a swap; "to" before a verb in one, a noun in
+  // the other is not either.
+  EXPECT_EQ(RefusedBy("flights from boston", "boston flights"), NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("goodbye to you", "i have to say goodbye"), NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("look up flights to dallas", "search for flights to dallas"),
+            NearMissCheck::kNone);
   // Nothing shared: not one question with a part swapped, so only the embedding judges.
   EXPECT_EQ(RefusedBy("what's your name", "what should I call you"), NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("paris", "london"), NearMissCheck::kNone);
@@ -168,6 +185,10 @@ TEST(NearMissGuardTest, VerdictNamesCheckAndReason) {
             "words {rome} vs {london}, beside {weather}");
   EXPECT_EQ(NearMissGuard().Check("cheap hotels", "hotels").reason,
             "words {cheap} vs {}, beside {hotel}");
+  EXPECT_EQ(NearMissGuard().Check("drive over the bridge", "drive under the bridge").reason,
+            "relations {over} vs {under}");
+  EXPECT_EQ(NearMissGuard().Check("from rome to oslo", "from oslo to rome").reason,
+            "'from' before {rome} vs {oslo}");
 }
 
 }  // namespace
