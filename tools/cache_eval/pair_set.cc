@@ -119,7 +119,8 @@ constexpr std::pair<const char*, const char*> kQualifierPairs[] = {
     {"show me used cars", "show me used electric cars"},
 };
 
-// (one way, the other way): the same words with a direction or an order turned around.
+// (one way, the other way): the same words with a direction, an order, a person or a tense
+// turned around.
 constexpr std::pair<const char*, const char*> kRelationPairs[] = {
     {"flights from Boston to Denver", "flights from Denver to Boston"},
     {"convert euros to dollars", "convert dollars to euros"},
@@ -127,6 +128,10 @@ constexpr std::pair<const char*, const char*> kRelationPairs[] = {
     {"drive from Lyon to Nice", "drive from Nice to Lyon"},
     {"is Mars bigger than Earth", "is Earth bigger than Mars"},
     {"should I stretch before running", "should I stretch after running"},
+    {"what's my name", "what's your name"},
+    {"how old are you", "how old am I"},
+    {"what was the weather in Rome", "what's the weather in Rome"},
+    {"where did you live", "where do you live"},
 };
 
 std::string Fill(const char* phrasing, const char* value) {

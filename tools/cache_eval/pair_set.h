@@ -15,9 +15,11 @@
 // with two different slot values ("... in Paris" / "... in London"; "5 minutes" / "5
 // hours"; "Costco" / "the post office"), hand-written negation pairs ("should I take an
 // umbrella" / "should I not take an umbrella"), and hand-written qualifiers that narrow the
-// question ("hotels in Chicago" / "cheap hotels in Chicago").
-// Every template pair with a capital is also included lowercased, as users type: the
-// guard sees names by their capitals only.
+// question ("hotels in Chicago" / "cheap hotels in Chicago"), and hand-written directions,
+// orders, persons or tenses turned around ("from Boston to Denver" / "from Denver to
+// Boston", "what's my name" / "what's your name").
+// Every pair with a capital is also included lowercased, as users type: the guard's
+// entities check sees names by their capitals only.
 //
 // Each group (an intent, a family) gives at most `pairs_per_group` pairs, drawn with `seed`.
 

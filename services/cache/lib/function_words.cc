@@ -1,5 +1,6 @@
 #include "services/cache/lib/function_words.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 
@@ -50,7 +51,47 @@ const absl::flat_hash_set<absl::string_view>& RelationWords() {
   return *words;
 }
 
+using WordClasses = absl::flat_hash_map<absl::string_view, absl::string_view>;
+
+const WordClasses& Persons() {
+  static const auto* persons =
+      new WordClasses{{"i", "first"},         {"me", "first"},        {"my", "first"},
+                      {"mine", "first"},      {"myself", "first"},    {"i'm", "first"},
+                      {"i've", "first"},      {"i'd", "first"},       {"i'll", "first"},
+                      {"we", "first"},        {"us", "first"},        {"our", "first"},
+                      {"ours", "first"},      {"ourselves", "first"}, {"we're", "first"},
+                      {"we've", "first"},     {"we'd", "first"},      {"we'll", "first"},
+                      {"let's", "first"},     {"you", "second"},      {"your", "second"},
+                      {"yours", "second"},    {"yourself", "second"}, {"yourselves", "second"},
+                      {"you're", "second"},   {"you've", "second"},   {"you'd", "second"},
+                      {"you'll", "second"},   {"he", "he"},           {"him", "he"},
+                      {"his", "he"},          {"himself", "he"},      {"he'd", "he"},
+                      {"she", "she"},         {"her", "she"},         {"hers", "she"},
+                      {"herself", "she"},     {"she'd", "she"},       {"they", "they"},
+                      {"them", "they"},       {"their", "they"},      {"theirs", "they"},
+                      {"themselves", "they"}, {"they're", "they"},    {"they've", "they"},
+                      {"they'd", "they"},     {"they'll", "they"}};
+  return *persons;
+}
+
+const WordClasses& Tenses() {
+  static const auto* tenses = new WordClasses{
+      {"was", "past"},     {"were", "past"},   {"did", "past"},     {"had", "past"},
+      {"is", "present"},   {"are", "present"}, {"am", "present"},   {"do", "present"},
+      {"does", "present"}, {"has", "present"}, {"have", "present"}, {"will", "future"}};
+  return *tenses;
+}
+
+absl::string_view ClassOf(const WordClasses& classes, absl::string_view key) {
+  auto it = classes.find(key);
+  return it == classes.end() ? absl::string_view() : it->second;
+}
+
 }  // namespace
+
+absl::string_view PersonOf(absl::string_view key) { return ClassOf(Persons(), key); }
+
+absl::string_view TenseOf(absl::string_view key) { return ClassOf(Tenses(), key); }
 
 bool IsFunctionWord(absl::string_view key) {
   return FunctionWords().contains(key) || RelationWords().contains(key);

@@ -23,6 +23,15 @@ bool IsFunctionWord(absl::string_view key);
 // more/less, than, ... Not up/down: mostly particles, as in "look up".
 bool IsRelationWord(absl::string_view key);
 
+// Whom a pronoun names: "first" (I, me, we, ...), "second" (you, your, ...), "he", "she" or
+// "they"; "" for other words. "what's my name" and "what's your name" ask different things.
+absl::string_view PersonOf(absl::string_view key);
+
+// The tense an auxiliary sets: "past" (was, were, did, had), "present" (is, are, am, do,
+// does, has, have) or "future" (will); "" for other words. "what was the weather in paris"
+// is not "what is the weather in paris".
+absl::string_view TenseOf(absl::string_view key);
+
 // A light English stem, so that plural and singular agree: flights -> flight, watches ->
 // watch, cities and city -> citi, calories and calorie -> calori. "ss" endings and the s of
 // words of three letters or fewer are kept (gas, bus).

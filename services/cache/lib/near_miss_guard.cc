@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -167,6 +168,9 @@ struct QueryProfile {
   // follow it: {"from": {"boston"}, "to": {"denver"}}.
   std::set<std::string> relations;
   std::map<std::string, std::set<std::string>> related;
+  // Whom the pronouns name and the tenses of the auxiliaries (function_words.h).
+  std::set<std::string> persons;
+  std::set<std::string> tenses;
 };
 
 QueryProfile Profile(absl::string_view query) {
@@ -191,6 +195,14 @@ QueryProfile Profile(absl::string_view query) {
       continue;  // A number, compared as one: not a content word.
     }
     if (IsNegation(token.key)) ++profile.negations;
+    if (absl::string_view person = PersonOf(token.key); !person.empty()) {
+      profile.persons.emplace(person);
+    }
+    if (absl::string_view tense = TenseOf(token.key); !tense.empty()) {
+      profile.tenses.emplace(tense);
+    } else if (absl::EndsWith(token.text, "'s") && IsFunctionWord(token.key)) {
+      profile.tenses.emplace("present");  // what's, it's, how's: is, not a possessive.
+    }
     // Dates and units are compared as sets of their own, so that "EUR" matches "euros"; as
     // content words too, under the same names.
     if (CalendarWords().contains(token.key) || token.text == "May") {
@@ -258,15 +270,22 @@ ContentDifference CompareContent(const QueryProfile& a, const QueryProfile& b) {
   return difference;
 }
 
-// "relations {before} vs {after}" when each query has a relation word the other lacks, or
-// "'to' before {usd} vs {eur}" when a relation word of both is followed by other words
-// they share; else "".
-std::string RelationSwapReason(const QueryProfile& a, const QueryProfile& b) {
-  const auto lacks_one_of = [](const std::set<std::string>& x, const std::set<std::string>& y) {
-    return !std::includes(x.begin(), x.end(), y.begin(), y.end());
-  };
-  if (lacks_one_of(a.relations, b.relations) && lacks_one_of(b.relations, a.relations)) {
-    return absl::StrCat("relations ", Braced(a.relations), " vs ", Braced(b.relations));
+// Whether each of two sets has a member the other lacks.
+bool EachLacksOneOfTheOther(const std::set<std::string>& a, const std::set<std::string>& b) {
+  return !std::includes(a.begin(), a.end(), b.begin(), b.end()) &&
+         !std::includes(b.begin(), b.end(), a.begin(), a.end());
+}
+
+// "relations {before} vs {after}" (or persons, or tenses) when each query has a relation
+// word (a person, a tense) the other lacks, or "'to' before {usd} vs {eur}" when a relation
+// word of both is followed by other words they share; else "".
+std::string FunctionSwapReason(const QueryProfile& a, const QueryProfile& b) {
+  for (const auto& [what, a_set, b_set] : {std::tuple("relations", &a.relations, &b.relations),
+                                           std::tuple("persons", &a.persons, &b.persons),
+                                           std::tuple("tenses", &a.tenses, &b.tenses)}) {
+    if (EachLacksOneOfTheOther(*a_set, *b_set)) {
+      return absl::StrCat(what, " ", Braced(*a_set), " vs ", Braced(*b_set));
+    }
   }
   // The words after `relation` in `profile` that `other` has too.
   const auto shared_after = [](const QueryProfile& profile, const QueryProfile& other,
@@ -338,7 +357,7 @@ NearMissVerdict NearMissGuard::Check(absl::string_view cached_query,
       if (options_.check_swaps && a_only && b_only) {
         return {NearMissCheck::kSwaps, DifferenceReason(difference)};
       }
-      if (std::string reason = RelationSwapReason(cached, incoming);
+      if (std::string reason = FunctionSwapReason(cached, incoming);
           options_.check_swaps && !reason.empty()) {
         return {NearMissCheck::kSwaps, std::move(reason)};
       }

@@ -43,7 +43,9 @@
 //             relation words (function_words.h) counts too, beside a shared content word:
 //             "before" vs "after" ("what happened before the war" vs "... after the war"),
 //             or a shared word under another one ("from boston to denver" vs "from denver
-//             to boston"; "to denver from boston" passes).
+//             to boston"; "to denver from boston" passes). So does a swap of whom the
+//             pronouns name ("what's my name" vs "what's your name") or of the tense of the
+//             auxiliaries ("what was the weather" vs "what's the weather").
 //   additions A content word in one query only, beside the ones they share: a qualifier that
 //             narrows the question ("hotels in chicago" vs "cheap hotels in chicago", "cook
 //             rice" vs "cook brown rice"). Also refuses paraphrases that add a word ("the

@@ -27,6 +27,20 @@ TEST(FunctionWordsTest, RelationWordsAreFunctionWordsThatSetADirection) {
   }
 }
 
+TEST(FunctionWordsTest, PronounsNameAPersonAndAuxiliariesATense) {
+  EXPECT_EQ(PersonOf("my"), "first");
+  EXPECT_EQ(PersonOf("we'll"), "first");
+  EXPECT_EQ(PersonOf("yours"), "second");
+  EXPECT_EQ(PersonOf("her"), "she");
+  EXPECT_EQ(PersonOf("them"), "they");
+  EXPECT_EQ(PersonOf("it"), "");
+  EXPECT_EQ(PersonOf("name"), "");
+  EXPECT_EQ(TenseOf("were"), "past");
+  EXPECT_EQ(TenseOf("does"), "present");
+  EXPECT_EQ(TenseOf("will"), "future");
+  EXPECT_EQ(TenseOf("could"), "");
+}
+
 TEST(FunctionWordsTest, StemMakesPluralAndSingularAgree) {
   const std::pair<const char*, const char*> same[] = {
       {"flights", "flight"}, {"cities", "city"},   {"calories", "calorie"}, {"watches", "watch"},

@@ -95,10 +95,18 @@ TEST(NearMissGuardTest, SwappedWordsAreRefused) {
             NearMissCheck::kSwaps);
   EXPECT_EQ(RefusedBy("is mars bigger than earth", "is earth bigger than mars"),
             NearMissCheck::kSwaps);
+  // Pronouns that name someone else, auxiliaries of another tense.
+  EXPECT_EQ(RefusedBy("what's my name", "what's your name"), NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("what is his job", "what is her job"), NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("what was the weather in paris", "what's the weather in paris"),
+            NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("what is the weather in paris", "what's the weather in paris"),
+            NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("what should I call you", "what's your name"), NearMissCheck::kNone);
   // A relation word in one query only is not a swap; "to" before a verb in one, a noun in
   // the other is not either.
   EXPECT_EQ(RefusedBy("flights from boston", "boston flights"), NearMissCheck::kNone);
-  EXPECT_EQ(RefusedBy("goodbye to you", "i have to say goodbye"), NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("goodbye to everyone", "i have to say goodbye"), NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("look up flights to dallas", "search for flights to dallas"),
             NearMissCheck::kNone);
   // Nothing shared: not one question with a part swapped, so only the embedding judges.
@@ -189,6 +197,10 @@ TEST(NearMissGuardTest, VerdictNamesCheckAndReason) {
             "relations {over} vs {under}");
   EXPECT_EQ(NearMissGuard().Check("from rome to oslo", "from oslo to rome").reason,
             "'from' before {rome} vs {oslo}");
+  EXPECT_EQ(NearMissGuard().Check("where is my car", "where is your car").reason,
+            "persons {first} vs {second}");
+  EXPECT_EQ(NearMissGuard().Check("how was the trip", "how's the trip").reason,
+            "tenses {past} vs {present}");
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // cascadectl cache fit on a fixture whose answer is known: per route, true pairs that are
 // exact repeats and case changes, near-misses that change a number or a capitalised city
 // (the guard refuses every one, so with the guard the route's threshold is the floor), and
-// without a route, one change of tense (the guard cannot see it, so the overall threshold
-// sits just above its similarity). The held-out report, the YAML snippet (read
+// without a route, one change of modal verb (the guard cannot see it, so the overall
+// threshold sits just above its similarity). The held-out report, the YAML snippet (read
 // back as the policy's config), and the errors: a malformed line, no near-misses, usage.
 
 #include "tools/cascadectl/cache_fit_command.h"
@@ -29,8 +29,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr char kUnroutedA[] = "what is the weather in paris";
-constexpr char kUnroutedB[] = "what was the weather in paris";
+constexpr char kUnroutedA[] = "should i bring an umbrella to paris";
+constexpr char kUnroutedB[] = "can i bring an umbrella to paris";
 
 std::string Line(const std::string& a, const std::string& b, bool same, const std::string& route) {
   nlohmann::json json = {{"a", a}, {"b", b}, {"same", same}};
@@ -39,7 +39,7 @@ std::string Line(const std::string& a, const std::string& b, bool same, const st
 }
 
 // weather and convert: 6 true pairs (3 repeats, 3 case changes) and 10 near-misses each;
-// no route: 4 repeats and 10 copies of one change of tense.
+// no route: 4 repeats and 10 copies of one change of modal verb.
 std::string Fixture() {
   std::string text;
   const char* cities[][2] = {{"Paris", "London"},  {"Tokyo", "Berlin"}, {"Madrid", "Rome"},
@@ -96,7 +96,7 @@ float UnroutedSimilarity() {
   const std::vector<cache::TextPair> pair = {{kUnroutedA, kUnroutedB}};
   auto scores = cache::ScorePairs(pair, **embedder, cache::NearMissGuard());
   EXPECT_TRUE(scores.ok() && scores->size() == 1);
-  EXPECT_FALSE((*scores)[0].verdict.refused());  // Only a function word differs: tense.
+  EXPECT_FALSE((*scores)[0].verdict.refused());  // Only a modal differs.
   return (*scores)[0].similarity;
 }
 
