@@ -82,6 +82,13 @@ const WordClasses& Tenses() {
   return *tenses;
 }
 
+const WordClasses& Questions() {
+  static const auto* questions = new WordClasses{
+      {"who", "who"}, {"whom", "who"},  {"whose", "who"},  {"where", "where"}, {"when", "when"},
+      {"why", "why"}, {"what", "what"}, {"which", "what"}, {"how", "what"}};
+  return *questions;
+}
+
 absl::string_view ClassOf(const WordClasses& classes, absl::string_view key) {
   auto it = classes.find(key);
   return it == classes.end() ? absl::string_view() : it->second;
@@ -92,6 +99,8 @@ absl::string_view ClassOf(const WordClasses& classes, absl::string_view key) {
 absl::string_view PersonOf(absl::string_view key) { return ClassOf(Persons(), key); }
 
 absl::string_view TenseOf(absl::string_view key) { return ClassOf(Tenses(), key); }
+
+absl::string_view QuestionOf(absl::string_view key) { return ClassOf(Questions(), key); }
 
 bool IsFunctionWord(absl::string_view key) {
   return FunctionWords().contains(key) || RelationWords().contains(key);

@@ -32,6 +32,11 @@ absl::string_view PersonOf(absl::string_view key);
 // is not "what is the weather in paris".
 absl::string_view TenseOf(absl::string_view key);
 
+// What a question word asks for: "who" (who, whom, whose), "where", "when", "why", or "what"
+// (what, which, how: "what's the weather" and "how's the weather" ask the same); "" for
+// other words. "who are you" is not "how are you".
+absl::string_view QuestionOf(absl::string_view key);
+
 // A light English stem, so that plural and singular agree: flights -> flight, watches ->
 // watch, cities and city -> citi, calories and calorie -> calori. "ss" endings and the s of
 // words of three letters or fewer are kept (gas, bus).

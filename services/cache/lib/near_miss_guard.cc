@@ -171,6 +171,7 @@ struct QueryProfile {
   // Whom the pronouns name and the tenses of the auxiliaries (function_words.h).
   std::set<std::string> persons;
   std::set<std::string> tenses;
+  std::set<std::string> questions;  // What the question words ask for (function_words.h).
 };
 
 QueryProfile Profile(absl::string_view query) {
@@ -197,6 +198,9 @@ QueryProfile Profile(absl::string_view query) {
     if (IsNegation(token.key)) ++profile.negations;
     if (absl::string_view person = PersonOf(token.key); !person.empty()) {
       profile.persons.emplace(person);
+    }
+    if (absl::string_view question = QuestionOf(token.key); !question.empty()) {
+      profile.questions.emplace(question);
     }
     if (absl::string_view tense = TenseOf(token.key); !tense.empty()) {
       profile.tenses.emplace(tense);
@@ -280,9 +284,10 @@ bool EachLacksOneOfTheOther(const std::set<std::string>& a, const std::set<std::
 // word (a person, a tense) the other lacks, or "'to' before {usd} vs {eur}" when a relation
 // word of both is followed by other words they share; else "".
 std::string FunctionSwapReason(const QueryProfile& a, const QueryProfile& b) {
-  for (const auto& [what, a_set, b_set] : {std::tuple("relations", &a.relations, &b.relations),
-                                           std::tuple("persons", &a.persons, &b.persons),
-                                           std::tuple("tenses", &a.tenses, &b.tenses)}) {
+  for (const auto& [what, a_set, b_set] :
+       {std::tuple("relations", &a.relations, &b.relations),
+        std::tuple("persons", &a.persons, &b.persons), std::tuple("tenses", &a.tenses, &b.tenses),
+        std::tuple("questions", &a.questions, &b.questions)}) {
     if (EachLacksOneOfTheOther(*a_set, *b_set)) {
       return absl::StrCat(what, " ", Braced(*a_set), " vs ", Braced(*b_set));
     }
@@ -352,7 +357,11 @@ NearMissVerdict NearMissGuard::Check(absl::string_view cached_query,
   }
   if (options_.check_swaps || options_.check_additions) {
     const ContentDifference difference = CompareContent(cached, incoming);
-    if (!difference.shared.empty()) {
+    // One question with a part changed shares a content word, or is all function words
+    // ("who are you" vs "how are you").
+    const bool one_question =
+        !difference.shared.empty() || (cached.content.empty() && incoming.content.empty());
+    if (one_question) {
       const bool a_only = !difference.only_a.empty(), b_only = !difference.only_b.empty();
       if (options_.check_swaps && a_only && b_only) {
         return {NearMissCheck::kSwaps, DifferenceReason(difference)};

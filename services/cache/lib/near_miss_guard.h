@@ -45,7 +45,10 @@
 //             or a shared word under another one ("from boston to denver" vs "from denver
 //             to boston"; "to denver from boston" passes). So does a swap of whom the
 //             pronouns name ("what's my name" vs "what's your name") or of the tense of the
-//             auxiliaries ("what was the weather" vs "what's the weather").
+//             auxiliaries ("what was the weather" vs "what's the weather"), or of what
+//             the question words ask for ("where is the museum" vs "when is the museum");
+//             these also in queries of function words only ("who are you" vs "how are
+//             you").
 //   additions A content word in one query only, beside the ones they share: a qualifier that
 //             narrows the question ("hotels in chicago" vs "cheap hotels in chicago", "cook
 //             rice" vs "cook brown rice"). Also refuses paraphrases that add a word ("the

@@ -27,7 +27,7 @@ TEST(FunctionWordsTest, RelationWordsAreFunctionWordsThatSetADirection) {
   }
 }
 
-TEST(FunctionWordsTest, PronounsNameAPersonAndAuxiliariesATense) {
+TEST(FunctionWordsTest, PronounsNameAPersonAuxiliariesATenseQuestionWordsAnAnswer) {
   EXPECT_EQ(PersonOf("my"), "first");
   EXPECT_EQ(PersonOf("we'll"), "first");
   EXPECT_EQ(PersonOf("yours"), "second");
@@ -39,6 +39,10 @@ TEST(FunctionWordsTest, PronounsNameAPersonAndAuxiliariesATense) {
   EXPECT_EQ(TenseOf("does"), "present");
   EXPECT_EQ(TenseOf("will"), "future");
   EXPECT_EQ(TenseOf("could"), "");
+  EXPECT_EQ(QuestionOf("whom"), "who");
+  EXPECT_EQ(QuestionOf("how"), "what");
+  EXPECT_EQ(QuestionOf("where"), "where");
+  EXPECT_EQ(QuestionOf("you"), "");
 }
 
 TEST(FunctionWordsTest, StemMakesPluralAndSingularAgree) {

@@ -103,6 +103,11 @@ TEST(NearMissGuardTest, SwappedWordsAreRefused) {
   EXPECT_EQ(RefusedBy("what is the weather in paris", "what's the weather in paris"),
             NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("what should I call you", "what's your name"), NearMissCheck::kNone);
+  // Question words that ask for something else, also in queries of function words only.
+  EXPECT_EQ(RefusedBy("who are you", "how are you"), NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("where is the museum", "when is the museum"), NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("how's the weather in rome", "what's the weather in rome"),
+            NearMissCheck::kNone);
   // A relation word in one query only is not a swap; "to" before a verb in one, a noun in
   // the other is not either.
   EXPECT_EQ(RefusedBy("flights from boston", "boston flights"), NearMissCheck::kNone);
