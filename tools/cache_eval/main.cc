@@ -1,6 +1,6 @@
 // cascade-cache-eval: how often a semantic answer cache would answer right and wrong, with
 // and without the near-miss guard (services/cache/lib/near_miss_guard.h), on labelled query
-// pairs (tools/cache_eval/pair_set.h) embedded with the router's hashed embedder, scored as
+// pairs (tools/cache_eval/pair_set.h) embedded with the cache's embedder, scored as
 // the cache's threshold fit scores them (services/cache/lib/threshold_fit.h). --write-pairs
 // writes the pairs as the fit's labelled pairs file (tools/cache_eval/pairs_file.h).
 
@@ -13,6 +13,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
+#include "services/cache/lib/cache_embedder.h"
 #include "services/cache/lib/near_miss_guard.h"
 #include "services/cache/lib/threshold_fit.h"
 #include "services/router/lib/hashed_embedder.h"
@@ -30,8 +31,9 @@ constexpr char kUsage[] =
 Measures a semantic answer cache on labelled query pairs: true paraphrases (the cached
 answer is right) and near-misses (same template, another city, number, unit, date, name; a
 negation; a qualifier that narrows the question: the cached answer is wrong). Each query is
-embedded with the router's hashed embedder, fitted on all CLINC150 train utterances; a pair
-is a hit when the cosine similarity of the two vectors is at least the threshold. For thresholds 0.50..0.98 it
+embedded with the cache's embedder (services/cache/lib/cache_embedder.h: the router's hashed
+n-grams, fitted on no corpus); a pair is a hit when the cosine similarity of the two vectors
+is at least the threshold. For thresholds 0.50..0.98 it
 prints the hit rate on paraphrases and the wrong-hit rate on near-misses, without and with
 the near-miss guard. "goal": with the guard, wrong hits <= 0.5% of near-misses and hits
 >= 50% of paraphrases (CLINC and template pooled).
@@ -144,14 +146,13 @@ void PrintWrongHitsByFamily(const std::vector<Scored>& near_misses, double thres
 }
 
 int Report(const std::vector<Scored>& clinc, const std::vector<Scored>& templated,
-           const std::vector<Scored>& near, size_t dimension, size_t corpus_size, uint64_t seed,
+           const std::vector<Scored>& near, size_t dimension, uint64_t seed,
            double report_threshold, bool list) {
   std::vector<Scored> paraphrases = clinc;
   paraphrases.insert(paraphrases.end(), templated.begin(), templated.end());
 
-  std::printf(
-      "hashed embedder (dimension %zu) fitted on %zu CLINC150 train utterances; seed %llu\n",
-      dimension, corpus_size, static_cast<unsigned long long>(seed));
+  std::printf("the cache's embedder (hashed n-grams, dimension %zu, no corpus); seed %llu\n",
+              dimension, static_cast<unsigned long long>(seed));
   PrintRefusals("clinc paraphrases", clinc);
   PrintRefusals("template paraphrases", templated);
   PrintRefusals("near-misses", near);
@@ -192,10 +193,8 @@ int Run(const std::string& data_path, uint64_t seed, size_t pairs_per_group,
     std::fprintf(stderr, "%s\n", data.status().ToString().c_str());
     return 1;
   }
-  std::vector<std::string> corpus;
-  for (const router::LabeledQuery& query : data->train) corpus.push_back(query.text);
-  absl::StatusOr<std::unique_ptr<router::HashedEmbedder>> embedder =
-      router::HashedEmbedder::Fit(router::HashedEmbedderOptions{}, corpus);
+  // The cache's own: what a policy's semantic lookups compare.
+  absl::StatusOr<std::unique_ptr<router::HashedEmbedder>> embedder = cache::MakeCacheEmbedder();
   if (!embedder.ok()) {
     std::fprintf(stderr, "%s\n", embedder.status().ToString().c_str());
     return 1;
@@ -222,7 +221,7 @@ int Run(const std::string& data_path, uint64_t seed, size_t pairs_per_group,
       return 1;
     }
   }
-  return Report(*clinc, *templated, *near, dimension, corpus.size(), seed, report_threshold, list);
+  return Report(*clinc, *templated, *near, dimension, seed, report_threshold, list);
 }
 
 }  // namespace

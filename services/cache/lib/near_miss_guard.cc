@@ -172,6 +172,7 @@ struct QueryProfile {
   std::set<std::string> persons;
   std::set<std::string> tenses;
   std::set<std::string> questions;  // What the question words ask for (function_words.h).
+  std::set<std::string> frame;      // The function words themselves.
 };
 
 QueryProfile Profile(absl::string_view query) {
@@ -206,6 +207,7 @@ QueryProfile Profile(absl::string_view query) {
       profile.tenses.emplace(tense);
     } else if (absl::EndsWith(token.text, "'s") && IsFunctionWord(token.key)) {
       profile.tenses.emplace("present");  // what's, it's, how's: is, not a possessive.
+      profile.frame.emplace("is");
     }
     // Dates and units are compared as sets of their own, so that "EUR" matches "euros"; as
     // content words too, under the same names.
@@ -227,6 +229,7 @@ QueryProfile Profile(absl::string_view query) {
       } else if (!IsNegation(token.key) && !IsFunctionWord(token.key)) {
         add_content(StemWord(token.key));
       }
+      if (IsFunctionWord(token.key)) profile.frame.insert(token.key);
     }
   }
   std::sort(profile.numbers.begin(), profile.numbers.end());
@@ -357,10 +360,11 @@ NearMissVerdict NearMissGuard::Check(absl::string_view cached_query,
   }
   if (options_.check_swaps || options_.check_additions) {
     const ContentDifference difference = CompareContent(cached, incoming);
-    // One question with a part changed shares a content word, or is all function words
-    // ("who are you" vs "how are you").
-    const bool one_question =
-        !difference.shared.empty() || (cached.content.empty() && incoming.content.empty());
+    // One question with a part changed: it shares a content word, or all its function words
+    // ("what is your name" vs "what is your job"), or has none ("who are you" vs "how are
+    // you"). "what's your name" and "what should I call you" share neither.
+    const bool one_question = !difference.shared.empty() || cached.frame == incoming.frame ||
+                              (cached.content.empty() && incoming.content.empty());
     if (one_question) {
       const bool a_only = !difference.only_a.empty(), b_only = !difference.only_b.empty();
       if (options_.check_swaps && a_only && b_only) {

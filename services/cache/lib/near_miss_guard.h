@@ -31,15 +31,16 @@
 //             right after a number ("5 minutes" vs "5 hours"): "what day is it" and "how many
 //             calories" name no quantity.
 //   swaps     One thing swapped for another in the same question: each query has a content
-//             word the other lacks, and they share one ("weather in paris" vs "weather in
-//             london", "calories in an apple" vs "... a banana", "book a flight to Rome" vs
-//             "cancel a flight to Rome"). Content words are the words that do not only
+//             word the other lacks, and they share one, or all their function words
+//             ("weather in paris" vs "weather in london", "calories in an apple" vs "... a
+//             banana", "book a flight to Rome" vs "cancel a flight to Rome", "what is your
+//             name" vs "what is your job"). Content words are the words that do not only
 //             frame a question (function_words.h), plural and singular alike, units and
 //             dates under one name each. Catches what the entities check cannot see
 //             (lowercase names, common nouns, verbs). Refuses some true paraphrases too
 //             ("weather" vs "forecast" beside a shared "tomorrow"): a lost hit, never a
-//             wrong one. Queries that share no content word ("what's your name" vs "what
-//             should I call you") pass: only the embedding can judge those. A swap of
+//             wrong one. Queries that share neither ("what's your name" vs "what should I
+//             call you") pass: only the embedding can judge those. A swap of
 //             relation words (function_words.h) counts too, beside a shared content word:
 //             "before" vs "after" ("what happened before the war" vs "... after the war"),
 //             or a shared word under another one ("from boston to denver" vs "from denver

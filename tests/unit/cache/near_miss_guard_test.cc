@@ -70,7 +70,7 @@ TEST(NearMissGuardTest, WhatIsNotANameOrUnit) {
   // Lowercase names are invisible to the entities check: the swaps check refuses them.
   EXPECT_EQ(RefusedBy("weather in paris", "weather in london"), NearMissCheck::kSwaps);
   // Time words are units only after a number.
-  EXPECT_EQ(RefusedBy("what day is it", "what is it"), NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("what day is it", "which day is it"), NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("may I ask", "can I ask"), NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("how many calories in an egg", "calories in an egg"), NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("2 cups of rice", "2 calories of rice"), NearMissCheck::kEntities);
@@ -114,9 +114,13 @@ TEST(NearMissGuardTest, SwappedWordsAreRefused) {
   EXPECT_EQ(RefusedBy("goodbye to everyone", "i have to say goodbye"), NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("look up flights to dallas", "search for flights to dallas"),
             NearMissCheck::kNone);
+  // The same function words around one swapped word: one question too.
+  EXPECT_EQ(RefusedBy("what is your name", "what's your job"), NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("tell me a joke", "tell me a story"), NearMissCheck::kSwaps);
+  EXPECT_EQ(RefusedBy("paris", "london"), NearMissCheck::kSwaps);
   // Nothing shared: not one question with a part swapped, so only the embedding judges.
   EXPECT_EQ(RefusedBy("what's your name", "what should I call you"), NearMissCheck::kNone);
-  EXPECT_EQ(RefusedBy("paris", "london"), NearMissCheck::kNone);
+  EXPECT_EQ(RefusedBy("what's your name", "call you"), NearMissCheck::kNone);
 }
 
 TEST(NearMissGuardTest, AddedQualifiersAreRefused) {
@@ -151,10 +155,12 @@ TEST(NearMissGuardTest, EachCheckSwitchedOffNoLongerRefuses) {
             NearMissCheck::kNone);
   NearMissGuardOptions no_entities;
   no_entities.check_entities = false;
-  EXPECT_EQ(RefusedBy("to Paris", "to London", no_entities), NearMissCheck::kNone);
   EXPECT_EQ(RefusedBy("to Paris", "to London"), NearMissCheck::kEntities);
+  // With entities off, the swaps check still sees a name swapped; with both off, nothing.
   EXPECT_EQ(RefusedBy("weather in Paris today", "weather in London tomorrow", no_entities),
             NearMissCheck::kSwaps);
+  no_entities.check_swaps = false;
+  EXPECT_EQ(RefusedBy("to Paris", "to London", no_entities), NearMissCheck::kNone);
   // With one check off, the next one that applies still names the refusal.
   EXPECT_EQ(RefusedBy("5 km in Paris", "50 km in London", no_numbers), NearMissCheck::kEntities);
   EXPECT_EQ(RefusedBy("5 km in Paris", "50 km in London"), NearMissCheck::kNumbers);
