@@ -89,9 +89,9 @@ CascadeMetrics::CascadeMetrics(prometheus::Registry* registry) {
                            .Name("cascade_cache_rejections_total")
                            .Help(
                                "Semantic cache candidates refused, by guard: similarity (below "
-                               "the threshold), numbers, negation, entities, verification (the "
-                               "judge's score below cache.verify.min), verification_error (the "
-                               "judge gave none).")
+                               "the threshold), numbers, negation, entities, swaps, additions, "
+                               "verification (the judge's score below cache.verify.min), "
+                               "verification_error (the judge gave none).")
                            .Register(*registry);
   cache_entries_ = &prometheus::BuildGauge()
                         .Name("cascade_cache_entries")

@@ -99,7 +99,7 @@ struct AnswerCacheQuery {
   std::string context_key;
   std::string query_text;
   absl::Span<const float> embedding;  // empty: no semantic lookup
-  float similarity_threshold = 0.95f;
+  float similarity_threshold = 0.70f;
   // The threshold a semantic hit on an entry answered under a route (CachedAnswer::route)
   // needs instead of similarity_threshold, by route; routes not listed use
   // similarity_threshold. Not owned; null: none.

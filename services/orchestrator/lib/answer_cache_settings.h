@@ -25,7 +25,7 @@ struct CacheVerifySettings {
 
 struct CachePolicySettings {
   bool semantic = false;
-  double similarity_threshold = 0.95;
+  double similarity_threshold = 0.70;
   // A semantic hit on an entry answered under one of these routes needs this similarity
   // instead (the route kept with the entry: the lookup runs before routing).
   absl::flat_hash_map<std::string, double> route_similarity_thresholds;

@@ -430,7 +430,7 @@ TEST(AnswerCacheSettingsTest, OutOfRangeValuesAreRefusedNamingTheField) {
   config.set_enabled(true);
   auto defaults = CachePolicyFromConfig(config, "policies[0].cache");
   ASSERT_TRUE(defaults.ok() && defaults->has_value());
-  EXPECT_DOUBLE_EQ((*defaults)->similarity_threshold, 0.95);
+  EXPECT_DOUBLE_EQ((*defaults)->similarity_threshold, 0.70);
   EXPECT_EQ((*defaults)->ttl, absl::Hours(24));
   EXPECT_FALSE((*defaults)->semantic);
 
@@ -467,7 +467,7 @@ TEST(AnswerCacheSettingsTest, OutOfRangeValuesAreRefusedNamingTheField) {
   ASSERT_TRUE(per_route.ok()) << per_route.status();
   EXPECT_DOUBLE_EQ((*per_route)->route_similarity_thresholds.at("weather"), 0.9);
   EXPECT_DOUBLE_EQ((*per_route)->route_similarity_thresholds.at("not-a-route-yet"), 1);
-  EXPECT_DOUBLE_EQ((*per_route)->similarity_threshold, 0.95);
+  EXPECT_DOUBLE_EQ((*per_route)->similarity_threshold, 0.70);
 
   bad = config;
   bad.add_disable_guards("numbers");
