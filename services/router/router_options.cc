@@ -6,6 +6,7 @@
 #include "common/config/proto_duration.h"
 #include "services/router/lib/hashed_embedder.h"
 #include "services/router/lib/openai_embedder.h"
+#include "services/router/openai_embedder_config.h"
 
 namespace cascade::router {
 namespace {
@@ -29,54 +30,6 @@ absl::Status SetUnlessZero(absl::string_view field, int32_t value, int32_t low, 
   return absl::OkStatus();
 }
 
-absl::StatusOr<OpenAIEmbedderOptions> OpenAIEmbedderOptionsFromConfig(
-    const cascade::v1::OpenAIEmbedderConfig& config) {
-  const auto error = [](absl::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat("router config: openai_embedder.", what));
-  };
-  OpenAIEmbedderOptions options;
-  options.base_url = config.base_url();
-  options.model = config.model();
-  if (!config.api_key_env().empty()) {
-    absl::StatusOr<std::string> key = ReadSecretFromEnv(config.api_key_env());
-    if (!key.ok()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("router config: openai_embedder.api_key_env: ", key.status().message()));
-    }
-    options.api_key = *std::move(key);
-  }
-  if (config.dimensions() < 0 || config.dimensions() > 65536) {
-    return error(absl::StrCat("dimensions ", config.dimensions(), " is outside [0, 65536]"));
-  }
-  options.dimensions = static_cast<size_t>(config.dimensions());
-  if (config.batch_size() < 0 || config.batch_size() > 2048) {
-    return error(absl::StrCat("batch_size ", config.batch_size(), " is outside [1, 2048]"));
-  }
-  if (config.batch_size() > 0) options.batch_size = static_cast<size_t>(config.batch_size());
-  if (config.cache_size() < 0) return error("cache_size must be >= 0");
-  if (config.has_cache_size()) options.cache_size = static_cast<size_t>(config.cache_size());
-  if (config.has_timeout()) options.timeout = DurationFromProto(config.timeout());
-  if (options.timeout <= absl::ZeroDuration()) return error("timeout must be > 0");
-  if (config.has_connect_timeout())
-    options.connect_timeout = DurationFromProto(config.connect_timeout());
-  if (options.connect_timeout <= absl::ZeroDuration()) return error("connect_timeout must be > 0");
-  const cascade::v1::RetryConfig& retry = config.retry();
-  if (retry.max_retries() < 0 || retry.max_retries() > 10) {
-    return error("retry.max_retries must be in [0, 10]");
-  }
-  if (retry.has_max_retries()) options.retry.max_retries = retry.max_retries();
-  if (retry.has_initial_backoff())
-    options.retry.initial_backoff = DurationFromProto(retry.initial_backoff());
-  if (retry.has_max_backoff()) options.retry.max_backoff = DurationFromProto(retry.max_backoff());
-  if (options.retry.initial_backoff <= absl::ZeroDuration()) {
-    return error("retry.initial_backoff must be > 0");
-  }
-  if (options.retry.max_backoff < options.retry.initial_backoff) {
-    return error("retry.max_backoff must be >= retry.initial_backoff");
-  }
-  return options;
-}
-
 }  // namespace
 
 absl::StatusOr<RouterOptions> RouterOptionsFromConfig(const cascade::v1::RouterConfig& config) {
@@ -97,7 +50,7 @@ absl::StatusOr<RouterOptions> RouterOptionsFromConfig(const cascade::v1::RouterC
           "router config: `embedder: openai` needs an `openai_embedder` block (base_url, model)");
     }
     absl::StatusOr<OpenAIEmbedderOptions> openai =
-        OpenAIEmbedderOptionsFromConfig(config.openai_embedder());
+        OpenAIEmbedderOptionsFromConfig(config.openai_embedder(), "router config: openai_embedder");
     if (!openai.ok()) return openai.status();
     absl::StatusOr<std::shared_ptr<OpenAIEmbedder>> embedder =
         OpenAIEmbedder::Create(*std::move(openai));
