@@ -93,6 +93,13 @@ CascadeMetrics::CascadeMetrics(prometheus::Registry* registry) {
                                "verification (the judge's score below cache.verify.min), "
                                "verification_error (the judge gave none).")
                            .Register(*registry);
+  cache_embedding_errors_ =
+      &prometheus::BuildCounter()
+           .Name("cascade_cache_embedding_errors_total")
+           .Help(
+               "Requests whose last user message the answer cache's embedder could not embed "
+               "(answer_cache.openai_embedder failing): looked up exactly only.")
+           .Register(*registry);
   cache_entries_ = &prometheus::BuildGauge()
                         .Name("cascade_cache_entries")
                         .Help("Answers in the answer cache.")
@@ -164,6 +171,10 @@ void CascadeMetrics::RecordCacheLookup(const std::string& policy, const std::str
   if (!refused_by.empty()) {
     cache_rejections_->Add({{"policy", policy}, {"guard", refused_by}}).Increment();
   }
+}
+
+void CascadeMetrics::RecordCacheEmbeddingError(const std::string& policy) {
+  cache_embedding_errors_->Add({{"policy", policy}}).Increment();
 }
 
 void CascadeMetrics::RecordCacheStore(int64_t entries, int64_t bytes, int64_t removed) {

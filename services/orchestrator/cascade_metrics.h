@@ -37,6 +37,7 @@ class CascadeMetrics final : public CascadeObserver {
   void RecordPoliciesReload(bool ok) override;
   void RecordLearnedSkip(const std::string& policy, const std::string& tier) override;
   void RecordRouterEstimateMissing(const std::string& policy, const std::string& reason) override;
+  void RecordCacheEmbeddingError(const std::string& policy) override;
   void RecordCacheLookup(const std::string& policy, const std::string& outcome,
                          const std::string& refused_by) override;
   void RecordCacheStore(int64_t entries, int64_t bytes, int64_t removed) override;
@@ -62,6 +63,7 @@ class CascadeMetrics final : public CascadeObserver {
   prometheus::Family<prometheus::Counter>* router_estimates_missing_;
   prometheus::Family<prometheus::Counter>* cache_lookups_;
   prometheus::Family<prometheus::Counter>* cache_rejections_;
+  prometheus::Family<prometheus::Counter>* cache_embedding_errors_;
   prometheus::Gauge* cache_entries_;
   prometheus::Gauge* cache_bytes_;
   prometheus::Counter* cache_removals_;

@@ -29,6 +29,7 @@ class NoMetrics final : public orchestrator::CascadeObserver {
   void RecordLearnedSkip(const std::string&, const std::string&) override {}
   void RecordRouterEstimateMissing(const std::string&, const std::string&) override {}
   void RecordCacheLookup(const std::string&, const std::string&, const std::string&) override {}
+  void RecordCacheEmbeddingError(const std::string&) override {}
   void RecordCacheStore(int64_t, int64_t, int64_t) override {}
   void RecordCachePurge(const std::string&, int64_t) override {}
   void RecordShadow(const std::string&, const std::string&, const std::string&) override {}

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+
 namespace cascade::cache {
 
 absl::StatusOr<std::unique_ptr<router::HashedEmbedder>> MakeCacheEmbedder() {
@@ -17,10 +19,15 @@ bool IsUnitVector(const float* vector, size_t dimension) {
   return std::abs(norm - 1) <= 1e-3;
 }
 
-std::vector<float> EmbedQuery(const router::Embedder& embedder, absl::string_view text) {
+absl::StatusOr<std::vector<float>> EmbedQuery(const router::Embedder& embedder,
+                                              absl::string_view text) {
   auto embedded = embedder.Embed({std::string(text)});
-  if (!embedded.ok() || embedded->rows() != 1) return {};
-  if (!IsUnitVector(embedded->row(0), embedded->dimension)) return {};
+  if (!embedded.ok()) return embedded.status();
+  if (embedded->rows() != 1) {
+    return absl::InternalError(
+        absl::StrCat("the embedder returned ", embedded->rows(), " vectors for one text"));
+  }
+  if (!IsUnitVector(embedded->row(0), embedded->dimension)) return std::vector<float>();
   return std::vector<float>(embedded->row(0), embedded->row(0) + embedded->dimension);
 }
 

@@ -19,9 +19,11 @@ namespace cascade::cache {
 absl::StatusOr<std::unique_ptr<router::HashedEmbedder>> MakeCacheEmbedder();
 
 // `text`'s embedding, L2-normalised; empty when it has none (a text without features embeds
-// to zeros: nothing to be similar to, so the cache looks it up exactly only) or the embedder
-// failed.
-std::vector<float> EmbedQuery(const router::Embedder& embedder, absl::string_view text);
+// to zeros: nothing to be similar to, so the cache looks it up exactly only). The embedder's
+// error when it failed (a remote endpoint down), or Internal for an answer that is not one
+// vector.
+absl::StatusOr<std::vector<float>> EmbedQuery(const router::Embedder& embedder,
+                                              absl::string_view text);
 
 // Whether `vector` is L2-normalised (as the store requires), within float rounding.
 bool IsUnitVector(const float* vector, size_t dimension);

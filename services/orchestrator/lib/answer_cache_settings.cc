@@ -127,6 +127,14 @@ absl::StatusOr<AnswerCacheStoreSettings> AnswerCacheStoreFromConfig(
     }
     store.max_bytes = config.max_mib() << 20;
   }
+  if (config.has_openai_embedder()) {
+    if (config.openai_embedder().dimensions() <= 0) {
+      return ConfigError(
+          "answer_cache.openai_embedder.dimensions must be set (> 0): the cache's index holds "
+          "vectors of one length, the endpoint's, from the start");
+    }
+    store.openai_embedder = config.openai_embedder();
+  }
   return store;
 }
 

@@ -47,22 +47,31 @@ int SemanticMessage(const v1::CascadeRequest& request) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CachedAnswers>> CachedAnswers::Create(
-    const AnswerCacheStoreSettings& settings, std::function<absl::Time()> clock) {
-  auto embedder = cache::MakeCacheEmbedder();
-  if (!embedder.ok()) return embedder.status();
+    const AnswerCacheStoreSettings& settings, std::shared_ptr<const router::Embedder> embedder,
+    std::function<absl::Time()> clock) {
+  if (embedder == nullptr) {
+    auto hashed = cache::MakeCacheEmbedder();
+    if (!hashed.ok()) return hashed.status();
+    embedder = *std::move(hashed);
+  }
+  if (embedder->dimension() == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the answer cache's embedder (", embedder->name(),
+                     ") has no dimension yet: set answer_cache.openai_embedder.dimensions"));
+  }
   cache::AnswerCacheOptions options;
-  options.embedding_dimension = (*embedder)->dimension();
+  options.embedding_dimension = embedder->dimension();
   options.max_entries = static_cast<size_t>(settings.max_entries);
   options.max_bytes = static_cast<size_t>(settings.max_bytes);
   options.clock = clock;
   auto store = cache::AnswerCache::Create(std::move(options));
   if (!store.ok()) return store.status();
   return std::unique_ptr<CachedAnswers>(
-      new CachedAnswers(*std::move(store), *std::move(embedder), std::move(clock)));
+      new CachedAnswers(*std::move(store), std::move(embedder), std::move(clock)));
 }
 
 CachedAnswers::CachedAnswers(std::unique_ptr<cache::AnswerCache> store,
-                             std::unique_ptr<router::HashedEmbedder> embedder,
+                             std::shared_ptr<const router::Embedder> embedder,
                              std::function<absl::Time()> clock)
     : store_(std::move(store)), embedder_(std::move(embedder)), clock_(std::move(clock)) {}
 
@@ -75,24 +84,27 @@ std::string CachedAnswers::Ineligible(const PolicySettings& policy,
   return "";
 }
 
-std::vector<float> CachedAnswers::Embed(const std::string& text) const {
-  return cache::EmbedQuery(*embedder_, text);
-}
-
 template <typename Target>
-void CachedAnswers::SetKeys(const PolicySettings& policy, const v1::CascadeRequest& request,
+bool CachedAnswers::SetKeys(const PolicySettings& policy, const v1::CascadeRequest& request,
                             bool temperature_unset, std::vector<float>& embedding,
                             Target& target) const {
   target.scope = {policy.name, request.tenant()};
   v1::CascadeRequest canonical = Canonical(policy, request, temperature_unset);
   target.exact_key = Serialized(canonical);
   const int semantic = policy.cache->semantic ? SemanticMessage(request) : -1;
-  if (semantic < 0) return;
+  if (semantic < 0) return true;
   target.query_text = request.messages(semantic).content();
-  embedding = Embed(target.query_text);
+  absl::StatusOr<std::vector<float>> embedded = cache::EmbedQuery(*embedder_, target.query_text);
+  if (!embedded.ok()) {
+    LogWarn("answer_cache_embedding_failed",
+            {{"policy", policy.name}, {"error", embedded.status().ToString()}});
+    return false;
+  }
+  embedding = *std::move(embedded);
   target.embedding = embedding;
   canonical.mutable_messages(semantic)->clear_content();
   target.context_key = Serialized(canonical);
+  return true;
 }
 
 CacheLookup CachedAnswers::Find(const PolicySettings& policy, const v1::CascadeRequest& request,
@@ -103,7 +115,7 @@ CacheLookup CachedAnswers::Find(const PolicySettings& policy, const v1::CascadeR
   result.outcome = "miss";
   cache::AnswerCacheQuery query;
   std::vector<float> embedding;
-  SetKeys(policy, request, temperature_unset, embedding, query);
+  result.embedding_failed = !SetKeys(policy, request, temperature_unset, embedding, query);
   query.similarity_threshold = static_cast<float>(policy.cache->similarity_threshold);
   if (!policy.cache->route_similarity_thresholds.empty()) {
     query.route_similarity_thresholds = &policy.cache->route_similarity_thresholds;

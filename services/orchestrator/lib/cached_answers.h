@@ -10,8 +10,10 @@
 // Keys: the exact key is the request itself (messages, parameters, client limits; the
 // temperature as it will apply), serialized deterministically; the context key is the same
 // without the last user message's text, so a semantic hit needs everything else equal.
-// The embedding is the router's hashed embedder's (no model, no network; cache_embedder.h): it
-// measures shared words, so semantic hits are near-verbatim repeats (docs/benchmarks.md).
+// The embedding is the router's hashed embedder's (no model, no network; cache_embedder.h),
+// which measures shared words, so semantic hits are rephrasings that keep most words
+// (docs/benchmarks.md); or, with answer_cache.openai_embedder, an OpenAI-compatible
+// endpoint's. When that endpoint fails, the lookup (and the insert) is exact only.
 // The similarity a hit needs is the policy's, or its route's for an entry answered under a
 // route it lists (route_similarity_thresholds): each entry keeps the route of its answer.
 
@@ -29,7 +31,7 @@
 #include "services/cache/lib/cache_embedder.h"
 #include "services/orchestrator/lib/answer_cache_settings.h"
 #include "services/orchestrator/lib/orchestrator_settings.h"
-#include "services/router/lib/hashed_embedder.h"
+#include "services/router/lib/embedder.h"
 
 namespace cascade::orchestrator {
 
@@ -44,12 +46,17 @@ struct CacheLookup {
   // "negation", "entities", "swaps", "additions"; the orchestrator's verification call adds
   // "verification" and "verification_error"); empty otherwise.
   std::string refused_by;
+  // The embedder failed on the last user message: the lookup was exact only.
+  bool embedding_failed = false;
 };
 
 class CachedAnswers {
  public:
+  // `embedder` null: the hashed one (cache_embedder.h). Else its dimension must be known (a
+  // configured `dimensions`): the store's index holds vectors of one length.
   static absl::StatusOr<std::unique_ptr<CachedAnswers>> Create(
-      const AnswerCacheStoreSettings& settings, std::function<absl::Time()> clock);
+      const AnswerCacheStoreSettings& settings, std::shared_ptr<const router::Embedder> embedder,
+      std::function<absl::Time()> clock);
 
   // `policy.cache` must be set. `temperature_unset`: CascadeCall's (the policy's default
   // temperature then applies).
@@ -70,7 +77,7 @@ class CachedAnswers {
 
  private:
   CachedAnswers(std::unique_ptr<cache::AnswerCache> store,
-                std::unique_ptr<router::HashedEmbedder> embedder,
+                std::shared_ptr<const router::Embedder> embedder,
                 std::function<absl::Time()> clock);
 
   // Why `request` may not use the cache under `policy`; empty when it may.
@@ -79,14 +86,13 @@ class CachedAnswers {
   // Sets what a lookup and an insert share (AnswerCacheQuery, AnswerCacheInsert): the scope,
   // the exact key and, with `semantic` and a plain-text last user message, the context key,
   // its text and its embedding (held in `embedding`, which `target` then points into).
+  // False when the embedder failed (logged; `target` then has no embedding: exact only).
   template <typename Target>
-  void SetKeys(const PolicySettings& policy, const v1::CascadeRequest& request,
+  bool SetKeys(const PolicySettings& policy, const v1::CascadeRequest& request,
                bool temperature_unset, std::vector<float>& embedding, Target& target) const;
-  // The last user message's embedding; empty when it has no words (exact lookup only).
-  std::vector<float> Embed(const std::string& text) const;
 
   std::unique_ptr<cache::AnswerCache> store_;
-  std::unique_ptr<router::HashedEmbedder> embedder_;
+  std::shared_ptr<const router::Embedder> embedder_;
   std::function<absl::Time()> clock_;
 };
 

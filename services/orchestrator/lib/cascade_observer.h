@@ -48,6 +48,9 @@ class CascadeObserver {
   // miss, sampled, logprobs); `refused_by` names who refused a semantic candidate.
   virtual void RecordCacheLookup(const std::string& policy, const std::string& outcome,
                                  const std::string& refused_by) = 0;
+  // The answer cache's embedder failed on a request's last user message (the endpoint of
+  // answer_cache.openai_embedder down, slow or refusing): its lookup was exact only.
+  virtual void RecordCacheEmbeddingError(const std::string& policy) = 0;
   // The answer cache's store after an insert or a purge: its entries and bytes now, and how
   // many entries were evicted or expired since the last call.
   virtual void RecordCacheStore(int64_t entries, int64_t bytes, int64_t removed) = 0;

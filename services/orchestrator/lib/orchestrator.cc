@@ -49,7 +49,8 @@ Orchestrator::Orchestrator(OrchestratorSettings settings, OrchestratorClients cl
     shared_.tiers[tier.name] = TierHandle{clients_.tiers[tier.name], std::move(breaker)};
     observer_->SetCircuitOpen(tier.name, false);
   }
-  auto cached_answers = CachedAnswers::Create(settings_.answer_cache, clock_);
+  auto cached_answers =
+      CachedAnswers::Create(settings_.answer_cache, clients_.cache_embedder, clock_);
   if (cached_answers.ok()) {
     cached_answers_ = *std::move(cached_answers);
   } else {
@@ -140,6 +141,7 @@ std::optional<absl::StatusOr<v1::CascadeResponse>> Orchestrator::FromCache(
     VerifyHit(plan, request, call, cached, verification_cost_pusd);
   }
   observer_->RecordCacheLookup(policy.name, cached.outcome, cached.refused_by);
+  if (cached.embedding_failed) observer_->RecordCacheEmbeddingError(policy.name);
   if (!cached.response) return std::nullopt;
   CascadeStart start;
   start.route_label = "cache";

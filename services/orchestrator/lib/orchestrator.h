@@ -27,6 +27,7 @@
 #include "services/orchestrator/lib/shadow_evaluator.h"
 #include "services/orchestrator/lib/start_selector.h"
 #include "services/orchestrator/lib/tier_prices.h"
+#include "services/router/lib/embedder.h"
 
 namespace cascade::orchestrator {
 
@@ -34,6 +35,8 @@ struct OrchestratorClients {
   std::map<std::string, std::shared_ptr<TierClient>> tiers;  // By tier name.
   std::shared_ptr<RouterClient> router;                      // May be null.
   std::shared_ptr<JudgeClient> judge;                        // May be null.
+  // The answer cache's embedder; null: the hashed one (cache_embedder.h).
+  std::shared_ptr<const router::Embedder> cache_embedder;
 };
 
 class Orchestrator final : public CascadeHandler {

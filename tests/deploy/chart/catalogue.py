@@ -59,6 +59,7 @@ CATALOGUE = {
     "cascade_router_estimates_missing_total": {"policy", "reason"},
     "cascade_cache_lookups_total": {"policy", "outcome"},
     "cascade_cache_rejections_total": {"policy", "guard"},
+    "cascade_cache_embedding_errors_total": {"policy"},
     "cascade_cache_entries": set(),
     "cascade_cache_bytes": set(),
     "cascade_cache_evictions_total": set(),

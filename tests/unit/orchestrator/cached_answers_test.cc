@@ -488,6 +488,18 @@ TEST(AnswerCacheSettingsTest, OutOfRangeValuesAreRefusedNamingTheField) {
   store.set_max_mib(70000);
   EXPECT_THAT(AnswerCacheStoreFromConfig(store).status().message(),
               HasSubstr("answer_cache.max_mib 70000"));
+
+  // An endpoint's vectors need their length known from the start.
+  store.set_max_mib(10);
+  store.mutable_openai_embedder()->set_base_url("http://127.0.0.1:1/v1");
+  store.mutable_openai_embedder()->set_model("embed");
+  EXPECT_THAT(AnswerCacheStoreFromConfig(store).status().message(),
+              HasSubstr("answer_cache.openai_embedder.dimensions must be set"));
+  store.mutable_openai_embedder()->set_dimensions(64);
+  auto with_endpoint = AnswerCacheStoreFromConfig(store);
+  ASSERT_TRUE(with_endpoint.ok()) << with_endpoint.status();
+  ASSERT_TRUE(with_endpoint->openai_embedder.has_value());
+  EXPECT_EQ(with_endpoint->openai_embedder->dimensions(), 64);
 }
 
 TEST(AnswerCacheSettingsTest, VerifyNeedsAMinimumAndSemanticHits) {

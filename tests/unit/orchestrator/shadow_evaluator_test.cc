@@ -382,8 +382,8 @@ TEST_F(ShadowEvaluatorTest, TheOrchestratorShadowsAcceptedAnswersOffThePath) {
   settings_.policies[0].shadow = policy_.shadow;
   small_->Enqueue(Answer("small", "42", -0.05, 10, 20, kSmallIn, kSmallOut));
   auto observer = std::make_shared<RecordingObserver>();
-  Orchestrator orchestrator(settings_, {{{"small", small_}, {"large", large_}}, nullptr, nullptr},
-                            observer);
+  Orchestrator orchestrator(
+      settings_, {{{"small", small_}, {"large", large_}}, nullptr, nullptr, nullptr}, observer);
   large_->Hold();
   CancellationToken cancellation;
   CascadeCall call;

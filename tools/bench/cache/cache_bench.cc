@@ -211,9 +211,9 @@ void PrintEmbeddingCost(size_t count) {
   std::vector<double> micros;
   for (const std::string& text : QueryTexts(count)) {
     const Clock::time_point start = Clock::now();
-    const std::vector<float> embedding = EmbedQuery(**embedder, text);
+    const absl::StatusOr<std::vector<float>> embedding = EmbedQuery(**embedder, text);
     micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-    if (embedding.empty()) std::abort();
+    if (!embedding.ok() || embedding->empty()) std::abort();
   }
   std::printf(
       "embedding a query (hashed, %zu texts of 6 to 30 words): p50 %.1f us, p99 %.1f us\n\n", count,

@@ -54,6 +54,9 @@ class RecordingObserver final : public CascadeObserver {
                      refused_by.empty() ? "" : absl::StrCat(" refused_by=", refused_by),
                      " policy=", policy));
   }
+  void RecordCacheEmbeddingError(const std::string& policy) override {
+    Add(absl::StrCat("cache_embedding_error policy=", policy));
+  }
   void RecordCacheStore(int64_t entries, int64_t bytes, int64_t removed) override {
     Add(absl::StrCat("cache_store entries=", entries, " bytes=", bytes, " removed=", removed));
   }
