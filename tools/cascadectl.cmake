@@ -43,8 +43,9 @@ cascade_library(cascadectl_cascade_commands
 # The answer cache's threshold fit on labelled pairs (cache fit): no server.
 cascade_library(cascadectl_cache_fit
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cascadectl/cache_fit_command.cc
-  DEPS cascadectl_args cascade_cache_lib cascade_cache_pairs_file nlohmann_json::nlohmann_json
-       absl::status absl::statusor absl::strings absl::str_format)
+  DEPS cascadectl_args cascade_cache_lib cascade_cache_pairs_file cascade_answer_cache_embedder
+       cascade_config cascade_proto_messages nlohmann_json::nlohmann_json absl::status
+       absl::statusor absl::strings absl::str_format)
 
 # The answer cache's commands (cache stats, cache purge; cache fit).
 cascade_library(cascadectl_cache_commands

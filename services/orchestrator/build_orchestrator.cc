@@ -1,31 +1,11 @@
 #include "services/orchestrator/build_orchestrator.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/orchestrator/answer_cache_embedder.h"
 #include "services/orchestrator/cascade_metrics.h"
 #include "services/orchestrator/grpc_clients.h"
-#include "services/router/lib/openai_embedder.h"
-#include "services/router/openai_embedder_config.h"
 
 namespace cascade::orchestrator {
-namespace {
-
-// The answer cache's OpenAI-compatible embedder. A lookup waits for it, so it fails fast
-// unless the config says otherwise: 1s and no retry (the router's defaults are 5s and 2).
-absl::StatusOr<std::shared_ptr<const router::Embedder>> MakeOpenAICacheEmbedder(
-    const v1::OpenAIEmbedderConfig& config) {
-  router::OpenAIEmbedderOptions defaults;
-  defaults.timeout = absl::Seconds(1);
-  defaults.retry.max_retries = 0;
-  defaults.http.user_agent = "cascade-orchestrator";
-  auto options =
-      router::OpenAIEmbedderOptionsFromConfig(config, "answer_cache.openai_embedder", defaults);
-  if (!options.ok()) return options.status();
-  auto embedder = router::OpenAIEmbedder::Create(*std::move(options));
-  if (!embedder.ok()) return embedder.status();
-  return std::shared_ptr<const router::Embedder>(*std::move(embedder));
-}
-
-}  // namespace
 
 absl::StatusOr<BuiltOrchestrator> BuildOrchestrator(const v1::OrchestratorConfig& config,
                                                     prometheus::Registry* registry) {
@@ -51,7 +31,7 @@ absl::StatusOr<BuiltOrchestrator> BuildOrchestrator(const v1::OrchestratorConfig
     clients.judge = std::make_shared<GrpcJudgeClient>(*std::move(channel));
   }
   if (settings->answer_cache.openai_embedder) {
-    auto embedder = MakeOpenAICacheEmbedder(*settings->answer_cache.openai_embedder);
+    auto embedder = MakeAnswerCacheEmbedder(config.answer_cache());
     if (!embedder.ok()) return embedder.status();
     clients.cache_embedder = *std::move(embedder);
   }

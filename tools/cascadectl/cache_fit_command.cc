@@ -9,9 +9,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "services/cache/lib/cache_embedder.h"
+#include "common/config/config_loader.h"
 #include "services/cache/lib/near_miss_guard.h"
 #include "services/cache/lib/threshold_fit.h"
+#include "services/orchestrator/answer_cache_embedder.h"
 #include "tools/cache_eval/pairs_file.h"
 #include "tools/cascadectl/command_args.h"
 
@@ -144,7 +145,7 @@ int RunCacheFit(const std::vector<std::string>& raw_args, std::ostream& out, std
   absl::StatusOr<CommandArgs> args =
       CommandArgs::Parse(raw_args,
                          {"pairs", "max-wrong-hit-rate", "holdout", "seed", "guards",
-                          "min-route-negatives", "min-threshold", "out"},
+                          "min-route-negatives", "min-threshold", "out", "orchestrator-config"},
                          {"json"});
   if (!args.ok()) return UsageError(err, args.status().message());
   if (!args->positionals().empty()) {
@@ -198,7 +199,23 @@ int RunCacheFit(const std::vector<std::string>& raw_args, std::ostream& out, std
                                   "nothing measures what a threshold serves"));
   }
 
-  absl::StatusOr<std::unique_ptr<router::HashedEmbedder>> embedder = cache::MakeCacheEmbedder();
+  // The embedder the orchestrator's config gives its cache: the hashed one unless
+  // answer_cache.openai_embedder names an endpoint.
+  v1::AnswerCacheConfig cache_config;
+  if (std::optional<std::string> path = args->Value("orchestrator-config")) {
+    v1::OrchestratorConfig config;
+    if (absl::Status loaded = LoadConfigFile(*path, &config); !loaded.ok()) {
+      return Fail(err, loaded.message());
+    }
+    cache_config = config.answer_cache();
+  }
+  const std::string embedder_name =
+      cache_config.has_openai_embedder()
+          ? absl::StrCat("openai ", cache_config.openai_embedder().model(), " at ",
+                         cache_config.openai_embedder().base_url())
+          : "hashed";
+  absl::StatusOr<std::shared_ptr<const router::Embedder>> embedder =
+      orchestrator::MakeAnswerCacheEmbedder(cache_config);
   if (!embedder.ok()) return Fail(err, embedder.status().message());
   cache::NearMissGuardOptions guard_options;
   if (guards == "off") guard_options = cache::NearMissGuardOptions::AllOff();
@@ -232,6 +249,7 @@ int RunCacheFit(const std::vector<std::string>& raw_args, std::ostream& out, std
     json["holdout"] = holdout;
     json["seed"] = seed;
     json["guards"] = guards == "on";
+    json["embedder"] = embedder_name;
     json["max_wrong_hit_rate"] = options.max_wrong_hit_rate;
     json["min_route_negatives"] = options.min_route_negatives;
     json["min_threshold"] = options.min_threshold;
@@ -262,9 +280,9 @@ int RunCacheFit(const std::vector<std::string>& raw_args, std::ostream& out, std
       "route's true pairs and near-misses, seed %d)\n",
       pairs->size(), *pairs_path, positives, negatives, pairs->size() - held, held, holdout, seed);
   out << absl::StrFormat(
-      "the cache's embedder; near-miss guard %s; target: wrong hits <= %g%% of near-misses; a "
-      "route needs %d near-misses in the fit part for its own threshold\n\n",
-      guards, 100 * options.max_wrong_hit_rate, options.min_route_negatives);
+      "the cache's embedder (%s); near-miss guard %s; target: wrong hits <= %g%% of "
+      "near-misses; a route needs %d near-misses in the fit part for its own threshold\n\n",
+      embedder_name, guards, 100 * options.max_wrong_hit_rate, options.min_route_negatives);
   out << absl::StrFormat("%-22s %9s %-7s | %-27s | %s\n", "", "", "", "fit part", "held out");
   out << absl::StrFormat("%-22s %9s %-7s | %5s %5s %6s %6s | %5s %5s %6s %6s\n", "ROUTE",
                          "THRESHOLD", "FROM", "TRUE", "NEAR", "HIT", "WRONG", "TRUE", "NEAR", "HIT",

@@ -14,6 +14,7 @@ inline constexpr char kCacheFitUsage[] =
     R"(usage: cascadectl cache fit --pairs PAIRS.jsonl [--max-wrong-hit-rate 0.005]
                            [--holdout 0.3] [--seed 1] [--guards on|off]
                            [--min-route-negatives 50] [--min-threshold 0.5]
+                           [--orchestrator-config ORCHESTRATOR.yaml]
                            [--out SNIPPET.yaml] [--json]
 
 Fits the semantic answer cache's similarity_threshold and route_similarity_thresholds
@@ -45,6 +46,9 @@ Prints a table per route and a YAML snippet for a policy's `cache` block.
   --min-route-negatives N    near-misses a route needs in the fit part for a threshold of
                              its own (default 50)
   --min-threshold X          no threshold below X, in (0, 1] (default 0.5)
+  --orchestrator-config PATH the orchestrator's config: score with the embedder its
+                             answer cache uses (answer_cache.openai_embedder's endpoint;
+                             default, and without one: the hashed embedder)
   --out PATH                 also write the YAML snippet to PATH
   --json                     the report as JSON (with the snippet as config_yaml)
 Exit codes: 0 success, 1 the pairs cannot be read or fitted, 2 a usage error.

@@ -22,6 +22,7 @@
 #include "common/config/yaml_to_json.h"
 #include "services/cache/lib/cache_embedder.h"
 #include "services/cache/lib/threshold_fit.h"
+#include "services/router/testing/fake_embeddings_server.h"
 #include "tools/cascadectl/cache_commands.h"
 
 namespace cascade::cli {
@@ -158,6 +159,38 @@ TEST(CacheFitCommandTest, FitsPerRouteOnTheFitPartAndReportsTheHeldOutPart) {
     EXPECT_FALSE(route["own"].get<bool>()) << route.dump();
     EXPECT_NEAR(route["threshold"].get<double>(), overall, 1e-12);
   }
+}
+
+// --orchestrator-config: the pairs are scored by the endpoint of answer_cache.openai_embedder,
+// as the orchestrator's lookups are; an endpoint that fails fails the fit, naming it.
+TEST(CacheFitCommandTest, ScoresWithTheEmbedderTheOrchestratorsCacheUses) {
+  auto embeddings = router::testing::FakeEmbeddingsServer::Start(64);
+  const std::string pairs = WriteFile("cache_fit_endpoint_pairs.jsonl", Fixture());
+  const std::string config =
+      WriteFile("cache_fit_orchestrator.yaml",
+                "answer_cache:\n  openai_embedder:\n    base_url: " + embeddings->base_url() +
+                    "\n    model: embed-small\n    dimensions: 64\n");
+  std::string out, err;
+  ASSERT_EQ(Fit({"--pairs", pairs, "--orchestrator-config", config, "--json"}, &out, &err), 0)
+      << err;
+  EXPECT_GE(embeddings->calls(), 1);
+  EXPECT_EQ(embeddings->requests().front()["model"], "embed-small");
+  const nlohmann::json report = nlohmann::json::parse(out);
+  EXPECT_EQ(report["embedder"], "openai embed-small at " + embeddings->base_url());
+  EXPECT_EQ(report["held_out"]["true_pairs"], 5);
+
+  ASSERT_EQ(Fit({"--pairs", pairs, "--orchestrator-config", config}, &out, &err), 0) << err;
+  EXPECT_THAT(out, HasSubstr("the cache's embedder (openai embed-small at "));
+  ASSERT_EQ(Fit({"--pairs", pairs}, &out, &err), 0) << err;
+  EXPECT_THAT(out, HasSubstr("the cache's embedder (hashed)"));
+
+  embeddings->FailNext(-1, 503);
+  EXPECT_EQ(Fit({"--pairs", pairs, "--orchestrator-config", config}, &out, &err), 1);
+  EXPECT_THAT(err, HasSubstr("127.0.0.1"));
+  EXPECT_EQ(Fit({"--pairs", pairs, "--orchestrator-config", "/nonexistent/orchestrator.yaml"}, &out,
+                &err),
+            1);
+  EXPECT_THAT(err, HasSubstr("/nonexistent/orchestrator.yaml"));
 }
 
 TEST(CacheFitCommandTest, BadFilesAndFlagsAreNamed) {
