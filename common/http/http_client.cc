@@ -26,7 +26,7 @@ namespace {
 // What the curl callbacks of one transfer write into.
 struct Transfer {
   CURL* easy = nullptr;
-  const HttpRequest* request = nullptr;
+  const HttpClientRequest* request = nullptr;
   HttpResult* result = nullptr;
   size_t max_body = 0;
   bool aborted_by_reader = false;
@@ -149,7 +149,7 @@ void HttpClient::Release(std::unique_ptr<HandlePair> pair) {
   if (static_cast<int>(idle_.size()) < options_.max_idle_handles) idle_.push_back(std::move(pair));
 }
 
-HttpResult HttpClient::Post(const HttpRequest& request) {
+HttpResult HttpClient::Post(const HttpClientRequest& request) {
   HttpResult result;
   absl::Duration budget = request.deadline - absl::Now();
   if (budget <= absl::ZeroDuration()) {

@@ -18,7 +18,10 @@
 
 namespace cascade::http {
 
-struct HttpRequest {
+// Named apart from the HTTP server's HttpRequest (common/http_server/http_exchange.h): one
+// binary (the orchestrator, whose answer cache may call an embeddings endpoint) links both,
+// and two types of one name in one namespace break the one-definition rule.
+struct HttpClientRequest {
   std::string url;
   // "Name: value" lines.
   std::vector<std::string> headers;
@@ -69,7 +72,7 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Thread-safe; blocks until the transfer ends.
-  HttpResult Post(const HttpRequest& request);
+  HttpResult Post(const HttpClientRequest& request);
 
  private:
   struct HandlePair;

@@ -95,7 +95,7 @@ OpenAIBackend::Attempt OpenAIBackend::TryOnce(const std::string& body,
                                               const CompleteRequest& request,
                                               const CallContext& context, DeltaSink* sink) {
   Attempt attempt;
-  http::HttpRequest http;
+  http::HttpClientRequest http;
   http.url = url_;
   http.headers = {"Content-Type: application/json",
                   sink != nullptr ? "Accept: text/event-stream" : "Accept: application/json",

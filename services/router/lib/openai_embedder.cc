@@ -124,7 +124,7 @@ absl::Status OpenAIEmbedder::EmbedBatch(absl::Span<const std::string* const> tex
 absl::Status OpenAIEmbedder::TryOnce(const std::string& body, size_t count, absl::Time deadline,
                                      std::vector<float>* out,
                                      std::optional<http::RetryableFailure>* retry) const {
-  http::HttpRequest request;
+  http::HttpClientRequest request;
   request.url = url_;
   request.headers = {"Content-Type: application/json", "Accept: application/json"};
   if (!options_.api_key.empty()) {
