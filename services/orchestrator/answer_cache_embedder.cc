@@ -16,14 +16,16 @@ absl::StatusOr<std::shared_ptr<const router::Embedder>> MakeAnswerCacheEmbedder(
     if (!hashed.ok()) return hashed.status();
     return std::shared_ptr<const router::Embedder>(*std::move(hashed));
   }
-  router::OpenAIEmbedderOptions defaults;
-  defaults.timeout = absl::Seconds(1);
-  defaults.retry.max_retries = 0;
-  defaults.http.user_agent = "cascade-orchestrator";
-  auto options = router::OpenAIEmbedderOptionsFromConfig(
-      config.openai_embedder(), "answer_cache.openai_embedder", std::move(defaults));
-  if (!options.ok()) return options.status();
-  auto embedder = router::OpenAIEmbedder::Create(*std::move(options));
+  router::OpenAIEmbedderOptions options;
+  options.timeout = absl::Seconds(1);
+  options.retry.max_retries = 0;
+  options.http.user_agent = "cascade-orchestrator";
+  if (absl::Status applied = router::ApplyOpenAIEmbedderConfig(
+          config.openai_embedder(), "answer_cache.openai_embedder", options);
+      !applied.ok()) {
+    return applied;
+  }
+  auto embedder = router::OpenAIEmbedder::Create(std::move(options));
   if (!embedder.ok()) return embedder.status();
   return std::shared_ptr<const router::Embedder>(*std::move(embedder));
 }

@@ -9,13 +9,11 @@
 
 namespace cascade::router {
 
-absl::StatusOr<OpenAIEmbedderOptions> OpenAIEmbedderOptionsFromConfig(
-    const cascade::v1::OpenAIEmbedderConfig& config, absl::string_view field,
-    OpenAIEmbedderOptions defaults) {
+absl::Status ApplyOpenAIEmbedderConfig(const cascade::v1::OpenAIEmbedderConfig& config,
+                                       absl::string_view field, OpenAIEmbedderOptions& options) {
   const auto error = [field](absl::string_view what) {
     return absl::InvalidArgumentError(absl::StrCat(field, ".", what));
   };
-  OpenAIEmbedderOptions options = std::move(defaults);
   options.base_url = config.base_url();
   options.model = config.model();
   if (!config.api_key_env().empty()) {
@@ -55,7 +53,7 @@ absl::StatusOr<OpenAIEmbedderOptions> OpenAIEmbedderOptionsFromConfig(
   if (options.retry.max_backoff < options.retry.initial_backoff) {
     return error("retry.max_backoff must be >= retry.initial_backoff");
   }
-  return options;
+  return absl::OkStatus();
 }
 
 }  // namespace cascade::router

@@ -11,11 +11,10 @@
 
 namespace cascade::router {
 
-// InvalidArgument "<field>.<name> ..." for a value out of range; FailedPrecondition
-// "<field>.api_key_env: ..." when the key's variable is unset or empty. Unset fields keep
-// `defaults`' values.
-absl::StatusOr<OpenAIEmbedderOptions> OpenAIEmbedderOptionsFromConfig(
-    const cascade::v1::OpenAIEmbedderConfig& config, absl::string_view field,
-    OpenAIEmbedderOptions defaults = {});
+// Sets `options` from `config`; fields the config leaves unset keep the values `options`
+// has (the caller's defaults). InvalidArgument "<field>.<name> ..." for a value out of range;
+// FailedPrecondition "<field>.api_key_env: ..." when the key's variable is unset or empty.
+absl::Status ApplyOpenAIEmbedderConfig(const cascade::v1::OpenAIEmbedderConfig& config,
+                                       absl::string_view field, OpenAIEmbedderOptions& options);
 
 }  // namespace cascade::router

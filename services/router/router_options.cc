@@ -49,11 +49,14 @@ absl::StatusOr<RouterOptions> RouterOptionsFromConfig(const cascade::v1::RouterC
       return absl::InvalidArgumentError(
           "router config: `embedder: openai` needs an `openai_embedder` block (base_url, model)");
     }
-    absl::StatusOr<OpenAIEmbedderOptions> openai =
-        OpenAIEmbedderOptionsFromConfig(config.openai_embedder(), "router config: openai_embedder");
-    if (!openai.ok()) return openai.status();
+    OpenAIEmbedderOptions openai;
+    if (absl::Status applied = ApplyOpenAIEmbedderConfig(config.openai_embedder(),
+                                                         "router config: openai_embedder", openai);
+        !applied.ok()) {
+      return applied;
+    }
     absl::StatusOr<std::shared_ptr<OpenAIEmbedder>> embedder =
-        OpenAIEmbedder::Create(*std::move(openai));
+        OpenAIEmbedder::Create(std::move(openai));
     if (!embedder.ok()) return embedder.status();
     options.index.embedder = OpenAIEmbedder::Factory(*std::move(embedder));
   } else if (config.has_openai_embedder()) {
