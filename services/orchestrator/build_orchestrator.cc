@@ -30,11 +30,9 @@ absl::StatusOr<BuiltOrchestrator> BuildOrchestrator(const v1::OrchestratorConfig
     if (!channel.ok()) return channel.status();
     clients.judge = std::make_shared<GrpcJudgeClient>(*std::move(channel));
   }
-  if (settings->answer_cache.openai_embedder) {
-    auto embedder = MakeAnswerCacheEmbedder(config.answer_cache());
-    if (!embedder.ok()) return embedder.status();
-    clients.cache_embedder = *std::move(embedder);
-  }
+  auto cache_embedder = MakeAnswerCacheEmbedder(config.answer_cache());
+  if (!cache_embedder.ok()) return cache_embedder.status();
+  clients.cache_embedder = *std::move(cache_embedder);
   auto metrics = std::make_shared<CascadeMetrics>(registry);
   std::shared_ptr<DecisionLog> decision_log;
   if (settings->decision_log) {

@@ -223,13 +223,15 @@ QueryProfile Profile(absl::string_view query) {
       add_content(std::string(short_unit->second));
     } else {
       if (IsName(token)) profile.names.insert(token.key);
-      if (IsRelationWord(token.key)) {
-        profile.relations.insert(token.key);
-        pending_relations.push_back(token.key);
-      } else if (!IsNegation(token.key) && !IsFunctionWord(token.key)) {
+      if (IsFunctionWord(token.key)) {
+        profile.frame.insert(token.key);
+        if (IsRelationWord(token.key)) {
+          profile.relations.insert(token.key);
+          pending_relations.push_back(token.key);
+        }
+      } else if (!IsNegation(token.key)) {
         add_content(StemWord(token.key));
       }
-      if (IsFunctionWord(token.key)) profile.frame.insert(token.key);
     }
   }
   std::sort(profile.numbers.begin(), profile.numbers.end());
@@ -283,9 +285,9 @@ bool EachLacksOneOfTheOther(const std::set<std::string>& a, const std::set<std::
          !std::includes(b.begin(), b.end(), a.begin(), a.end());
 }
 
-// "relations {before} vs {after}" (or persons, or tenses) when each query has a relation
-// word (a person, a tense) the other lacks, or "'to' before {usd} vs {eur}" when a relation
-// word of both is followed by other words they share; else "".
+// "relations {before} vs {after}" (or persons, tenses, questions) when each query has a
+// relation word (a person, a tense, a question word) the other lacks, or "'to' before {usd}
+// vs {eur}" when a relation word of both is followed by other words they share; else "".
 std::string FunctionSwapReason(const QueryProfile& a, const QueryProfile& b) {
   for (const auto& [what, a_set, b_set] :
        {std::tuple("relations", &a.relations, &b.relations),
@@ -370,9 +372,10 @@ NearMissVerdict NearMissGuard::Check(absl::string_view cached_query,
       if (options_.check_swaps && a_only && b_only) {
         return {NearMissCheck::kSwaps, DifferenceReason(difference)};
       }
-      if (std::string reason = FunctionSwapReason(cached, incoming);
-          options_.check_swaps && !reason.empty()) {
-        return {NearMissCheck::kSwaps, std::move(reason)};
+      if (options_.check_swaps) {
+        if (std::string reason = FunctionSwapReason(cached, incoming); !reason.empty()) {
+          return {NearMissCheck::kSwaps, std::move(reason)};
+        }
       }
       if (options_.check_additions && a_only != b_only) {
         return {NearMissCheck::kAdditions, DifferenceReason(difference)};

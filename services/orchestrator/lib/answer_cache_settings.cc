@@ -127,13 +127,12 @@ absl::StatusOr<AnswerCacheStoreSettings> AnswerCacheStoreFromConfig(
     }
     store.max_bytes = config.max_mib() << 20;
   }
-  if (config.has_openai_embedder()) {
-    if (config.openai_embedder().dimensions() <= 0) {
-      return ConfigError(
-          "answer_cache.openai_embedder.dimensions must be set (> 0): the cache's index holds "
-          "vectors of one length, the endpoint's, from the start");
-    }
-    store.openai_embedder = config.openai_embedder();
+  // The endpoint itself is built by the service (answer_cache_embedder.h: this library links
+  // no HTTP client); its vectors' length is needed from the start.
+  if (config.has_openai_embedder() && config.openai_embedder().dimensions() <= 0) {
+    return ConfigError(
+        "answer_cache.openai_embedder.dimensions must be set (> 0): the cache's index holds "
+        "vectors of one length, the endpoint's, from the start");
   }
   return store;
 }

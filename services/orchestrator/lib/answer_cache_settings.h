@@ -38,9 +38,6 @@ struct CachePolicySettings {
 struct AnswerCacheStoreSettings {
   int64_t max_entries = 100'000;
   int64_t max_bytes = int64_t{1024} << 20;
-  // The endpoint semantic lookups embed with (built by the service: this library links no
-  // HTTP client); unset: the hashed embedder. Its `dimensions` is checked here (> 0).
-  std::optional<v1::OpenAIEmbedderConfig> openai_embedder;
 };
 
 // nullopt when the block is absent or not enabled; FAILED_PRECONDITION naming `field` for a

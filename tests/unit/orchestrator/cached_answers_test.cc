@@ -5,7 +5,8 @@
 // whose number differs; the route the answer was given under picks its threshold; the TTL
 // ends an entry; a streamed hit streams its text; with `verify`, the judge decides whether a
 // semantic hit is served, and a refused or failed verification is a miss that pays for the
-// judge. The config refuses values out of range, naming the field (a route's threshold:
+// judge. An embedder that fails leaves exact lookups, and one of no dimension is refused. The
+// config refuses values out of range, naming the field (a route's threshold:
 // naming the route), and settings that would do nothing without `semantic`.
 
 #include <gmock/gmock.h>
@@ -24,6 +25,20 @@ using testing::Answer;
 using testing::FakeTierClient;
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// An embedder of `dimension` whose endpoint is down: every Embed fails.
+class DownEmbedder : public router::Embedder {
+ public:
+  explicit DownEmbedder(size_t dimension) : dimension_(dimension) {}
+  size_t dimension() const override { return dimension_; }
+  std::string name() const override { return "down"; }
+  absl::StatusOr<router::Embeddings> Embed(absl::Span<const std::string>) const override {
+    return absl::UnavailableError("embeddings endpoint down");
+  }
+
+ private:
+  size_t dimension_;
+};
 
 constexpr int64_t kSmallIn = 100'000;
 constexpr int64_t kSmallOut = 200'000;
@@ -44,6 +59,7 @@ class CachedAnswersTest : public ::testing::Test {
     clients.tiers = {{"small", small_}, {"large", large_}};
     clients.router = router_;
     clients.judge = judge_;
+    clients.cache_embedder = cache_embedder_;
     orchestrator_ = std::make_unique<Orchestrator>(settings_, std::move(clients), observer_,
                                                    [this] { return now_; });
     return *orchestrator_;
@@ -76,6 +92,8 @@ class CachedAnswersTest : public ::testing::Test {
   // None unless a test routes.
   std::shared_ptr<testing::FakeRouterClient> router_;
   std::shared_ptr<testing::FakeJudgeClient> judge_ = std::make_shared<testing::FakeJudgeClient>();
+  // Null: the hashed embedder.
+  std::shared_ptr<const router::Embedder> cache_embedder_;
   std::shared_ptr<testing::RecordingObserver> observer_ =
       std::make_shared<testing::RecordingObserver>();
   absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
@@ -372,6 +390,40 @@ TEST_F(VerifiedCacheTest, AJudgeThatGivesNoScoreRefusesTheHitAndSaysSo) {
   EXPECT_THAT(logged, HasSubstr("judge down"));
 }
 
+// The embedder fails (an endpoint down): lookups and inserts are exact only, each failed
+// lookup is reported, and the request is answered by the cascade.
+TEST_F(CachedAnswersTest, AnEmbedderThatFailsLeavesExactLookupsAndIsCounted) {
+  settings_.policies[0].cache->semantic = true;
+  small_->Enqueue(Answer("small", "Paris.", -0.01, 10, 4, kSmallIn, kSmallOut));
+  cache_embedder_ = std::make_shared<DownEmbedder>(8);
+  Orchestrator& orchestrator = Make();
+  auto first = orchestrator.Complete(Ask("What is the capital of France?"), Call());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->has_cache());
+  auto repeated = orchestrator.Complete(Ask("What is the capital of France?"), Call());
+  ASSERT_TRUE(repeated.ok()) << repeated.status();
+  ASSERT_TRUE(repeated->has_cache());
+  EXPECT_EQ(repeated->cache().kind(), "exact");
+  // A near-identical question would hit on vectors; without them it is asked again.
+  auto near = orchestrator.Complete(Ask("what is the capital of france"), Call());
+  ASSERT_TRUE(near.ok()) << near.status();
+  EXPECT_FALSE(near->has_cache());
+  EXPECT_EQ(TierCalls(), 2);
+  EXPECT_THAT(observer_->Text(), HasSubstr("cache_embedding_error policy=default"));
+}
+
+TEST(CachedAnswersCreateTest, AnEmbedderOfNoDimensionIsRefusedNamingTheSetting) {
+  auto created = CachedAnswers::Create(
+      AnswerCacheStoreSettings(), std::make_shared<DownEmbedder>(0), [] { return absl::Now(); });
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(created.status().message(), HasSubstr("answer_cache.openai_embedder.dimensions"));
+  EXPECT_TRUE(
+      CachedAnswers::Create(AnswerCacheStoreSettings(), std::make_shared<DownEmbedder>(8), [] {
+        return absl::Now();
+      }).ok());
+}
+
 TEST_F(CachedAnswersTest, AnEntryEndsWithItsTtl) {
   settings_.policies[0].cache->ttl = absl::Minutes(10);
   Orchestrator& orchestrator = Make();
@@ -496,10 +548,7 @@ TEST(AnswerCacheSettingsTest, OutOfRangeValuesAreRefusedNamingTheField) {
   EXPECT_THAT(AnswerCacheStoreFromConfig(store).status().message(),
               HasSubstr("answer_cache.openai_embedder.dimensions must be set"));
   store.mutable_openai_embedder()->set_dimensions(64);
-  auto with_endpoint = AnswerCacheStoreFromConfig(store);
-  ASSERT_TRUE(with_endpoint.ok()) << with_endpoint.status();
-  ASSERT_TRUE(with_endpoint->openai_embedder.has_value());
-  EXPECT_EQ(with_endpoint->openai_embedder->dimensions(), 64);
+  EXPECT_TRUE(AnswerCacheStoreFromConfig(store).ok());
 }
 
 TEST(AnswerCacheSettingsTest, VerifyNeedsAMinimumAndSemanticHits) {
