@@ -37,6 +37,10 @@ struct BatcherOptions {
   // Prompt tokens one step prefills, over all sequences: at most this many wait behind a
   // prompt, however long it is, before the decoding sequences get their next token.
   int prefill_chunk = Transformer::kMaxBatch;
+  // Draft tokens join a step only while it holds at most this many tokens with them (0: never;
+  // a sequence then decodes one token per step even when it asks for speculation). A sequence
+  // that finds less room drafts fewer tokens. MeasureDraftStepTokens says where it pays.
+  int draft_step_tokens = Transformer::kMaxBatch;
 };
 
 inline constexpr int kMaxSequences = 256;
@@ -46,6 +50,8 @@ struct BatcherStats {  // since the batcher was made
   int64_t step_tokens = 0;           // tokens run through the model, prompts included
   int64_t prefix_reused_tokens = 0;  // prompt tokens found in a slot's cache, not recomputed
   int64_t prompt_tokens = 0;
+  int64_t draft_tokens = 0;     // proposed by the sequences' drafters and verified
+  int64_t accepted_tokens = 0;  // of those, accepted
 };
 
 class ContinuousBatcher {
@@ -70,16 +76,19 @@ class ContinuousBatcher {
   const BatcherStats& stats() const { return stats_; }
 
   // Starts a request in a free slot. InvalidArgument for a request Engine would refuse, or one
-  // asking for speculation (not available in a batch yet); ResourceExhausted when every slot
-  // is busy. On OK, on_done is called exactly once, from Step() (or the destructor).
+  // asking for a draft model (not available in a batch; n-gram speculation is); ResourceExhausted
+  // when every slot is busy. On OK, on_done is called exactly once, from Step() (or the
+  // destructor).
   absl::Status Add(GenerateOptions options, TokenFn on_token, DoneFn on_done);
 
   struct StepResult {
-    int sequences = 0;  // that ran at least one token
-    int tokens = 0;     // run through the model
+    int sequences = 0;     // that ran at least one token
+    int tokens = 0;        // run through the model, drafts included
+    int draft_tokens = 0;  // of those, drafts
   };
-  // One forward pass: the next token of every decoding sequence and up to prefill_chunk prompt
-  // tokens of those being prefilled (oldest first). Calls the callbacks of the sequences that
+  // One forward pass: the next token of every decoding sequence (with its drafts, if it
+  // speculates and the step has room) and up to prefill_chunk prompt tokens of those being
+  // prefilled (oldest first). Calls the callbacks of the sequences that
   // got a token; one that finishes gets on_done and frees its slot.
   StepResult Step();
 
@@ -100,11 +109,18 @@ class ContinuousBatcher {
                     int context_length);
   // The free slot for `prompt`, and how many of its positions can be kept.
   std::pair<Slot*, int> ChooseSlot(const std::vector<int>& prompt) const;
+  // Puts `take` of the slot's pending tokens into the batch, and drafts after its last one when
+  // the sequence speculates, at most `draft_budget` of them (which it lowers).
+  absl::Status Enqueue(Slot& slot, size_t take, int& draft_budget);
+  // Settles a sequence's tokens from its rows of logits_; false when it finished.
+  bool Settle(Slot& slot);
   void Finish(Slot& slot);
+  void Fail(Slot& slot, absl::Status status);
 
   ThreadPool pool_;
   int context_length_;
   int prefill_chunk_;
+  int draft_step_tokens_;
   Transformer transformer_;
   std::vector<Slot> slots_;
   int active_ = 0;
@@ -113,8 +129,10 @@ class ContinuousBatcher {
   BatcherStats stats_;
   // Scratch of Step().
   std::vector<BatchToken> batch_;
-  std::vector<Slot*> wants_logits_;  // slot of each row of logits_
-  std::vector<float> logits_;        // [max_sequences][vocab]
+  std::vector<Slot*> wants_logits_;  // the slots that get rows of logits_, in row order
+  int rows_ = 0;                     // of logits_ this step
+  std::vector<float> logits_;        // [rows][vocab]
+  std::vector<int> emitted_;
 };
 
 }  // namespace cascade::engine

@@ -28,22 +28,30 @@ void ResidualDistribution(std::span<const double> p, std::span<const double> q, 
 absl::Status DecodeStep(ForwardPass& target, Drafter* drafter, int max_draft, Sampler& sampler,
                         std::span<const int> sequence, DecodeScratch& scratch,
                         std::vector<int>& emitted, SpeculationStats& stats) {
-  // 1. Draft.
-  DraftProposal& draft = scratch.draft;
-  draft.Clear();
-  if (drafter != nullptr && max_draft > 0) {
-    if (auto s = drafter->Propose(sequence, max_draft, sampler, draft); !s.ok()) return s;
-  }
-  const int k = static_cast<int>(draft.tokens.size());
-
-  // 2. Verify: the last token and the drafts in one pass. Logits row i is the target's
-  //    prediction for the position of draft i; row k predicts the token after all of them.
+  if (auto s = ProposeDrafts(drafter, max_draft, sampler, sequence, scratch); !s.ok()) return s;
+  const int k = static_cast<int>(scratch.draft.tokens.size());
   const int base = target.position();
   scratch.batch.assign(1, sequence.back());
-  scratch.batch.insert(scratch.batch.end(), draft.tokens.begin(), draft.tokens.end());
+  scratch.batch.insert(scratch.batch.end(), scratch.draft.tokens.begin(),
+                       scratch.draft.tokens.end());
   if (auto s = target.Forward(scratch.batch, k + 1); !s.ok()) return s;
+  const int accepted = AcceptDrafts(target, sampler, scratch, emitted, stats);
+  // Keep the last token and the accepted drafts; the token emitted last is not in the cache yet.
+  target.Truncate(base + 1 + accepted);
+  return absl::OkStatus();
+}
 
-  // 3. Accept drafts left to right; the first rejection is replaced by a target token.
+absl::Status ProposeDrafts(Drafter* drafter, int max_draft, Sampler& sampler,
+                           std::span<const int> sequence, DecodeScratch& scratch) {
+  scratch.draft.Clear();
+  if (drafter == nullptr || max_draft <= 0) return absl::OkStatus();
+  return drafter->Propose(sequence, max_draft, sampler, scratch.draft);
+}
+
+int AcceptDrafts(const LogitRows& target, Sampler& sampler, DecodeScratch& scratch,
+                 std::vector<int>& emitted, SpeculationStats& stats) {
+  const DraftProposal& draft = scratch.draft;
+  const int k = static_cast<int>(draft.tokens.size());
   if (!sampler.greedy()) {
     const int vocab = static_cast<int>(target.logits(0).size());
     scratch.p.resize(vocab);
@@ -72,10 +80,6 @@ absl::Status DecodeStep(ForwardPass& target, Drafter* drafter, int max_draft, Sa
   if (accepted == k) {  // the bonus token
     emitted.push_back(sampler.greedy() ? target.ArgmaxRow(k) : sampler.Sample(target.logits(k)));
   }
-
-  // 4. Roll the target's cache back past the rejected drafts: keep the last token and the
-  //    accepted drafts; the token emitted last is not in the cache yet.
-  target.Truncate(base + 1 + accepted);
   if (k > 0) {
     ++stats.rounds;
     stats.draft_tokens += k;
@@ -85,7 +89,7 @@ absl::Status DecodeStep(ForwardPass& target, Drafter* drafter, int max_draft, Sa
     }
     for (int i = 0; i < accepted; ++i) ++stats.accepted_at_position[i];
   }
-  return absl::OkStatus();
+  return accepted;
 }
 
 }  // namespace cascade::engine

@@ -52,13 +52,28 @@ struct DecodeScratch {
   std::vector<double> residual;  // where a rejected position samples from
 };
 
-// One decoding step. `sequence` is the text so far; the target's cache holds all of it but the
-// last token. Drafts up to `max_draft` tokens (none without a drafter), runs the last token and
-// the drafts through the target in one pass, and appends the tokens it settles on (1 to
-// max_draft + 1) to `emitted`. Target logits row i of `target` belongs to emitted token i.
-// Afterwards the cache again holds all but the last emitted token.
+// One decoding step, in the three parts below. `sequence` is the text so far; the target's
+// cache holds all of it but the last token. Drafts up to `max_draft` tokens (none without a
+// drafter), runs the last token and the drafts through the target in one pass, and appends the
+// tokens it settles on (1 to max_draft + 1) to `emitted`. Target logits row i of `target`
+// belongs to emitted token i. Afterwards the cache again holds all but the last emitted token.
 absl::Status DecodeStep(ForwardPass& target, Drafter* drafter, int max_draft, Sampler& sampler,
                         std::span<const int> sequence, DecodeScratch& scratch,
                         std::vector<int>& emitted, SpeculationStats& stats);
+
+// Part 1: up to `max_draft` tokens to follow `sequence`, into scratch.draft (none without a
+// drafter or with max_draft 0).
+absl::Status ProposeDrafts(Drafter* drafter, int max_draft, Sampler& sampler,
+                           std::span<const int> sequence, DecodeScratch& scratch);
+
+// Part 2 is the caller's: one pass of the last token and the k drafts, computing the logits
+// after each of them (row i predicts the position of draft i; row k the token after all).
+
+// Part 3: accepts scratch.draft's tokens left to right against those rows, replaces the first
+// rejected one by a target token (or adds a bonus token after all k), appends what it settles
+// on to `emitted` and counts the round in `stats`. Returns how many drafts were accepted: the
+// caller keeps the last token and those in the cache, and rolls back the rest.
+int AcceptDrafts(const LogitRows& target, Sampler& sampler, DecodeScratch& scratch,
+                 std::vector<int>& emitted, SpeculationStats& stats);
 
 }  // namespace cascade::engine

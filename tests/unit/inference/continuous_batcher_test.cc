@@ -1,7 +1,8 @@
 // Continuous batching: each sequence of a batch gets exactly the tokens (and logprobs) the
 // engine gives its request alone, whatever joins or leaves the batch around it; cancelling one
-// leaves the others alone; a full batch, a bad request and speculation are refused with the
-// reason; a prompt that begins like an earlier one reuses that slot's cache.
+// leaves the others alone; a full batch, a bad request and a draft model are refused with the
+// reason; a prompt that begins like an earlier one reuses that slot's cache; n-gram speculation
+// inside the batch changes no token, and drafts only join a step that has room for them.
 #include "services/inference/engine/continuous_batcher.h"
 
 #include <map>
@@ -177,11 +178,12 @@ TEST(ContinuousBatcher, RefusesWhenFullAndNamesBadRequests) {
   auto too_long = batcher->Add(Request("ROMEO:", 1000), any, count);
   EXPECT_EQ(too_long.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(too_long.message()), HasSubstr("context length of 256"));
-  GenerateOptions speculative = Request("ROMEO:", 3);
-  speculative.speculation.mode = SpeculationOptions::Mode::kNgram;
-  auto refused = batcher->Add(speculative, any, count);
+  GenerateOptions drafted = Request("ROMEO:", 3);
+  drafted.speculation = {.mode = SpeculationOptions::Mode::kDraftModel, .draft_model = Target()};
+  auto refused = batcher->Add(drafted, any, count);
   EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(refused.message()), HasSubstr("speculative decoding is not available"));
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr("speculation by draft model is not available"));
 
   while (batcher->active() > 0) batcher->Step();
   EXPECT_EQ(done, 1);  // only the request that was accepted
@@ -191,7 +193,7 @@ TEST(ContinuousBatcher, RejectsBadOptions) {
   for (const BatcherOptions& options :
        {BatcherOptions{.max_sequences = 0}, BatcherOptions{.max_sequences = kMaxSequences + 1},
         BatcherOptions{.threads = 0}, BatcherOptions{.prefill_chunk = 0},
-        BatcherOptions{.context_length = -1}}) {
+        BatcherOptions{.context_length = -1}, BatcherOptions{.draft_step_tokens = -1}}) {
     auto batcher = ContinuousBatcher::Create(Target(), options);
     EXPECT_EQ(batcher.status().code(), absl::StatusCode::kInvalidArgument);
   }
@@ -221,6 +223,118 @@ TEST(ContinuousBatcher, PromptsThatShareAPrefixReuseTheCache) {
   RunAll(*batcher, {follow_up});
   EXPECT_EQ(batcher->stats().prefix_reused_tokens - reused,
             static_cast<int64_t>(follow_up.prompt.size() - 1));
+}
+
+// The mixed requests, longer (the bard model's continuations repeat themselves after a while),
+// every other one with n-gram speculation.
+std::vector<GenerateOptions> SpeculatingRequests() {
+  auto requests = MixedRequests();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    requests[i].max_tokens += 30;
+    if (i % 2 == 0) {
+      requests[i].speculation = {.mode = SpeculationOptions::Mode::kNgram,
+                                 .draft_model = nullptr,
+                                 .max_draft_tokens = 4,
+                                 .ngram_size = 2};
+    }
+  }
+  return requests;
+}
+
+int64_t Accepted(const std::vector<GenerateResult>& results) {
+  int64_t accepted = 0;
+  for (const auto& result : results) accepted += result.speculation.accepted_tokens;
+  return accepted;
+}
+
+TEST(ContinuousBatcher, NgramSpeculationInABatchChangesNoToken) {
+  const auto requests = SpeculatingRequests();
+  auto batcher = NewBatcher(Target(), {.max_sequences = 3, .prefill_chunk = 16});
+  const auto results = RunAll(*batcher, requests);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    GenerateOptions plain = requests[i];
+    plain.speculation = {};
+    ExpectSameOutput(results[i], Alone(Target(), plain), "request " + std::to_string(i));
+    if (requests[i].speculation.mode == SpeculationOptions::Mode::kNone) {
+      EXPECT_EQ(results[i].speculation.rounds, 0) << i;
+    }
+  }
+  // The drafts ran and some were right: fewer steps than one token per step would take.
+  EXPECT_GT(Accepted(results), 0);
+  EXPECT_EQ(batcher->stats().accepted_tokens, Accepted(results));
+  EXPECT_GT(batcher->stats().draft_tokens, batcher->stats().accepted_tokens);
+  auto plain_batcher = NewBatcher(Target(), {.max_sequences = 3, .prefill_chunk = 16});
+  auto plain_requests = requests;
+  for (auto& request : plain_requests) request.speculation = {};
+  RunAll(*plain_batcher, plain_requests);
+  EXPECT_LT(batcher->stats().steps, plain_batcher->stats().steps);
+}
+
+TEST(ContinuousBatcher, SampledSpeculationMatchesTheEngineWithTheSameSeed) {
+  auto requests = SpeculatingRequests();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    requests[i].sampling = {.temperature = 0.7f, .top_k = 20, .seed = 300 + i};
+  }
+  // Room for every draft: each sequence drafts exactly as it would alone, so it draws the same
+  // random numbers.
+  auto batcher = NewBatcher(Target(), {.max_sequences = 4, .prefill_chunk = 8});
+  const auto results = RunAll(*batcher, requests);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto alone = Alone(Target(), requests[i]);
+    ExpectSameOutput(results[i], alone, "request " + std::to_string(i));
+    EXPECT_EQ(results[i].speculation.accepted_tokens, alone.speculation.accepted_tokens) << i;
+    EXPECT_EQ(results[i].speculation.draft_tokens, alone.speculation.draft_tokens) << i;
+  }
+  EXPECT_GT(Accepted(results), 0);
+}
+
+TEST(ContinuousBatcher, DraftsOnlyJoinAStepWithRoomForThem) {
+  auto requests = SpeculatingRequests();
+  requests.resize(3);
+  for (auto& request : requests) {
+    request.speculation = {.mode = SpeculationOptions::Mode::kNgram,
+                           .draft_model = nullptr,
+                           .max_draft_tokens = 4,
+                           .ngram_size = 2};
+  }
+  // No room at all: one token per sequence per step, as without speculation.
+  auto none = NewBatcher(Target(), {.max_sequences = 3, .draft_step_tokens = 0});
+  const auto without = RunAll(*none, requests);
+  EXPECT_EQ(none->stats().draft_tokens, 0);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(without[i].speculation.rounds, 0) << i;
+    GenerateOptions plain = requests[i];
+    plain.speculation = {};
+    ExpectSameOutput(without[i], Alone(Target(), plain), "request " + std::to_string(i));
+  }
+
+  // Room for 5 tokens: a step never holds more than that because of its drafts.
+  auto some = NewBatcher(Target(), {.max_sequences = 3, .draft_step_tokens = 5});
+  std::vector<std::optional<GenerateResult>> results(requests.size());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(some->Add(
+                        requests[i], [](const GeneratedToken&) { return true; },
+                        [&results, i](absl::StatusOr<GenerateResult> result) {
+                          ASSERT_TRUE(result.ok()) << result.status();
+                          results[i] = *result;
+                        })
+                    .ok());
+  }
+  int drafted_steps = 0;
+  while (some->active() > 0) {
+    const auto step = some->Step();
+    if (step.draft_tokens > 0) {
+      ++drafted_steps;
+      EXPECT_LE(step.tokens, 5);
+    }
+  }
+  EXPECT_GT(drafted_steps, 0);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(results[i].has_value());
+    GenerateOptions plain = requests[i];
+    plain.speculation = {};
+    ExpectSameOutput(*results[i], Alone(Target(), plain), "request " + std::to_string(i));
+  }
 }
 
 TEST(ContinuousBatcher, EndsRunningSequencesWhenDestroyed) {
