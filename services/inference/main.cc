@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
            "behind cascade.v1.InferenceService, with speculative decoding by a draft\n"
            "model or n-gram lookup. Models are named in the config (models: [{name,\n"
            "path, threads, default_speculation, max_queue, max_sequences}]); max_sequences > 1\n"
-           "decodes that many requests together (continuous batching).",
+           "decodes that many requests together (continuous batching, with n-gram\n"
+           "speculation inside the batch).",
        .has_http_listen = false,
        .config_type = ""},
       Build);

@@ -48,20 +48,39 @@ int Threads(const cascade::v1::InferenceModelConfig& config) {
                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+struct BatchSpeculation {
+  cascade::v1::Speculation::Mode mode;
+  int draft_step_tokens;
+};
+
+// default_speculation AUTO with max_sequences > 1: whether n-gram drafts pay in a batch, and up
+// to how many tokens a step may hold with them, from how this model's pass cost grows with its
+// tokens on this machine (engine/speculation_choice.h), logged with the numbers behind it.
+absl::StatusOr<BatchSpeculation> ResolveAutoBatchSpeculation(
+    const cascade::v1::InferenceModelConfig& config, std::shared_ptr<const engine::Model> model,
+    int threads) {
+  const int k = config.default_speculation().max_draft_tokens() > 0
+                    ? config.default_speculation().max_draft_tokens()
+                    : engine::SpeculationOptions().max_draft_tokens;
+  auto curve = engine::MeasurePassCurve(std::move(model), threads);
+  if (!curve.ok()) return curve.status();
+  const engine::BatchSpeculationChoice choice = engine::ChooseBatchSpeculation(*curve, k);
+  const bool ngram = choice.mode == engine::SpeculationOptions::Mode::kNgram;
+  LogInfo("speculation_chosen", {{"model", config.name()},
+                                 {"mode", ngram ? "NGRAM" : "NONE"},
+                                 {"step_ms", curve->seconds.front() * 1e3},
+                                 {"draft_step_tokens", choice.draft_step_tokens},
+                                 {"reason", choice.reason}});
+  return BatchSpeculation{ngram ? cascade::v1::Speculation::NGRAM : cascade::v1::Speculation::NONE,
+                          choice.draft_step_tokens};
+}
+
 // default_speculation AUTO: what the measured costs of this model (and its draft) on this
 // machine say pays (engine/speculation_choice.h), logged with the numbers behind it.
 absl::StatusOr<cascade::v1::Speculation> ResolveAutoSpeculation(const LoadedModel& loaded,
                                                                 const ModelRegistry& registry) {
   cascade::v1::Speculation speculation = loaded.config.default_speculation();
   const std::string& name = loaded.config.name();
-  if (loaded.config.max_sequences() > 1) {
-    speculation.set_mode(cascade::v1::Speculation::NONE);
-    LogInfo("speculation_chosen",
-            {{"model", name},
-             {"mode", "NONE"},
-             {"reason", "a batch (max_sequences > 1) decodes without speculation"}});
-    return speculation;
-  }
   const int k = speculation.max_draft_tokens() > 0 ? speculation.max_draft_tokens()
                                                    : engine::SpeculationOptions().max_draft_tokens;
   auto device = engine::ParseDevice(loaded.config.device());
@@ -113,14 +132,12 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
           where, ": threads, max_queue, max_sequences and context_length must be >= 0"));
     }
     const int max_sequences = std::max(1, model_config.max_sequences());
-    const auto default_mode = model_config.default_speculation().mode();
-    if (max_sequences > 1 && default_mode != cascade::v1::Speculation::MODE_UNSPECIFIED &&
-        default_mode != cascade::v1::Speculation::NONE &&
-        default_mode != cascade::v1::Speculation::AUTO) {
+    if (max_sequences > 1 &&
+        model_config.default_speculation().mode() == cascade::v1::Speculation::DRAFT_MODEL) {
       return absl::FailedPreconditionError(absl::StrCat(
           where,
-          ": default_speculation and max_sequences > 1 do not go together yet (a batch "
-          "decodes without speculation); choose one"));
+          ": default_speculation DRAFT_MODEL and max_sequences > 1 do not go together (a batch "
+          "speculates with n-gram lookup only); choose NGRAM, AUTO or NONE, or max_sequences 1"));
     }
     // The CPU kernels' packed copies would only cost memory for a model the GPU serves.
     auto model =
@@ -146,6 +163,16 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
                        " is more than the model's ", (*model)->config().context_length));
     }
     options.context_length = model_config.context_length();
+    cascade::v1::Speculation default_speculation = model_config.default_speculation();
+    if (max_sequences > 1 && default_speculation.mode() == cascade::v1::Speculation::AUTO) {
+      auto chosen = ResolveAutoBatchSpeculation(model_config, *model, threads);
+      if (!chosen.ok()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            where, ": cannot measure what speculation costs: ", chosen.status().message()));
+      }
+      default_speculation.set_mode(chosen->mode);
+      options.draft_step_tokens = chosen->draft_step_tokens;
+    }
     if (metrics != nullptr) {
       const std::string& name = model_config.name();
       options.on_queue_depth = [metrics, name](int depth) { metrics->SetQueueDepth(name, depth); };
@@ -166,7 +193,7 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
       return absl::FailedPreconditionError(absl::StrCat(where, ": ", worker.status().message()));
     }
     LoadedModel loaded{model_config, *std::move(worker), chat_template->first,
-                       chat_template->second, model_config.default_speculation()};
+                       chat_template->second, default_speculation};
     if (absl::StartsWith(loaded.chat_template_source, "fallback")) {
       LogWarn("chat_template_fallback", {{"model", model_config.name()},
                                          {"chat_template", "plain"},

@@ -31,10 +31,11 @@ ModelWorker::ModelWorker(std::string name, std::shared_ptr<const engine::Model> 
                          ModelWorkerOptions options)
     : name_(std::move(name)), model_(std::move(model)), options_(std::move(options)) {
   if (options_.max_sequences > 1) {
-    auto batcher =
-        engine::ContinuousBatcher::Create(model_, {.threads = options_.threads,
-                                                   .context_length = options_.context_length,
-                                                   .max_sequences = options_.max_sequences});
+    auto batcher = engine::ContinuousBatcher::Create(
+        model_, {.threads = options_.threads,
+                 .context_length = options_.context_length,
+                 .max_sequences = options_.max_sequences,
+                 .draft_step_tokens = options_.draft_step_tokens});
     batcher_ = *std::move(batcher);  // the options were checked by Create
     context_length_ = batcher_->context_length();
     thread_ = std::thread([this] { RunBatched(); });

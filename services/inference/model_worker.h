@@ -2,8 +2,9 @@
 
 // One loaded model and the thread that runs its requests in arrival order. With
 // max_sequences 1 it runs them one at a time on an Engine (with speculation when asked); with
-// more, it decodes up to max_sequences of them together on a ContinuousBatcher, admitting a
-// waiting request whenever a sequence finishes. The queue is bounded: a request beyond
+// more, it decodes up to max_sequences of them together on a ContinuousBatcher (n-gram
+// speculation only, where a step has room), admitting a waiting request whenever a sequence
+// finishes. The queue is bounded: a request beyond
 // max_queue is refused with RESOURCE_EXHAUSTED. A request whose deadline passes while it
 // waits is dropped with DEADLINE_EXCEEDED, never run; one whose caller cancels stops at the
 // next token, without disturbing the others of its batch.
@@ -53,6 +54,8 @@ struct ModelWorkerOptions {
   engine::Device device = engine::Device::kCpu;
   // Requests decoded together (1: one at a time, on an Engine).
   int max_sequences = 1;
+  // With max_sequences > 1: the most tokens a step may hold with n-gram drafts in it.
+  int draft_step_tokens = engine::BatcherOptions().draft_step_tokens;
   // Told the number of waiting requests whenever it changes (for the queue-depth gauge).
   std::function<void(int)> on_queue_depth;
   // Told how long each request waited before it started to run.

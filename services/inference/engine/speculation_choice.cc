@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "services/inference/engine/device.h"
+#include "services/inference/engine/transformer.h"
 
 namespace cascade::engine {
 namespace {
@@ -105,6 +106,53 @@ SpeculationChoice ChooseSpeculation(const PassCosts& target, const PassCosts* dr
       draft == nullptr ? ""
                        : absl::StrFormat(" and the draft model would need an acceptance of %.2f",
                                          choice.break_even_acceptance));
+  return choice;
+}
+
+absl::StatusOr<PassCurve> MeasurePassCurve(std::shared_ptr<const Model> model, int threads,
+                                           int repeats) {
+  if (repeats < 1) {
+    return absl::InvalidArgumentError(absl::StrFormat("cannot measure in %d runs", repeats));
+  }
+  const int most = std::min(Transformer::kMaxBatch, model->config().context_length);
+  ThreadPool pool(threads);
+  auto pass = CreateForwardPass(model, Device::kCpu, pool, most);
+  if (!pass.ok()) return pass.status();
+  PassCurve curve;
+  for (int n = 1;; n = std::min(2 * n, most)) {
+    auto seconds = TimeForward(**pass, n, repeats);
+    if (!seconds.ok()) return seconds.status();
+    curve.tokens.push_back(n);
+    curve.seconds.push_back(std::max(*seconds, 1e-9));
+    if (n == most) break;
+  }
+  return curve;
+}
+
+BatchSpeculationChoice ChooseBatchSpeculation(const PassCurve& curve, int k) {
+  BatchSpeculationChoice choice;
+  const double limit = kMaxNgramVerifyRatio * curve.seconds.front();
+  choice.draft_step_tokens = curve.tokens.back();
+  for (size_t i = 1; i < curve.tokens.size(); ++i) {
+    if (curve.seconds[i] <= limit) continue;
+    // The first point past the limit: interpolate from the one before, which is within it.
+    const double share = (limit - curve.seconds[i - 1]) / (curve.seconds[i] - curve.seconds[i - 1]);
+    choice.draft_step_tokens =
+        curve.tokens[i - 1] + static_cast<int>(share * (curve.tokens[i] - curve.tokens[i - 1]));
+    break;
+  }
+  if (choice.draft_step_tokens >= k + 1) {
+    choice.mode = SpeculationOptions::Mode::kNgram;
+    choice.reason = absl::StrFormat(
+        "a pass of up to %d tokens costs at most %.1f steps: n-gram drafts join a step while it "
+        "holds at most that many tokens",
+        choice.draft_step_tokens, kMaxNgramVerifyRatio);
+  } else {
+    choice.reason = absl::StrFormat(
+        "a pass of %d tokens (one and %d drafts) costs more than %.1f steps: speculation in the "
+        "batch would slow it down",
+        k + 1, k, kMaxNgramVerifyRatio);
+  }
   return choice;
 }
 

@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "services/inference/engine/engine.h"
@@ -54,5 +55,30 @@ double ExpectedSpeedup(double acceptance, int k, double draft_ratio, double veri
 // DRAFT_MODEL when `draft` is given and breaks even at an acceptance of at most
 // kMaxBreakEvenAcceptance; otherwise NGRAM when r <= kMaxNgramVerifyRatio; otherwise NONE.
 SpeculationChoice ChooseSpeculation(const PassCosts& target, const PassCosts* draft);
+
+// In a batch (ContinuousBatcher) the drafts of every sequence share one pass with the other
+// sequences' tokens, so what matters is how a pass's cost grows with its tokens: drafts pay
+// while the whole step stays memory-bound, costing about one token's pass.
+struct PassCurve {
+  std::vector<int> tokens;      // 1, 2, 4, ... up to Transformer::kMaxBatch (or the context)
+  std::vector<double> seconds;  // one pass of that many tokens from an empty cache
+};
+
+// The CPU pass's curve: the median of `repeats` runs per point, after one warm-up run.
+absl::StatusOr<PassCurve> MeasurePassCurve(std::shared_ptr<const Model> model, int threads,
+                                           int repeats = 3);
+
+struct BatchSpeculationChoice {
+  SpeculationOptions::Mode mode = SpeculationOptions::Mode::kNone;
+  // The most tokens a pass can hold for at most kMaxNgramVerifyRatio times one token's cost
+  // (interpolated between the measured points): BatcherOptions.draft_step_tokens.
+  int draft_step_tokens = 0;
+  std::string reason;  // for the log line
+};
+
+// NGRAM when a step of one token and k drafts fits in draft_step_tokens; otherwise NONE (and
+// draft_step_tokens still says where requests that ask for n-gram speculation may draft). For
+// one sequence this is ChooseSpeculation's n-gram rule.
+BatchSpeculationChoice ChooseBatchSpeculation(const PassCurve& curve, int k);
 
 }  // namespace cascade::engine

@@ -1,8 +1,8 @@
 // cascade-inference with continuous batching (max_sequences > 1), as clients see it: the real
 // binary on loopback serving the bard target twice, one at a time ("serial") and batched.
 // Concurrent streams get exactly what the serial model answers each of them; a cancelled
-// stream, or one whose deadline passes, leaves the others alone; the batch's metrics; what a batch
-// cannot do is refused.
+// stream, or one whose deadline passes, leaves the others alone; the batch's metrics; n-gram
+// speculation in the batch changes no token; what a batch cannot do is refused.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -175,12 +175,41 @@ TEST_F(BatchedInferenceTest, MetricsShowTheBatchTheCacheAndReusedPrefixes) {
   EXPECT_THAT(metrics, ::testing::Not(HasSubstr("batch_sequences_count{model=\"serial\"}")));
 }
 
-TEST_F(BatchedInferenceTest, SpeculationIsRefusedWithTheReason) {
+// n-gram speculation inside the batch: concurrent streams that ask for it get the serial
+// model's tokens without it, and their last chunk counts the drafts.
+TEST_F(BatchedInferenceTest, NgramSpeculationInTheBatchChangesNoToken) {
+  std::vector<std::future<Generation>> batched;
+  const std::vector<std::string> prompts = {"ROMEO:", "JULIET:", "First Citizen:"};
+  for (const std::string& prompt : prompts) {
+    GenerateRequest request = Request("batched", prompt, 48);
+    request.mutable_speculation()->set_mode(v1::Speculation::NGRAM);
+    request.mutable_speculation()->set_ngram_size(2);
+    batched.push_back(
+        std::async(std::launch::async, [this, request] { return Generate(request); }));
+  }
+  int64_t accepted = 0;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const Generation got = batched[i].get();
+    ASSERT_TRUE(got.status.ok()) << got.status.error_message();
+    const Generation serial = Generate(Request("serial", prompts[i], 48));
+    EXPECT_EQ(got.tokens, serial.tokens) << prompts[i];
+    EXPECT_EQ(got.text, serial.text) << prompts[i];
+    EXPECT_GT(got.last.speculation().rounds(), 0) << prompts[i];
+    accepted += got.last.speculation().accepted_tokens();
+  }
+  EXPECT_GT(accepted, 0);
+  EXPECT_THAT(Metrics(), HasSubstr("cascade_speculative_accepted_tokens_total{drafter=\"ngram\","
+                                   "model=\"batched\"}"));
+}
+
+TEST_F(BatchedInferenceTest, ADraftModelIsRefusedWithTheReason) {
   GenerateRequest request = Request("batched", "ROMEO:", 4);
-  request.mutable_speculation()->set_mode(v1::Speculation::NGRAM);
+  request.mutable_speculation()->set_mode(v1::Speculation::DRAFT_MODEL);
+  request.mutable_speculation()->set_draft_model("serial");
   const Generation result = Generate(request);
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(result.status.error_message(), HasSubstr("speculative decoding is not available"));
+  EXPECT_THAT(result.status.error_message(),
+              HasSubstr("speculation by draft model is not available"));
   EXPECT_TRUE(Generate(Request("batched", "ROMEO:", 2)).status.ok());
 }
 
@@ -206,8 +235,9 @@ TEST(BatchedInferenceStartupTest, ConfigsABatchCannotServeStopTheServer) {
   const std::vector<Case> cases = {
       {"    max_sequences: 1000\n", "max_sequences must be between 1 and 256, got 1000"},
       {"    max_sequences: -2\n", "max_sequences and context_length must be >= 0"},
-      {"    max_sequences: 4\n    default_speculation:\n      mode: NGRAM\n",
-       "default_speculation and max_sequences > 1 do not go together"},
+      {"    max_sequences: 4\n    default_speculation:\n      mode: DRAFT_MODEL\n"
+       "      draft_model: batched\n",
+       "default_speculation DRAFT_MODEL and max_sequences > 1 do not go together"},
       {"    context_length: 1000\n", "context_length 1000 is more than the model's 256"}};
   for (const Case& c : cases) {
     const std::string config =
@@ -217,6 +247,28 @@ TEST(BatchedInferenceStartupTest, ConfigsABatchCannotServeStopTheServer) {
     EXPECT_NE(result.code, 0) << c.yaml;
     EXPECT_THAT(output, HasSubstr(c.message)) << c.yaml;
   }
+}
+
+// default_speculation AUTO on a batch: the server measures how a pass's cost grows with its
+// tokens, logs what it chose and up to how many tokens a step may hold with drafts, and serves
+// with it; whatever it chose, greedy output is the serial model's.
+TEST(BatchedInferenceStartupTest, AutoSpeculationMeasuresTheBatchAndSaysWhy) {
+  const std::string models = "  - name: batched\n    path: " + kTarget +
+                             "\n    threads: 1\n    max_sequences: 2\n"
+                             "    default_speculation:\n      mode: AUTO\n";
+  auto process = ServerProcess::Start(kBinary, {"--config", Config("auto_batch.yaml", models)});
+  ASSERT_TRUE(process.ok()) << process.status();
+  ASSERT_TRUE((*process)->WaitForStderr("speculation_chosen", 5s));
+  const std::string log = (*process)->Stderr();
+  EXPECT_THAT(log, ::testing::ContainsRegex("\"draft_step_tokens\":[0-9]+"));
+  EXPECT_THAT(log, ::testing::ContainsRegex("\"mode\":\"(NONE|NGRAM)\""));
+  GenerateRequest request = Request("batched", "JULIET:", 24);
+  const Generation chosen = testing::GenerateOn((*process)->grpc_address(), request);
+  request.mutable_speculation()->set_mode(v1::Speculation::NONE);
+  const Generation plain = testing::GenerateOn((*process)->grpc_address(), request);
+  ASSERT_TRUE(chosen.status.ok()) << chosen.status.error_message();
+  ASSERT_TRUE(plain.status.ok());
+  EXPECT_EQ(chosen.tokens, plain.tokens);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Choosing speculation from measured costs: the expected-speedup formula at its known points,
 // and the choice for a memory-bound pass (n-gram), a cheap draft on a memory-bound pass (the
-// draft model), and a compute-bound pass like the bard pair's on a CPU (none).
+// draft model), and a compute-bound pass like the bard pair's on a CPU (none); in a batch, how
+// many tokens a step may hold with drafts, from how a pass's cost grows with its tokens.
 #include "services/inference/engine/speculation_choice.h"
 
 #include "gmock/gmock.h"
@@ -65,6 +66,47 @@ TEST(MeasurePassCosts, TimesOneTokenAndAVerificationOnTheRealModel) {
   EXPECT_GT(costs->step_seconds, 0);
   EXPECT_GT(costs->verify_seconds, 0);
   EXPECT_EQ(MeasurePassCosts(testing::Target(), Device::kCpu, 1, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+PassCurve Curve(std::vector<double> seconds) {
+  PassCurve curve;
+  for (size_t i = 0; i < seconds.size(); ++i) curve.tokens.push_back(1 << i);
+  curve.seconds = std::move(seconds);
+  return curve;
+}
+
+TEST(ChooseBatchSpeculation, DraftsFillTheStepWhileItIsMemoryBound) {
+  // Flat to 8 tokens, then linear: 1.5 steps are reached 2/7 of the way from 8 to 16.
+  const auto choice = ChooseBatchSpeculation(Curve({1, 1.05, 1.1, 1.3, 2.0, 4.0, 8.0}), 4);
+  EXPECT_EQ(choice.draft_step_tokens, 10);
+  EXPECT_EQ(choice.mode, SpeculationOptions::Mode::kNgram);
+  EXPECT_THAT(choice.reason, HasSubstr("up to 10 tokens"));
+  // With 12 drafts a sequence alone would pass that room: none by default.
+  EXPECT_EQ(ChooseBatchSpeculation(Curve({1, 1.05, 1.1, 1.3, 2.0, 4.0, 8.0}), 12).mode,
+            SpeculationOptions::Mode::kNone);
+}
+
+TEST(ChooseBatchSpeculation, AComputeBoundPassGetsNoDrafts) {
+  const auto choice = ChooseBatchSpeculation(Curve({1, 2, 4, 8, 16, 32, 64}), 4);
+  EXPECT_EQ(choice.mode, SpeculationOptions::Mode::kNone);
+  EXPECT_EQ(choice.draft_step_tokens, 1);  // no room for a single draft
+  EXPECT_THAT(choice.reason, HasSubstr("would slow it down"));
+}
+
+TEST(ChooseBatchSpeculation, APassThatNeverGrowsLeavesRoomForAFullStep) {
+  const auto choice = ChooseBatchSpeculation(Curve({1, 1, 1, 1, 1, 1, 1.2}), 4);
+  EXPECT_EQ(choice.mode, SpeculationOptions::Mode::kNgram);
+  EXPECT_EQ(choice.draft_step_tokens, 64);
+}
+
+TEST(MeasurePassCurve, TimesPassesOfDoublingSizeOnTheRealModel) {
+  auto curve = MeasurePassCurve(testing::Target(), 1, 1);
+  ASSERT_TRUE(curve.ok()) << curve.status();
+  EXPECT_EQ(curve->tokens, (std::vector<int>{1, 2, 4, 8, 16, 32, 64}));
+  ASSERT_EQ(curve->seconds.size(), curve->tokens.size());
+  for (double seconds : curve->seconds) EXPECT_GT(seconds, 0);
+  EXPECT_EQ(MeasurePassCurve(testing::Target(), 1, 0).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
