@@ -10,6 +10,8 @@ cascade_binary(make-random-model
   DEPS cascade_engine cascade_hf_tokenizer)
 cascade_benchmark(cascade-bench-engine SOURCES bench/engine/main.cc DEPS cascade_engine)
 cascade_benchmark(cascade-bench-streams SOURCES bench/inference/streams_bench.cc DEPS cascade_inference_service)
+cascade_benchmark(cascade-bench-batch-speculation
+  SOURCES bench/engine/batch_speculation_bench.cc DEPS cascade_engine)
 # Reading a 150k-token tokenizer.json is nlohmann::json template code compiled into this file; at
 # -O0 (the sanitizer preset) it takes seconds, and the conformance tests run the tool often.
 set_source_files_properties(make_random_model/hf_tokenizer.cc PROPERTIES COMPILE_OPTIONS -O2)

@@ -59,12 +59,9 @@ struct BatchSpeculation {
 absl::StatusOr<BatchSpeculation> ResolveAutoBatchSpeculation(
     const cascade::v1::InferenceModelConfig& config, std::shared_ptr<const engine::Model> model,
     int threads) {
-  const int k = config.default_speculation().max_draft_tokens() > 0
-                    ? config.default_speculation().max_draft_tokens()
-                    : engine::SpeculationOptions().max_draft_tokens;
   auto curve = engine::MeasurePassCurve(std::move(model), threads);
   if (!curve.ok()) return curve.status();
-  const engine::BatchSpeculationChoice choice = engine::ChooseBatchSpeculation(*curve, k);
+  const engine::BatchSpeculationChoice choice = engine::ChooseBatchSpeculation(*curve);
   const bool ngram = choice.mode == engine::SpeculationOptions::Mode::kNgram;
   LogInfo("speculation_chosen", {{"model", config.name()},
                                  {"mode", ngram ? "NGRAM" : "NONE"},

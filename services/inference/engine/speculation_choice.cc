@@ -129,7 +129,7 @@ absl::StatusOr<PassCurve> MeasurePassCurve(std::shared_ptr<const Model> model, i
   return curve;
 }
 
-BatchSpeculationChoice ChooseBatchSpeculation(const PassCurve& curve, int k) {
+BatchSpeculationChoice ChooseBatchSpeculation(const PassCurve& curve) {
   BatchSpeculationChoice choice;
   const double limit = kMaxNgramVerifyRatio * curve.seconds.front();
   choice.draft_step_tokens = curve.tokens.back();
@@ -141,7 +141,7 @@ BatchSpeculationChoice ChooseBatchSpeculation(const PassCurve& curve, int k) {
         curve.tokens[i - 1] + static_cast<int>(share * (curve.tokens[i] - curve.tokens[i - 1]));
     break;
   }
-  if (choice.draft_step_tokens >= k + 1) {
+  if (choice.draft_step_tokens >= 2) {
     choice.mode = SpeculationOptions::Mode::kNgram;
     choice.reason = absl::StrFormat(
         "a pass of up to %d tokens costs at most %.1f steps: n-gram drafts join a step while it "
@@ -149,9 +149,9 @@ BatchSpeculationChoice ChooseBatchSpeculation(const PassCurve& curve, int k) {
         choice.draft_step_tokens, kMaxNgramVerifyRatio);
   } else {
     choice.reason = absl::StrFormat(
-        "a pass of %d tokens (one and %d drafts) costs more than %.1f steps: speculation in the "
-        "batch would slow it down",
-        k + 1, k, kMaxNgramVerifyRatio);
+        "a pass of 2 tokens costs more than %.1f steps: speculation in the batch would slow it "
+        "down",
+        kMaxNgramVerifyRatio);
   }
   return choice;
 }

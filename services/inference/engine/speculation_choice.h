@@ -66,7 +66,7 @@ struct PassCurve {
 
 // The CPU pass's curve: the median of `repeats` runs per point, after one warm-up run.
 absl::StatusOr<PassCurve> MeasurePassCurve(std::shared_ptr<const Model> model, int threads,
-                                           int repeats = 3);
+                                           int repeats = 5);
 
 struct BatchSpeculationChoice {
   SpeculationOptions::Mode mode = SpeculationOptions::Mode::kNone;
@@ -76,9 +76,10 @@ struct BatchSpeculationChoice {
   std::string reason;  // for the log line
 };
 
-// NGRAM when a step of one token and k drafts fits in draft_step_tokens; otherwise NONE (and
-// draft_step_tokens still says where requests that ask for n-gram speculation may draft). For
-// one sequence this is ChooseSpeculation's n-gram rule.
-BatchSpeculationChoice ChooseBatchSpeculation(const PassCurve& curve, int k);
+// NGRAM when a step has room for one token and at least one draft (draft_step_tokens >= 2: a
+// sequence drafts at most what the room leaves, fewer than max_draft_tokens where it is
+// small); otherwise NONE. For one sequence and a room of k + 1 tokens this is
+// ChooseSpeculation's n-gram rule.
+BatchSpeculationChoice ChooseBatchSpeculation(const PassCurve& curve);
 
 }  // namespace cascade::engine

@@ -78,24 +78,25 @@ PassCurve Curve(std::vector<double> seconds) {
 
 TEST(ChooseBatchSpeculation, DraftsFillTheStepWhileItIsMemoryBound) {
   // Flat to 8 tokens, then linear: 1.5 steps are reached 2/7 of the way from 8 to 16.
-  const auto choice = ChooseBatchSpeculation(Curve({1, 1.05, 1.1, 1.3, 2.0, 4.0, 8.0}), 4);
+  const auto choice = ChooseBatchSpeculation(Curve({1, 1.05, 1.1, 1.3, 2.0, 4.0, 8.0}));
   EXPECT_EQ(choice.draft_step_tokens, 10);
   EXPECT_EQ(choice.mode, SpeculationOptions::Mode::kNgram);
   EXPECT_THAT(choice.reason, HasSubstr("up to 10 tokens"));
-  // With 12 drafts a sequence alone would pass that room: none by default.
-  EXPECT_EQ(ChooseBatchSpeculation(Curve({1, 1.05, 1.1, 1.3, 2.0, 4.0, 8.0}), 12).mode,
-            SpeculationOptions::Mode::kNone);
+  // Room for one token and one draft is enough to speculate by default.
+  const auto small = ChooseBatchSpeculation(Curve({1, 1.4, 2.2, 4, 8, 16, 32}));
+  EXPECT_EQ(small.draft_step_tokens, 2);
+  EXPECT_EQ(small.mode, SpeculationOptions::Mode::kNgram);
 }
 
 TEST(ChooseBatchSpeculation, AComputeBoundPassGetsNoDrafts) {
-  const auto choice = ChooseBatchSpeculation(Curve({1, 2, 4, 8, 16, 32, 64}), 4);
+  const auto choice = ChooseBatchSpeculation(Curve({1, 2, 4, 8, 16, 32, 64}));
   EXPECT_EQ(choice.mode, SpeculationOptions::Mode::kNone);
   EXPECT_EQ(choice.draft_step_tokens, 1);  // no room for a single draft
   EXPECT_THAT(choice.reason, HasSubstr("would slow it down"));
 }
 
 TEST(ChooseBatchSpeculation, APassThatNeverGrowsLeavesRoomForAFullStep) {
-  const auto choice = ChooseBatchSpeculation(Curve({1, 1, 1, 1, 1, 1, 1.2}), 4);
+  const auto choice = ChooseBatchSpeculation(Curve({1, 1, 1, 1, 1, 1, 1.2}));
   EXPECT_EQ(choice.mode, SpeculationOptions::Mode::kNgram);
   EXPECT_EQ(choice.draft_step_tokens, 64);
 }
