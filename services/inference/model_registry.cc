@@ -143,8 +143,8 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
       return absl::FailedPreconditionError(absl::StrCat(
           where, ": cannot load ", model_config.path(), ": ", model.status().message()));
     }
-    // device: cuda needs a CUDA build, a visible GPU and F16/Q8_0 weights; say which is missing
-    // now rather than at the first request.
+    // device: cuda needs a CUDA build and a visible GPU; say which is missing now rather than at
+    // the first request.
     if (auto status = engine::CheckDevice(*device, **model); !status.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(where, ": ", status.message()));
     }
@@ -207,6 +207,7 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
              {"device", std::string(engine::DeviceName(*device))},
              {"kernels", *device == engine::Device::kCpu ? std::string(engine::BestKernels().name)
                                                          : std::string("cuda")},
+             {"weights", engine::DescribeWeightsOn(*device, **model)},
              {"packed_weights_mib", (*model)->packed_bytes() >> 20},
              {"tokenizer", (*model)->tokenizer().Describe()},
              {"chat_template", std::string(loaded.chat_template.name())}});

@@ -1,4 +1,4 @@
-// The CUDA backend on a GPU: its logits against the CPU engine's (teacher-forced, F16 and Q8_0
+// The CUDA backend on a GPU: its logits against the CPU engine's (teacher-forced, F16, Q8_0, Q4_K_M
 // bard models, and tiny random F16 models of qwen2, qwen3 and llama with Llama 3.1's rope
 // scaling), batched = one at a time, cache rollback, greedy speculative decoding = greedy
 // target alone, and the sampled output distribution of speculative decoding on the GPU.
@@ -69,21 +69,31 @@ std::shared_ptr<const Model> Load(const std::string& name) {
 std::shared_ptr<const Model> TargetF16() { return Load("bard-target-3m-f16.gguf"); }
 std::shared_ptr<const Model> DraftF16() { return Load("bard-draft-0.5m-f16.gguf"); }
 
-// The F16 target converted to Q8_0 in this process, in a temporary file.
+// `source` converted by `recipe` ("q8_0", "q4_k_m", "f16") in this process, in a temporary file
+// that is removed once loaded (the model holds its own mapping) unless `keep` names where to
+// leave it.
+std::shared_ptr<const Model> Converted(const std::string& source, const std::string& recipe,
+                                       const std::string& keep = "") {
+  const std::string path = keep.empty() ? ::testing::TempDir() + "/" + std::to_string(::getpid()) +
+                                              "_" + recipe + ".gguf"
+                                        : keep;
+  auto in = GgufFile::Open(source);
+  EXPECT_TRUE(in.ok()) << in.status();
+  if (!in.ok()) return nullptr;
+  auto how = RecipeFromName(recipe);
+  EXPECT_TRUE(how.ok()) << how.status();
+  GgufWriter writer;
+  EXPECT_TRUE(QuantizeModel(**in, *how, writer).ok());
+  EXPECT_TRUE(writer.WriteFile(path).ok());
+  auto loaded = Model::Load(path);
+  if (keep.empty()) std::remove(path.c_str());
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+  return loaded.ok() ? *loaded : nullptr;
+}
+
 std::shared_ptr<const Model> TargetQ8() {
-  static auto* model = new std::shared_ptr<const Model>([] {
-    const std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_q8.gguf";
-    auto in = GgufFile::Open(ModelPath("bard-target-3m-f16.gguf"));
-    EXPECT_TRUE(in.ok()) << in.status();
-    if (!in.ok()) return std::shared_ptr<const Model>();
-    GgufWriter writer;
-    EXPECT_TRUE(QuantizeModel(**in, TensorType::kQ8_0, writer).ok());
-    EXPECT_TRUE(writer.WriteFile(path).ok());
-    auto loaded = Model::Load(path);
-    std::remove(path.c_str());  // the model holds its own mapping
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    return loaded.ok() ? *loaded : std::shared_ptr<const Model>();
-  }());
+  static auto* model =
+      new std::shared_ptr<const Model>(Converted(ModelPath("bard-target-3m-f16.gguf"), "q8_0"));
   return *model;
 }
 
@@ -148,13 +158,17 @@ double LogSumExp(std::span<const float> logits) {
 
 // Feeds `tokens` through both passes in chunks of 64 with logits for every position, and
 // compares the log-probability each gives the next token, and their top-1 choices.
-void ExpectTeacherForcedAgreement(const std::shared_ptr<const Model>& model) {
+// `reference` (default: the model itself) runs on the CPU.
+void ExpectTeacherForcedAgreement(const std::shared_ptr<const Model>& model,
+                                  std::shared_ptr<const Model> reference = nullptr,
+                                  double max_logprob_diff = 1e-2) {
   ASSERT_NE(model, nullptr);
+  if (reference == nullptr) reference = model;
   std::vector<int> tokens = *model->tokenizer().Encode(kText);
   tokens.resize(std::min<size_t>(tokens.size(), model->config().context_length));
   ASSERT_GT(tokens.size(), 100u);
   ThreadPool pool(2);
-  Session cpu(model, pool);
+  Session cpu(reference, pool);
   auto gpu = Gpu::Open(model);
   ASSERT_NE(gpu, nullptr);
   double worst = 0;
@@ -181,13 +195,26 @@ void ExpectTeacherForcedAgreement(const std::shared_ptr<const Model>& model) {
   const double agreement = static_cast<double>(same_top1) / compared;
   std::printf("[ metric ] %s: %d positions, max |logprob diff| %.2e, top-1 agreement %.2f%%\n",
               model->name().c_str(), compared, worst, 100 * agreement);
-  EXPECT_LT(worst, 1e-2);
+  EXPECT_LT(worst, max_logprob_diff);
   EXPECT_GE(agreement, 0.99);
 }
 
 TEST_F(Gpu, TeacherForcedLogprobsMatchTheCpuF16) { ExpectTeacherForcedAgreement(TargetF16()); }
 TEST_F(Gpu, TeacherForcedLogprobsMatchTheCpuQ8_0) { ExpectTeacherForcedAgreement(TargetQ8()); }
 TEST_F(Gpu, TeacherForcedLogprobsMatchTheCpuDraftF16) { ExpectTeacherForcedAgreement(DraftF16()); }
+// A Q4_K_M file (Q4_K, Q6_K, and Q5_0 where rows are no multiple of 256) goes up widened to F16:
+// the GPU's logits are those of the same weights widened on the CPU (an F16 copy of the file),
+// and its top-1 choices those of the CPU running the file itself (whose K-quant and Q5_0 kernels
+// round activations to 8 bits: 9e-2 apart in logprob on the CPU alone, top-1 all the same).
+TEST_F(Gpu, Q4_K_MWeightsWidenedToF16MatchTheCpu) {
+  const std::string kept = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_km.gguf";
+  const auto file = Converted(ModelPath("bard-target-3m-f16.gguf"), "q4_k_m", kept);
+  const auto widened = Converted(kept, "f16");
+  std::remove(kept.c_str());
+  ExpectTeacherForcedAgreement(file, widened);
+  ExpectTeacherForcedAgreement(file, file, /*max_logprob_diff=*/0.25);
+}
+
 TEST_F(Gpu, TeacherForcedLogprobsMatchTheCpuQwen2) {
   ExpectTeacherForcedAgreement(TinyF16(Architecture::kQwen2));
 }

@@ -5,6 +5,7 @@
 
 #if CASCADE_HAVE_CUDA
 #include "services/inference/engine/cuda/cuda_backend.h"
+#include "services/inference/engine/cuda/device_weights.h"
 #endif
 
 namespace cascade::engine {
@@ -30,6 +31,15 @@ absl::Status CheckDevice(Device device, const Model& model) {
       "device \"cuda\": this build has no CUDA backend (nvcc was not found when it was "
       "configured); use \"cpu\" or rebuild on a machine with the CUDA toolkit");
 #endif
+}
+
+std::string DescribeWeightsOn(Device device, const Model& model) {
+#if CASCADE_HAVE_CUDA
+  if (device == Device::kCuda) return cuda::DescribeDeviceWeights(model);
+#endif
+  (void)device;
+  (void)model;
+  return "as stored";
 }
 
 absl::StatusOr<std::unique_ptr<ForwardPass>> CreateForwardPass(std::shared_ptr<const Model> model,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -21,9 +22,13 @@ absl::string_view DeviceName(Device device);
 bool CudaBuilt();
 
 // OK when `model` can run on `device` here. For kCuda: FailedPrecondition when the build has no
-// CUDA backend, when no GPU is visible (with the CUDA runtime's reason), or when the weights
-// are not F16 or Q8_0 (the message says how to convert them).
+// CUDA backend, when no GPU is visible (with the CUDA runtime's reason), or when a weight row's
+// length does not suit its kernels.
 absl::Status CheckDevice(Device device, const Model& model);
+
+// How `device` holds the model's weights, for the model_loaded log line: "as stored", or on a
+// GPU which types it widens to F16 for want of kernels, and at what cost in memory.
+std::string DescribeWeightsOn(Device device, const Model& model);
 
 // A forward pass of `model` on `device`: a CPU Session over `pool`, or a CUDA session (its
 // weights uploaded to GPU memory). `context_length` 0 means the model's own.

@@ -67,23 +67,39 @@ TEST(Device, CudaWithoutAGpuIsAFailedPreconditionSayingWhy) {
 }
 
 #if CASCADE_HAVE_CUDA
-// The GPU runs F16 and Q8_0 weights; the bundled bard files are F32, and the refusal says how
-// to convert them. The weight check needs no device.
-TEST(Device, CudaTakesF16AndQ8WeightsAndNamesTheConversionForOthers) {
-  const absl::Status f32 = cuda::CheckDeviceWeights(*testing::Target());
-  EXPECT_EQ(f32.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(f32.message(), HasSubstr("is F32"));
-  EXPECT_THAT(f32.message(), HasSubstr("cascade-quantize"));
+// The GPU has kernels for F16 and Q8_0; every other type goes up widened to F16, as the CPU
+// dequantises it, and the model_loaded line says so and what it costs. No device needed.
+TEST(Device, CudaTakesEveryTypeAndWidensWhatItHasNoKernelsFor) {
+  EXPECT_TRUE(cuda::CheckDeviceWeights(*testing::Target()).ok());  // F32
+  EXPECT_THAT(cuda::DescribeDeviceWeights(*testing::Target()), HasSubstr("F32 widened to F16"));
   for (TensorType type : {TensorType::kF16, TensorType::kQ8_0}) {
     testing::TempFile file("cuda_weights.gguf");
     const auto copy =
         testing::QuantizedCopy(testing::ModelPath("bard-draft-0.5m.gguf"), type, file);
     EXPECT_TRUE(cuda::CheckDeviceWeights(*copy).ok()) << GgmlTypeName(static_cast<uint32_t>(type));
+    EXPECT_EQ(cuda::DescribeDeviceWeights(*copy), "as stored (F16, Q8_0)");
   }
-  testing::TempFile file("cuda_weights_q4.gguf");
-  const auto q4 =
-      testing::QuantizedCopy(testing::ModelPath("bard-draft-0.5m.gguf"), TensorType::kQ4_0, file);
-  EXPECT_THAT(cuda::CheckDeviceWeights(*q4).message(), HasSubstr("is Q4_0"));
+  for (TensorType type : {TensorType::kQ4_0, TensorType::kQ4_K}) {
+    testing::TempFile file("cuda_weights_widened.gguf");
+    const auto copy = testing::QuantizedCopy(testing::ModelPath("bard-target-3m.gguf"), type, file);
+    EXPECT_TRUE(cuda::CheckDeviceWeights(*copy).ok()) << GgmlTypeName(static_cast<uint32_t>(type));
+    const std::string described = cuda::DescribeDeviceWeights(*copy);
+    EXPECT_THAT(described, HasSubstr(GgmlTypeName(static_cast<uint32_t>(type))));
+    EXPECT_THAT(described, HasSubstr("widened to F16 at load"));
+    // Each matrix reads back as the CPU's own dequantisation, to half precision.
+    const Matrix& matrix = copy->layers()[0].up;
+    ASSERT_NE(matrix.type, TensorType::kF16);
+    ASSERT_NE(matrix.type, TensorType::kQ8_0);
+    std::vector<uint16_t> halves(static_cast<size_t>(matrix.rows * matrix.cols));
+    cuda::WidenToF16(matrix, halves.data());
+    std::vector<float> row(static_cast<size_t>(matrix.cols));
+    for (int64_t r = 0; r < matrix.rows; r += 7) {
+      DequantizeRow(matrix.type, matrix.row(r), matrix.cols, row.data());
+      for (int64_t col = 0; col < matrix.cols; ++col) {
+        ASSERT_EQ(halves[r * matrix.cols + col], FloatToHalf(row[col])) << r << ", " << col;
+      }
+    }
+  }
   EXPECT_THAT(cuda::CudaDeviceDescription(), ::testing::Not(::testing::IsEmpty()));
 }
 #endif

@@ -2,9 +2,13 @@
 
 #include <cmath>
 #include <cstring>
+#include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "services/inference/engine/cuda/index_math.h"
 #include "services/inference/engine/rope.h"
 #include "services/inference/engine/tensor_type.h"
@@ -13,18 +17,34 @@ namespace cascade::engine::cuda {
 namespace {
 
 absl::Status CheckMatrix(const Matrix& matrix, const std::string& name) {
-  if (matrix.type != TensorType::kF16 && matrix.type != TensorType::kQ8_0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "device \"cuda\" runs F16 and Q8_0 weights, but ", name, " is ",
-        GgmlTypeName(static_cast<uint32_t>(matrix.type)),
-        "; convert the file with `cascade-quantize IN.gguf OUT.gguf --type f16` (or q8_0)"));
-  }
   if (matrix.cols % kF16PerLoad != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("device \"cuda\" needs rows of a multiple of ", kF16PerLoad, " weights, but ",
                      name, " has ", matrix.cols));
   }
   return absl::OkStatus();
+}
+
+bool KeptAsStored(TensorType type) { return type == TensorType::kF16 || type == TensorType::kQ8_0; }
+
+// Every matrix the upload takes, with its GGUF name.
+std::vector<std::pair<const Matrix*, std::string>> Matrices(const Model& model) {
+  std::vector<std::pair<const Matrix*, std::string>> out = {
+      {&model.token_embedding(), "token_embd.weight"}};
+  if (!model.tied_classifier()) out.emplace_back(&model.classifier(), "output.weight");
+  for (size_t l = 0; l < model.layers().size(); ++l) {
+    const LayerWeights& layer = model.layers()[l];
+    for (const auto& [matrix, name] : {std::pair{&layer.query, "attn_q"},
+                                       {&layer.key, "attn_k"},
+                                       {&layer.value, "attn_v"},
+                                       {&layer.attention_output, "attn_output"},
+                                       {&layer.gate, "ffn_gate"},
+                                       {&layer.up, "ffn_up"},
+                                       {&layer.down, "ffn_down"}}) {
+      out.emplace_back(matrix, absl::StrCat("layer ", l, " ", name));
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -40,6 +60,30 @@ void SplitQ8_0(const Matrix& matrix, int8_t* quants, uint16_t* scales) {
   }
 }
 
+void WidenToF16(const Matrix& matrix, uint16_t* out) {
+  std::vector<float> row(static_cast<size_t>(matrix.cols));
+  for (int64_t r = 0; r < matrix.rows; ++r) {
+    DequantizeRow(matrix.type, matrix.row(r), matrix.cols, row.data());
+    for (int64_t col = 0; col < matrix.cols; ++col)
+      out[r * matrix.cols + col] = FloatToHalf(row[col]);
+  }
+}
+
+std::string DescribeDeviceWeights(const Model& model) {
+  std::set<std::string> widened;
+  int64_t file_bytes = 0, device_bytes = 0;
+  for (const auto& [matrix, name] : Matrices(model)) {
+    if (KeptAsStored(matrix->type)) continue;
+    widened.insert(GgmlTypeName(static_cast<uint32_t>(matrix->type)));
+    file_bytes += static_cast<int64_t>(matrix->row_bytes) * matrix->rows;
+    device_bytes += matrix->rows * matrix->cols * 2;
+  }
+  if (widened.empty()) return "as stored (F16, Q8_0)";
+  return absl::StrCat(absl::StrJoin(widened, ", "), " widened to F16 at load: ", device_bytes >> 20,
+                      " MiB on the GPU for ", file_bytes >> 20,
+                      " MiB in the file (no GPU kernels for them yet)");
+}
+
 int64_t DeviceMatrix::bytes() const {
   if (type == static_cast<uint32_t>(TensorType::kF16)) return rows * cols * 2;
   return rows * cols + rows * (cols / kQ8Block) * 2;  // int8 quants and half scales
@@ -51,20 +95,8 @@ absl::Status CheckDeviceWeights(const Model& model) {
     return absl::FailedPreconditionError(
         absl::StrCat("device \"cuda\" supports head_dim up to 256; the model has ", c.head_dim));
   }
-  if (auto s = CheckMatrix(model.token_embedding(), "token_embd.weight"); !s.ok()) return s;
-  if (auto s = CheckMatrix(model.classifier(), "output.weight"); !s.ok()) return s;
-  for (size_t l = 0; l < model.layers().size(); ++l) {
-    const LayerWeights& layer = model.layers()[l];
-    const std::string prefix = absl::StrCat("layer ", l, " ");
-    for (const auto& [matrix, name] : {std::pair{&layer.query, "attn_q"},
-                                       {&layer.key, "attn_k"},
-                                       {&layer.value, "attn_v"},
-                                       {&layer.attention_output, "attn_output"},
-                                       {&layer.gate, "ffn_gate"},
-                                       {&layer.up, "ffn_up"},
-                                       {&layer.down, "ffn_down"}}) {
-      if (auto s = CheckMatrix(*matrix, prefix + name); !s.ok()) return s;
-    }
+  for (const auto& [matrix, name] : Matrices(model)) {
+    if (auto s = CheckMatrix(*matrix, name); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -74,6 +106,20 @@ absl::StatusOr<DeviceMatrix> DeviceWeights::AddMatrix(const Matrix& matrix) {
   out.type = static_cast<uint32_t>(matrix.type);
   out.rows = matrix.rows;
   out.cols = matrix.cols;
+  if (!KeptAsStored(matrix.type)) {
+    // No GPU kernels for this type: the CPU's dequantisation, rounded to halves.
+    std::vector<uint16_t> halves(static_cast<size_t>(matrix.rows * matrix.cols));
+    WidenToF16(matrix, halves.data());
+    auto buffer = DeviceBuffer::Allocate(halves.size() * 2, "F16 weights (widened)");
+    if (!buffer.ok()) return buffer.status();
+    CASCADE_CUDA_RETURN_IF_ERROR(
+        cudaMemcpy(buffer->data(), halves.data(), halves.size() * 2, cudaMemcpyHostToDevice),
+        "uploading widened F16 weights");
+    out.type = static_cast<uint32_t>(TensorType::kF16);
+    out.weights = buffer->data();
+    buffers_.push_back(std::move(*buffer));
+    return out;
+  }
   if (matrix.type == TensorType::kF16) {
     const size_t row_bytes = static_cast<size_t>(matrix.cols) * 2;
     auto buffer = DeviceBuffer::Allocate(row_bytes * matrix.rows, "F16 weights");

@@ -1,10 +1,12 @@
 // A model's weights in GPU memory: uploaded from a loaded Model (F16 as is, Q8_0 split into
-// aligned quants and scales), or random F16 weights generated on the GPU itself for the
-// benchmark's 1B and 7B shapes (no host copy of 13 GB). Immutable once built; sessions share it.
+// aligned quants and scales, any other type widened to F16), or random F16 weights generated on the
+// GPU itself for the benchmark's 1B and 7B shapes (no host copy of 13 GB). Immutable once built;
+// sessions share it.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -28,13 +30,23 @@ struct DeviceLayer {
   const float* key_norm = nullptr;    // [head_dim]
 };
 
-// OK when the model's weights can go to the GPU: every matrix F16 or Q8_0, rows a multiple of
-// 8 elements, head_dim <= 256. Otherwise FailedPrecondition saying how to convert.
+// OK when the model's weights can go to the GPU: rows a multiple of 8 elements, head_dim <=
+// 256. Otherwise FailedPrecondition saying what the file has.
 absl::Status CheckDeviceWeights(const Model& model);
 
 // Q8_0 as the GPU holds it: GGUF's 34-byte blocks split into `quants` ([rows][cols] int8) and
 // `scales` ([rows][cols / 32] float16 bits), addressed by Q8QuantIndex / Q8ScaleIndex.
 void SplitQ8_0(const Matrix& matrix, int8_t* quants, uint16_t* scales);
+
+// The GPU has kernels for F16 and Q8_0 only. A matrix of any other type (F32, Q4_0 to Q5_1, the
+// K-quants) goes up as F16: each row dequantised as the CPU does and rounded to half precision
+// (a relative error under 2^-11, far below the quantisation's own), `out` [rows][cols]. It
+// runs, at F16's memory and speed rather than the file's.
+void WidenToF16(const Matrix& matrix, uint16_t* out);
+
+// How the upload will hold the model's matrices, for the model_loaded log line: "as stored" or
+// which types are widened and what that costs in GPU memory.
+std::string DescribeDeviceWeights(const Model& model);
 
 class DeviceWeights {
  public:
