@@ -258,7 +258,8 @@ CASCADE_AVX2 void WeightedSum(const float* weights, const float* values, int64_t
 const Kernels* Avx2Kernels() {
   static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                                 __builtin_cpu_supports("f16c");
-  static const Kernels kernels{"avx2", Matmul, Dot, AddScaled, Scores, WeightedSum, nullptr};
+  static const Kernels kernels{"avx2",      Matmul,  Dot,     AddScaled, Scores,
+                               WeightedSum, nullptr, nullptr, nullptr};
   return supported ? &kernels : nullptr;
 }
 

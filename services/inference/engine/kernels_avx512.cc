@@ -391,13 +391,15 @@ const Kernels* Avx512Kernels() {
       __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
       __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-  static const Kernels kernels{"avx512", Matmul, Dot, AddScaled, Scores, WeightedSum, nullptr};
+  static const Kernels kernels{"avx512",    Matmul,  Dot,     AddScaled, Scores,
+                               WeightedSum, nullptr, nullptr, nullptr};
   return supported ? &kernels : nullptr;
 }
 
 const Kernels* Avx512VnniKernels() {
-  static const Kernels kernels{"avx512-vnni", Matmul,      Dot,        AddScaled,
-                               Scores,        WeightedSum, PackForVnni};
+  static const Kernels kernels{"avx512-vnni", Matmul,          Dot,
+                               AddScaled,     Scores,          WeightedSum,
+                               PackForVnni,   QuantizeForVnni, MatmulQuantizedVnni};
   static const bool supported = Avx512Kernels() != nullptr && __builtin_cpu_supports("avx512vnni");
   return supported ? &kernels : nullptr;
 }

@@ -139,7 +139,8 @@ void WeightedSum(const float* weights, const float* values, int64_t stride, int 
 }  // namespace
 
 const Kernels& ScalarKernels() {
-  static const Kernels kernels{"scalar", Matmul, DotF32, AddScaled, Scores, WeightedSum, nullptr};
+  static const Kernels kernels{"scalar",    Matmul,  DotF32,  AddScaled, Scores,
+                               WeightedSum, nullptr, nullptr, nullptr};
   return kernels;
 }
 

@@ -38,15 +38,7 @@ constexpr int kGroupRows = 16;
 constexpr size_t kScaleBytes = kGroupRows * sizeof(float);
 constexpr size_t kGroupBlockBytes = kScaleBytes + kGroupRows * kQuantBlock;
 
-// A batch's activations in Q8_0 form, per token: the 8-bit values, each block's scale, and
-// each block's starting sum (-128 times the sum of its values; see the file comment).
-struct QuantizedTokens {
-  std::vector<int8_t> values;   // [n_tokens][cols]
-  std::vector<float> scales;    // [n_tokens][blocks]
-  std::vector<int32_t> starts;  // [n_tokens][blocks]
-};
-
-CASCADE_VNNI void Quantize(const float* x, int n_tokens, int64_t cols, QuantizedTokens& q) {
+CASCADE_VNNI void Quantize(const float* x, int n_tokens, int64_t cols, QuantizedActivations& q) {
   const int64_t blocks = cols / kQuantBlock;
   q.values.resize(static_cast<size_t>(n_tokens) * cols);
   q.scales.resize(static_cast<size_t>(n_tokens) * blocks);
@@ -77,7 +69,7 @@ CASCADE_VNNI void Quantize(const float* x, int n_tokens, int64_t cols, Quantized
 // groups g, `group_bytes` apart. Two groups share each token's broadcast activations.
 template <int kGroups, int kTokens>
 CASCADE_VNNI inline void Tile(const uint8_t* group, int64_t group_bytes, int64_t blocks,
-                              const QuantizedTokens& q, int t0, int64_t cols, float* out,
+                              const QuantizedActivations& q, int t0, int64_t cols, float* out,
                               int64_t out_stride) {
   __m512 acc[kGroups][kTokens];
 #pragma GCC unroll 8
@@ -138,8 +130,8 @@ CASCADE_VNNI inline void Tile(const uint8_t* group, int64_t group_bytes, int64_t
 
 // All tokens for kGroups groups from `r`: tiles of four tokens, then one at a time.
 template <int kGroups>
-CASCADE_VNNI inline void Groups(const Matrix& w, int64_t r, const QuantizedTokens& q, int n_tokens,
-                                float* out, int64_t out_stride) {
+CASCADE_VNNI inline void Groups(const Matrix& w, int64_t r, const QuantizedActivations& q,
+                                int n_tokens, float* out, int64_t out_stride) {
   const int64_t blocks = w.cols / kQuantBlock;
   const int64_t group_bytes = blocks * kGroupBlockBytes;
   const uint8_t* group = w.packed + (r / kGroupRows) * group_bytes;
@@ -205,15 +197,26 @@ bool PackForVnni(const Matrix& w, std::vector<uint8_t>& out) {
   return true;
 }
 
-CASCADE_VNNI void MatmulPackedVnni(const Matrix& w, int64_t row_begin, int64_t row_end,
-                                   const float* x, int n_tokens, float* out, int64_t out_stride) {
-  thread_local QuantizedTokens q;
-  Quantize(x, n_tokens, w.cols, q);
+CASCADE_VNNI void QuantizeForVnni(const float* x, int n_tokens, int64_t cols,
+                                  QuantizedActivations& out) {
+  Quantize(x, n_tokens, cols, out);
+}
+
+CASCADE_VNNI void MatmulQuantizedVnni(const Matrix& w, int64_t row_begin, int64_t row_end,
+                                      const QuantizedActivations& q, int n_tokens, float* out,
+                                      int64_t out_stride) {
   int64_t r = row_begin;
   for (; r + 2 * kGroupRows <= row_end; r += 2 * kGroupRows) {
     Groups<2>(w, r, q, n_tokens, out, out_stride);
   }
   if (r < row_end) Groups<1>(w, r, q, n_tokens, out, out_stride);
+}
+
+CASCADE_VNNI void MatmulPackedVnni(const Matrix& w, int64_t row_begin, int64_t row_end,
+                                   const float* x, int n_tokens, float* out, int64_t out_stride) {
+  thread_local QuantizedActivations q;
+  Quantize(x, n_tokens, w.cols, q);
+  MatmulQuantizedVnni(w, row_begin, row_end, q, n_tokens, out, out_stride);
 }
 
 }  // namespace cascade::engine

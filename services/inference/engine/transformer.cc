@@ -153,7 +153,15 @@ void Transformer::Forward(std::span<const BatchToken> batch, float* logits) {
 
 void Transformer::Matmuls(std::initializer_list<MatmulTask> tasks, const float* x, int n) {
   int64_t total_rows = 0;
-  for (const MatmulTask& task : tasks) total_rows += task.weights->rows;
+  bool any_packed = false;
+  for (const MatmulTask& task : tasks) {
+    total_rows += task.weights->rows;
+    any_packed = any_packed || task.weights->packed != nullptr;
+  }
+  // Where the kernels round the input (packed VNNI weights), round it once for every chunk
+  // and every product here.
+  const bool quantized = any_packed && kernels_->quantize != nullptr;
+  if (quantized) kernels_->quantize(x, n, tasks.begin()->weights->cols, quantized_);
   pool_.ParallelFor(total_rows, kRowGrain, [&](int64_t begin, int64_t end, int) {
     // [begin, end) indexes the tasks' rows laid end to end; run the part of each task in it.
     int64_t offset = 0;
@@ -161,7 +169,11 @@ void Transformer::Matmuls(std::initializer_list<MatmulTask> tasks, const float* 
       const int64_t rows = task.weights->rows;
       const int64_t lo = std::max(begin, offset) - offset;
       const int64_t hi = std::min(end, offset + rows) - offset;
-      if (lo < hi) kernels_->matmul(*task.weights, lo, hi, x, n, task.out, task.out_stride);
+      if (lo < hi && quantized && task.weights->packed != nullptr) {
+        kernels_->matmul_quantized(*task.weights, lo, hi, quantized_, n, task.out, task.out_stride);
+      } else if (lo < hi) {
+        kernels_->matmul(*task.weights, lo, hi, x, n, task.out, task.out_stride);
+      }
       offset += rows;
     }
   });

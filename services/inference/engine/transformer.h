@@ -76,7 +76,8 @@ class Transformer {
   std::vector<float> attention_;
   std::vector<float> gate_;
   std::vector<float> up_;
-  std::vector<float> scores_;  // attention weights, [threads][max_context]
+  std::vector<float> scores_;       // attention weights, [threads][max_context]
+  QuantizedActivations quantized_;  // the input of Matmuls, rounded once for packed weights
 };
 
 }  // namespace cascade::engine

@@ -101,6 +101,23 @@ TEST_P(VnniTest, ABatchGivesTheBitsOfOneTokenAtATime) {
   }
 }
 
+// The transformer rounds an input once for all the products that share it (quantize) and
+// then runs each chunk on the rounded copy (matmul_quantized): the bits of matmul.
+TEST_P(VnniTest, InputRoundedOnceGivesTheBitsOfTheMatmul) {
+  const int tokens = 7;
+  const auto x = RandomValues(static_cast<size_t>(tokens) * kCols, 17);
+  const auto direct = Multiply(x, tokens);
+  QuantizedActivations rounded;
+  kernels_->quantize(x.data(), tokens, kCols, rounded);
+  std::vector<float> out(static_cast<size_t>(tokens) * kRows);
+  kernels_->matmul_quantized(matrix_, 0, 16, rounded, tokens, out.data(), kRows);
+  kernels_->matmul_quantized(matrix_, 16, kRows, rounded, tokens, out.data(), kRows);
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i], direct[i]) << i;
+  // Only the VNNI set rounds its inputs.
+  EXPECT_EQ(Avx512Kernels()->quantize, nullptr);
+  EXPECT_EQ(ScalarKernels().matmul_quantized, nullptr);
+}
+
 TEST_P(VnniTest, StaysWithinTheActivationRoundingOfTheFloatKernels) {
   const int tokens = 4;
   const auto x = RandomValues(static_cast<size_t>(tokens) * kCols, 13);
