@@ -42,7 +42,7 @@ struct GenerationJob {
 // What one forward pass of a batch served, for the metrics.
 struct BatchStep {
   int sequences = 0;          // sequences that ran a token in it
-  int tokens = 0;             // tokens it ran (prompt chunks included)
+  int tokens = 0;             // tokens it ran (prompt chunks and drafts included)
   double cache_usage = 0;     // share of the KV cache's positions held by running sequences
   int64_t reused_tokens = 0;  // prompt tokens taken from a slot's cache since the last step
 };
