@@ -82,12 +82,12 @@ grpc::ServerUnaryReactor* InferenceServiceImpl::ListModels(
     const engine::Model& model = loaded->worker->model();
     auto* info = response->add_models();
     info->set_name(loaded->config.name());
-    info->set_architecture("llama");
+    info->set_architecture(std::string(engine::ArchitectureName(model.config().architecture)));
     info->set_parameters(ParameterCount(model));
     info->set_context_length(loaded->worker->context_length());
     info->set_vocab_size(model.config().vocab_size);
     info->set_weight_type(engine::GgmlTypeName(static_cast<uint32_t>(model.weight_type())));
-    info->set_device("cpu");
+    info->set_device(loaded->config.device().empty() ? "cpu" : loaded->config.device());
     info->set_chat_template(std::string(loaded->chat_template.name()));
     info->set_chat_template_source(loaded->chat_template_source);
     info->set_tokenizer(model.tokenizer().Describe());

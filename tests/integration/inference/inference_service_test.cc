@@ -14,6 +14,7 @@
 #include "services/inference/engine/gguf.h"
 #include "services/inference/engine/gguf_writer.h"
 #include "services/inference/engine/quantize.h"
+#include "services/inference/engine/random_model.h"
 #include "tests/integration/inference/generate_client.h"
 #include "tests/support/grpc_probe.h"
 #include "tests/support/poll.h"
@@ -349,11 +350,27 @@ class InferenceChatTemplateTest : public ::testing::Test {
         "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + "
         "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}");
     const std::string unknown = DraftWithChatTemplate("unknown", "{{ messages | tojson }}");
+    // A tiny Qwen 3 model, for what ListModels says of another architecture.
+    engine::RandomModelSpec qwen3;
+    qwen3.config = {.dim = 64,
+                    .layers = 1,
+                    .heads = 4,
+                    .kv_heads = 2,
+                    .head_dim = 32,
+                    .ffn_dim = 128,
+                    .vocab_size = 300,
+                    .context_length = 64,
+                    .architecture = engine::Architecture::kQwen3};
+    engine::GgufWriter writer;
+    ASSERT_TRUE(engine::WriteRandomModel(qwen3, writer).ok());
+    const std::string qwen3_path = ::testing::TempDir() + "/tiny_qwen3.gguf";
+    ASSERT_TRUE(writer.WriteFile(qwen3_path).ok());
     const std::string models =
         "  - name: chatml\n    path: " + chatml + "\n    threads: 1\n" +
         "  - name: unknown\n    path: " + unknown + "\n    threads: 1\n" +
         "  - name: named\n    path: " + chatml + "\n    threads: 1\n    chat_template: gemma\n" +
-        "  - name: none\n    path: " + kModels + "/bard-draft-0.5m.gguf\n    threads: 1\n";
+        "  - name: none\n    path: " + kModels + "/bard-draft-0.5m.gguf\n    threads: 1\n" +
+        "  - name: qwen3\n    path: " + qwen3_path + "\n    threads: 1\n    device: cpu\n";
     auto process = ServerProcess::Start(kBinary, {"--config", WriteConfig("chat.yaml", models)});
     ASSERT_TRUE(process.ok()) << process.status();
     server_ = process->release();
@@ -399,6 +416,11 @@ TEST_F(InferenceChatTemplateTest, ListModelsSaysWhichTemplateAndWhy) {
   EXPECT_EQ(by_name["none"].chat_template(), "plain");
   EXPECT_THAT(by_name["none"].chat_template_source(), HasSubstr("no tokenizer.chat_template"));
   EXPECT_EQ(by_name["none"].tokenizer(), "llama (SentencePiece BPE)");
+  // The file's architecture and the model's device, whatever the family.
+  EXPECT_EQ(by_name["none"].architecture(), "llama");
+  EXPECT_EQ(by_name["none"].device(), "cpu");
+  EXPECT_EQ(by_name["qwen3"].architecture(), "qwen3");
+  EXPECT_EQ(by_name["qwen3"].device(), "cpu");
 }
 
 TEST_F(InferenceChatTemplateTest, TheFallbackIsLogged) {
