@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "services/inference/engine/k_quants.h"
 #include "services/inference/engine/tensor_type.h"
 
 namespace cascade::engine {
@@ -27,14 +28,20 @@ struct Matrix {
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
 };
 
-// A batch's activations rounded once to Q8_0's form for the VNNI matmul (kernels_vnni.cc): the
-// 8-bit values, each block's scale, and each block's starting sum (-128 times the sum of its
-// values). Rounding them once per input, not in every thread's chunk of every product that
-// shares the input, saved about a tenth of a batched step's matmul time.
+// A batch's activations rounded once for the matmuls that take integer products: rounding
+// them once per input, not in every thread's chunk of every product that shares the input,
+// saved about a tenth of a batched step's matmul time.
 struct QuantizedActivations {
+  // Q8_0's form, for the VNNI matmul of packed weights (kernels_vnni.cc): the 8-bit values,
+  // each block's scale, and each block's starting sum (-128 times the sum of its values).
   std::vector<int8_t> values;   // [n_tokens][cols]
   std::vector<float> scales;    // [n_tokens][cols / 32]
   std::vector<int32_t> starts;  // [n_tokens][cols / 32]
+  // Q8_K's, for the K-quants (k_quants.h): [n_tokens][cols / 256].
+  std::vector<BlockQ8_K> q8_k;
+  // Which forms hold the current input; clear both for a new one.
+  bool has_q8_0 = false;
+  bool has_q8_k = false;
 };
 
 struct Kernels {
@@ -61,9 +68,11 @@ struct Kernels {
   // this set's matmul reads faster and returns true, or returns false when it has none for w.
   // The matmul then needs row_begin and row_end to be multiples of 16.
   bool (*pack)(const Matrix& w, std::vector<uint8_t>& out);
-  // Optional, with pack (nullptr: none): `quantize` rounds n_tokens inputs of `cols` floats
-  // once, and `matmul_quantized` is `matmul` for a packed w reading them, with the same bits.
-  void (*quantize)(const float* x, int n_tokens, int64_t cols, QuantizedActivations& out);
+  // Optional (nullptr: none). `quantize` puts n_tokens inputs of w.cols floats into `out` in
+  // the form w's matmul rounds them to, unless `out` holds that form already, and returns
+  // true; false (nothing written) when w's matmul reads floats. `matmul_quantized` is then
+  // `matmul` reading `out`, with the same bits.
+  bool (*quantize)(const Matrix& w, const float* x, int n_tokens, QuantizedActivations& out);
   void (*matmul_quantized)(const Matrix& w, int64_t row_begin, int64_t row_end,
                            const QuantizedActivations& x, int n_tokens, float* out,
                            int64_t out_stride);
@@ -75,10 +84,19 @@ struct Kernels {
 // `avx2`: take the AVX2 dot products (the AVX2 and AVX-512 sets do).
 void MatmulKQuant(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x, int n_tokens,
                   float* out, int64_t out_stride, bool avx2);
+// The same from activations rounded already: QuantizeForKQuant's form, [n_tokens][cols / 256].
+void MatmulKQuantRounded(const Matrix& w, int64_t row_begin, int64_t row_end, const BlockQ8_K* x,
+                         int n_tokens, float* out, int64_t out_stride, bool avx2);
+// Kernels::quantize for the K-quants: false for any other w; rounds with `quantize_row`
+// (QuantizeRowQ8_K or its AVX-512 twin, the same bits).
+bool QuantizeForKQuant(const Matrix& w, const float* x, int n_tokens, QuantizedActivations& out,
+                       void (*quantize_row)(const float*, int64_t, BlockQ8_K*));
 // The AVX-512 set's (kernels_k_quants_avx512.cc): 64 weights per instruction, tiles of rows by
 // tokens, float accumulation across super-blocks (so its last bits differ from the others').
 void MatmulKQuantAvx512(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
                         int n_tokens, float* out, int64_t out_stride);
+void MatmulKQuantAvx512Rounded(const Matrix& w, int64_t row_begin, int64_t row_end,
+                               const BlockQ8_K* x, int n_tokens, float* out, int64_t out_stride);
 
 // Q8_0 and Q5_0 with AVX-512 VNNI (kernels_vnni.cc): 8-bit activations times weights repacked 16
 // rows side by side. The AVX-512 VNNI set packs Q8_0 and Q5_0 matrices of a multiple of 16
@@ -87,7 +105,7 @@ void MatmulKQuantAvx512(const Matrix& w, int64_t row_begin, int64_t row_end, con
 bool PackForVnni(const Matrix& w, std::vector<uint8_t>& out);
 void MatmulPackedVnni(const Matrix& w, int64_t row_begin, int64_t row_end, const float* x,
                       int n_tokens, float* out, int64_t out_stride);
-void QuantizeForVnni(const float* x, int n_tokens, int64_t cols, QuantizedActivations& out);
+bool QuantizeForVnni(const Matrix& w, const float* x, int n_tokens, QuantizedActivations& out);
 void MatmulQuantizedVnni(const Matrix& w, int64_t row_begin, int64_t row_end,
                          const QuantizedActivations& x, int n_tokens, float* out,
                          int64_t out_stride);

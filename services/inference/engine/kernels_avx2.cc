@@ -253,13 +253,23 @@ CASCADE_AVX2 void WeightedSum(const float* weights, const float* values, int64_t
   for (int p = 0; p < n; ++p) AddScaled(out, values + p * stride, weights[p], dim);
 }
 
+bool QuantizeKQuant(const Matrix& w, const float* x, int n_tokens, QuantizedActivations& out) {
+  return QuantizeForKQuant(w, x, n_tokens, out, QuantizeRowQ8_K);
+}
+
+void MatmulQuantized(const Matrix& w, int64_t row_begin, int64_t row_end,
+                     const QuantizedActivations& x, int n_tokens, float* out, int64_t out_stride) {
+  MatmulKQuantRounded(w, row_begin, row_end, x.q8_k.data(), n_tokens, out, out_stride, true);
+}
+
 }  // namespace
 
 const Kernels* Avx2Kernels() {
   static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                                 __builtin_cpu_supports("f16c");
-  static const Kernels kernels{"avx2",      Matmul,  Dot,     AddScaled, Scores,
-                               WeightedSum, nullptr, nullptr, nullptr};
+  static const Kernels kernels{"avx2",    Matmul,         Dot,
+                               AddScaled, Scores,         WeightedSum,
+                               nullptr,   QuantizeKQuant, MatmulQuantized};
   return supported ? &kernels : nullptr;
 }
 

@@ -384,6 +384,17 @@ CASCADE_AVX512 void WeightedSum(const float* weights, const float* values, int64
   }
 }
 
+CASCADE_AVX512 bool QuantizeKQuant(const Matrix& w, const float* x, int n_tokens,
+                                   QuantizedActivations& out) {
+  return QuantizeForKQuant(w, x, n_tokens, out, QuantizeRowQ8_KAvx512);
+}
+
+CASCADE_AVX512 void MatmulQuantized(const Matrix& w, int64_t row_begin, int64_t row_end,
+                                    const QuantizedActivations& x, int n_tokens, float* out,
+                                    int64_t out_stride) {
+  MatmulKQuantAvx512Rounded(w, row_begin, row_end, x.q8_k.data(), n_tokens, out, out_stride);
+}
+
 }  // namespace
 
 const Kernels* Avx512Kernels() {
@@ -391,8 +402,9 @@ const Kernels* Avx512Kernels() {
       __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
       __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-  static const Kernels kernels{"avx512",    Matmul,  Dot,     AddScaled, Scores,
-                               WeightedSum, nullptr, nullptr, nullptr};
+  static const Kernels kernels{"avx512",  Matmul,         Dot,
+                               AddScaled, Scores,         WeightedSum,
+                               nullptr,   QuantizeKQuant, MatmulQuantized};
   return supported ? &kernels : nullptr;
 }
 

@@ -275,8 +275,14 @@ CASCADE_AVX512 void Rows(const Matrix& w, int64_t row_begin, int64_t row_end, co
 CASCADE_AVX512 void MatmulKQuantAvx512(const Matrix& w, int64_t row_begin, int64_t row_end,
                                        const float* x, int n_tokens, float* out,
                                        int64_t out_stride) {
-  const int64_t blocks = w.cols / kSuperBlock;
   const BlockQ8_K* activations = QuantizeActivations(x, n_tokens, w.cols, QuantizeRowQ8_KAvx512);
+  MatmulKQuantAvx512Rounded(w, row_begin, row_end, activations, n_tokens, out, out_stride);
+}
+
+CASCADE_AVX512 void MatmulKQuantAvx512Rounded(const Matrix& w, int64_t row_begin, int64_t row_end,
+                                              const BlockQ8_K* activations, int n_tokens,
+                                              float* out, int64_t out_stride) {
+  const int64_t blocks = w.cols / kSuperBlock;
   switch (w.type) {
     case TensorType::kQ4_K:
       return Rows<TensorType::kQ4_K>(w, row_begin, row_end, activations, blocks, n_tokens, out,

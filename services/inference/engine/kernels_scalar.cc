@@ -136,11 +136,20 @@ void WeightedSum(const float* weights, const float* values, int64_t stride, int 
   for (int p = 0; p < n; ++p) AddScaled(out, values + p * stride, weights[p], dim);
 }
 
+bool QuantizeKQuant(const Matrix& w, const float* x, int n_tokens, QuantizedActivations& out) {
+  return QuantizeForKQuant(w, x, n_tokens, out, QuantizeRowQ8_K);
+}
+
+void MatmulQuantized(const Matrix& w, int64_t row_begin, int64_t row_end,
+                     const QuantizedActivations& x, int n_tokens, float* out, int64_t out_stride) {
+  MatmulKQuantRounded(w, row_begin, row_end, x.q8_k.data(), n_tokens, out, out_stride, false);
+}
+
 }  // namespace
 
 const Kernels& ScalarKernels() {
-  static const Kernels kernels{"scalar",    Matmul,  DotF32,  AddScaled, Scores,
-                               WeightedSum, nullptr, nullptr, nullptr};
+  static const Kernels kernels{"scalar",    Matmul,  DotF32,         AddScaled,      Scores,
+                               WeightedSum, nullptr, QuantizeKQuant, MatmulQuantized};
   return kernels;
 }
 

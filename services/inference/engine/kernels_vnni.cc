@@ -197,14 +197,20 @@ bool PackForVnni(const Matrix& w, std::vector<uint8_t>& out) {
   return true;
 }
 
-CASCADE_VNNI void QuantizeForVnni(const float* x, int n_tokens, int64_t cols,
-                                  QuantizedActivations& out) {
-  Quantize(x, n_tokens, cols, out);
+bool QuantizeForVnni(const Matrix& w, const float* x, int n_tokens, QuantizedActivations& out) {
+  if (w.packed == nullptr) return QuantizeForKQuant(w, x, n_tokens, out, QuantizeRowQ8_KAvx512);
+  if (!out.has_q8_0) Quantize(x, n_tokens, w.cols, out);
+  out.has_q8_0 = true;
+  return true;
 }
 
 CASCADE_VNNI void MatmulQuantizedVnni(const Matrix& w, int64_t row_begin, int64_t row_end,
                                       const QuantizedActivations& q, int n_tokens, float* out,
                                       int64_t out_stride) {
+  if (w.packed == nullptr) {  // a K-quant: QuantizeForVnni rounded for it
+    return MatmulKQuantAvx512Rounded(w, row_begin, row_end, q.q8_k.data(), n_tokens, out,
+                                     out_stride);
+  }
   int64_t r = row_begin;
   for (; r + 2 * kGroupRows <= row_end; r += 2 * kGroupRows) {
     Groups<2>(w, r, q, n_tokens, out, out_stride);

@@ -1,6 +1,7 @@
 #include "services/inference/engine/transformer.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -152,29 +153,32 @@ void Transformer::Forward(std::span<const BatchToken> batch, float* logits) {
 }
 
 void Transformer::Matmuls(std::initializer_list<MatmulTask> tasks, const float* x, int n) {
+  // Where a product's kernel rounds its input (the K-quants, packed VNNI weights), round it
+  // once here for every chunk of every product that reads that form.
+  std::array<bool, kMostMatmulTasks> rounded{};
   int64_t total_rows = 0;
-  bool any_packed = false;
+  quantized_.has_q8_0 = quantized_.has_q8_k = false;
+  size_t i = 0;
   for (const MatmulTask& task : tasks) {
     total_rows += task.weights->rows;
-    any_packed = any_packed || task.weights->packed != nullptr;
+    rounded[i++] =
+        kernels_->quantize != nullptr && kernels_->quantize(*task.weights, x, n, quantized_);
   }
-  // Where the kernels round the input (packed VNNI weights), round it once for every chunk
-  // and every product here.
-  const bool quantized = any_packed && kernels_->quantize != nullptr;
-  if (quantized) kernels_->quantize(x, n, tasks.begin()->weights->cols, quantized_);
   pool_.ParallelFor(total_rows, kRowGrain, [&](int64_t begin, int64_t end, int) {
     // [begin, end) indexes the tasks' rows laid end to end; run the part of each task in it.
     int64_t offset = 0;
+    size_t t = 0;
     for (const MatmulTask& task : tasks) {
       const int64_t rows = task.weights->rows;
       const int64_t lo = std::max(begin, offset) - offset;
       const int64_t hi = std::min(end, offset + rows) - offset;
-      if (lo < hi && quantized && task.weights->packed != nullptr) {
+      if (lo < hi && rounded[t]) {
         kernels_->matmul_quantized(*task.weights, lo, hi, quantized_, n, task.out, task.out_stride);
       } else if (lo < hi) {
         kernels_->matmul(*task.weights, lo, hi, x, n, task.out, task.out_stride);
       }
       offset += rows;
+      ++t;
     }
   });
 }

@@ -57,7 +57,9 @@ class Transformer {
   };
 
   void Attention(std::span<const BatchToken> batch, int layer);
-  // Runs several products of the same input, split across threads as one job.
+  // Runs several products of the same input (at most kMostMatmulTasks), split across threads
+  // as one job.
+  static constexpr size_t kMostMatmulTasks = 3;
   void Matmuls(std::initializer_list<MatmulTask> tasks, const float* x, int n);
 
   std::shared_ptr<const Model> model_;
@@ -77,7 +79,7 @@ class Transformer {
   std::vector<float> gate_;
   std::vector<float> up_;
   std::vector<float> scores_;       // attention weights, [threads][max_context]
-  QuantizedActivations quantized_;  // the input of Matmuls, rounded once for packed weights
+  QuantizedActivations quantized_;  // the input of Matmuls, rounded once where kernels round it
 };
 
 }  // namespace cascade::engine

@@ -151,6 +151,15 @@ TEST_P(KQuantMatmul, KernelsAgreeWithTheIntegerReference) {
       kernels->matmul(w, 0, rows, &x[t * cols], 1, single.data(), rows);
       for (int r = 0; r < rows; ++r) EXPECT_EQ(single[r], out[t * rows + r]) << kernels->name;
     }
+    // The input rounded once (as Transformer::Matmuls does for all products that share it),
+    // then read in two row ranges: the same bits.
+    QuantizedActivations rounded;
+    ASSERT_TRUE(kernels->quantize(w, x.data(), tokens, rounded)) << kernels->name;
+    EXPECT_TRUE(rounded.has_q8_k);
+    std::vector<float> from_rounded(out.size());
+    kernels->matmul_quantized(w, 0, 3, rounded, tokens, from_rounded.data(), rows);
+    kernels->matmul_quantized(w, 3, rows, rounded, tokens, from_rounded.data(), rows);
+    EXPECT_EQ(from_rounded, out) << kernels->name;
     if (kernels != Avx512Kernels()) results.push_back(out);
   }
   // The scalar and AVX2 kernels take the same float steps; the AVX-512 one sums super-blocks

@@ -108,14 +108,18 @@ TEST_P(VnniTest, InputRoundedOnceGivesTheBitsOfTheMatmul) {
   const auto x = RandomValues(static_cast<size_t>(tokens) * kCols, 17);
   const auto direct = Multiply(x, tokens);
   QuantizedActivations rounded;
-  kernels_->quantize(x.data(), tokens, kCols, rounded);
+  ASSERT_TRUE(kernels_->quantize(matrix_, x.data(), tokens, rounded));
+  EXPECT_TRUE(rounded.has_q8_0);
   std::vector<float> out(static_cast<size_t>(tokens) * kRows);
   kernels_->matmul_quantized(matrix_, 0, 16, rounded, tokens, out.data(), kRows);
   kernels_->matmul_quantized(matrix_, 16, kRows, rounded, tokens, out.data(), kRows);
   for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i], direct[i]) << i;
-  // Only the VNNI set rounds its inputs.
-  EXPECT_EQ(Avx512Kernels()->quantize, nullptr);
-  EXPECT_EQ(ScalarKernels().matmul_quantized, nullptr);
+  // Weights read in place (not packed, not a K-quant) take the floats: nothing is rounded.
+  Matrix in_place = matrix_;
+  in_place.packed = nullptr;
+  QuantizedActivations none;
+  EXPECT_FALSE(Avx512Kernels()->quantize(in_place, x.data(), tokens, none));
+  EXPECT_FALSE(none.has_q8_0 || none.has_q8_k);
 }
 
 TEST_P(VnniTest, StaysWithinTheActivationRoundingOfTheFloatKernels) {
