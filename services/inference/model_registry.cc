@@ -161,7 +161,9 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
     }
     options.context_length = model_config.context_length();
     cascade::v1::Speculation default_speculation = model_config.default_speculation();
-    if (max_sequences > 1 && default_speculation.mode() == cascade::v1::Speculation::AUTO) {
+    // (A batch runs on the CPU only: ModelWorker::Create refuses the rest below, unmeasured.)
+    if (max_sequences > 1 && default_speculation.mode() == cascade::v1::Speculation::AUTO &&
+        *device == engine::Device::kCpu) {
       auto chosen = ResolveAutoBatchSpeculation(model_config, *model, threads);
       if (!chosen.ok()) {
         return absl::FailedPreconditionError(absl::StrCat(

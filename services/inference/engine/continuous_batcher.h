@@ -39,7 +39,8 @@ struct BatcherOptions {
   int prefill_chunk = Transformer::kMaxBatch;
   // Draft tokens join a step only while it holds at most this many tokens with them (0: never;
   // a sequence then decodes one token per step even when it asks for speculation). A sequence
-  // that finds less room drafts fewer tokens. MeasureDraftStepTokens says where it pays.
+  // that finds less room drafts fewer tokens. ChooseBatchSpeculation (speculation_choice.h)
+  // measures where it pays.
   int draft_step_tokens = Transformer::kMaxBatch;
 };
 

@@ -161,7 +161,7 @@ void Transformer::Matmuls(std::initializer_list<MatmulTask> tasks, const float* 
   size_t i = 0;
   for (const MatmulTask& task : tasks) {
     total_rows += task.weights->rows;
-    rounded[i++] =
+    rounded.at(i++) =
         kernels_->quantize != nullptr && kernels_->quantize(*task.weights, x, n, quantized_);
   }
   pool_.ParallelFor(total_rows, kRowGrain, [&](int64_t begin, int64_t end, int) {

@@ -30,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "services/inference/engine/continuous_batcher.h"
 #include "services/inference/engine/speculation_choice.h"
+#include "tools/bench/engine/prompt_ids.h"
 
 namespace {
 
@@ -95,15 +96,6 @@ bool ParseFlags(int argc, char** argv, Flags& flags, std::string& error) {
   return error.empty();
 }
 
-// The prompt of request k: as cascade-bench-streams's PromptIds.
-std::vector<int> PromptIds(int vocab, int n, int k) {
-  const int first = vocab / 8, span = std::max(1, vocab / 2);
-  std::vector<int> ids(n);
-  for (int i = 0; i < n; ++i) ids[i] = first + i % span;
-  for (int i = 0; i < std::min(n, 4); ++i) ids[i] = first + span - 1 - (4 * k + i) % span;
-  return ids;
-}
-
 struct Run {
   double seconds = 0;
   int64_t tokens = 0, drafts = 0, accepted = 0, steps = 0;
@@ -124,7 +116,8 @@ Run RunBatch(std::shared_ptr<const Model> model, const Flags& flags, int streams
   const auto start = std::chrono::steady_clock::now();
   for (int k = 0; k < streams; ++k) {
     GenerateOptions request;
-    request.prompt = PromptIds(model->config().vocab_size, flags.prompt_tokens, k);
+    request.prompt =
+        cascade::bench::RequestPromptIds(model->config().vocab_size, flags.prompt_tokens, k);
     request.max_tokens = flags.tokens;
     request.stop_at_eos = false;
     request.speculation = speculation;

@@ -30,6 +30,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "services/inference/engine/engine.h"
+#include "tools/bench/engine/prompt_ids.h"
 
 namespace {
 
@@ -65,14 +66,6 @@ struct Measurement {
   }
   double best_cpu() const { return *std::max_element(cpu_rates.begin(), cpu_rates.end()); }
 };
-
-// The --prompt-tokens prompt: n ids cycling from vocab / 8 through vocab / 2 ids (see above).
-std::vector<int> PrefillPromptIds(int vocab, int n) {
-  const int first = vocab / 8, span = std::max(1, vocab / 2);
-  std::vector<int> ids(n);
-  for (int i = 0; i < n; ++i) ids[i] = first + i % span;
-  return ids;
-}
 
 // Makes the engine forget its cached prompt: the next request's prompt shares no prefix with
 // this one-token prompt (a different first id), so all of it is processed again.
@@ -215,7 +208,7 @@ int main(int argc, char** argv) {
   GenerateOptions prefill;
   if (flags.prompt_tokens > 0) {
     const int vocab = (*model)->config().vocab_size;
-    prefill.prompt = PrefillPromptIds(vocab, flags.prompt_tokens);
+    prefill.prompt = cascade::bench::OrdinaryPromptIds(vocab, flags.prompt_tokens);
     prefill.max_tokens = 1;
     prefill.stop_at_eos = false;
     std::cout << absl::StrFormat(

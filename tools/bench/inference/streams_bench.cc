@@ -13,8 +13,8 @@
 //
 // A run with S streams: S client threads, each sending --requests-per-stream Generate calls
 // back to back (closed loop), greedy, max_tokens = --tokens. Every prompt in the whole
-// benchmark is different (see PromptIds), and the same in each configuration. Measured on the
-// client: aggregate tokens/s (all tokens received / wall time from the first send to the last
+// benchmark is different (see RequestPromptIds), and the same in each configuration. Measured on
+// the client: aggregate tokens/s (all tokens received / wall time from the first send to the last
 // answer); time to first token (send to the first chunk carrying a token, queueing included);
 // per-token latency (the time between successive chunks, divided evenly over the tokens of
 // the later chunk, one sample per token); and the most streams decoding at once (from their
@@ -59,13 +59,16 @@
 #include "services/inference/inference_metrics.h"
 #include "services/inference/inference_service.h"
 #include "services/inference/model_registry.h"
+#include "tools/bench/engine/prompt_ids.h"
 
 namespace cascade::inference::bench {
 namespace {
 
+using ::cascade::bench::kVariedPromptIds;
+using ::cascade::bench::RequestPromptIds;
+
 using Clock = std::chrono::steady_clock;
 constexpr char kModelName[] = "bench";
-constexpr int kVariedIds = 4;  // Leading prompt ids that differ between requests.
 
 constexpr char kUsage[] =
     R"(usage: cascade-bench-streams --model FILE.gguf [flags]
@@ -187,17 +190,6 @@ std::string ParseFlags(int argc, char** argv, Flags& flags, bool& help) {
   return "";
 }
 
-// The prompt of request k: see kUsage.
-std::vector<int> PromptIds(int vocab, int n, int k) {
-  const int first = vocab / 8, span = std::max(1, vocab / 2);
-  std::vector<int> ids(n);
-  for (int i = 0; i < n; ++i) ids[i] = first + i % span;
-  for (int i = 0; i < std::min(n, kVariedIds); ++i) {
-    ids[i] = first + span - 1 - (kVariedIds * k + i) % span;
-  }
-  return ids;
-}
-
 // Nearest rank.
 double Percentile(std::vector<double>& values, double fraction) {
   if (values.empty()) return NAN;
@@ -281,7 +273,8 @@ absl::StatusOr<std::vector<int>> Tokenize(const engine::Tokenizer& tokenizer,
 // Request k's prompt (see kUsage): the text of the rule's ids; when that tokenizes to more
 // than n tokens, its longest prefix (whole characters) that tokenizes to at most n.
 absl::StatusOr<Prompt> MakePrompt(const engine::Tokenizer& tokenizer, int n, int k) {
-  const std::vector<int> rule = PromptIds(tokenizer.vocab_size(), n, k);
+  // The prompt of request k: see kUsage.
+  const std::vector<int> rule = RequestPromptIds(tokenizer.vocab_size(), n, k);
   Prompt prompt;
   prompt.text = tokenizer.Decode(rule);
   auto all = Tokenize(tokenizer, prompt.text);
@@ -489,7 +482,7 @@ int Main(const Flags& flags) {
               << worker.context_length() << "\n";
     return 2;
   }
-  if (kVariedIds * (total_requests + 1) > model.tokenizer().vocab_size() / 2) {
+  if (kVariedPromptIds * (total_requests + 1) > model.tokenizer().vocab_size() / 2) {
     std::cerr << "cascade-bench-streams: " << total_requests
               << " requests need more distinct prompts than the vocabulary gives\n";
     return 2;
